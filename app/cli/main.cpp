@@ -1,0 +1,41 @@
+#include <iostream>
+#include <vector>
+
+#include "Commands.h"
+#include "EngineInfo.h"
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"qdiffusion-cli: Stable Diffusion from the command line (QDiffusion " + qd::engineVersion() + ")",
+                 "qdiffusion-cli"};
+    app.require_subcommand(0, 1);
+    bool showVersion = false;
+    app.add_flag("--version", showVersion, "Print the version and exit");
+
+    std::vector<qd::cli::Command> commands;
+
+    CLI::App* version = app.add_subcommand("version", "Print versions of QDiffusion, LibTorch and the devices found");
+    commands.push_back({version, [] {
+        qd::configureThreads();
+        std::cout << "QDiffusion " << qd::engineVersion() << "\nLibTorch " << qd::torchVersion()
+                  << "\nDevice " << qd::deviceSummary() << "\n";
+        return 0;
+    }});
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
+    }
+    if (showVersion) {
+        std::cout << "qdiffusion-cli " << qd::engineVersion() << " (LibTorch " << qd::torchVersion() << ")\n";
+        return 0;
+    }
+    for (const auto& c : commands) {
+        if (c.sub->parsed())
+            return c.run();
+    }
+    std::cout << app.help();
+    return 0;
+}

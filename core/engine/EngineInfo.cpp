@@ -1,0 +1,37 @@
+#include "EngineInfo.h"
+
+#include <cstdlib>
+#include <thread>
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+namespace qd {
+
+std::string engineVersion() { return QD_VERSION; }
+
+std::string torchVersion() { return TORCH_VERSION; }
+
+bool cudaAvailable() { return torch::cuda::is_available(); }
+
+std::string deviceSummary()
+{
+    std::string s = "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
+    if (cudaAvailable())
+        s += ", CUDA devices: " + std::to_string(torch::cuda::device_count());
+    return s;
+}
+
+int configureThreads(int n)
+{
+    if (n <= 0) {
+        if (const char* env = std::getenv("QD_NUM_THREADS"))
+            n = std::atoi(env);
+    }
+    if (n <= 0)
+        n = int(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(n);
+    return at::get_num_threads();
+}
+
+} // namespace qd

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package QDiffusion needs to build, test and run.
+# Idempotent: packages already present are left alone. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  # inference: LibTorch 1.13 (CPU). LibTorch uses the system BLAS; without OpenBLAS it falls back to
+  # the reference BLAS, ~27x slower on matrix products.
+  libtorch-dev libopenblas0-pthread
+  # Qt 6: Widgets, Sql (SQLite driver), Concurrent, Test, HttpServer (+ WebSockets, a hidden need of
+  # qt6-httpserver-dev), linguist tools for translations
+  qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-httpserver-dev qt6-websockets-dev
+  qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev
+  # images, configs, metadata, archives, JSON, Unicode
+  libopencv-dev libyaml-cpp-dev libcli11-dev libexiv2-dev libzip-dev nlohmann-json3-dev libutf8proc-dev zlib1g-dev
+  # headless GUI runs and screenshots; CJK fonts for the Chinese UI
+  xvfb xauth fonts-noto-cjk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
