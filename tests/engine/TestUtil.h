@@ -1,0 +1,52 @@
+#pragma once
+// Shared helpers for engine tests: conformance paths and the README's tolerance rule.
+#include <QString>
+#include <QtTest/QtTest>
+#include <torch/torch.h>
+
+#include "SafeTensors.h"
+
+namespace qdtest {
+
+inline std::string conformance(const char* file)
+{
+    return std::string(QD_TEST_DATA) + "/conformance/" + file;
+}
+
+inline const qd::StateDict& goldens()
+{
+    static const qd::StateDict g = qd::loadSafetensors(conformance("goldens.safetensors"));
+    return g;
+}
+
+inline torch::Tensor golden(const std::string& key)
+{
+    auto it = goldens().find(key);
+    if (it == goldens().end())
+        qFatal("golden '%s' not found", key.c_str());
+    return it->second;
+}
+
+// README tolerance: max|a-b| <= tol * max(1, max|b|). Returns an empty string when within, else a
+// message with the error.
+inline QString closeTo(const torch::Tensor& actual, const torch::Tensor& expected, double tol)
+{
+    if (actual.sizes() != expected.sizes())
+        return QString("shape %1 != expected %2")
+            .arg(QString::fromStdString(qd::shapeString(actual.sizes())),
+                 QString::fromStdString(qd::shapeString(expected.sizes())));
+    const auto a = actual.to(torch::kFloat64), b = expected.to(torch::kFloat64);
+    const double err = (a - b).abs().max().item<double>();
+    const double scale = std::max(1.0, b.abs().max().item<double>());
+    if (err <= tol * scale && std::isfinite(err))
+        return {};
+    return QString("max|a-b| = %1 > %2 (tol %3 x scale %4)").arg(err).arg(tol * scale).arg(tol).arg(scale);
+}
+
+} // namespace qdtest
+
+#define QD_VERIFY_CLOSE(actual, expected, tol)                                                          \
+    do {                                                                                                \
+        const QString qdMsg = qdtest::closeTo((actual), (expected), (tol));                             \
+        QVERIFY2(qdMsg.isEmpty(), qPrintable(qdMsg));                                                   \
+    } while (0)
