@@ -1,0 +1,111 @@
+#pragma once
+// The engine's public face: load a model, generate images. No torch types here (STYLE.md §2): the
+// core, the CLI and the HTTP server see only std types.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "GenerationParams.h"
+
+namespace qd {
+
+// 8-bit RGB, row-major, tightly packed (width * height * 3 bytes).
+struct Image {
+    int width = 0;
+    int height = 0;
+    std::vector<uint8_t> pixels;
+    bool empty() const { return pixels.empty(); }
+};
+
+enum class PreviewMethod {
+    None,
+    Cheap,   // latent -> RGB matrix on the predicted clean latent, every step (REFERENCE.md §3)
+    Taesd,   // tiny VAE decoder from a user-provided taesd_decoder / taesdxl_decoder file
+    FullVae, // the model's own VAE
+};
+
+struct PreviewOptions {
+    PreviewMethod method = PreviewMethod::Cheap;
+    int interval = 1;          // preview every N steps (Taesd / FullVae); Cheap runs every step
+    std::string taesdPath;     // for PreviewMethod::Taesd
+};
+
+// Cancellation shared between the caller's thread and the inference thread, checked at every model
+// call. Interrupt: stop now and return the image decoded from the current state (A1111's
+// Interrupt). Skip: stop now and return nothing for the current batch.
+class CancelToken {
+public:
+    enum State { Run = 0, Interrupt = 1, Skip = 2 };
+    void interrupt() { m_state = Interrupt; }
+    void skip() { m_state = Skip; }
+    void reset() { m_state = Run; }
+    State state() const { return State(m_state.load()); }
+    bool stopRequested() const { return m_state.load() != Run; }
+
+private:
+    std::atomic<int> m_state{Run};
+};
+
+struct StepUpdate {
+    int batchIndex = 0;        // which model call of batchCount
+    int step = 0;              // 1-based step just finished
+    int totalSteps = 0;
+    double sigma = 0;
+    double timestep = 0;
+    std::vector<Image> previews; // one per image of the batch; empty when none was made this step
+};
+
+// Pixels for img2img and inpainting; the front end decodes the files named in GenerationParams.
+struct GenerationInputs {
+    Image initImage;           // resized by the pipeline to params.width x params.height when needed
+    Image mask;                // white (255) = repaint; same size as initImage
+};
+
+struct GeneratedImage {
+    Image image;
+    GenerationParams params;   // as used: the actual seed, size, model name and hash filled in
+    bool interrupted = false;  // decoded from an intermediate state
+};
+
+struct ModelSpec {
+    std::string checkpoint;    // .safetensors / .ckpt / diffusers folder; empty = built-in demo model
+    std::string config;        // optional CompVis / Stability YAML; default: NAME.yaml beside the checkpoint
+    std::string vae;           // optional separate VAE file
+    std::string device = "cpu";    // "cpu", "cuda", "cuda:N"
+    std::string dtype = "fp32";    // "fp32", "fp16", "bf16"
+    std::string prediction;        // "" (from config / detection), "epsilon", "v"
+};
+
+struct ModelInfo {
+    std::string name;          // file stem, or "demo (tiny fill-rule model)"
+    std::string hash;          // first 10 hex digits of the file's SHA-256; empty for folders / demo
+    std::string family;        // "SD1", "SD2", "SDXL"
+    std::string prediction;    // "epsilon" or "v"
+    bool demo = false;
+    int defaultSize = 512;     // native resolution
+    std::string device;
+    std::string dtype;
+};
+
+class Pipeline {
+public:
+    using StepCallback = std::function<void(const StepUpdate&)>;
+
+    // Throws EngineError naming the file and the problem.
+    static std::unique_ptr<Pipeline> open(const ModelSpec& spec);
+    virtual ~Pipeline() = default;
+
+    virtual ModelInfo info() const = 0;
+
+    // Runs batchCount model calls of batchSize images each (txt2img, or img2img when
+    // inputs.initImage is set). Validates params first (EngineError naming the bad value).
+    virtual std::vector<GeneratedImage> generate(const GenerationParams& params, const GenerationInputs& inputs,
+                                                 const PreviewOptions& preview, const StepCallback& onStep,
+                                                 CancelToken* cancel)
+        = 0;
+};
+
+} // namespace qd
