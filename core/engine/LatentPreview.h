@@ -1,0 +1,37 @@
+#pragma once
+// Previews of a latent while it forms: the cheap latent -> RGB matrix (REFERENCE.md §3) and TAESD,
+// the tiny VAE decoder (madebyollin/taesd) that users download as taesd_decoder / taesdxl_decoder.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/types.h>
+
+#include "ModelConfig.h"
+#include "Pipeline.h"
+
+namespace qd {
+
+// x0: [N, 4, h, w] latent as the UNet sees it (scaled). Returns [N, 3, h, w] RGB in [0, 1].
+torch::Tensor cheapPreview(const torch::Tensor& x0, ModelFamily family);
+
+// [3, H, W] (or [1, 3, H, W]) float in [0, 1] -> 8-bit RGB image.
+Image tensorToImage(const torch::Tensor& rgb01);
+// 8-bit RGB image -> [1, 3, H, W] float in [-1, 1] (what the VAE encoder takes).
+torch::Tensor imageToTensor(const Image& image);
+
+// TAESD decoder: Clamp, conv(4,64), ReLU, 3x(Block x3, Upsample x2, conv) , Block, conv(64,3).
+// Sequential indices mirror the published file's keys ("1.weight", "3.conv.0.weight", ...).
+class TaesdDecoderImpl : public torch::nn::Module {
+public:
+    TaesdDecoderImpl();
+    // latent: [N, 4, h, w] scaled latent -> [N, 3, 8h, 8w] in [0, 1].
+    torch::Tensor forward(torch::Tensor latent);
+    // Loads taesd_decoder.safetensors / taesdxl_decoder.safetensors (plain or "decoder."-prefixed
+    // keys, as madebyollin's and diffusers' files name them). Throws EngineError.
+    void loadFile(const std::string& path);
+
+private:
+    torch::nn::Sequential layers{nullptr};
+};
+TORCH_MODULE(TaesdDecoder);
+
+} // namespace qd
