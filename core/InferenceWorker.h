@@ -11,6 +11,7 @@
 #include <QThread>
 #include <QWaitCondition>
 
+#include <functional>
 #include <memory>
 
 #include "GenerationParams.h"
@@ -56,6 +57,12 @@ public:
     void skip();      // drop the running job; go on with the next
 
     ModelInfo currentModel() const;         // empty name when none loaded yet
+
+    // Saves one finished image (with its infotext) and returns the file written, or "" with
+    // *error set. Called on the inference thread before `finished` is emitted.
+    using ImageSaver = std::function<QString(const QImage& image, const GenerationParams& params,
+                                             const QString& outputDir, QString* error)>;
+    void setImageSaver(ImageSaver saver);
 
 signals:
     void queued(int jobId);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "EngineError.h"
 #include "GenerationParams.h"
 
 namespace qd {
