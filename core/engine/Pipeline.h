@@ -109,4 +109,10 @@ public:
         = 0;
 };
 
+// Checks every user-facing value (size a multiple of 8, steps >= 1, finite CFG, strength in [0, 1],
+// a known sampler and schedule type, ...); throws EngineError naming the value and what is allowed.
+void validateParams(const GenerationParams& params);
+// "cpu", "cuda", "cuda:N" (and that CUDA is there), dtype "fp32" / "fp16" / "bf16".
+void validateDevice(const std::string& device, const std::string& dtype);
+
 } // namespace qd

@@ -1,0 +1,272 @@
+// qdiffusion-cli generate: CompVis scripts/txt2img.py flags (REFERENCE.md §5) plus modern ones.
+// Writes OUTDIR/samples/NNNNN.png (+ OUTDIR/grid-NNNN.png) carrying the AUTOMATIC1111 infotext.
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include <QDir>
+#include <QFileInfo>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPainter>
+
+#include "CliCommon.h"
+#include "Commands.h"
+#include "ImageMetadata.h"
+#include "Infotext.h"
+#include "Pipeline.h"
+
+namespace qd::cli {
+
+namespace {
+
+struct GenerateOptions {
+    std::string prompt, negativePrompt, outdir = "outputs/txt2img-samples", fromFile, ckpt, config, vae;
+    std::string sampler, scheduler = "Automatic", initImg, device = "cpu", dtype = "fp32", precision = "autocast";
+    int ddimSteps = 50, steps = 0, nIter = 2, nSamples = 3, nRows = 0, H = 512, W = 512, C = 4, f = 8;
+    int batchSize = 0, clipSkip = 1;
+    double scale = 7.5, cfgScale = NAN, ddimEta = 0.0, strength = 0.75;
+    int64_t seed = 42;
+    bool plms = false, dpmSolver = false, fixedCode = false, skipGrid = false, skipSave = false, json = false;
+};
+
+QImage toQImage(const Image& img)
+{
+    return QImage(img.pixels.data(), img.width, img.height, img.width * 3, QImage::Format_RGB888).copy();
+}
+
+Image fromQImage(const QImage& q)
+{
+    const QImage rgb = q.convertToFormat(QImage::Format_RGB888);
+    Image img;
+    img.width = rgb.width();
+    img.height = rgb.height();
+    img.pixels.resize(size_t(img.width) * img.height * 3);
+    for (int y = 0; y < img.height; ++y)
+        memcpy(img.pixels.data() + size_t(y) * img.width * 3, rgb.constScanLine(y), size_t(img.width) * 3);
+    return img;
+}
+
+// Number of files already in `dir`, as CompVis numbers its outputs (base_count = len(listdir)).
+int countEntries(const QString& dir)
+{
+    return int(QDir(dir).entryList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot).size());
+}
+
+QImage makeGrid(const QList<QImage>& images, int rows)
+{
+    const int n = int(images.size());
+    const int nrow = rows > 0 ? rows : n; // CompVis: n_rows defaults to n_samples (images per row)
+    const int cols = std::min(n, nrow);
+    const int gridRows = (n + cols - 1) / cols;
+    const int w = images[0].width(), h = images[0].height(), pad = 2;
+    QImage grid(cols * (w + pad) + pad, gridRows * (h + pad) + pad, QImage::Format_RGB888);
+    grid.fill(Qt::black);
+    QPainter p(&grid);
+    for (int i = 0; i < n; ++i)
+        p.drawImage(pad + (i % cols) * (w + pad), pad + (i / cols) * (h + pad), images[i]);
+    return grid;
+}
+
+int run(const GenerateOptions& o)
+{
+    // ---- parameters: CompVis flags, then the modern ones that override them -------------------
+    GenerationParams p;
+    p.prompt = o.prompt;
+    p.negativePrompt = o.negativePrompt;
+    p.sampler = !o.sampler.empty() ? o.sampler : o.plms ? "PLMS" : o.dpmSolver ? "DPM++ 2M" : "DDIM";
+    p.scheduler = o.scheduler;
+    p.steps = o.steps > 0 ? o.steps : o.ddimSteps;
+    p.cfgScale = std::isnan(o.cfgScale) ? o.scale : o.cfgScale;
+    p.seed = o.seed;
+    p.width = o.W;
+    p.height = o.H;
+    p.batchSize = o.batchSize > 0 ? o.batchSize : o.nSamples;
+    p.batchCount = o.nIter;
+    p.clipSkip = o.clipSkip;
+    p.eta = o.ddimEta;
+    p.denoisingStrength = o.strength;
+    if (o.C != 4 || o.f != 8)
+        return badInput("--C must be 4 and --f 8 (the latent layout of every Stable Diffusion checkpoint)");
+    if (!(o.precision == "autocast" || o.precision == "full"))
+        return badInput("--precision must be 'autocast' or 'full', not '" + o.precision + "'");
+
+    std::vector<std::string> prompts;
+    if (!o.fromFile.empty()) {
+        std::ifstream in(o.fromFile);
+        if (!in)
+            return badInput("--from-file: cannot read '" + o.fromFile + "'");
+        for (std::string line; std::getline(in, line);)
+            if (!line.empty())
+                prompts.push_back(line);
+        if (prompts.empty())
+            return badInput("--from-file: '" + o.fromFile + "' has no prompts");
+    } else {
+        prompts.push_back(o.prompt);
+    }
+
+    GenerationInputs inputs;
+    if (!o.initImg.empty()) {
+        QImage init(QString::fromStdString(o.initImg));
+        if (init.isNull())
+            return badInput("--init-img: cannot read '" + o.initImg + "' as an image");
+        inputs.initImage = fromQImage(init);
+        p.initImage = o.initImg;
+        if (o.W == 512 && o.H == 512) { // not given: keep the init image's size, rounded down to 8
+            p.width = std::max(8, init.width() / 8 * 8);
+            p.height = std::max(8, init.height() / 8 * 8);
+        }
+    }
+    try {
+        validateParams(p);
+    } catch (const EngineError& e) {
+        return badInput(e.what());
+    }
+
+    ModelSpec spec;
+    spec.checkpoint = o.ckpt;
+    spec.config = o.config;
+    spec.vae = o.vae;
+    spec.device = o.device;
+    spec.dtype = o.precision == "full" ? "fp32" : o.dtype;
+    try {
+        validateDevice(spec.device, spec.dtype);
+    } catch (const EngineError& e) {
+        return badInput(e.what());
+    }
+
+    // ---- model -------------------------------------------------------------------------------
+    std::unique_ptr<Pipeline> pipeline;
+    try {
+        pipeline = Pipeline::open(spec);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+    const ModelInfo info = pipeline->info();
+    if (info.demo)
+        std::cerr << "Using the built-in demo model (a tiny fill-rule model: it draws abstract images).\n"
+                     "Pass --ckpt FILE (.safetensors, .ckpt or a diffusers folder) to use your own checkpoint.\n";
+    else
+        std::cerr << "Model: " << info.name << " (" << info.family << ", " << info.prediction << ", " << info.device
+                  << ")\n";
+
+    // ---- output folders (CompVis layout) -----------------------------------------------------
+    const QString outdir = QString::fromStdString(o.outdir);
+    const QString samplesDir = outdir + "/samples";
+    if (!QDir().mkpath(samplesDir)) {
+        std::cerr << "error: cannot create the output folder '" << samplesDir.toStdString() << "'\n";
+        return 1;
+    }
+    int baseCount = countEntries(samplesDir);
+    int gridCount = std::max(0, countEntries(outdir) - 1);
+
+    QJsonArray written;
+    QList<QImage> all;
+    ProgressBar bar(p.steps * p.batchCount * int(prompts.size()));
+    for (const std::string& prompt : prompts) {
+        GenerationParams pp = p;
+        pp.prompt = prompt;
+        std::vector<GeneratedImage> images;
+        try {
+            images = pipeline->generate(pp, inputs, PreviewOptions{PreviewMethod::None}, [&](const StepUpdate&) { bar.step(); },
+                                        nullptr);
+        } catch (const EngineError& e) {
+            bar.finish();
+            std::cerr << "error: " << e.what() << "\n";
+            return 2;
+        }
+        for (const GeneratedImage& g : images) {
+            const QImage img = toQImage(g.image);
+            all.push_back(img);
+            const QString infotext = toInfotext(g.params, QString("QDiffusion ") + QD_VERSION);
+            QJsonObject entry{{"seed", qint64(g.params.seed)}, {"infotext", infotext}};
+            if (!o.skipSave) {
+                const QString file = QString("%1/%2.png").arg(samplesDir).arg(baseCount++, 5, 10, QChar('0'));
+                ImageMetadata meta;
+                meta.setInfotext(infotext);
+                QString error;
+                if (!ImageMetadata::save(img, file, meta, 95, &error)) {
+                    std::cerr << "error: " << error.toStdString() << "\n";
+                    return 1;
+                }
+                entry["file"] = QFileInfo(file).absoluteFilePath();
+            }
+            written.push_back(entry);
+        }
+    }
+    bar.finish();
+    QString gridFile;
+    if (!o.skipGrid && all.size() > 1) {
+        gridFile = QString("%1/grid-%2.png").arg(outdir).arg(gridCount, 4, 10, QChar('0'));
+        ImageMetadata meta;
+        meta.setInfotext(toInfotext(p, QString("QDiffusion ") + QD_VERSION));
+        QString error;
+        if (!ImageMetadata::save(makeGrid(all, o.nRows > 0 ? o.nRows : p.batchSize), gridFile, meta, 95, &error)) {
+            std::cerr << "error: " << error.toStdString() << "\n";
+            return 1;
+        }
+    }
+    if (o.json) {
+        QJsonObject out{{"images", written},
+                        {"grid", gridFile.isEmpty() ? QJsonValue() : QJsonValue(QFileInfo(gridFile).absoluteFilePath())},
+                        {"model", QString::fromStdString(info.name)},
+                        {"demo_model", info.demo},
+                        {"seconds", bar.elapsedSeconds()},
+                        {"steps_per_second", bar.stepsPerSecond()}};
+        std::cout << QJsonDocument(out).toJson(QJsonDocument::Indented).toStdString();
+    } else {
+        std::cerr << "Your samples are ready and waiting for you here: " << QFileInfo(outdir).absoluteFilePath().toStdString()
+                  << "\n";
+    }
+    return 0;
+}
+
+} // namespace
+
+Command addGenerate(CLI::App& app)
+{
+    auto o = std::make_shared<GenerateOptions>();
+    CLI::App* sub = app.add_subcommand("generate", "Generate images (CompVis txt2img.py flags; img2img with --init-img)");
+    sub->add_option("--prompt", o->prompt, "The prompt to render");
+    sub->add_option("--negative-prompt", o->negativePrompt, "What the image should not show");
+    sub->add_option("--outdir", o->outdir, "Output folder (samples/ and grids)")->capture_default_str();
+    sub->add_flag("--skip_grid", o->skipGrid, "Do not save a grid of all images");
+    sub->add_flag("--skip_save", o->skipSave, "Do not save individual images");
+    sub->add_option("--ddim_steps", o->ddimSteps, "Number of sampling steps")->capture_default_str();
+    sub->add_flag("--plms", o->plms, "Use the PLMS sampler");
+    sub->add_flag("--dpm_solver", o->dpmSolver, "Use DPM-Solver++ (2M)");
+    sub->add_flag("--fixed_code", o->fixedCode, "Same starting noise for every batch (images i use seed + i)");
+    sub->add_option("--ddim_eta", o->ddimEta, "DDIM eta (0 = deterministic)")->capture_default_str();
+    sub->add_option("--n_iter", o->nIter, "Number of batches")->capture_default_str();
+    sub->add_option("--H", o->H, "Image height in pixels")->capture_default_str();
+    sub->add_option("--W", o->W, "Image width in pixels")->capture_default_str();
+    sub->add_option("--C", o->C, "Latent channels")->capture_default_str();
+    sub->add_option("--f", o->f, "Downsampling factor")->capture_default_str();
+    sub->add_option("--n_samples", o->nSamples, "Images per batch")->capture_default_str();
+    sub->add_option("--n_rows", o->nRows, "Images per grid row (default: n_samples)");
+    sub->add_option("--scale", o->scale, "Classifier-free guidance scale")->capture_default_str();
+    sub->add_option("--from-file", o->fromFile, "Read prompts from this file, one per line");
+    sub->add_option("--config", o->config, "Model config YAML (default: NAME.yaml beside the checkpoint)");
+    sub->add_option("--ckpt", o->ckpt, "Checkpoint (.safetensors, .ckpt, diffusers folder); none = demo model");
+    sub->add_option("--vae", o->vae, "Separate VAE file");
+    sub->add_option("--seed", o->seed, "Seed (image i of a batch uses seed + i; -1 = random)")->capture_default_str();
+    sub->add_option("--precision", o->precision, "autocast (use --dtype) or full (fp32)")->capture_default_str();
+    sub->add_option("--sampler", o->sampler, "Sampler (A1111 label, e.g. 'Euler a', 'DPM++ 2M Karras')");
+    sub->add_option("--scheduler", o->scheduler, "Schedule type (Automatic, Karras, Exponential, ...)")->capture_default_str();
+    sub->add_option("--steps", o->steps, "Sampling steps (overrides --ddim_steps)");
+    sub->add_option("--cfg-scale", o->cfgScale, "CFG scale (overrides --scale)");
+    sub->add_option("--clip-skip", o->clipSkip, "1 = last CLIP layer, 2 = penultimate, ...")->capture_default_str();
+    sub->add_option("--init-img", o->initImg, "Init image for img2img");
+    sub->add_option("--strength", o->strength, "img2img denoising strength in [0, 1]")->capture_default_str();
+    sub->add_option("--batch-size", o->batchSize, "Images per batch (overrides --n_samples)");
+    sub->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
+    sub->add_option("--dtype", o->dtype, "fp32, fp16 or bf16")->capture_default_str();
+    sub->add_flag("--json", o->json, "Print the result metadata as JSON on stdout");
+    return {sub, [o] { return run(*o); }};
+}
+
+} // namespace qd::cli
