@@ -46,18 +46,11 @@ const char* const kSchema[] = {
     "CREATE INDEX IF NOT EXISTS images_sampler ON images(sampler, created)",
     "CREATE INDEX IF NOT EXISTS images_favourite ON images(favourite, created)",
     "CREATE INDEX IF NOT EXISTS images_rating ON images(rating, created)",
-    // trigram: substring matches, and words of scripts without spaces (Chinese) are found too
+    // Word index over the prompts (its own copy of the text, kept by insertRow/remove/restore): words
+    // fold case and accents; Chinese and Japanese characters are indexed one by one (see searchable()),
+    // so a run of them is found as a phrase. prefix='2 3' makes short prefix searches cheap.
     "CREATE VIRTUAL TABLE IF NOT EXISTS images_fts USING fts5(prompt, negative_prompt,"
-    " content='images', content_rowid='id', tokenize='trigram')",
-    "CREATE TRIGGER IF NOT EXISTS images_fts_insert AFTER INSERT ON images BEGIN"
-    " INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt); END",
-    "CREATE TRIGGER IF NOT EXISTS images_fts_delete AFTER DELETE ON images BEGIN"
-    " INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)"
-    " VALUES ('delete', old.id, old.prompt, old.negative_prompt); END",
-    "CREATE TRIGGER IF NOT EXISTS images_fts_update AFTER UPDATE OF prompt, negative_prompt ON images BEGIN"
-    " INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)"
-    " VALUES ('delete', old.id, old.prompt, old.negative_prompt);"
-    " INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt); END",
+    " tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
     "CREATE TABLE IF NOT EXISTS trash ("
     " id INTEGER PRIMARY KEY,"               // the image's id
     " row TEXT NOT NULL,"                    // the whole images row as JSON
@@ -81,6 +74,7 @@ QString sqlError(const QSqlQuery& q) { return q.lastError().text(); }
 struct Term {
     QString text;
     bool exclude = false;
+    bool quoted = false; // "exact words": no prefix matching
 };
 
 QList<Term> searchTerms(const QString& text)
@@ -99,6 +93,7 @@ QList<Term> searchTerms(const QString& text)
             ++i;
         }
         if (text[i] == '"') {
+            t.quoted = true;
             const int end = int(text.indexOf('"', i + 1));
             t.text = text.mid(i + 1, end < 0 ? -1 : end - i - 1);
             i = end < 0 ? n : end + 1;
@@ -114,44 +109,60 @@ QList<Term> searchTerms(const QString& text)
     return terms;
 }
 
+// The text as indexed: characters of scripts written without spaces (Han, Hiragana, Katakana) become
+// single tokens, so "一只猫" is indexed as "一 只 猫" and any run of them is found as a phrase.
+QString searchable(const QString& text)
+{
+    QString out;
+    out.reserve(text.size() + text.size() / 4);
+    for (const char32_t c : text.toUcs4()) {
+        const QChar::Script script = QChar::script(c);
+        const bool single = script == QChar::Script_Han || script == QChar::Script_Hiragana
+            || script == QChar::Script_Katakana;
+        if (single)
+            out += ' ';
+        out += QString::fromUcs4(&c, 1);
+        if (single)
+            out += ' ';
+    }
+    return out;
+}
+
 struct Where {
-    QStringList clauses;
+    QString match;       // FTS5 expression the prompt must match ("" = no text search)
+    QStringList clauses; // the other conditions
     QVariantList binds;
-    QString sql() const { return clauses.isEmpty() ? QString() : " WHERE " + clauses.join(" AND "); }
+    QString sql(const QString& matchClause = QString()) const
+    {
+        QStringList all = clauses;
+        if (!match.isEmpty())
+            all.prepend(matchClause);
+        return all.isEmpty() ? QString() : " WHERE " + all.join(" AND ");
+    }
+    QVariantList allBinds() const { return match.isEmpty() ? binds : QVariantList{match} + binds; }
 };
 
 Where buildWhere(const HistoryQuery& q)
 {
     Where w;
-    QStringList include;
+    QStringList include, exclude;
     for (const Term& t : searchTerms(q.text)) {
-        if (t.text.toUcs4().size() >= 3) {
-            // an FTS5 string: quotes doubled; the trigram index finds it anywhere in the text
-            QString phrase = '"' + QString(t.text).replace('"', "\"\"") + '"';
-            if (!q.searchNegative)
-                phrase = "prompt : " + phrase;
-            if (t.exclude) {
-                w.clauses << "id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)";
-                w.binds << phrase;
-            } else {
-                include << phrase;
-            }
-        } else {
-            // trigrams cannot hold 1-2 characters: LIKE over the rows
-            QString like = QString(t.text).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            like = '%' + like + '%';
-            QString c = "prompt LIKE ? ESCAPE '\\'";
-            w.binds << like;
-            if (q.searchNegative) {
-                c = '(' + c + " OR negative_prompt LIKE ? ESCAPE '\\')";
-                w.binds << like;
-            }
-            w.clauses << (t.exclude ? "NOT " + c : c);
-        }
+        const QString words = searchable(t.text).simplified();
+        if (!std::any_of(words.begin(), words.end(), [](QChar c) { return c.isLetterOrNumber(); }))
+            continue; // only punctuation: nothing the index holds
+        // an FTS5 string (quotes doubled) is a phrase; a typed word also matches longer words ("fox*")
+        QString phrase = '"' + QString(words).replace('"', "\"\"") + '"' + (t.quoted ? "" : "*");
+        if (!q.searchNegative)
+            phrase = "prompt : " + phrase;
+        (t.exclude ? exclude : include) << phrase;
     }
     if (!include.isEmpty()) {
-        w.clauses.prepend("id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)");
-        w.binds.prepend(include.join(" AND "));
+        w.match = include.join(" AND ");
+        if (!exclude.isEmpty()) // inside the index query, so counting still needs the index alone
+            w.match = '(' + w.match + ") NOT (" + exclude.join(" OR ") + ')';
+    } else if (!exclude.isEmpty()) {
+        w.clauses << "id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)";
+        w.binds << exclude.join(" OR ");
     }
     if (!q.model.isEmpty()) {
         w.clauses << "(model_name = ? OR model_hash = ?)";
@@ -283,9 +294,8 @@ bool HistoryStore::open(QString* error)
         QString why;
         if (!exec(QLatin1String(sql), {}, &why)) {
             db.rollback();
-            if (why.contains(QLatin1String("fts5")) || why.contains(QLatin1String("trigram")))
-                why += QStringLiteral(" (the SQLite library behind Qt's driver lacks FTS5 with the trigram "
-                                      "tokenizer: SQLite 3.34 or newer is needed)");
+            if (why.contains(QLatin1String("fts5")))
+                why += QStringLiteral(" (the SQLite library behind Qt's SQLite driver was built without FTS5)");
             return fail(error, why);
         }
     }
@@ -345,11 +355,27 @@ qint64 HistoryStore::insertRow(const NewImage& image, QString* error)
              qint64(p.seed), qs(p.sampler), qs(p.scheduler), qs(p.modelName), qs(p.modelHash), size.width(),
              size.height(), created.toMSecsSinceEpoch(), image.source, fi.size()})
         q.addBindValue(v);
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    const bool ownTransaction = db.transaction(); // false inside insertMany's transaction
     if (!q.exec()) {
         fail(error, QStringLiteral("%1: cannot add %2: %3").arg(databasePath(), path, sqlError(q)));
+        if (ownTransaction)
+            db.rollback();
         return 0;
     }
-    return q.lastInsertId().toLongLong();
+    const qint64 id = q.lastInsertId().toLongLong();
+    QString why;
+    if (!exec(QStringLiteral("INSERT INTO images_fts (rowid, prompt, negative_prompt) VALUES (?,?,?)"),
+              {id, searchable(qs(p.prompt)), searchable(qs(p.negativePrompt))}, &why)
+        || (ownTransaction && !db.commit())) {
+        fail(error, why.isEmpty() ? db.lastError().text() : why);
+        if (ownTransaction)
+            db.rollback();
+        else
+            exec(QStringLiteral("DELETE FROM images WHERE id = ?"), {id});
+        return 0;
+    }
+    return id;
 }
 
 QList<qint64> HistoryStore::insertMany(const QList<NewImage>& images, QStringList* errors)
@@ -424,12 +450,43 @@ qint64 HistoryStore::idForPath(const QString& filePath) const
     return q.exec() && q.next() ? q.value(0).toLongLong() : 0;
 }
 
+namespace {
+const QString kMatch = QStringLiteral("id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)");
+// The same, but keeps SQLite from looking rows up by id: for many hits, walking the date index and
+// testing membership is cheaper than fetching every hit and sorting.
+const QString kMatchByScan = QStringLiteral("+id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)");
+constexpr int kManyHits = 300; // measured with bench_history: below this, fetching by id and sorting wins
+} // namespace
+
+int HistoryStore::ftsCount(const QString& match) const
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("SELECT count(*) FROM images_fts WHERE images_fts MATCH ?"));
+    q.addBindValue(match);
+    return q.exec() && q.next() ? q.value(0).toInt() : 0;
+}
+
+int HistoryStore::planHits(const QString& match) const
+{
+    // Only picks a query plan, so a count from a moment ago is good enough: a gallery asks count()
+    // and then page() for the same search, and this saves evaluating it a third time.
+    if (match != m_planMatch) {
+        m_planMatch = match;
+        m_planHits = ftsCount(match);
+    }
+    return m_planHits;
+}
+
 int HistoryStore::count(const HistoryQuery& query) const
 {
     const Where w = buildWhere(query);
+    if (!w.match.isEmpty() && w.clauses.isEmpty()) {
+        m_planMatch = w.match;
+        return m_planHits = ftsCount(w.match); // the index alone answers
+    }
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    q.prepare("SELECT count(*) FROM images" + w.sql());
-    for (const QVariant& b : w.binds)
+    q.prepare("SELECT count(*) FROM images" + w.sql(kMatch));
+    for (const QVariant& b : w.allBinds())
         q.addBindValue(b);
     return q.exec() && q.next() ? q.value(0).toInt() : 0;
 }
@@ -437,18 +494,20 @@ int HistoryStore::count(const HistoryQuery& query) const
 QList<HistoryRecord> HistoryStore::page(const HistoryQuery& query, int offset, int limit) const
 {
     const Where w = buildWhere(query);
-    QVariantList binds = w.binds;
+    QVariantList binds = w.allBinds();
     binds << limit << offset;
-    return select(w.sql() + orderBy(query.sort) + " LIMIT ? OFFSET ?", binds);
+    const QString match = !w.match.isEmpty() && planHits(w.match) > kManyHits ? kMatchByScan : kMatch;
+    return select(w.sql(match) + orderBy(query.sort) + " LIMIT ? OFFSET ?", binds);
 }
 
 QList<qint64> HistoryStore::ids(const HistoryQuery& query) const
 {
     const Where w = buildWhere(query);
+    const QString match = !w.match.isEmpty() && planHits(w.match) > kManyHits ? kMatchByScan : kMatch;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);
-    q.prepare("SELECT id FROM images" + w.sql() + orderBy(query.sort));
-    for (const QVariant& b : w.binds)
+    q.prepare("SELECT id FROM images" + w.sql(match) + orderBy(query.sort));
+    for (const QVariant& b : w.allBinds())
         q.addBindValue(b);
     QList<qint64> out;
     if (q.exec())
@@ -545,7 +604,8 @@ bool HistoryStore::remove(qint64 id, QString* error)
               {id, QJsonDocument(row).toJson(QJsonDocument::Compact), path, trashPath,
                QDateTime::currentMSecsSinceEpoch()},
               &why)
-        || !exec(QStringLiteral("DELETE FROM images WHERE id = ?"), {id}, &why) || !db.commit()) {
+        || !exec(QStringLiteral("DELETE FROM images WHERE id = ?"), {id}, &why)
+        || !exec(QStringLiteral("DELETE FROM images_fts WHERE rowid = ?"), {id}, &why) || !db.commit()) {
         db.rollback();
         if (hadFile)
             QFile::rename(trashPath, path);
@@ -594,6 +654,9 @@ bool HistoryStore::restore(qint64 id, QString* error)
     db.transaction();
     QString why;
     if (!exec("INSERT INTO images (" + columns.join(',') + ") VALUES (" + marks.join(',') + ')', binds, &why)
+        || !exec(QStringLiteral("INSERT INTO images_fts (rowid, prompt, negative_prompt) VALUES (?,?,?)"),
+                 {id, searchable(row.value("prompt").toString()), searchable(row.value("negative_prompt").toString())},
+                 &why)
         || !exec(QStringLiteral("DELETE FROM trash WHERE id = ?"), {id}, &why) || !db.commit()) {
         db.rollback();
         QFile::rename(path, trashPath);

@@ -141,10 +141,14 @@ private slots:
         QCOMPARE(find("fox", true).size(), 3);            // the negative prompt too
         QCOMPARE(find("fox -knight"), QStringList{"a red fox in the snow"});
         QCOMPARE(find("\"on a hill\""), QStringList{"castle on a hill at dusk"});
-        QCOMPARE(find("可爱的猫"), QStringList{"一只可爱的猫, watercolor"}); // trigram: no spaces needed
-        QCOMPARE(find("可爱"), QStringList{"一只可爱的猫, watercolor"});     // 2 characters: LIKE
-        QCOMPARE(find("ox").size(), 3);                   // short term: substring, like the trigram ones
+        QCOMPARE(find("可爱的猫"), QStringList{"一只可爱的猫, watercolor"}); // no spaces needed
+        QCOMPARE(find("可爱"), QStringList{"一只可爱的猫, watercolor"});
+        QCOMPARE(find("爱可"), QStringList{});             // the characters in that order
+        QCOMPARE(find("ox"), QStringList{"ox cart"});       // words starting with it, not "fox"
+        QCOMPARE(find("cas hil").size(), 1);               // prefixes of words
+        QCOMPARE(find("\"cas\""), QStringList{});          // quoted: the exact word
         QCOMPARE(find("dragon"), QStringList{});
+        QCOMPARE(find("( : )").size(), 5);                 // punctuation only: no text condition
 
         q = HistoryQuery();
         q.model = "sdxl";
