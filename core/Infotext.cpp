@@ -64,6 +64,18 @@ const std::set<std::string>& reservedKeys()
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
+// Python's str.strip(): QChar::isSpace() plus the separators U+001C..U+001F that Python also strips.
+bool pyIsSpace(QChar c) { return c.isSpace() || (c.unicode() >= 0x1c && c.unicode() <= 0x1f); }
+QString pyStrip(const QString& s)
+{
+    qsizetype begin = 0, end = s.size();
+    while (begin < end && pyIsSpace(s[begin]))
+        ++begin;
+    while (end > begin && pyIsSpace(s[end - 1]))
+        --end;
+    return s.mid(begin, end - begin);
+}
+
 // Python's repr(float): shortest round-trip digits; exponent form when the decimal point would sit
 // more than 4 places left of the digits or 16 right (CPython's format_float_short, mode 'r').
 QString pythonFloatRepr(double v)
@@ -349,13 +361,13 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     const QString negative = p.negativePrompt.empty()
         ? QString()
         : QStringLiteral("\nNegative prompt: ") + qs(p.negativePrompt);
-    return (qs(p.prompt) + negative + '\n' + parts.join(QStringLiteral(", "))).trimmed();
+    return pyStrip(qs(p.prompt) + negative + '\n' + parts.join(QStringLiteral(", ")));
 }
 
 GenerationParams parseInfotext(const QString& text, QStringList* warnings)
 {
-    // infotext_utils.re_param
-    static const QRegularExpression rePair(QStringLiteral(R"re(\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))re"),
+    // infotext_utils.re_param; \s widened to what Python counts as whitespace (U+001C..U+001F too)
+    static const QRegularExpression rePair(QStringLiteral(R"re([\s\x1c-\x1f]*(\w[\w \-/]+):[\s\x1c-\x1f]*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))re"),
                                            QRegularExpression::UseUnicodePropertiesOption);
     static const QRegularExpression reSize(QStringLiteral(R"(^(\d+)x(\d+)$)"));
 
@@ -365,7 +377,7 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
             *warnings << QStringLiteral("infotext key \"%1\": value \"%2\" is not %3").arg(key, value, QLatin1String(expected));
     };
 
-    QStringList lines = text.trimmed().split('\n');
+    QStringList lines = pyStrip(text).split('\n');
     QString last = lines.takeLast();
     QList<QPair<QString, QString>> pairs;
     for (auto it = rePair.globalMatch(last); it.hasNext();) {
@@ -380,10 +392,10 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
     QString prompt, negative;
     bool doneWithPrompt = false;
     for (QString line : lines) {
-        line = line.trimmed();
+        line = pyStrip(line);
         if (line.startsWith(QLatin1String("Negative prompt:"))) {
             doneWithPrompt = true;
-            line = line.mid(16).trimmed();
+            line = pyStrip(line.mid(16));
         }
         QString& target = doneWithPrompt ? negative : prompt;
         target += (target.isEmpty() ? QString() : QStringLiteral("\n")) + line;

@@ -4,6 +4,10 @@
 
 #include "ForeignMetadata.h"
 #include "Infotext.h"
+#include "ParamsJson.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
 
 using qd::GenerationParams;
 
@@ -299,6 +303,47 @@ private slots:
         QVERIFY(qd::toInfotext(p).startsWith("padded prompt  \nSteps: 20"));
         p.prompt.clear();
         QVERIFY(qd::toInfotext(p).startsWith("Steps: 20, "));
+    }
+
+    void agreesWithPythonOnRandomCases()
+    {
+        // tests/data/core/make_infotext_cases.py: what Python's json.dumps / str.strip / re make of
+        // 200 random parameter sets (control characters, Python-only whitespace, CJK, emoji)
+        QFile f(QStringLiteral(QD_TEST_DATA "/core/infotext_cases.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonArray cases = QJsonDocument::fromJson(f.readAll()).array();
+        QCOMPARE(cases.size(), 200);
+        for (const QJsonValue& cv : cases) {
+            const QJsonObject c = cv.toObject();
+            const QString text = c["infotext"].toString();
+            QCOMPARE(qd::toInfotext(qd::paramsFromJson(c["params"].toObject()), "v1.10.1"), text);
+            const GenerationParams p = qd::parseInfotext(text);
+            const QJsonObject parsed = c["parsed"].toObject();
+            QCOMPARE(s(p.prompt), parsed["prompt"].toString());
+            QCOMPARE(s(p.negativePrompt), parsed["negative"].toString());
+            const QJsonObject values = parsed["values"].toObject();
+            for (auto it = values.begin(); it != values.end(); ++it) {
+                const QString key = it.key(), value = it.value().toString();
+                if (key == "Steps")
+                    QCOMPARE(QString::number(p.steps), value);
+                else if (key == "Seed")
+                    QCOMPARE(QString::number(p.seed), value);
+                else if (key == "Model")
+                    QCOMPARE(s(p.modelName), value);
+                else if (key == "Size")
+                    QCOMPARE(QString("%1x%2").arg(p.width).arg(p.height), value);
+                else if (key == "CFG scale")
+                    QCOMPARE(p.cfgScale, value.toDouble());
+                else if (key == "Clip skip")
+                    QCOMPARE(QString::number(p.clipSkip), value);
+                else if (key == "Sampler")
+                    QCOMPARE(s(p.sampler), value);
+                else if (key == "Schedule type")
+                    QCOMPARE(s(p.scheduler), value);
+                else if (key != "Model hash")
+                    QCOMPARE(s(p.extra.at(key.toStdString())), value);
+            }
+        }
     }
 
     // ---- other tools -----------------------------------------------------------------------
