@@ -9,14 +9,9 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
-namespace qd {
+#include "EngineError.h"
 
-// Every engine failure a person can act on (bad file, bad key, bad parameter) is an EngineError
-// whose message names the file / key / value and what was expected.
-class EngineError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+namespace qd {
 
 // Ordered so listings and error messages are stable.
 using StateDict = std::map<std::string, torch::Tensor>;
