@@ -109,19 +109,27 @@ private slots:
 
     void weightsKeepTheMean()
     {
-        // "(fantasy:1.5)": A1111 multiplies that token's vectors by 1.5, then rescales the whole chunk
-        // so its mean is the unweighted mean.
+        // "(fantasy:1.5)": A1111 multiplies that token's vectors by 1.5, then rescales the chunk so
+        // its mean is the unweighted mean, for each encoder on its own (SDXL: 128 + 192 channels).
         for (const char* model : {"sd1", "sd2", "sdxl"}) {
             const auto& c = conditioner(model);
-            const torch::Tensor plain = c.encode("a fantasy landscape").context[0];   // [77, C]
-            const torch::Tensor weighted = c.encode("a (fantasy:1.5) landscape").context[0];
-            QVERIFY(std::abs(weighted.mean().item<double>() - plain.mean().item<double>()) < 1e-6);
-            // tokens: 0 start, 1 "a", 2 "fantasy", 3 "landscape": one common factor f on the others,
-            // 1.5 f on "fantasy"
-            const double f = (weighted[1] / plain[1]).mean().item<double>();
-            QVERIFY2(std::abs(f - 1.0) > 1e-4, model); // the rescale is real
-            QD_VERIFY_CLOSE(weighted[3], plain[3] * f, 1e-5);
-            QD_VERIFY_CLOSE(weighted[2], plain[2] * (1.5 * f), 1e-5);
+            const torch::Tensor plainAll = c.encode("a fantasy landscape").context[0]; // [77, C]
+            const torch::Tensor weightedAll = c.encode("a (fantasy:1.5) landscape").context[0];
+            int64_t offset = 0;
+            for (const auto& slot : c.encoders()) {
+                const int64_t width = slot.model->config().width;
+                const torch::Tensor plain = plainAll.slice(1, offset, offset + width);
+                const torch::Tensor weighted = weightedAll.slice(1, offset, offset + width);
+                offset += width;
+                QVERIFY(std::abs(weighted.mean().item<double>() - plain.mean().item<double>()) < 1e-6);
+                // tokens: 0 start, 1 "a", 2 "fantasy", 3 "landscape": one common factor f on the
+                // others (least squares over the start token), 1.5 f on "fantasy"
+                const double f = (weighted[0] * plain[0]).sum().item<double>() / (plain[0] * plain[0]).sum().item<double>();
+                QVERIFY2(std::abs(f - 1.0) > 1e-4, model); // the rescale is real
+                QD_VERIFY_CLOSE(weighted[1], plain[1] * f, 1e-5);
+                QD_VERIFY_CLOSE(weighted[3], plain[3] * f, 1e-5);
+                QD_VERIFY_CLOSE(weighted[2], plain[2] * (1.5 * f), 1e-5);
+            }
         }
     }
 
@@ -277,6 +285,38 @@ private slots:
             QCOMPARE(d.mlpWidth, c.config.mlpWidth);
             QCOMPARE(d.projectionDim, c.config.projectionDim);
             QCOMPARE(d.form, c.config.form);
+        }
+    }
+
+    // Figures, not a timed test: QD_BENCH=1 prints the encode time of full-size encoders (random
+    // weights; values do not matter for speed).
+    void benchmarkFullSize()
+    {
+        if (qgetenv("QD_BENCH") != "1")
+            QSKIP("set QD_BENCH=1 to print full-size encode timings");
+        c10::InferenceMode guard;
+        for (const auto& [name, config] : {std::pair{"CLIP-L", qd::ClipTextConfig::clipL()},
+                                           std::pair{"OpenCLIP-H", qd::ClipTextConfig::openClipH()},
+                                           std::pair{"OpenCLIP-bigG", qd::ClipTextConfig::openClipBigG()}}) {
+            auto model = std::make_shared<qd::ClipTextModel>(config);
+            for (auto& p : model->parameters())
+                p.normal_(0, 0.02);
+            const bool xl = config.projectionDim > 0;
+            std::vector<qd::TextEncoderSlot> encoders{{model, 1, !xl, xl, xl ? 0 : qd::ClipTokenizer::EndId}};
+            qd::Conditioner c(qd::TextFamily::SD1, encoders);
+            c.encode(Prompt); // warm-up
+            for (int chunks : {1, 2}) {
+                std::string p = Prompt;
+                if (chunks == 2)
+                    p += " BREAK " + p;
+                QElapsedTimer t;
+                t.start();
+                const int runs = 3;
+                for (int i = 0; i < runs; ++i)
+                    c.encode(p);
+                qInfo("%s (%d x %d layers): %d chunk(s) %.0f ms per prompt (%d threads)", name, config.width,
+                      config.layers, chunks, double(t.elapsed()) / runs, torch::get_num_threads());
+            }
         }
     }
 
