@@ -9,9 +9,11 @@
 #include "PromptParser.h"
 #include "StateDict.h"
 
-namespace qd::cli {
+namespace qd::cli
+{
 
-namespace {
+namespace
+{
 
 struct TokenizeArgs {
     std::string prompt;
@@ -62,17 +64,18 @@ int runTokenize(const TokenizeArgs& a)
         out["parsed"] = nlohmann::json::array();
         for (const auto& f : chunked.parsed)
             if (f.isBreak())
-                out["parsed"].push_back({f.text, -1}); // A1111 writes the marker with an int -1
+                out["parsed"].push_back({ f.text, -1 }); // A1111 writes the marker with an int -1
             else
-                out["parsed"].push_back({f.text, f.weight});
+                out["parsed"].push_back({ f.text, f.weight });
         out["chunks"] = nlohmann::json::array();
         for (const auto& c : chunked.chunks)
-            out["chunks"].push_back({{"tokens", c.tokens}, {"multipliers", c.multipliers}});
+            out["chunks"].push_back({ { "tokens", c.tokens }, { "multipliers", c.multipliers } });
         out["token_count"] = chunked.tokenCount;
         if (!stripped.networks.empty()) {
             out["extra_networks"] = nlohmann::json::array();
             for (const auto& n : stripped.networks)
-                out["extra_networks"].push_back({{"kind", n.kind}, {"name", n.name}, {"te", n.teMultiplier}, {"unet", n.unetMultiplier}});
+                out["extra_networks"].push_back({ { "kind", n.kind }, { "name", n.name },
+                    { "te", n.teMultiplier }, { "unet", n.unetMultiplier } });
         }
         std::cout << out.dump() << "\n";
         return 0;
@@ -83,16 +86,19 @@ int runTokenize(const TokenizeArgs& a)
     std::cout << chunked.tokenCount << "/" << target << " tokens, " << chunked.chunks.size()
               << (chunked.chunks.size() == 1 ? " chunk" : " chunks") << " (75 tokens per chunk)\n";
     for (const auto& n : stripped.networks)
-        std::cout << "extra network: " << n.kind << " '" << n.name << "' te " << n.teMultiplier << " unet " << n.unetMultiplier << "\n";
+        std::cout << "extra network: " << n.kind << " '" << n.name << "' te " << n.teMultiplier << " unet "
+                  << n.unetMultiplier << "\n";
     for (size_t i = 0; i < chunked.chunks.size(); ++i) {
         const auto& c = chunked.chunks[i];
         const int n = realTokens(c);
         std::cout << "chunk " << i + 1 << ": " << n << "/75 tokens\n";
         if (a.chunks) {
             for (int t = 1; t <= n; ++t)
-                std::cout << "  " << c.tokens[size_t(t)] << "\t" << tok.tokenText(c.tokens[size_t(t)]) << "\t" << c.multipliers[size_t(t)] << "\n";
+                std::cout << "  " << c.tokens[size_t(t)] << "\t" << tok.tokenText(c.tokens[size_t(t)]) << "\t"
+                          << c.multipliers[size_t(t)] << "\n";
         } else {
-            std::cout << "  " << tok.decode(std::vector<int>(c.tokens.begin() + 1, c.tokens.begin() + 1 + n)) << "\n";
+            std::cout << "  " << tok.decode(std::vector<int>(c.tokens.begin() + 1, c.tokens.begin() + 1 + n))
+                      << "\n";
         }
     }
     return 0;
@@ -103,21 +109,27 @@ int runTokenize(const TokenizeArgs& a)
 Command addTokenizeCommand(CLI::App& app)
 {
     auto args = std::make_shared<TokenizeArgs>();
-    CLI::App* sub = app.add_subcommand("tokenize", "Show how CLIP tokenizes a prompt and count its tokens (AUTOMATIC1111 chunks of 75)");
-    sub->add_option("prompt", args->prompt, "The prompt (AUTOMATIC1111 syntax: (word:1.2), [word], BREAK, <lora:name:0.8>)")->required();
-    sub->add_flag("--json", args->json, "Print JSON: {\"ids\", \"tokens\"} (start and end included, unpadded); with --chunks "
-                                        "{\"parsed\", \"chunks\", \"token_count\"}");
-    sub->add_flag("--chunks", args->chunks, "Show the parsed weights and the 77-token chunks the text encoder sees");
+    CLI::App* sub = app.add_subcommand(
+        "tokenize", "Show how CLIP tokenizes a prompt and count its tokens (AUTOMATIC1111 chunks of 75)");
+    sub->add_option("prompt", args->prompt,
+           "The prompt (AUTOMATIC1111 syntax: (word:1.2), [word], BREAK, <lora:name:0.8>)")
+        ->required();
+    sub->add_flag("--json", args->json,
+        "Print JSON: {\"ids\", \"tokens\"} (start and end included, unpadded); with --chunks "
+        "{\"parsed\", \"chunks\", \"token_count\"}");
+    sub->add_flag(
+        "--chunks", args->chunks, "Show the parsed weights and the 77-token chunks the text encoder sees");
     sub->add_flag("--no-emphasis", args->noEmphasis, "Treat brackets and weights as plain text");
-    sub->add_flag("--pad-bang", args->bang, "Tokenize as diffusers' SD2 / SDXL second tokenizer, whose pad token '!' is split off");
-    return {sub, [args] {
+    sub->add_flag("--pad-bang", args->bang,
+        "Tokenize as diffusers' SD2 / SDXL second tokenizer, whose pad token '!' is split off");
+    return { sub, [args] {
                 try {
                     return runTokenize(*args);
                 } catch (const EngineError& e) {
                     std::cerr << "qdiffusion-cli tokenize: " << e.what() << "\n";
                     return 1;
                 }
-            }};
+            } };
 }
 
 } // namespace qd::cli

@@ -16,17 +16,18 @@
 
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
 enum class ClipTextForm { OpenAi, OpenClip };
 enum class ClipActivation { QuickGelu, Gelu }; // x*sigmoid(1.702x) (OpenAI CLIP) / exact erf GELU (OpenCLIP)
 
 struct ClipTextConfig {
     ClipTextForm form = ClipTextForm::OpenAi;
-    int width = 768;       // hidden size
-    int layers = 12;       // transformer layers in the checkpoint (SD2 files hold one unused last layer)
-    int heads = 12;        // width / 64 in every SD text encoder
-    int mlpWidth = 3072;   // 4 x width
+    int width = 768; // hidden size
+    int layers = 12; // transformer layers in the checkpoint (SD2 files hold one unused last layer)
+    int heads = 12; // width / 64 in every SD text encoder
+    int mlpWidth = 3072; // 4 x width
     int vocab = 49408;
     int positions = 77;
     int projectionDim = 0; // OpenCLIP text_projection [width, projectionDim]; 0 = none
@@ -41,7 +42,8 @@ struct ClipTextConfig {
 
     // Reads the form and every size from the shapes under `prefix` (e.g. "cond_stage_model.model.");
     // the activation follows the form. Throws EngineError naming `source` and the key when absent.
-    static ClipTextConfig detectFromWeights(const StateDict& sd, const std::string& prefix, const std::string& source);
+    static ClipTextConfig detectFromWeights(
+        const StateDict& sd, const std::string& prefix, const std::string& source);
 
     // Throws EngineError naming the first bad field, its value and what was expected.
     void validate() const;
@@ -49,7 +51,8 @@ struct ClipTextConfig {
 
 class ClipLayer; // one transformer layer of either form (ClipTextModel.cpp)
 
-class ClipTextModel : public torch::nn::Module {
+class ClipTextModel : public torch::nn::Module
+{
 public:
     // Parameters are allocated uninitialised with `options` (dtype / device; kMeta builds the tree
     // without memory); fill them with loadModule.
@@ -78,8 +81,8 @@ private:
 
 // detectFromWeights + validate + construct + loadModule. Keys under `prefix` that the model does
 // not use (position_ids, logit_scale ...) are tolerated and, when `unexpected` is given, listed there.
-std::shared_ptr<ClipTextModel> loadClipTextModel(const StateDict& sd, const std::string& prefix, const std::string& source,
-                                                 const torch::TensorOptions& options = {},
-                                                 std::vector<std::string>* unexpected = nullptr);
+std::shared_ptr<ClipTextModel> loadClipTextModel(const StateDict& sd, const std::string& prefix,
+    const std::string& source, const torch::TensorOptions& options = {},
+    std::vector<std::string>* unexpected = nullptr);
 
 } // namespace qd

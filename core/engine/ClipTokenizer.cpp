@@ -11,9 +11,11 @@
 #include "Resources.h"
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 constexpr const char* StartText = "<|startoftext|>";
 constexpr const char* EndText = "<|endoftext|>";
@@ -82,7 +84,10 @@ std::string encodeUtf8(const std::u32string& s, size_t begin = 0, size_t end = s
     return out;
 }
 
-utf8proc_category_t category(char32_t c) { return utf8proc_category(utf8proc_int32_t(c)); }
+utf8proc_category_t category(char32_t c)
+{
+    return utf8proc_category(utf8proc_int32_t(c));
+}
 
 bool isLetter(char32_t c)
 {
@@ -98,7 +103,8 @@ bool isNumber(char32_t c)
 bool isPySpace(char32_t c)
 {
     return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680
-        || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+        || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F
+        || c == 0x3000;
 }
 // \s of the `regex` module: the White_Space property.
 bool isRegexSpace(char32_t c)
@@ -160,11 +166,11 @@ void unescapeHtml(std::u32string& s)
 {
     if (s.find(U'<') != std::u32string::npos || s.find(U'&') == std::u32string::npos)
         return;
-    static const std::pair<const char*, char32_t> named[] = {
-        {"amp", '&'},      {"lt", '<'},        {"gt", '>'},        {"quot", '"'},      {"apos", '\''},
-        {"nbsp", 0xA0},    {"copy", 0xA9},     {"reg", 0xAE},      {"trade", 0x2122},  {"hellip", 0x2026},
-        {"mdash", 0x2014}, {"ndash", 0x2013},  {"lsquo", 0x2018},  {"rsquo", 0x2019},  {"ldquo", 0x201C},
-        {"rdquo", 0x201D}, {"deg", 0xB0},      {"times", 0xD7},    {"eacute", 0xE9},   {"egrave", 0xE8}};
+    static const std::pair<const char*, char32_t> named[] = { { "amp", '&' }, { "lt", '<' }, { "gt", '>' },
+        { "quot", '"' }, { "apos", '\'' }, { "nbsp", 0xA0 }, { "copy", 0xA9 }, { "reg", 0xAE },
+        { "trade", 0x2122 }, { "hellip", 0x2026 }, { "mdash", 0x2014 }, { "ndash", 0x2013 },
+        { "lsquo", 0x2018 }, { "rsquo", 0x2019 }, { "ldquo", 0x201C }, { "rdquo", 0x201D }, { "deg", 0xB0 },
+        { "times", 0xD7 }, { "eacute", 0xE9 }, { "egrave", 0xE8 } };
     std::u32string out;
     for (size_t i = 0; i < s.size();) {
         // &#?[0-9A-Za-z]{1,24};
@@ -206,39 +212,61 @@ void unescapeHtml(std::u32string& s)
 // undefined ones stay).
 char32_t fixC1(char32_t c)
 {
-    static const char32_t cp1252[32] = {0x20AC, 0x81,   0x201A, 0x192,  0x201E, 0x2026, 0x2020, 0x2021,
-                                        0x2C6,  0x2030, 0x160,  0x2039, 0x152,  0x8D,   0x17D,  0x8F,
-                                        0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-                                        0x2DC,  0x2122, 0x161,  0x203A, 0x153,  0x9D,   0x17E,  0x178};
+    static const char32_t cp1252[32] = { 0x20AC, 0x81, 0x201A, 0x192, 0x201E, 0x2026, 0x2020, 0x2021, 0x2C6,
+        0x2030, 0x160, 0x2039, 0x152, 0x8D, 0x17D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013,
+        0x2014, 0x2DC, 0x2122, 0x161, 0x203A, 0x153, 0x9D, 0x17E, 0x178 };
     return c >= 0x80 && c <= 0x9F ? cp1252[c - 0x80] : c;
 }
 
 const char32_t* ligature(char32_t c)
 {
     switch (c) {
-    case 0x132: return U"IJ";
-    case 0x133: return U"ij";
-    case 0x149: return U"\u02BCn";
-    case 0x1C4: return U"D\u017D";
-    case 0x1C5: return U"D\u017E";
-    case 0x1C6: return U"d\u017E";
-    case 0x1C7: return U"LJ";
-    case 0x1C8: return U"Lj";
-    case 0x1C9: return U"lj";
-    case 0x1CA: return U"NJ";
-    case 0x1CB: return U"Nj";
-    case 0x1CC: return U"nj";
-    case 0x1F1: return U"DZ";
-    case 0x1F2: return U"Dz";
-    case 0x1F3: return U"dz";
-    case 0xFB00: return U"ff";
-    case 0xFB01: return U"fi";
-    case 0xFB02: return U"fl";
-    case 0xFB03: return U"ffi";
-    case 0xFB04: return U"ffl";
-    case 0xFB05: return U"\u017Ft";
-    case 0xFB06: return U"st";
-    default: return nullptr;
+    case 0x132:
+        return U"IJ";
+    case 0x133:
+        return U"ij";
+    case 0x149:
+        return U"\u02BCn";
+    case 0x1C4:
+        return U"D\u017D";
+    case 0x1C5:
+        return U"D\u017E";
+    case 0x1C6:
+        return U"d\u017E";
+    case 0x1C7:
+        return U"LJ";
+    case 0x1C8:
+        return U"Lj";
+    case 0x1C9:
+        return U"lj";
+    case 0x1CA:
+        return U"NJ";
+    case 0x1CB:
+        return U"Nj";
+    case 0x1CC:
+        return U"nj";
+    case 0x1F1:
+        return U"DZ";
+    case 0x1F2:
+        return U"Dz";
+    case 0x1F3:
+        return U"dz";
+    case 0xFB00:
+        return U"ff";
+    case 0xFB01:
+        return U"fi";
+    case 0xFB02:
+        return U"fl";
+    case 0xFB03:
+        return U"ffi";
+    case 0xFB04:
+        return U"ffl";
+    case 0xFB05:
+        return U"\u017Ft";
+    case 0xFB06:
+        return U"st";
+    default:
+        return nullptr;
     }
 }
 
@@ -349,7 +377,7 @@ std::vector<std::string> splitWords(const std::u32string& s)
         } else if (startsWithAt(s, i, EndText)) {
             end = i + 13;
         } else if (c == '\'' && i + 1 < s.size()
-                   && (s[i + 1] == 's' || s[i + 1] == 't' || s[i + 1] == 'm' || s[i + 1] == 'd')) {
+            && (s[i + 1] == 's' || s[i + 1] == 't' || s[i + 1] == 'm' || s[i + 1] == 'd')) {
             end = i + 2;
         } else if (startsWithAt(s, i, "'re") || startsWithAt(s, i, "'ve") || startsWithAt(s, i, "'ll")) {
             end = i + 3;
@@ -388,7 +416,7 @@ ClipTokenizer::ClipTokenizer(const std::string& bpeGzPath)
     }
     if (int(lines.size()) < MergeCount + 1)
         throw EngineError(bpeGzPath + ": the CLIP merge list has " + std::to_string(lines.size())
-                          + " lines, expected at least " + std::to_string(MergeCount + 1));
+            + " lines, expected at least " + std::to_string(MergeCount + 1));
 
     // bytes_to_unicode(): printable Latin-1 bytes stand for themselves, the others map to 256 + n,
     // so no byte becomes whitespace or a control character. The vocabulary starts with the bytes
@@ -425,7 +453,7 @@ ClipTokenizer::ClipTokenizer(const std::string& bpeGzPath)
         const size_t sp = line.find(' ');
         if (sp == std::string_view::npos || sp == 0 || sp + 1 >= line.size())
             throw EngineError(bpeGzPath + ": merge line " + std::to_string(r + 2) + " '" + std::string(line)
-                              + "' is not two symbols separated by a space");
+                + "' is not two symbols separated by a space");
         std::string key(line);
         m_mergeRanks[key] = r; // dict(zip(merges, range(...))): a repeated merge keeps its last rank
         m_tokens.push_back(std::string(line.substr(0, sp)) + std::string(line.substr(sp + 1)));
@@ -574,7 +602,7 @@ std::vector<int> ClipTokenizer::encode(std::string_view text, Pad pad) const
 
 std::vector<int> ClipTokenizer::encodeWithSpecials(std::string_view text, Pad pad) const
 {
-    std::vector<int> ids{StartId};
+    std::vector<int> ids { StartId };
     const auto body = encode(text, pad);
     ids.insert(ids.end(), body.begin(), body.end());
     ids.push_back(EndId);
@@ -584,11 +612,12 @@ std::vector<int> ClipTokenizer::encodeWithSpecials(std::string_view text, Pad pa
 std::vector<int> ClipTokenizer::encodePadded(std::string_view text, int length, Pad pad) const
 {
     if (length < 2)
-        throw EngineError("ClipTokenizer: padded length " + std::to_string(length) + " is too short, expected >= 2");
+        throw EngineError(
+            "ClipTokenizer: padded length " + std::to_string(length) + " is too short, expected >= 2");
     auto body = encode(text, pad);
     if (int(body.size()) > length - 2)
         body.resize(size_t(length - 2));
-    std::vector<int> ids{StartId};
+    std::vector<int> ids { StartId };
     ids.insert(ids.end(), body.begin(), body.end());
     ids.push_back(EndId);
     ids.resize(size_t(length), pad == Pad::Bang ? 0 : EndId);
@@ -599,7 +628,7 @@ const std::string& ClipTokenizer::tokenText(int id) const
 {
     if (id < 0 || id >= int(m_tokens.size()))
         throw EngineError("ClipTokenizer: token id " + std::to_string(id) + " is outside the vocabulary [0, "
-                          + std::to_string(m_tokens.size()) + ")");
+            + std::to_string(m_tokens.size()) + ")");
     return m_tokens[size_t(id)];
 }
 

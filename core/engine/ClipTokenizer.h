@@ -9,14 +9,16 @@
 #include <unordered_map>
 #include <vector>
 
-namespace qd {
+namespace qd
+{
 
-class ClipTokenizer {
+class ClipTokenizer
+{
 public:
     static constexpr int StartId = 49406; // <|startoftext|>
-    static constexpr int EndId = 49407;   // <|endoftext|>
-    static constexpr int CommaId = 267;   // ",</w>"
-    static constexpr int MaxLength = 77;  // model_max_length of every SD text encoder
+    static constexpr int EndId = 49407; // <|endoftext|>
+    static constexpr int CommaId = 267; // ",</w>"
+    static constexpr int MaxLength = 77; // model_max_length of every SD text encoder
 
     // What the tokenizer pads with. diffusers' SD2 / SDXL-second tokenizers use "!" (id 0) as their
     // pad token; as a registered special token, every "!" in the text is then split off as its own
@@ -37,7 +39,8 @@ public:
     std::vector<int> encodeWithSpecials(std::string_view text, Pad pad = Pad::EndOfText) const;
     // diffusers' tokenizer(padding="max_length", truncation=True): start, at most length-2 ids, end,
     // then the pad id (EndId or 0) up to `length`.
-    std::vector<int> encodePadded(std::string_view text, int length = MaxLength, Pad pad = Pad::EndOfText) const;
+    std::vector<int> encodePadded(
+        std::string_view text, int length = MaxLength, Pad pad = Pad::EndOfText) const;
 
     int vocabSize() const { return int(m_tokens.size()); }
     // The vocabulary entry of `id` in its byte-level form ("photograph</w>", "<|endoftext|>");
@@ -53,10 +56,10 @@ private:
     void appendSegmentIds(std::string_view segment, std::vector<int>& out) const;
     std::vector<int> bpe(const std::string& byteWord) const;
 
-    std::vector<std::string> m_tokens;                  // id -> byte-level token
-    std::unordered_map<std::string, int> m_ids;         // byte-level token -> id
-    std::unordered_map<std::string, int> m_mergeRanks;  // "first second" -> rank
-    std::string m_byteChars[256];                       // byte -> its printable stand-in (UTF-8)
+    std::vector<std::string> m_tokens; // id -> byte-level token
+    std::unordered_map<std::string, int> m_ids; // byte-level token -> id
+    std::unordered_map<std::string, int> m_mergeRanks; // "first second" -> rank
+    std::string m_byteChars[256]; // byte -> its printable stand-in (UTF-8)
     std::unordered_map<std::string, unsigned char> m_charBytes; // inverse, for decode
     mutable std::mutex m_cacheMutex;
     mutable std::unordered_map<std::string, std::vector<int>> m_cache; // word -> ids

@@ -4,13 +4,16 @@
 
 #include <torch/torch.h>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 constexpr const char* Sd1Key = "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight";
 constexpr const char* Sd2Key = "cond_stage_model.model.token_embedding.weight";
-constexpr const char* SdxlKey0 = "conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight";
+constexpr const char* SdxlKey0
+    = "conditioner.embedders.0.transformer.text_model.embeddings.token_embedding.weight";
 constexpr const char* SdxlKey1 = "conditioner.embedders.1.model.token_embedding.weight";
 
 std::string familyName(TextFamily f)
@@ -20,13 +23,16 @@ std::string familyName(TextFamily f)
 
 } // namespace
 
-Conditioner::Conditioner(TextFamily family, std::vector<TextEncoderSlot> encoders, const ClipTokenizer& tokenizer)
-    : m_family(family), m_encoders(std::move(encoders)), m_tokenizer(&tokenizer)
+Conditioner::Conditioner(
+    TextFamily family, std::vector<TextEncoderSlot> encoders, const ClipTokenizer& tokenizer)
+    : m_family(family)
+    , m_encoders(std::move(encoders))
+    , m_tokenizer(&tokenizer)
 {
     const size_t expected = family == TextFamily::SDXL ? 2 : 1;
     if (m_encoders.size() != expected)
         throw EngineError("Conditioner: " + familyName(family) + " takes " + std::to_string(expected)
-                          + " text encoder(s), got " + std::to_string(m_encoders.size()));
+            + " text encoder(s), got " + std::to_string(m_encoders.size()));
     for (const auto& slot : m_encoders) {
         if (!slot.model)
             throw EngineError("Conditioner: a " + familyName(family) + " text encoder slot has no model");
@@ -35,13 +41,14 @@ Conditioner::Conditioner(TextFamily family, std::vector<TextEncoderSlot> encoder
     }
 }
 
-std::vector<TextEncoderSlot> Conditioner::familySlots(TextFamily family, std::vector<std::shared_ptr<ClipTextModel>> models)
+std::vector<TextEncoderSlot> Conditioner::familySlots(
+    TextFamily family, std::vector<std::shared_ptr<ClipTextModel>> models)
 {
     std::vector<TextEncoderSlot> slots;
     for (auto& m : models) {
         if (!m)
             throw EngineError("Conditioner::familySlots: null text encoder for " + familyName(family));
-        slots.push_back({m});
+        slots.push_back({ m });
     }
     if (family == TextFamily::SD1 && slots.size() == 1) {
         // CompVis FrozenCLIPEmbedder: last_hidden_state (last layer + final_layer_norm)
@@ -64,25 +71,30 @@ std::vector<TextEncoderSlot> Conditioner::familySlots(TextFamily family, std::ve
         slots[1].padId = 0;
     } else {
         throw EngineError("Conditioner::familySlots: " + familyName(family) + " takes "
-                          + (family == TextFamily::SDXL ? "2" : "1") + " text encoder(s), got " + std::to_string(slots.size()));
+            + (family == TextFamily::SDXL ? "2" : "1") + " text encoder(s), got "
+            + std::to_string(slots.size()));
     }
     return slots;
 }
 
-Conditioner Conditioner::fromStateDict(const StateDict& sd, const std::string& source, const torch::TensorOptions& options)
+Conditioner Conditioner::fromStateDict(
+    const StateDict& sd, const std::string& source, const torch::TensorOptions& options)
 {
     if (sd.count(SdxlKey0) && sd.count(SdxlKey1)) {
         auto a = loadClipTextModel(sd, "conditioner.embedders.0.transformer.", source, options);
         auto b = loadClipTextModel(sd, "conditioner.embedders.1.model.", source, options);
-        return Conditioner(TextFamily::SDXL, familySlots(TextFamily::SDXL, {a, b}));
+        return Conditioner(TextFamily::SDXL, familySlots(TextFamily::SDXL, { a, b }));
     }
     if (sd.count(Sd2Key))
-        return Conditioner(TextFamily::SD2, familySlots(TextFamily::SD2, {loadClipTextModel(sd, "cond_stage_model.model.", source, options)}));
+        return Conditioner(TextFamily::SD2,
+            familySlots(
+                TextFamily::SD2, { loadClipTextModel(sd, "cond_stage_model.model.", source, options) }));
     if (sd.count(Sd1Key))
         return Conditioner(TextFamily::SD1,
-                           familySlots(TextFamily::SD1, {loadClipTextModel(sd, "cond_stage_model.transformer.", source, options)}));
-    throw EngineError(source + ": no text encoder found (expected '" + Sd1Key + "', '" + Sd2Key + "', or '" + SdxlKey0
-                      + "' with '" + SdxlKey1 + "')");
+            familySlots(TextFamily::SD1,
+                { loadClipTextModel(sd, "cond_stage_model.transformer.", source, options) }));
+    throw EngineError(source + ": no text encoder found (expected '" + Sd1Key + "', '" + Sd2Key + "', or '"
+        + SdxlKey0 + "' with '" + SdxlKey1 + "')");
 }
 
 int Conditioner::contextDim() const
@@ -106,25 +118,26 @@ ChunkOptions Conditioner::chunkOptions(const TextEncoderSlot& slot, const Condit
     ChunkOptions c;
     c.commaBacktrack = options.commaBacktrack;
     c.emphasis = options.emphasis;
-    c.pad = slot.padId == 0 && options.bangSplitForOpenClip ? ClipTokenizer::Pad::Bang : ClipTokenizer::Pad::EndOfText;
+    c.pad = slot.padId == 0 && options.bangSplitForOpenClip ? ClipTokenizer::Pad::Bang
+                                                            : ClipTokenizer::Pad::EndOfText;
     return c;
 }
 
 torch::Tensor Conditioner::encodeChunks(const TextEncoderSlot& slot, const std::vector<PromptChunk>& chunks,
-                                        const ConditionerOptions& options, torch::Tensor* pooled) const
+    const ConditionerOptions& options, torch::Tensor* pooled) const
 {
     const auto& config = slot.model->config();
     if (options.clipSkip < 1)
         throw EngineError("Conditioner: clip skip " + std::to_string(options.clipSkip) + ", expected >= 1");
     const int layer = config.layers - slot.layersFromEnd - (options.clipSkip - 1);
     if (layer < 0)
-        throw EngineError("Conditioner: clip skip " + std::to_string(options.clipSkip) + " is too large for a "
-                          + std::to_string(config.layers) + "-layer text encoder (at most "
-                          + std::to_string(config.layers - slot.layersFromEnd + 1) + ")");
+        throw EngineError("Conditioner: clip skip " + std::to_string(options.clipSkip)
+            + " is too large for a " + std::to_string(config.layers) + "-layer text encoder (at most "
+            + std::to_string(config.layers - slot.layersFromEnd + 1) + ")");
     const int64_t k = int64_t(chunks.size()), T = int64_t(chunks.front().tokens.size());
 
     // 1. ids [k, T]; OpenCLIP encoders see `padId` after each chunk's first end token
-    torch::Tensor ids = torch::empty({k, T}, torch::kLong);
+    torch::Tensor ids = torch::empty({ k, T }, torch::kLong);
     auto acc = ids.accessor<int64_t, 2>();
     bool weighted = false;
     for (int64_t i = 0; i < k; ++i) {
@@ -152,7 +165,8 @@ torch::Tensor Conditioner::encodeChunks(const TextEncoderSlot& slot, const std::
             if (std::all_of(m.begin(), m.end(), [](double v) { return v == 1.0; }))
                 continue;
             std::vector<float> mf(m.begin(), m.end()); // torch.asarray(multipliers): float32
-            const torch::Tensor mult = torch::from_blob(mf.data(), {T, 1}, torch::kFloat).to(z.device(), z.scalar_type());
+            const torch::Tensor mult
+                = torch::from_blob(mf.data(), { T, 1 }, torch::kFloat).to(z.device(), z.scalar_type());
             torch::Tensor zi = z[i];
             const torch::Tensor originalMean = zi.mean();
             zi.mul_(mult);
@@ -191,7 +205,7 @@ TextConditioning Conditioner::encode(const std::string& prompt, const Conditione
     }
     torch::Tensor z = parts.size() == 1 ? parts[0] : torch::cat(parts, -1); // [k, 77, C]
     // 3. chunks one after another along the sequence: [k, 77, C] -> [1, 77k, C]
-    result.context = z.reshape({1, z.size(0) * z.size(1), z.size(2)});
+    result.context = z.reshape({ 1, z.size(0) * z.size(1), z.size(2) });
     result.chunkCount = int(chunkCount);
     if (options.zeroEmptyPrompt && m_family == TextFamily::SDXL && stripped.prompt.empty()) {
         result.context.zero_();
@@ -202,7 +216,8 @@ TextConditioning Conditioner::encode(const std::string& prompt, const Conditione
     return result;
 }
 
-void Conditioner::equaliseChunks(TextConditioning& a, TextConditioning& b, const ConditionerOptions& options) const
+void Conditioner::equaliseChunks(
+    TextConditioning& a, TextConditioning& b, const ConditionerOptions& options) const
 {
     if (a.chunkCount == b.chunkCount)
         return;
@@ -212,18 +227,19 @@ void Conditioner::equaliseChunks(TextConditioning& a, TextConditioning& b, const
     // A1111 pads with the encoding of the empty prompt (cond_stage_model_empty_prompt).
     std::vector<torch::Tensor> parts;
     for (const auto& slot : m_encoders)
-        parts.push_back(encodeChunks(slot, {emptyChunk()}, options, nullptr));
+        parts.push_back(encodeChunks(slot, { emptyChunk() }, options, nullptr));
     const torch::Tensor empty = parts.size() == 1 ? parts[0] : torch::cat(parts, -1); // [1, 77, C]
-    shorter.context = torch::cat({shorter.context, empty.to(shorter.context.options()).repeat({1, missing, 1})}, 1);
+    shorter.context
+        = torch::cat({ shorter.context, empty.to(shorter.context.options()).repeat({ 1, missing, 1 }) }, 1);
     shorter.chunkCount += missing;
 }
 
-torch::Tensor Conditioner::sdxlTimeIds(int originalHeight, int originalWidth, int cropTop, int cropLeft, int targetHeight,
-                                       int targetWidth)
+torch::Tensor Conditioner::sdxlTimeIds(
+    int originalHeight, int originalWidth, int cropTop, int cropLeft, int targetHeight, int targetWidth)
 {
-    return torch::tensor({float(originalHeight), float(originalWidth), float(cropTop), float(cropLeft), float(targetHeight),
-                          float(targetWidth)})
-        .view({1, 6});
+    return torch::tensor({ float(originalHeight), float(originalWidth), float(cropTop), float(cropLeft),
+                             float(targetHeight), float(targetWidth) })
+        .view({ 1, 6 });
 }
 
 } // namespace qd

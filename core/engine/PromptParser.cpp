@@ -6,9 +6,11 @@
 
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 std::u32string toU32(std::string_view s)
 {
@@ -36,7 +38,8 @@ std::string toUtf8(std::u32string_view s)
     out.reserve(s.size());
     uint8_t buf[4];
     for (char32_t c : s)
-        out.append(reinterpret_cast<const char*>(buf), size_t(utf8proc_encode_char(utf8proc_int32_t(c), buf)));
+        out.append(
+            reinterpret_cast<const char*>(buf), size_t(utf8proc_encode_char(utf8proc_int32_t(c), buf)));
     return out;
 }
 
@@ -46,15 +49,20 @@ bool isWordChar(char32_t c)
     if (c == '_')
         return true;
     const auto k = utf8proc_category(utf8proc_int32_t(c));
-    return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO) || (k >= UTF8PROC_CATEGORY_ND && k <= UTF8PROC_CATEGORY_NO);
+    return (k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO)
+        || (k >= UTF8PROC_CATEGORY_ND && k <= UTF8PROC_CATEGORY_NO);
 }
 // Python re's \s for str patterns (str.isspace()).
 bool isSpace(char32_t c)
 {
     return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680
-        || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+        || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F
+        || c == 0x3000;
 }
-bool isAsciiDigit(char32_t c) { return c >= '0' && c <= '9'; }
+bool isAsciiDigit(char32_t c)
+{
+    return c >= '0' && c <= '9';
+}
 
 // re.split(r"\s*\bBREAK\b\s*", text)
 std::vector<std::u32string> splitOnBreak(const std::u32string& s)
@@ -147,7 +155,8 @@ std::vector<PromptFragment> parsePromptAttention(std::string_view utf8)
             res.emplace_back(parts[i], 1.0);
         }
     };
-    auto isSyntax = [](char32_t c) { return c == '\\' || c == '(' || c == ')' || c == '[' || c == ']' || c == ':'; };
+    auto isSyntax
+        = [](char32_t c) { return c == '\\' || c == '(' || c == ')' || c == '[' || c == ']' || c == ':'; };
 
     // The alternatives of A1111's re_attention, tried in its order at each position.
     size_t i = 0;
@@ -155,7 +164,8 @@ std::vector<PromptFragment> parsePromptAttention(std::string_view utf8)
         const char32_t c = s[i];
         if (c == '\\') {
             const bool escape = i + 1 < s.size()
-                && (s[i + 1] == '(' || s[i + 1] == ')' || s[i + 1] == '[' || s[i + 1] == ']' || s[i + 1] == '\\');
+                && (s[i + 1] == '(' || s[i + 1] == ')' || s[i + 1] == '[' || s[i + 1] == ']'
+                    || s[i + 1] == '\\');
             // `\(` -> "(", a lone `\` -> "" (kept as an entry, as A1111 does)
             res.emplace_back(escape ? s.substr(i + 1, 1) : std::u32string(), 1.0);
             i += escape ? 2 : 1;
@@ -220,7 +230,7 @@ std::vector<PromptFragment> parsePromptAttention(std::string_view utf8)
         if (!out.empty() && out.back().weight == weight)
             out.back().text += toUtf8(text);
         else
-            out.push_back({toUtf8(text), weight});
+            out.push_back({ toUtf8(text), weight });
     }
     return out;
 }
@@ -252,7 +262,8 @@ PromptWithNetworks extractExtraNetworks(std::string_view utf8)
                     size_t from = 0;
                     for (;;) {
                         const size_t colon = args.find(':', from);
-                        net.args.push_back(args.substr(from, colon == std::string::npos ? std::string::npos : colon - from));
+                        net.args.push_back(
+                            args.substr(from, colon == std::string::npos ? std::string::npos : colon - from));
                         if (colon == std::string::npos)
                             break;
                         from = colon + 1;
@@ -273,7 +284,8 @@ PromptWithNetworks extractExtraNetworks(std::string_view utf8)
                     net.teMultiplier = positional.size() > 1 ? parseMultiplier(positional[1], tag) : 1.0;
                     if (hasTe)
                         net.teMultiplier = parseMultiplier(named_te, tag);
-                    net.unetMultiplier = positional.size() > 2 ? parseMultiplier(positional[2], tag) : net.teMultiplier;
+                    net.unetMultiplier
+                        = positional.size() > 2 ? parseMultiplier(positional[2], tag) : net.teMultiplier;
                     if (hasUnet)
                         net.unetMultiplier = parseMultiplier(named_unet, tag);
                     result.networks.push_back(std::move(net));
@@ -298,14 +310,16 @@ PromptChunk emptyChunk(int chunkLength)
     return chunk;
 }
 
-ChunkedPrompt chunkPrompt(std::string_view prompt, const ClipTokenizer& tokenizer, const ChunkOptions& options)
+ChunkedPrompt chunkPrompt(
+    std::string_view prompt, const ClipTokenizer& tokenizer, const ChunkOptions& options)
 {
     if (options.chunkLength < 1)
-        throw EngineError("chunkPrompt: chunk length " + std::to_string(options.chunkLength) + ", expected >= 1");
+        throw EngineError(
+            "chunkPrompt: chunk length " + std::to_string(options.chunkLength) + ", expected >= 1");
     const size_t length = size_t(options.chunkLength);
     ChunkedPrompt result;
     result.parsed = options.emphasis ? parsePromptAttention(prompt)
-                                     : std::vector<PromptFragment>{{std::string(prompt), 1.0}};
+                                     : std::vector<PromptFragment> { { std::string(prompt), 1.0 } };
 
     PromptChunk chunk;
     long lastComma = -1;
@@ -331,11 +345,12 @@ ChunkedPrompt chunkPrompt(std::string_view prompt, const ClipTokenizer& tokenize
             if (token == ClipTokenizer::CommaId) {
                 lastComma = long(chunk.tokens.size());
             } else if (options.commaBacktrack != 0 && chunk.tokens.size() == length && lastComma != -1
-                       && long(chunk.tokens.size()) - lastComma <= options.commaBacktrack) {
+                && long(chunk.tokens.size()) - lastComma <= options.commaBacktrack) {
                 // The chunk is full and a comma is near its end: the text after the comma moves on.
                 const size_t breakAt = size_t(lastComma) + 1;
                 std::vector<int> relocTokens(chunk.tokens.begin() + long(breakAt), chunk.tokens.end());
-                std::vector<double> relocMults(chunk.multipliers.begin() + long(breakAt), chunk.multipliers.end());
+                std::vector<double> relocMults(
+                    chunk.multipliers.begin() + long(breakAt), chunk.multipliers.end());
                 chunk.tokens.resize(breakAt);
                 chunk.multipliers.resize(breakAt);
                 nextChunk(false);

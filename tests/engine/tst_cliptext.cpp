@@ -11,7 +11,8 @@
 
 // CLIP text encoders and the Conditioner against diffusers' prompt embeddings (goldens), the
 // full-size key/shape tables, and A1111's weighting / chunking behaviour.
-class TestClipText : public QObject {
+class TestClipText : public QObject
+{
     Q_OBJECT
 
     static constexpr const char* Prompt = "a fantasy landscape, epic mountains and sunset";
@@ -23,7 +24,8 @@ class TestClipText : public QObject {
         static std::map<std::string, qd::StateDict> cache;
         auto it = cache.find(model);
         if (it == cache.end())
-            it = cache.emplace(model, qd::tinyStateDict(model, qdtest::conformance("tiny_layouts.json"))).first;
+            it = cache.emplace(model, qd::tinyStateDict(model, qdtest::conformance("tiny_layouts.json")))
+                     .first;
         return it->second;
     }
     static const qd::Conditioner& conditioner(const std::string& model)
@@ -31,12 +33,14 @@ class TestClipText : public QObject {
         static std::map<std::string, std::unique_ptr<qd::Conditioner>> cache;
         auto& c = cache[model];
         if (!c)
-            c = std::make_unique<qd::Conditioner>(qd::Conditioner::fromStateDict(tiny(model), model + "-tiny.safetensors"));
+            c = std::make_unique<qd::Conditioner>(
+                qd::Conditioner::fromStateDict(tiny(model), model + "-tiny.safetensors"));
         return *c;
     }
 
     // Every parameter of `m` as prefix + name -> shape.
-    static std::map<std::string, std::vector<int64_t>> shapes(const torch::nn::Module& m, const std::string& prefix)
+    static std::map<std::string, std::vector<int64_t>> shapes(
+        const torch::nn::Module& m, const std::string& prefix)
     {
         std::map<std::string, std::vector<int64_t>> out;
         for (const auto& p : m.named_parameters())
@@ -57,7 +61,9 @@ private slots:
         skip2.clipSkip = 2; // A1111 "Clip skip: 2" = diffusers clip_skip=1
         QD_VERIFY_CLOSE(c.encode(Prompt, skip2).context, qdtest::golden("sd1/prompt_embeds_clip_skip1"), Tol);
         // the last layer and the penultimate one really differ (the test can fail)
-        QVERIFY(qdtest::closeTo(c.encode(Prompt).context, qdtest::golden("sd1/prompt_embeds_clip_skip1"), Tol).size() > 0);
+        QVERIFY(qdtest::closeTo(c.encode(Prompt).context, qdtest::golden("sd1/prompt_embeds_clip_skip1"), Tol)
+                    .size()
+            > 0);
     }
 
     void sd2Goldens()
@@ -111,7 +117,7 @@ private slots:
     {
         // "(fantasy:1.5)": A1111 multiplies that token's vectors by 1.5, then rescales the chunk so
         // its mean is the unweighted mean, for each encoder on its own (SDXL: 128 + 192 channels).
-        for (const char* model : {"sd1", "sd2", "sdxl"}) {
+        for (const char* model : { "sd1", "sd2", "sdxl" }) {
             const auto& c = conditioner(model);
             const torch::Tensor plainAll = c.encode("a fantasy landscape").context[0]; // [77, C]
             const torch::Tensor weightedAll = c.encode("a (fantasy:1.5) landscape").context[0];
@@ -124,7 +130,8 @@ private slots:
                 QVERIFY(std::abs(weighted.mean().item<double>() - plain.mean().item<double>()) < 1e-6);
                 // tokens: 0 start, 1 "a", 2 "fantasy", 3 "landscape": one common factor f on the
                 // others (least squares over the start token), 1.5 f on "fantasy"
-                const double f = (weighted[0] * plain[0]).sum().item<double>() / (plain[0] * plain[0]).sum().item<double>();
+                const double f = (weighted[0] * plain[0]).sum().item<double>()
+                    / (plain[0] * plain[0]).sum().item<double>();
                 QVERIFY2(std::abs(f - 1.0) > 1e-4, model); // the rescale is real
                 QD_VERIFY_CLOSE(weighted[1], plain[1] * f, 1e-5);
                 QD_VERIFY_CLOSE(weighted[3], plain[3] * f, 1e-5);
@@ -141,10 +148,11 @@ private slots:
             longPrompt += "a detailed city street at night, ";
         auto pos = c.encode(longPrompt);
         QCOMPARE(pos.chunkCount, 2);
-        QCOMPARE(pos.context.sizes(), (std::vector<int64_t>{1, 154, 128}));
+        QCOMPARE(pos.context.sizes(), (std::vector<int64_t> { 1, 154, 128 }));
         // a chunk is encoded on its own: the second chunk does not see the first
         const auto chunks = qd::chunkPrompt(longPrompt, qd::ClipTokenizer::shared()).chunks;
-        const auto second = c.encoders()[0].model->forward(torch::tensor(chunks[1].tokens).view({1, 77}), 2, true).hidden;
+        const auto second
+            = c.encoders()[0].model->forward(torch::tensor(chunks[1].tokens).view({ 1, 77 }), 2, true).hidden;
         QD_VERIFY_CLOSE(pos.context.slice(1, 77, 154), second, 1e-5);
 
         auto neg = c.encode(Negative);
@@ -156,8 +164,8 @@ private slots:
 
         // BREAK makes a new chunk too; SDXL keeps both encoders and its pooled vector
         const auto xl = conditioner("sdxl").encode("a cat BREAK a dog");
-        QCOMPARE(xl.context.sizes(), (std::vector<int64_t>{1, 154, 320}));
-        QCOMPARE(xl.pooled.sizes(), (std::vector<int64_t>{1, 192}));
+        QCOMPARE(xl.context.sizes(), (std::vector<int64_t> { 1, 154, 320 }));
+        QCOMPARE(xl.pooled.sizes(), (std::vector<int64_t> { 1, 192 }));
         QD_VERIFY_CLOSE(xl.pooled, conditioner("sdxl").encode("a cat").pooled, 1e-6); // from chunk 1
     }
 
@@ -183,10 +191,12 @@ private slots:
         QCOMPARE(sd2.mlpWidth, 512);
         QCOMPARE(sd2.activation, qd::ClipActivation::Gelu);
         QCOMPARE(sd2.projectionDim, 0);
-        const auto xl = qd::ClipTextConfig::detectFromWeights(tiny("sdxl"), "conditioner.embedders.1.model.", "f");
+        const auto xl
+            = qd::ClipTextConfig::detectFromWeights(tiny("sdxl"), "conditioner.embedders.1.model.", "f");
         QCOMPARE(xl.width, 192);
         QCOMPARE(xl.projectionDim, 192);
-        const auto l = qd::ClipTextConfig::detectFromWeights(tiny("sd1"), "cond_stage_model.transformer.", "f");
+        const auto l
+            = qd::ClipTextConfig::detectFromWeights(tiny("sd1"), "cond_stage_model.transformer.", "f");
         QCOMPARE(l.form, qd::ClipTextForm::OpenAi);
         QCOMPARE(l.activation, qd::ClipActivation::QuickGelu);
         QCOMPARE(l.layers, 2);
@@ -203,9 +213,11 @@ private slots:
             qd::ClipTextConfig::detectFromWeights(tiny("sd1"), "nowhere.", "model.ckpt");
             QFAIL("no error");
         } catch (const qd::EngineError& e) {
-            QVERIFY2(QString(e.what()).contains("model.ckpt") && QString(e.what()).contains("nowhere."), e.what());
+            QVERIFY2(
+                QString(e.what()).contains("model.ckpt") && QString(e.what()).contains("nowhere."), e.what());
         }
-        QVERIFY_EXCEPTION_THROWN(qd::Conditioner::fromStateDict(qd::StateDict{}, "empty.safetensors"), qd::EngineError);
+        QVERIFY_EXCEPTION_THROWN(
+            qd::Conditioner::fromStateDict(qd::StateDict {}, "empty.safetensors"), qd::EngineError);
     }
 
     void realFilesExtraKeysAndBadShapes()
@@ -213,17 +225,20 @@ private slots:
         qd::StateDict sd = tiny("sd2");
         // real SD2 / SDXL files carry these; they must not disturb loading
         sd["cond_stage_model.model.logit_scale"] = torch::tensor(4.6f);
-        sd["cond_stage_model.model.position_ids"] = torch::arange(77, torch::kLong).view({1, 77});
+        sd["cond_stage_model.model.position_ids"] = torch::arange(77, torch::kLong).view({ 1, 77 });
         std::vector<std::string> unexpected;
         auto m = qd::loadClipTextModel(sd, "cond_stage_model.model.", "sd2.safetensors", {}, &unexpected);
-        QCOMPARE(unexpected, (std::vector<std::string>{"cond_stage_model.model.logit_scale", "cond_stage_model.model.position_ids"}));
+        QCOMPARE(unexpected,
+            (std::vector<std::string> {
+                "cond_stage_model.model.logit_scale", "cond_stage_model.model.position_ids" }));
 
-        sd["cond_stage_model.model.ln_final.weight"] = torch::ones({64});
+        sd["cond_stage_model.model.ln_final.weight"] = torch::ones({ 64 });
         try {
             qd::loadClipTextModel(sd, "cond_stage_model.model.", "sd2.safetensors");
             QFAIL("no error");
         } catch (const qd::EngineError& e) {
-            QVERIFY2(QString(e.what()).contains("ln_final.weight") && QString(e.what()).contains("[64]"), e.what());
+            QVERIFY2(QString(e.what()).contains("ln_final.weight") && QString(e.what()).contains("[64]"),
+                e.what());
         }
         sd = tiny("sd1");
         sd.erase("cond_stage_model.transformer.text_model.encoder.layers.1.self_attn.v_proj.bias");
@@ -239,11 +254,12 @@ private slots:
     {
         c10::InferenceMode guard;
         const auto& m = *conditioner("sd1").encoders()[0].model;
-        QVERIFY_EXCEPTION_THROWN(m.forward(torch::zeros({1, 78}, torch::kLong), 2, true), qd::EngineError);
-        QVERIFY_EXCEPTION_THROWN(m.forward(torch::zeros({77}, torch::kLong), 2, true), qd::EngineError);
-        QVERIFY_EXCEPTION_THROWN(m.forward(torch::zeros({1, 77}), 2, true), qd::EngineError);
-        QVERIFY_EXCEPTION_THROWN(m.forward(torch::zeros({1, 77}, torch::kLong), 3, true), qd::EngineError);
-        QVERIFY_EXCEPTION_THROWN(m.forward(torch::zeros({1, 77}, torch::kLong), 2, true, /*pooled=*/true), qd::EngineError);
+        QVERIFY_EXCEPTION_THROWN(m.forward(torch::zeros({ 1, 78 }, torch::kLong), 2, true), qd::EngineError);
+        QVERIFY_EXCEPTION_THROWN(m.forward(torch::zeros({ 77 }, torch::kLong), 2, true), qd::EngineError);
+        QVERIFY_EXCEPTION_THROWN(m.forward(torch::zeros({ 1, 77 }), 2, true), qd::EngineError);
+        QVERIFY_EXCEPTION_THROWN(m.forward(torch::zeros({ 1, 77 }, torch::kLong), 3, true), qd::EngineError);
+        QVERIFY_EXCEPTION_THROWN(
+            m.forward(torch::zeros({ 1, 77 }, torch::kLong), 2, true, /*pooled=*/true), qd::EngineError);
     }
 
     void fullSizeTreesMatchTheKeyTable()
@@ -257,10 +273,10 @@ private slots:
             qd::ClipTextConfig config;
         };
         const Case cases[] = {
-            {"sd15", "cond_stage_model.transformer.", qd::ClipTextConfig::clipL()},
-            {"sd21", "cond_stage_model.model.", qd::ClipTextConfig::openClipH()},
-            {"sdxl", "conditioner.embedders.0.transformer.", qd::ClipTextConfig::clipL()},
-            {"sdxl", "conditioner.embedders.1.model.", qd::ClipTextConfig::openClipBigG()},
+            { "sd15", "cond_stage_model.transformer.", qd::ClipTextConfig::clipL() },
+            { "sd21", "cond_stage_model.model.", qd::ClipTextConfig::openClipH() },
+            { "sdxl", "conditioner.embedders.0.transformer.", qd::ClipTextConfig::clipL() },
+            { "sdxl", "conditioner.embedders.1.model.", qd::ClipTextConfig::openClipBigG() },
         };
         for (const auto& c : cases) {
             qd::ClipTextModel model(c.config, meta); // no memory: meta tensors
@@ -271,9 +287,11 @@ private slots:
                     expected[key] = shape.get<std::vector<int64_t>>();
             QVERIFY2(!expected.empty(), c.prefix);
             for (const auto& [key, shape] : expected)
-                QVERIFY2(got.count(key) && got.at(key) == shape, qPrintable(QString::fromStdString(key) + " missing or mis-shaped"));
+                QVERIFY2(got.count(key) && got.at(key) == shape,
+                    qPrintable(QString::fromStdString(key) + " missing or mis-shaped"));
             for (const auto& [key, shape] : got)
-                QVERIFY2(expected.count(key), qPrintable(QString::fromStdString(key) + " is not in the table"));
+                QVERIFY2(
+                    expected.count(key), qPrintable(QString::fromStdString(key) + " is not in the table"));
             // and detection from those shapes gives the reference config back
             qd::StateDict sd;
             for (const auto& [key, shape] : expected)
@@ -295,17 +313,18 @@ private slots:
         if (qgetenv("QD_BENCH") != "1")
             QSKIP("set QD_BENCH=1 to print full-size encode timings");
         c10::InferenceMode guard;
-        for (const auto& [name, config] : {std::pair{"CLIP-L", qd::ClipTextConfig::clipL()},
-                                           std::pair{"OpenCLIP-H", qd::ClipTextConfig::openClipH()},
-                                           std::pair{"OpenCLIP-bigG", qd::ClipTextConfig::openClipBigG()}}) {
+        for (const auto& [name, config] : { std::pair { "CLIP-L", qd::ClipTextConfig::clipL() },
+                 std::pair { "OpenCLIP-H", qd::ClipTextConfig::openClipH() },
+                 std::pair { "OpenCLIP-bigG", qd::ClipTextConfig::openClipBigG() } }) {
             auto model = std::make_shared<qd::ClipTextModel>(config);
             for (auto& p : model->parameters())
                 p.normal_(0, 0.02);
             const bool xl = config.projectionDim > 0;
-            std::vector<qd::TextEncoderSlot> encoders{{model, 1, !xl, xl, xl ? 0 : qd::ClipTokenizer::EndId}};
+            std::vector<qd::TextEncoderSlot> encoders { { model, 1, !xl, xl,
+                xl ? 0 : qd::ClipTokenizer::EndId } };
             qd::Conditioner c(qd::TextFamily::SD1, encoders);
             c.encode(Prompt); // warm-up
-            for (int chunks : {1, 2}) {
+            for (int chunks : { 1, 2 }) {
                 std::string p = Prompt;
                 if (chunks == 2)
                     p += " BREAK " + p;
@@ -315,15 +334,40 @@ private slots:
                 for (int i = 0; i < runs; ++i)
                     c.encode(p);
                 qInfo("%s (%d x %d layers): %d chunk(s) %.0f ms per prompt (%d threads)", name, config.width,
-                      config.layers, chunks, double(t.elapsed()) / runs, torch::get_num_threads());
+                    config.layers, chunks, double(t.elapsed()) / runs, torch::get_num_threads());
             }
         }
+    }
+
+    void sd2FilesWithoutTheUnusedLayer()
+    {
+        // OpenCLIP-H converted back from diffusers keeps only the 23 used blocks: read the last one
+        const auto meta = torch::TensorOptions().device(torch::kMeta);
+        auto h = qd::ClipTextConfig::openClipH();
+        auto full = std::make_shared<qd::ClipTextModel>(h, meta);
+        QCOMPARE(qd::Conditioner::familySlots(qd::TextFamily::SD2, { full })[0].layersFromEnd, 1);
+        h.layers = 23;
+        auto cut = std::make_shared<qd::ClipTextModel>(h, meta);
+        QCOMPARE(qd::Conditioner::familySlots(qd::TextFamily::SD2, { cut })[0].layersFromEnd, 0);
+        QVERIFY_EXCEPTION_THROWN(
+            qd::Conditioner::familySlots(qd::TextFamily::SDXL, { full }), qd::EngineError);
+    }
+
+    void bfloat16Weights()
+    {
+        // --dtype bf16 on a CPU: same embeddings to bf16 precision (softmax stays float32)
+        const auto c = qd::Conditioner::fromStateDict(
+            tiny("sdxl"), "sdxl-tiny", torch::TensorOptions().dtype(torch::kBFloat16));
+        const auto r = c.encode(Prompt);
+        QCOMPARE(r.context.scalar_type(), torch::kBFloat16);
+        QD_VERIFY_CLOSE(r.context.to(torch::kFloat), qdtest::golden("sdxl/prompt_embeds"), 5e-2);
+        QD_VERIFY_CLOSE(r.pooled.to(torch::kFloat), qdtest::golden("sdxl/pooled_prompt_embeds"), 5e-2);
     }
 
     void sdxlTimeIds()
     {
         const auto t = qd::Conditioner::sdxlTimeIds(1024, 768, 0, 16, 1024, 768);
-        QCOMPARE(t.sizes(), (std::vector<int64_t>{1, 6}));
+        QCOMPARE(t.sizes(), (std::vector<int64_t> { 1, 6 }));
         QCOMPARE(t[0][1].item<float>(), 768.0f);
         QCOMPARE(t[0][3].item<float>(), 16.0f);
     }

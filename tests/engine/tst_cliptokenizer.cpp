@@ -7,7 +7,8 @@
 #include "StateDict.h"
 
 // The CLIP tokenizer gives the ids diffusers' tokenizers give (tokenizer_cases.json).
-class TestClipTokenizer : public QObject {
+class TestClipTokenizer : public QObject
+{
     Q_OBJECT
 
     static nlohmann::json cases()
@@ -42,7 +43,8 @@ private slots:
         const auto c = cases();
         QVERIFY(c.size() >= 10);
         for (size_t i = 0; i < c.size(); ++i)
-            QTest::newRow(qPrintable(QString::number(i) + ": " + QString::fromStdString(c[i]["prompt"].get<std::string>()).left(40)))
+            QTest::newRow(qPrintable(QString::number(i) + ": "
+                + QString::fromStdString(c[i]["prompt"].get<std::string>()).left(40)))
                 << QString::fromStdString(c[i]["prompt"].get<std::string>()) << int(i);
     }
 
@@ -77,7 +79,8 @@ private slots:
         const auto& tok = qd::ClipTokenizer::shared();
         const std::string text = "a photograph of an astronaut riding a horse, café 日本";
         const auto ids = tok.encode(text);
-        QCOMPARE(QString::fromStdString(tok.decode(ids)), QString("a photograph of an astronaut riding a horse , café 日本"));
+        QCOMPARE(QString::fromStdString(tok.decode(ids)),
+            QString("a photograph of an astronaut riding a horse , café 日本"));
     }
 
     void ftfyCleanup()
@@ -86,13 +89,14 @@ private slots:
         const auto& tok = qd::ClipTokenizer::shared();
         QCOMPARE(tok.encode("don\u2019t \u201cquote\u201d"), tok.encode("don't \"quote\""));
         QCOMPARE(tok.encode("\uFF21\uFF22\uFF23\u3000\uFF11"), tok.encode("abc 1")); // fullwidth
-        QCOMPARE(tok.encode("\uFB01ne"), tok.encode("fine"));                        // ligature
+        QCOMPARE(tok.encode("\uFB01ne"), tok.encode("fine")); // ligature
         QCOMPARE(tok.encode("salt &amp; pepper &#233;"), tok.encode("salt & pepper \u00e9"));
-        QCOMPARE(tok.encode("<b>&amp;</b>"), tok.encode("<b>&amp;</b>"));              // '<': left alone
+        QCOMPARE(tok.encode("<b>&amp;</b>"), tok.encode("<b>&amp;</b>")); // '<': left alone
         QVERIFY(tok.encode("<b>&amp;</b>") != tok.encode("<b>&</b>"));
-        QCOMPARE(tok.encode("\x1b[31mred\x1b[0m"), tok.encode("red"));               // terminal colours
-        QCOMPARE(tok.encode("cafe\u0301"), tok.encode("caf\u00e9"));                 // NFC
-        QCOMPARE(tok.encode("\u039f\u0394\u039f\u03a3"), tok.encode("\u03bf\u03b4\u03bf\u03c2")); // final sigma
+        QCOMPARE(tok.encode("\x1b[31mred\x1b[0m"), tok.encode("red")); // terminal colours
+        QCOMPARE(tok.encode("cafe\u0301"), tok.encode("caf\u00e9")); // NFC
+        QCOMPARE(
+            tok.encode("\u039f\u0394\u039f\u03a3"), tok.encode("\u03bf\u03b4\u03bf\u03c2")); // final sigma
     }
 
     void badInputNeverCrashes()

@@ -8,7 +8,8 @@
 #include "StateDict.h"
 
 // AUTOMATIC1111's prompt syntax and chunking (prompt_chunks_cases.json), plus extra-network tags.
-class TestPrompts : public QObject {
+class TestPrompts : public QObject
+{
     Q_OBJECT
 
     static nlohmann::json cases()
@@ -32,7 +33,8 @@ private slots:
         const auto c = cases();
         QVERIFY(c.size() >= 11);
         for (size_t i = 0; i < c.size(); ++i)
-            QTest::newRow(qPrintable(QString::number(i) + ": " + QString::fromStdString(c[i]["prompt"].get<std::string>()).left(40)))
+            QTest::newRow(qPrintable(QString::number(i) + ": "
+                + QString::fromStdString(c[i]["prompt"].get<std::string>()).left(40)))
                 << int(i);
     }
 
@@ -45,7 +47,7 @@ private slots:
         // parsed: texts and weights exactly (A1111's float products, in its order)
         std::vector<qd::PromptFragment> expected;
         for (const auto& p : c["parsed"])
-            expected.push_back({p[0].get<std::string>(), p[1].get<double>()});
+            expected.push_back({ p[0].get<std::string>(), p[1].get<double>() });
         bool same = expected.size() == r.parsed.size();
         for (size_t i = 0; same && i < expected.size(); ++i)
             same = expected[i].text == r.parsed[i].text && expected[i].weight == r.parsed[i].weight;
@@ -129,7 +131,8 @@ private slots:
 
     void extraNetworks()
     {
-        const auto r = qd::extractExtraNetworks("a cat <lora:myStyle:0.8>, <lora:detail:te=0.5:unet=1.2> <hypernet:h> x<y");
+        const auto r = qd::extractExtraNetworks(
+            "a cat <lora:myStyle:0.8>, <lora:detail:te=0.5:unet=1.2> <hypernet:h> x<y");
         QCOMPARE(r.prompt, std::string("a cat ,   x<y"));
         QCOMPARE(r.networks.size(), size_t(3));
         QCOMPARE(r.networks[0].kind, std::string("lora"));
@@ -161,7 +164,7 @@ private slots:
         o.commaBacktrack = 0;
         r = qd::chunkPrompt("a, " + std::string(200, 'b'), tok, o);
         QVERIFY(r.chunks.size() >= 1);
-        QVERIFY_EXCEPTION_THROWN(qd::chunkPrompt("x", tok, qd::ChunkOptions{0}), qd::EngineError);
+        QVERIFY_EXCEPTION_THROWN(qd::chunkPrompt("x", tok, qd::ChunkOptions { 0 }), qd::EngineError);
     }
 };
 
