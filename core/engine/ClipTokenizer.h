@@ -1,7 +1,9 @@
 #pragma once
 // CLIP's byte-level BPE tokenizer over the shipped merge list (bpe_simple_vocab_16e6.txt.gz), giving
 // exactly the ids of transformers' CLIPTokenizer as diffusers uses it (tests/data/conformance/
-// tokenizer_cases.json). No torch here: the GUI counts tokens with it.
+// tokenizer_cases.json): the text cleanup is the one transformers uses with ftfy installed (as
+// openai/CLIP always does): ftfy.fix_text, whitespace collapsed, lowercase; then CLIP's regex and BPE.
+// No torch here: the GUI counts tokens with it.
 #include <memory>
 #include <mutex>
 #include <string>
