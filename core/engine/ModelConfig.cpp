@@ -106,11 +106,9 @@ ModelConfig ModelConfig::fromYaml(const std::string& path)
     const nlohmann::json& model = at(root, "model", path, "");
     const nlohmann::json& params = at(model, "params", path, "model.");
     ModelConfig c;
-    c.source = path;
     const std::string target = model.value("target", "");
     if (params.contains("network_config")) { // Stability "sgm" layout (SDXL)
         c = defaults(ModelFamily::SDXL);
-        c.source = path;
         c.unetParams = at(params["network_config"], "params", path, "model.params.network_config.");
         if (params.contains("conditioner_config"))
             c.textEncoders = params["conditioner_config"]["params"].value("emb_models", nlohmann::json::array());
@@ -144,6 +142,8 @@ ModelConfig ModelConfig::fromYaml(const std::string& path)
     }
     if (!c.unetParams.is_object())
         throw EngineError(path + ": UNet parameters are not a mapping");
+    c.source = path;
+    c.yamlRoot = root;
     return c;
 }
 

@@ -1,16 +1,17 @@
 #pragma once
 // What kind of Stable Diffusion model a checkpoint holds, from (in order of trust) the CompVis /
 // Stability YAML beside it, a diffusers folder's config.json files, or the key names and shapes.
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "NoiseSchedule.h" // Prediction
 #include "StateDict.h"
 
 namespace qd {
 
 enum class ModelFamily { SD1, SD2, SDXL };
-enum class Prediction { Epsilon, V };
 
 const char* familyName(ModelFamily f);       // "SD1", "SD2", "SDXL"
 const char* predictionName(Prediction p);    // "epsilon", "v"
@@ -27,6 +28,8 @@ struct ModelConfig {
     nlohmann::json unetParams;     // model.params.unet_config.params / network_config.params
     nlohmann::json vaeParams;      // first_stage_config.params.ddconfig (+ embed_dim)
     nlohmann::json textEncoders;   // [{target, params}] in conditioning order
+    nlohmann::json yamlRoot;       // the whole YAML as JSON, when the config came from one
+    std::map<std::string, nlohmann::json> diffusersConfigs; // "unet", "vae", "scheduler", ... of a folder
     std::string source;            // the file the config came from, for error messages
 
     // Reads a CompVis ("v1-inference.yaml", "v2-inference-v.yaml") or Stability ("sd_xl_base.yaml")

@@ -40,14 +40,22 @@ struct PreviewOptions {
 class CancelToken {
 public:
     enum State { Run = 0, Interrupt = 1, Skip = 2 };
-    void interrupt() { m_state = Interrupt; }
-    void skip() { m_state = Skip; }
-    void reset() { m_state = Run; }
+    void interrupt() { set(Interrupt); }
+    void skip() { set(Skip); }
+    void reset() { set(Run); }
     State state() const { return State(m_state.load()); }
-    bool stopRequested() const { return m_state.load() != Run; }
+    bool stopRequested() const { return m_stop.load(); }
+    // The flag the samplers poll before every model call.
+    const std::atomic<bool>* stopFlag() const { return &m_stop; }
 
 private:
+    void set(State s)
+    {
+        m_state = s;
+        m_stop = s != Run;
+    }
     std::atomic<int> m_state{Run};
+    std::atomic<bool> m_stop{false};
 };
 
 struct StepUpdate {
@@ -78,6 +86,7 @@ struct ModelSpec {
     std::string device = "cpu";    // "cpu", "cuda", "cuda:N"
     std::string dtype = "fp32";    // "fp32", "fp16", "bf16"
     std::string prediction;        // "" (from config / detection), "epsilon", "v"
+    std::string hash;              // the checkpoint's hash when known (the model library computes it)
 };
 
 struct ModelInfo {

@@ -1,0 +1,201 @@
+#include "Conformance.h"
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "Generation.h"
+#include "SafeTensors.h"
+#include "TinyModels.h"
+
+namespace qd {
+
+namespace {
+
+double relError(const torch::Tensor& a, const torch::Tensor& b)
+{
+    const auto a64 = a.to(torch::kCPU, torch::kFloat64), b64 = b.to(torch::kCPU, torch::kFloat64);
+    if (a64.sizes() != b64.sizes())
+        return INFINITY;
+    const double err = (a64 - b64).abs().max().item<double>();
+    return err / std::max(1.0, b64.abs().max().item<double>());
+}
+
+std::string yamlFor(const std::string& model)
+{
+    return model == "sd1inp" ? "sd1-inpaint-tiny.yaml" : model + "-tiny.yaml";
+}
+
+class Runner {
+public:
+    explicit Runner(const ConformanceOptions& o)
+        : m_o(o)
+        , m_goldens(loadSafetensors(o.goldens))
+    {
+    }
+
+    ConformanceResult run(const std::string& name, const nlohmann::json& c)
+    {
+        ConformanceResult r;
+        r.name = name;
+        try {
+            runCase(name, c, r);
+        } catch (const std::exception& e) {
+            r.passed = false;
+            r.message = e.what();
+        }
+        return r;
+    }
+
+private:
+    const torch::Tensor& golden(const std::string& key) const
+    {
+        auto it = m_goldens.find(key);
+        if (it == m_goldens.end())
+            throw EngineError(m_o.goldens + ": no golden '" + key + "'");
+        return it->second;
+    }
+
+    SdModel& model(const std::string& prefix)
+    {
+        auto& slot = m_models[prefix];
+        if (!slot) {
+            const StateDict sd = tinyStateDict(prefix, m_o.dataDir + "/tiny_layouts.json");
+            slot = SdModel::fromStateDict(sd, ModelConfig::fromYaml(m_o.dataDir + "/" + yamlFor(prefix)),
+                                          "tiny " + prefix + " model");
+        }
+        return *slot;
+    }
+
+    void runCase(const std::string& name, const nlohmann::json& c, ConformanceResult& r)
+    {
+        if (c.contains("error"))
+            throw EngineError("the reference run failed: " + c["error"].dump());
+        for (const char* unsupported : {"lora", "mask"})
+            if (c.contains(unsupported))
+                throw EngineError(std::string("cases with '") + unsupported + "' are not supported yet");
+        if (name.find("/inpaint/") != std::string::npos)
+            throw EngineError("inpainting cases are not supported yet");
+        const std::string prefix = name.substr(0, name.find('/'));
+        SdModel& m = model(prefix);
+
+        // the plan exactly as the case's diffusers scheduler class made it
+        const int steps = c.at("steps").get<int>();
+        SamplingPlan plan = planFromDiffusers(c.at("scheduler_class").get<std::string>(), c.at("scheduler_config"), steps);
+        const bool img2img = c.contains("strength") && c.contains("init_image");
+        if (img2img)
+            plan = plan.withStrength(c.at("strength").get<double>());
+
+        // diffusers' text rules: clip_skip only for the prompt, "" encoded as text (no zeros)
+        ConditionerOptions promptOpt, negOpt;
+        promptOpt.clipSkip = c.contains("clip_skip") ? c["clip_skip"].get<int>() + 1 : 1;
+        TextConditioning cond = m.conditioner().encode(c.at("prompt").get<std::string>(), promptOpt);
+        TextConditioning uncond = m.conditioner().encode(c.value("negative_prompt", ""), negOpt);
+        m.conditioner().equaliseChunks(cond, uncond, negOpt);
+
+        const torch::Tensor& noise0 = golden(name + "/noise.0");
+        const torch::Tensor& latents0 = golden(name + "/latents.0");
+        const int64_t batch = latents0.size(0);
+        const int width = c.value("width", int(latents0.size(3) * 8));
+        const int height = c.value("height", int(latents0.size(2) * 8));
+
+        BatchRequest req;
+        req.cond = m.conditioning(cond, width, height);
+        req.uncond = m.conditioning(uncond, width, height);
+        req.cfgScale = c.at("guidance_scale").get<double>();
+        req.plan = plan;
+        req.batch = int(batch);
+        req.latentHeight = height / 8;
+        req.latentWidth = width / 8;
+        VaeMoments init;
+        if (img2img) {
+            std::string key = c["init_image"].get<std::string>();
+            key = key.substr(0, key.find(' '));
+            // HWC in [0, 1] -> [1, 3, H, W] in [-1, 1]
+            const auto img = golden(key).permute({2, 0, 1}).unsqueeze(0) * 2.0 - 1.0;
+            init = m.encodeImage(img);
+            req.init = &init;
+        }
+
+        // the first draw must be the recorded one, bit for bit
+        {
+            NoiseSource probe = NoiseSource::single(uint64_t(c.at("seed").get<int64_t>()));
+            const auto shape = noise0.sizes().vec();
+            r.noiseError = (probe.next(shape) - noise0).abs().max().item<double>();
+        }
+
+        int index = 0;
+        std::string firstBad;
+        req.onStep = [&](const StepInfo& s) {
+            const std::string key = name + "/latents." + std::to_string(index);
+            auto it = m_goldens.find(key);
+            if (it == m_goldens.end()) {
+                if (firstBad.empty())
+                    firstBad = "callback " + std::to_string(index) + " has no golden (more steps than diffusers)";
+            } else {
+                const double e = relError(plan.schedulerLatents(s.x, s.sigmaOfX), it->second);
+                r.latentError = std::max(r.latentError, e);
+                if (e > m_o.latentTol && firstBad.empty())
+                    firstBad = "step " + std::to_string(index) + " latents off by " + std::to_string(e);
+            }
+            ++index;
+        };
+        NoiseSource noise = NoiseSource::single(uint64_t(c.at("seed").get<int64_t>()));
+        const auto finalLatents = sampleBatch(m, req, noise);
+        r.steps = index;
+        const int expectedSteps = c.value("callback_steps", index);
+        if (index != expectedSteps && firstBad.empty())
+            firstBad = std::to_string(index) + " callbacks, diffusers made " + std::to_string(expectedSteps);
+
+        // the image as diffusers returns it: (x / 2 + 0.5).clamp(0, 1), HWC
+        const auto decoded = m.decodeLatent(finalLatents);
+        const auto image = (decoded / 2 + 0.5).clamp(0, 1)[0].permute({1, 2, 0});
+        const auto& goldenImage = golden(name + "/image");
+        r.imageError = image.sizes() == goldenImage.sizes()
+            ? (image.to(torch::kFloat64) - goldenImage.to(torch::kFloat64)).abs().max().item<double>()
+            : INFINITY;
+
+        if (r.noiseError != 0)
+            r.message = "initial noise differs from the recorded draw (max error " + std::to_string(r.noiseError) + ")";
+        else if (!firstBad.empty())
+            r.message = firstBad;
+        else if (!(r.imageError <= m_o.imageTol))
+            r.message = "final image off by " + std::to_string(r.imageError);
+        r.passed = r.message.empty();
+    }
+
+    ConformanceOptions m_o;
+    StateDict m_goldens;
+    std::map<std::string, std::unique_ptr<SdModel>> m_models;
+};
+
+} // namespace
+
+std::vector<ConformanceResult> runConformance(const ConformanceOptions& options,
+                                              const std::function<void(const ConformanceResult&)>& onResult)
+{
+    std::ifstream in(options.cases);
+    if (!in)
+        throw EngineError(options.cases + ": cannot open the cases file");
+    std::stringstream text;
+    text << in.rdbuf();
+    const nlohmann::json cases = parsePythonJson(text.str());
+    if (!cases.contains("cases") || !cases["cases"].is_object())
+        throw EngineError(options.cases + ": no \"cases\" object");
+    Runner runner(options);
+    std::vector<ConformanceResult> results;
+    for (const auto& [name, c] : cases["cases"].items()) {
+        if (!options.filter.empty() && name.find(options.filter) == std::string::npos)
+            continue;
+        results.push_back(runner.run(name, c));
+        if (onResult)
+            onResult(results.back());
+    }
+    return results;
+}
+
+} // namespace qd

@@ -1,0 +1,34 @@
+#pragma once
+// Runs conformance cases (../shared/conformance format: cases.json + goldens.safetensors) through
+// the engine's generation path and compares the initial noise, every step's latents and the final
+// image with diffusers' recorded ones, at the README's tolerances.
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace qd {
+
+struct ConformanceResult {
+    std::string name;
+    bool passed = false;
+    double noiseError = 0;   // max |a - b| of the initial noise (expected 0: bit-exact generator)
+    double latentError = 0;  // worst step: max |a - b| / max(1, max |b|)
+    double imageError = 0;   // max |a - b| of the final image in [0, 1]
+    int steps = 0;           // callbacks compared
+    std::string message;     // why it failed
+};
+
+struct ConformanceOptions {
+    std::string goldens;     // goldens.safetensors (also holds inputs such as init images)
+    std::string cases;       // cases.json
+    std::string dataDir;     // tiny_layouts.json, *-tiny.yaml, LoRA files
+    std::string filter;      // run only cases whose name contains this
+    double latentTol = 1e-3; // README: per-step latents <= 1e-3 * max(1, max|b|)
+    double imageTol = 2e-3;  // README: final image max|a-b| <= 2e-3
+};
+
+// One result per case, in file order; `onResult` (optional) is called as each finishes.
+std::vector<ConformanceResult> runConformance(const ConformanceOptions& options,
+                                              const std::function<void(const ConformanceResult&)>& onResult = {});
+
+} // namespace qd

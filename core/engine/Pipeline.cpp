@@ -1,0 +1,306 @@
+#include "Pipeline.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "LatentPreview.h"
+#include "Generation.h"
+#include "Noise.h"
+#include "SamplingPlan.h"
+#include "Schedules.h"
+#include "SdModel.h"
+
+namespace fs = std::filesystem;
+
+namespace qd {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& names)
+{
+    std::string s;
+    for (const auto& n : names)
+        s += (s.empty() ? "" : ", ") + n;
+    return s;
+}
+
+torch::ScalarType parseDtype(const std::string& dtype)
+{
+    if (dtype == "fp32" || dtype == "float32")
+        return torch::kFloat32;
+    if (dtype == "fp16" || dtype == "float16")
+        return torch::kFloat16;
+    if (dtype == "bf16" || dtype == "bfloat16")
+        return torch::kBFloat16;
+    throw EngineError("unknown dtype '" + dtype + "' (expected fp32, fp16 or bf16)");
+}
+
+// [B, 3, H, W] in [-1, 1] -> one image per batch row.
+std::vector<Image> toImages(const torch::Tensor& decoded)
+{
+    std::vector<Image> out;
+    const auto rgb01 = ((decoded.to(torch::kCPU, torch::kFloat32) + 1.0) / 2.0).clamp(0.0, 1.0);
+    for (int64_t i = 0; i < rgb01.size(0); ++i)
+        out.push_back(tensorToImage(rgb01[i]));
+    return out;
+}
+
+class SdPipeline final : public Pipeline {
+public:
+    SdPipeline(std::unique_ptr<SdModel> model, ModelInfo info)
+        : m_model(std::move(model))
+        , m_info(std::move(info))
+    {
+    }
+
+    ModelInfo info() const override { return m_info; }
+
+    std::vector<GeneratedImage> generate(const GenerationParams& params, const GenerationInputs& inputs,
+                                         const PreviewOptions& preview, const StepCallback& onStep,
+                                         CancelToken* cancel) override
+    {
+        validateParams(params);
+        c10::InferenceMode guard;
+        SdModel& m = *m_model;
+        const bool img2img = !inputs.initImage.empty();
+
+        // 1. text: both prompts with the same chunk count (A1111 applies clip skip to both)
+        ConditionerOptions copt;
+        copt.clipSkip = params.clipSkip;
+        copt.zeroEmptyPrompt = m.family() == ModelFamily::SDXL; // A1111: zeros for an empty SDXL negative
+        TextConditioning cond = m.conditioner().encode(params.prompt, copt);
+        TextConditioning uncond = m.conditioner().encode(params.negativePrompt, copt);
+        m.conditioner().equaliseChunks(cond, uncond, copt);
+        const Conditioning c1 = m.conditioning(cond, params.width, params.height);
+        const Conditioning u1 = m.conditioning(uncond, params.width, params.height);
+
+        // 2. the plan: sampler, sigmas, timesteps
+        const SamplingPlan fullPlan
+            = makePlan(params.sampler, params.scheduler, params.steps, m.scheduleConfig(), m.family() == ModelFamily::SDXL);
+        SamplingPlan plan = img2img ? fullPlan.withStrength(params.denoisingStrength) : fullPlan;
+        if (params.eta >= 0)
+            plan.options.eta = params.eta;
+
+        VaeMoments initMoments; // img2img: the init image's posterior
+        if (img2img) {
+            Image init = inputs.initImage;
+            if (init.width != params.width || init.height != params.height)
+                throw EngineError("init image is " + std::to_string(init.width) + "x" + std::to_string(init.height)
+                                  + ", expected the generation size " + std::to_string(params.width) + "x"
+                                  + std::to_string(params.height) + " (resize it first)");
+            initMoments = m.encodeImage(imageToTensor(init));
+        }
+
+        std::vector<GeneratedImage> results;
+        const int B = params.batchSize;
+        const int64_t h = params.height / 8, w = params.width / 8;
+        for (int batch = 0; batch < params.batchCount; ++batch) {
+            // 3. noise: image i of the whole job uses seed + i (A1111), drawn image by image
+            const int64_t firstSeed = params.seed + int64_t(batch) * B;
+            std::vector<uint64_t> seeds = NoiseSource::consecutiveSeeds(uint64_t(firstSeed), B);
+            std::vector<uint64_t> subseeds;
+            if (params.subseedStrength > 0)
+                subseeds = NoiseSource::consecutiveSeeds(uint64_t(params.subseed + int64_t(batch) * B), B);
+            NoiseSource noise = NoiseSource::perImage(seeds, subseeds, params.subseedStrength);
+
+            torch::Tensor lastDenoised;
+            int stepNo = 0;
+            auto callback = [&](const StepInfo& s) {
+                lastDenoised = s.denoised;
+                ++stepNo;
+                if (!onStep)
+                    return;
+                StepUpdate u;
+                u.batchIndex = batch;
+                u.step = stepNo;
+                u.totalSteps = s.total;
+                u.sigma = s.sigma;
+                u.timestep = s.timestep;
+                u.previews = makePreviews(s.denoised, preview, stepNo, s.total);
+                onStep(u);
+            };
+            BatchRequest req;
+            req.cond = c1;
+            req.uncond = u1;
+            req.cfgScale = params.cfgScale;
+            req.guidanceRescale = params.guidanceRescale;
+            req.plan = plan;
+            req.init = img2img ? &initMoments : nullptr;
+            req.batch = B;
+            req.latentHeight = h;
+            req.latentWidth = w;
+            req.onStep = callback;
+            req.stop = cancel ? cancel->stopFlag() : nullptr;
+            torch::Tensor x;
+            bool interrupted = false;
+            try {
+                x = sampleBatch(m, req, noise);
+            } catch (const Cancelled&) {
+                if (!cancel || cancel->state() != CancelToken::Interrupt || !lastDenoised.defined())
+                    return results; // skipped: nothing for this batch
+                x = lastDenoised;   // interrupted: the latest predicted clean latent, as A1111 keeps
+                interrupted = true;
+            }
+
+            // 5. decode and describe
+            const std::vector<Image> images = toImages(m.decodeLatent(x));
+            for (int i = 0; i < B; ++i) {
+                GeneratedImage g;
+                g.image = images[size_t(i)];
+                g.params = params;
+                g.params.seed = int64_t(seeds[size_t(i)]);
+                if (!subseeds.empty())
+                    g.params.subseed = int64_t(subseeds[size_t(i)]);
+                g.params.batchCount = 1;
+                g.params.modelName = m_info.name;
+                if (g.params.modelHash.empty())
+                    g.params.modelHash = m_info.hash;
+                g.interrupted = interrupted;
+                results.push_back(std::move(g));
+            }
+            if (interrupted)
+                break;
+        }
+        return results;
+    }
+
+private:
+    std::vector<Image> makePreviews(const torch::Tensor& denoised, const PreviewOptions& preview, int step, int total)
+    {
+        const bool due = step == total || preview.interval <= 1 || step % preview.interval == 0;
+        switch (preview.method) {
+        case PreviewMethod::None:
+            return {};
+        case PreviewMethod::Cheap: {
+            std::vector<Image> out;
+            const auto rgb = cheapPreview(denoised, m_model->family());
+            for (int64_t i = 0; i < rgb.size(0); ++i)
+                out.push_back(tensorToImage(rgb[i]));
+            return out;
+        }
+        case PreviewMethod::Taesd: {
+            if (!due)
+                return {};
+            if (!m_taesd || m_taesdPath != preview.taesdPath) {
+                m_taesd = TaesdDecoder();
+                m_taesd->loadFile(preview.taesdPath);
+                m_taesd->to(m_model->device());
+                m_taesdPath = preview.taesdPath;
+            }
+            std::vector<Image> out;
+            const auto rgb = m_taesd->forward(denoised.to(m_model->device(), torch::kFloat32)).clamp(0, 1);
+            for (int64_t i = 0; i < rgb.size(0); ++i)
+                out.push_back(tensorToImage(rgb[i]));
+            return out;
+        }
+        case PreviewMethod::FullVae:
+            if (!due)
+                return {};
+            return toImages(m_model->decodeLatent(denoised));
+        }
+        return {};
+    }
+
+    std::unique_ptr<SdModel> m_model;
+    ModelInfo m_info;
+    TaesdDecoder m_taesd{nullptr};
+    std::string m_taesdPath;
+};
+
+} // namespace
+
+std::unique_ptr<Pipeline> Pipeline::open(const ModelSpec& spec)
+{
+    validateDevice(spec.device, spec.dtype);
+    SdLoadOptions opts;
+    opts.device = torch::Device(spec.device);
+    opts.dtype = parseDtype(spec.dtype);
+    opts.vaePath = spec.vae;
+    ModelInfo info;
+    std::unique_ptr<SdModel> model;
+    if (spec.checkpoint.empty()) {
+        model = SdModel::demo(opts);
+        info.name = "demo (tiny fill-rule model)";
+        info.demo = true;
+        info.defaultSize = 512;
+    } else {
+        if (!fs::exists(spec.checkpoint))
+            throw EngineError(spec.checkpoint + ": no such checkpoint file or folder");
+        model = SdModel::fromFile(spec.checkpoint, spec.config, opts);
+        info.name = fs::path(spec.checkpoint).stem().string();
+        if (fs::is_directory(spec.checkpoint))
+            info.name = fs::path(spec.checkpoint).filename().string();
+        info.hash = spec.hash;
+        info.defaultSize = model->family() == ModelFamily::SDXL ? 1024
+            : model->family() == ModelFamily::SD2 && model->prediction() == Prediction::V ? 768
+                                                                                        : 512;
+    }
+    if (!spec.prediction.empty()) {
+        if (spec.prediction != "epsilon" && spec.prediction != "v")
+            throw EngineError("prediction '" + spec.prediction + "' is not 'epsilon' or 'v'");
+        model->overridePrediction(spec.prediction == "v" ? Prediction::V : Prediction::Epsilon);
+    }
+    info.family = familyName(model->family());
+    info.prediction = predictionName(model->prediction());
+    info.device = spec.device;
+    info.dtype = spec.dtype;
+    return std::make_unique<SdPipeline>(std::move(model), info);
+}
+
+void validateParams(const GenerationParams& p)
+{
+    auto fail = [](const std::string& msg) { throw EngineError(msg); };
+    if (p.width < 8 || p.height < 8 || p.width % 8 || p.height % 8)
+        fail("size " + std::to_string(p.width) + "x" + std::to_string(p.height)
+             + " is not a multiple of 8 pixels (e.g. 512x512, 520x776)");
+    if (p.width > 8192 || p.height > 8192)
+        fail("size " + std::to_string(p.width) + "x" + std::to_string(p.height) + " is larger than 8192 pixels");
+    if (p.steps < 1 || p.steps > 1000)
+        fail("steps " + std::to_string(p.steps) + " is outside 1..1000");
+    if (!std::isfinite(p.cfgScale) || p.cfgScale < 0 || p.cfgScale > 100)
+        fail("CFG scale " + std::to_string(p.cfgScale) + " is not a number in 0..100");
+    if (!std::isfinite(p.guidanceRescale) || p.guidanceRescale < 0 || p.guidanceRescale > 1)
+        fail("guidance rescale " + std::to_string(p.guidanceRescale) + " is outside [0, 1]");
+    if (!std::isfinite(p.denoisingStrength) || p.denoisingStrength < 0 || p.denoisingStrength > 1)
+        fail("denoising strength " + std::to_string(p.denoisingStrength) + " is outside [0, 1]");
+    if (!std::isfinite(p.subseedStrength) || p.subseedStrength < 0 || p.subseedStrength > 1)
+        fail("variation strength " + std::to_string(p.subseedStrength) + " is outside [0, 1]");
+    if (p.batchSize < 1 || p.batchSize > 64)
+        fail("batch size " + std::to_string(p.batchSize) + " is outside 1..64");
+    if (p.batchCount < 1 || p.batchCount > 10000)
+        fail("batch count " + std::to_string(p.batchCount) + " is outside 1..10000");
+    if (p.clipSkip < 1 || p.clipSkip > 12)
+        fail("clip skip " + std::to_string(p.clipSkip) + " is outside 1..12");
+    if (p.seed < -1 || p.seed > int64_t(0xFFFFFFFFFFFFll))
+        fail("seed " + std::to_string(p.seed) + " is not -1 (random) or a number from 0");
+    findSampler(p.sampler); // throws, listing the valid labels
+    const auto& types = scheduleTypes();
+    if (!p.scheduler.empty() && std::find(types.begin(), types.end(), p.scheduler) == types.end())
+        fail("unknown schedule type '" + p.scheduler + "' (valid: " + joined(types) + ")");
+}
+
+void validateDevice(const std::string& device, const std::string& dtype)
+{
+    parseDtype(dtype);
+    if (device == "cpu")
+        return;
+    if (device.rfind("cuda", 0) != 0)
+        throw EngineError("unknown device '" + device + "' (expected cpu, cuda or cuda:N)");
+    int index = 0;
+    if (device.size() > 4) {
+        if (device[4] != ':' || device.size() == 5 || device.find_first_not_of("0123456789", 5) != std::string::npos)
+            throw EngineError("unknown device '" + device + "' (expected cpu, cuda or cuda:N)");
+        index = std::stoi(device.substr(5));
+    }
+    if (!torch::cuda::is_available())
+        throw EngineError("device '" + device + "' asked for, but this LibTorch build (" + std::string(TORCH_VERSION)
+                          + ") sees no CUDA device");
+    if (index >= int(torch::cuda::device_count()))
+        throw EngineError("device '" + device + "' asked for, but only " + std::to_string(torch::cuda::device_count())
+                          + " CUDA device(s) exist");
+}
+
+} // namespace qd
