@@ -138,11 +138,14 @@ void multistepFamily(SamplingPlan& p, const json& c, const NoiseSchedule& ns, in
 // timestep (DDIM/PNDM: t - T/N, the same for "leading" spacing) and end at `last`.
 void timestepFamily(SamplingPlan& p, const std::vector<double>& t, const NoiseSchedule& ns, double lastAlphaCumprod)
 {
+    // Sigmas in double from alphas_cumprod, so 1 / (1 + sigma^2) gives back the very alphas_cumprod
+    // these schedulers use (the float32-rounded sigma table would be off by ~1e-8).
+    auto sigmaOf = [](double ac) { return std::sqrt((1 - ac) / ac); };
     p.timesteps = t;
     p.sigmas.clear();
     for (double ti : t)
-        p.sigmas.push_back(ns.sigmas()[static_cast<size_t>(ti)]);
-    p.sigmas.push_back(toFloat32(std::sqrt((1 - lastAlphaCumprod) / lastAlphaCumprod)));
+        p.sigmas.push_back(sigmaOf(ns.alphasCumprod()[static_cast<size_t>(ti)]));
+    p.sigmas.push_back(sigmaOf(lastAlphaCumprod));
     p.initNoiseSigma = std::sqrt(p.sigmas.front() * p.sigmas.front() + 1);
     p.vpLatents = true;
 }
