@@ -6,7 +6,8 @@
 
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
 int64_t Conditioning::batch() const
 {
@@ -16,7 +17,7 @@ int64_t Conditioning::batch() const
             throw EngineError("conditioning '" + key + "' has no batch dimension");
         if (b != 0 && t.size(0) != b)
             throw EngineError("conditioning '" + key + "' has batch " + std::to_string(t.size(0))
-                              + " (expected " + std::to_string(b) + " like the other tensors)");
+                + " (expected " + std::to_string(b) + " like the other tensors)");
         b = t.size(0);
     }
     return b;
@@ -34,7 +35,7 @@ Conditioning Conditioning::repeated(int64_t n) const
             out.tensors[key] = t.repeat(reps);
         } else {
             throw EngineError("conditioning '" + key + "' has batch " + std::to_string(t.size(0))
-                              + " (expected 1 or the latent batch " + std::to_string(n) + ")");
+                + " (expected 1 or the latent batch " + std::to_string(n) + ")");
         }
     }
     return out;
@@ -49,8 +50,8 @@ Conditioning Conditioning::cat(const Conditioning& a, const Conditioning& b)
             throw EngineError("conditioning '" + key + "' is missing from the unconditional side");
         if (t.sizes().slice(1) != it->second.sizes().slice(1))
             throw EngineError("conditioning '" + key + "': shapes " + shapeString(t.sizes()) + " and "
-                              + shapeString(it->second.sizes()) + " differ beyond the batch (pad the shorter prompt)");
-        out.tensors[key] = torch::cat({t, it->second}, 0);
+                + shapeString(it->second.sizes()) + " differ beyond the batch (pad the shorter prompt)");
+        out.tensors[key] = torch::cat({ t, it->second }, 0);
     }
     if (b.tensors.size() != a.tensors.size())
         throw EngineError("conditioning: the unconditional side has keys the conditional side lacks");
@@ -115,11 +116,12 @@ torch::Tensor Denoiser::operator()(const torch::Tensor& x, double sigma) const
 
     torch::Tensor out;
     if (m_guidance.scale == 1.0) {
-        out = m_model(xIn, torch::full({batch}, t, tOptions), cond);
+        out = m_model(xIn, torch::full({ batch }, t, tOptions), cond);
     } else {
         // [uncond; cond] in one forward, as diffusers' pipelines batch it: [2B, C, H, W].
         const Conditioning both = Conditioning::cat(m_guidance.uncond.repeated(batch), cond);
-        const torch::Tensor both_out = m_model(torch::cat({xIn, xIn}, 0), torch::full({2 * batch}, t, tOptions), both);
+        const torch::Tensor both_out
+            = m_model(torch::cat({ xIn, xIn }, 0), torch::full({ 2 * batch }, t, tOptions), both);
         const auto halves = both_out.chunk(2, 0);
         out = halves[0] + m_guidance.scale * (halves[1] - halves[0]);
         if (m_guidance.rescale > 0.0)
@@ -127,7 +129,7 @@ torch::Tensor Denoiser::operator()(const torch::Tensor& x, double sigma) const
     }
     if (out.sizes() != x.sizes())
         throw EngineError("model output " + shapeString(out.sizes()) + " (expected the latent shape "
-                          + shapeString(x.sizes()) + ")");
+            + shapeString(x.sizes()) + ")");
     out = out.to(x.scalar_type());
     if (m_schedule->config().prediction == Prediction::V) // c_skip = 1/(s^2+1), c_out = -s/sqrt(s^2+1)
         return out * (-sigma / std::sqrt(s2)) + x / s2;

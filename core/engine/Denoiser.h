@@ -14,13 +14,15 @@
 
 #include "NoiseSchedule.h"
 
-namespace qd {
+namespace qd
+{
 
 // A sampler's view of the model: D(x, sigma) -> predicted x0, same shape and dtype as x.
 using DenoiseFn = std::function<torch::Tensor(const torch::Tensor& x, double sigma)>;
 
 // Thrown from a model call when the cancel flag is set; the job boundary turns it into "cancelled".
-class Cancelled : public std::exception {
+class Cancelled : public std::exception
+{
 public:
     const char* what() const noexcept override { return "generation cancelled"; }
 };
@@ -30,23 +32,25 @@ public:
 struct Conditioning {
     std::map<std::string, torch::Tensor> tensors; // e.g. "context" [B, 77k, C], "y" [B, 2816]
 
-    int64_t batch() const;                             // 0 when empty; EngineError when sizes differ
-    Conditioning repeated(int64_t batch) const;        // batch 1 -> `batch` rows (others unchanged)
+    int64_t batch() const; // 0 when empty; EngineError when sizes differ
+    Conditioning repeated(int64_t batch) const; // batch 1 -> `batch` rows (others unchanged)
     static Conditioning cat(const Conditioning& a, const Conditioning& b); // same keys; [A+B, ...]
 };
 
 // The raw model call the pipeline provides: xIn = c_in * x [B, C, H, W], t [B] (float timesteps),
 // cond with batch B. Returns eps or v (per the schedule's prediction type), shape of xIn.
-using ModelFn = std::function<torch::Tensor(const torch::Tensor& xIn, const torch::Tensor& t, const Conditioning& cond)>;
+using ModelFn = std::function<torch::Tensor(
+    const torch::Tensor& xIn, const torch::Tensor& t, const Conditioning& cond)>;
 
 struct Guidance {
     Conditioning cond;
-    Conditioning uncond;    // unused when scale == 1
-    double scale = 7.0;     // CFG scale; exactly 1 skips the unconditional pass
-    double rescale = 0.0;   // guidance rescale phi (arXiv 2305.08891 §3.4, diffusers rescale_noise_cfg)
+    Conditioning uncond; // unused when scale == 1
+    double scale = 7.0; // CFG scale; exactly 1 skips the unconditional pass
+    double rescale = 0.0; // guidance rescale phi (arXiv 2305.08891 §3.4, diffusers rescale_noise_cfg)
 };
 
-class Denoiser {
+class Denoiser
+{
 public:
     Denoiser(ModelFn model, std::shared_ptr<const NoiseSchedule> schedule);
 
@@ -58,7 +62,8 @@ public:
     void setCancelFlag(const std::atomic<bool>* cancel) { m_cancel = cancel; }
 
     // D(x, sigma) for x [B, C, H, W]: one model forward over [uncond; cond] (2B rows), or B rows
-    // when the CFG scale is 1. Computes in x's dtype; the model output is cast back to it.
+    // when the CFG scale is 1. Computes in x's dtype; the model output is cast back to it. Keep
+    // the latents float32 (diffusers steps in float32) and let the model call cast to fp16/bf16.
     torch::Tensor operator()(const torch::Tensor& x, double sigma) const;
     // The model timestep for sigma (table entry if set, else log-sigma interpolation).
     double timestep(double sigma) const;

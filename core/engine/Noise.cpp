@@ -5,9 +5,11 @@
 
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 torch::Tensor draw(at::Generator& g, at::IntArrayRef shape)
 {
@@ -26,9 +28,9 @@ torch::Tensor slerp(double val, const torch::Tensor& low, const torch::Tensor& h
 {
     if (low.sizes() != high.sizes() || low.dim() < 2)
         throw EngineError("slerp: shapes " + shapeString(low.sizes()) + " and " + shapeString(high.sizes())
-                          + " (expected equal shapes of at least 2 dimensions)");
-    const torch::Tensor lowNorm = low / torch::norm(low, 2, {1}, true);
-    const torch::Tensor highNorm = high / torch::norm(high, 2, {1}, true);
+            + " (expected equal shapes of at least 2 dimensions)");
+    const torch::Tensor lowNorm = low / torch::norm(low, 2, { 1 }, true);
+    const torch::Tensor highNorm = high / torch::norm(high, 2, { 1 }, true);
     const torch::Tensor dot = (lowNorm * highNorm).sum(1);
     if (dot.mean().item<double>() > 0.9995)
         return low * val + high * (1.0 - val);
@@ -38,19 +40,23 @@ torch::Tensor slerp(double val, const torch::Tensor& low, const torch::Tensor& h
         + (torch::sin(val * omega) / so).unsqueeze(1) * high;
 }
 
-NoiseSource NoiseSource::single(uint64_t seed) { return fromGenerator(at::detail::createCPUGenerator(seed)); }
+NoiseSource NoiseSource::single(uint64_t seed)
+{
+    return fromGenerator(at::detail::createCPUGenerator(seed));
+}
 
 NoiseSource NoiseSource::fromGenerator(at::Generator generator)
 {
     if (!generator.defined() || generator.device().type() != c10::DeviceType::CPU)
-        throw EngineError("noise generator: expected a CPU generator (CPU draws match PyTorch's bit for bit)");
+        throw EngineError(
+            "noise generator: expected a CPU generator (CPU draws match PyTorch's bit for bit)");
     NoiseSource n;
     n.m_generators.push_back(std::move(generator));
     return n;
 }
 
-NoiseSource NoiseSource::perImage(std::vector<uint64_t> seeds, std::vector<uint64_t> subseeds, double strength,
-                                  uint64_t ensd)
+NoiseSource NoiseSource::perImage(
+    std::vector<uint64_t> seeds, std::vector<uint64_t> subseeds, double strength, uint64_t ensd)
 {
     if (seeds.empty())
         throw EngineError("per-image noise: no seeds given");
@@ -83,8 +89,9 @@ torch::Tensor NoiseSource::next(at::IntArrayRef shape)
     if (!m_perImage)
         return draw(m_generators[0], shape);
     if (shape.empty() || shape[0] != static_cast<int64_t>(m_generators.size()))
-        throw EngineError("per-image noise: shape " + shapeString(shape) + " for " + std::to_string(m_generators.size())
-                          + " seeds (expected the batch on dim 0 to equal the number of seeds)");
+        throw EngineError("per-image noise: shape " + shapeString(shape) + " for "
+            + std::to_string(m_generators.size())
+            + " seeds (expected the batch on dim 0 to equal the number of seeds)");
     const at::IntArrayRef one = shape.slice(1); // each image drawn as [C, H, W], like A1111's ImageRNG
     std::vector<torch::Tensor> images;
     for (size_t i = 0; i < m_generators.size(); ++i) {

@@ -8,7 +8,8 @@
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
 
-namespace qd {
+namespace qd
+{
 
 // One standard-normal float32 CPU tensor of `shape` from a fresh generator seeded with `seed`.
 torch::Tensor randnLike(at::IntArrayRef shape, uint64_t seed);
@@ -25,7 +26,8 @@ torch::Tensor slerp(double val, const torch::Tensor& low, const torch::Tensor& h
 // - perImage(): image i has its own generator (seed + i by A1111's default), each draw made image
 //   by image as [1, ...] (A1111's ImageRNG; diffusers with a list of generators). Image i then
 //   looks the same whatever the batch size.
-class NoiseSource {
+class NoiseSource
+{
 public:
     static NoiseSource single(uint64_t seed);
     static NoiseSource fromGenerator(at::Generator generator);
@@ -34,7 +36,7 @@ public:
     // a fresh generator. `ensd` > 0 (A1111 "ENSD", eta noise seed delta) reseeds each generator
     // with seed_i + ensd after the first draw.
     static NoiseSource perImage(std::vector<uint64_t> seeds, std::vector<uint64_t> subseeds = {},
-                                double strength = 0.0, uint64_t ensd = 0);
+        double strength = 0.0, uint64_t ensd = 0);
     // Seeds seed, seed + 1, ... for a batch of `batch` images (A1111's default batch seeds).
     static std::vector<uint64_t> consecutiveSeeds(uint64_t seed, int batch);
 

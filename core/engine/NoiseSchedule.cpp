@@ -9,7 +9,8 @@
 
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
 double roundHalfEven(double v)
 {
@@ -23,7 +24,10 @@ double roundHalfEven(double v)
     return r;
 }
 
-double toFloat32(double v) { return static_cast<double>(static_cast<float>(v)); }
+double toFloat32(double v)
+{
+    return static_cast<double>(static_cast<float>(v));
+}
 
 NoiseScheduleConfig NoiseScheduleConfig::fromDiffusers(const nlohmann::json& c)
 {
@@ -40,7 +44,8 @@ NoiseScheduleConfig NoiseScheduleConfig::fromDiffusers(const nlohmann::json& c)
     if (c.contains("beta_schedule") && c["beta_schedule"].is_string())
         out.betaSchedule = c["beta_schedule"].get<std::string>();
     if (c.contains("trained_betas") && !c["trained_betas"].is_null())
-        throw EngineError("scheduler config: trained_betas is not supported (expected null and a beta_schedule)");
+        throw EngineError(
+            "scheduler config: trained_betas is not supported (expected null and a beta_schedule)");
     if (c.contains("rescale_betas_zero_snr") && c["rescale_betas_zero_snr"].is_boolean())
         out.rescaleZeroTerminalSnr = c["rescale_betas_zero_snr"].get<bool>();
     if (c.contains("timestep_spacing") && c["timestep_spacing"].is_string())
@@ -58,7 +63,7 @@ NoiseScheduleConfig NoiseScheduleConfig::fromDiffusers(const nlohmann::json& c)
             out.prediction = Prediction::V;
         else
             throw EngineError("scheduler config: prediction_type '" + p
-                              + "' is not supported (expected epsilon or v_prediction)");
+                + "' is not supported (expected epsilon or v_prediction)");
     }
     out.validate();
     return out;
@@ -68,16 +73,16 @@ void NoiseScheduleConfig::validate() const
 {
     if (numTrainTimesteps < 2)
         throw EngineError("noise schedule: num_train_timesteps " + std::to_string(numTrainTimesteps)
-                          + " (expected at least 2)");
+            + " (expected at least 2)");
     if (betaSchedule != "scaled_linear" && betaSchedule != "linear")
         throw EngineError("noise schedule: beta_schedule '" + betaSchedule
-                          + "' is not supported (expected scaled_linear or linear)");
+            + "' is not supported (expected scaled_linear or linear)");
     if (!(betaStart > 0 && betaEnd > betaStart && betaEnd < 1))
         throw EngineError("noise schedule: beta_start " + std::to_string(betaStart) + ", beta_end "
-                          + std::to_string(betaEnd) + " (expected 0 < beta_start < beta_end < 1)");
+            + std::to_string(betaEnd) + " (expected 0 < beta_start < beta_end < 1)");
     if (timestepSpacing != "leading" && timestepSpacing != "trailing" && timestepSpacing != "linspace")
         throw EngineError("noise schedule: timestep_spacing '" + timestepSpacing
-                          + "' (expected leading, trailing or linspace)");
+            + "' (expected leading, trailing or linspace)");
 }
 
 NoiseSchedule::NoiseSchedule(NoiseScheduleConfig config)
@@ -97,7 +102,7 @@ NoiseSchedule::NoiseSchedule(NoiseScheduleConfig config)
         const torch::Tensor first = abar[0].clone(), last = abar[-1].clone();
         abar = (abar - last) * (first / (first - last));
         abar = abar.pow(2);
-        torch::Tensor alphas = torch::cat({abar.slice(0, 0, 1), abar.slice(0, 1) / abar.slice(0, 0, -1)});
+        torch::Tensor alphas = torch::cat({ abar.slice(0, 0, 1), abar.slice(0, 1) / abar.slice(0, 0, -1) });
         betas = 1.0 - alphas;
     }
     torch::Tensor alphasCumprod = torch::cumprod(1.0 - betas, 0);
@@ -150,7 +155,8 @@ double NoiseSchedule::sigmaAtTimestep(double t) const
     return slope * (t - j) + m_sigmas[j];
 }
 
-namespace {
+namespace
+{
 
 // np.arange(start, stop, step) for a negative float step: ceil((stop - start) / step) values.
 std::vector<double> arangeDown(double start, double stop, double step)
@@ -180,7 +186,7 @@ std::vector<double> NoiseSchedule::inferenceTimesteps(int steps, TimestepGrid gr
 {
     if (steps < 1 || steps > m_config.numTrainTimesteps)
         throw EngineError("steps " + std::to_string(steps) + " (expected 1.."
-                          + std::to_string(m_config.numTrainTimesteps) + ")");
+            + std::to_string(m_config.numTrainTimesteps) + ")");
     const int T = m_config.numTrainTimesteps;
     const std::string& spacing = m_config.timestepSpacing;
     std::vector<double> t;

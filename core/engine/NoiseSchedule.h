@@ -8,7 +8,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace qd {
+namespace qd
+{
 
 // What the UNet predicts: the noise (SD 1.x, SDXL) or v = alpha*eps - sigma*x0 (SD 2.x 768).
 enum class Prediction { Epsilon, V };
@@ -18,10 +19,10 @@ struct NoiseScheduleConfig {
     double betaStart = 0.00085; // SD 1.x / 2.x / XL (diffusers' scheduler_config.json)
     double betaEnd = 0.012;
     std::string betaSchedule = "scaled_linear"; // "scaled_linear" | "linear"
-    bool rescaleZeroTerminalSnr = false;         // arXiv 2305.08891, Algorithm 1
-    std::string timestepSpacing = "leading";     // "leading" | "trailing" | "linspace"
-    int stepsOffset = 1;                         // added to "leading" grids (SD configs use 1)
-    bool setAlphaToOne = false;                  // DDIM/PNDM/LCM final alpha: 1, or alphas_cumprod[0]
+    bool rescaleZeroTerminalSnr = false; // arXiv 2305.08891, Algorithm 1
+    std::string timestepSpacing = "leading"; // "leading" | "trailing" | "linspace"
+    int stepsOffset = 1; // added to "leading" grids (SD configs use 1)
+    bool setAlphaToOne = false; // DDIM/PNDM/LCM final alpha: 1, or alphas_cumprod[0]
     Prediction prediction = Prediction::Epsilon;
 
     // Reads the fields above from a diffusers scheduler config (scheduler_config.json or the
@@ -34,11 +35,12 @@ struct NoiseScheduleConfig {
 // How a diffusers scheduler class lays out its inference timesteps.
 enum class TimestepGrid {
     Fractional, // Euler, Euler a, LMS, Heun, KDPM2(a), DPMSolverSDE: float timesteps, linspace unrounded
-    Integer,    // DDIM, DDPM, PNDM: integer timesteps
-    SkipLast,   // DPMSolverMultistep, UniPC, DEIS: N+1 grid points, the last dropped
+    Integer, // DDIM, DDPM, PNDM: integer timesteps
+    SkipLast, // DPMSolverMultistep, UniPC, DEIS: N+1 grid points, the last dropped
 };
 
-class NoiseSchedule {
+class NoiseSchedule
+{
 public:
     explicit NoiseSchedule(NoiseScheduleConfig config = {});
 

@@ -9,9 +9,11 @@
 #include "Schedules.h"
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 std::string lower(std::string s)
 {
@@ -52,24 +54,25 @@ const std::vector<SamplerInfo>& samplers()
     // A1111 1.10 (modules/sd_samplers_kdiffusion.py, sd_samplers_timesteps.py) for labels, aliases,
     // default schedules and discard_next_to_last_sigma; DEIS and DDPM are diffusers-only.
     static const std::vector<SamplerInfo> list = {
-        {"DPM++ 2M", sampleDpmpp2m, "Karras", {"k_dpmpp_2m"}, "DPMSolverMultistepScheduler"},
-        {"DPM++ SDE", sampleDpmppSde, "Karras", {"k_dpmpp_sde"}, "DPMSolverSDEScheduler", false, true},
-        {"DPM++ 2M SDE", sampleDpmpp2mSde, "Exponential", {"k_dpmpp_2m_sde"}, "", false, true},
-        {"DPM++ 2S a", sampleDpmpp2sAncestral, "Karras", {"k_dpmpp_2s_a"}, "", false, true},
-        {"DPM++ 3M SDE", sampleDpmpp3mSde, "Exponential", {"k_dpmpp_3m_sde"}, "", true, true},
-        {"Euler a", sampleEulerAncestral, "Default", {"k_euler_a", "k_euler_ancestral"},
-         "EulerAncestralDiscreteScheduler", false, true},
-        {"Euler", sampleEuler, "Default", {"k_euler"}, "EulerDiscreteScheduler"},
-        {"LMS", sampleLms, "Default", {"k_lms"}, "LMSDiscreteScheduler"},
-        {"Heun", sampleHeun, "Default", {"k_heun"}, "HeunDiscreteScheduler"},
-        {"DPM2", sampleDpm2, "Karras", {"k_dpm_2"}, "KDPM2DiscreteScheduler", true},
-        {"DPM2 a", sampleDpm2Ancestral, "Karras", {"k_dpm_2_a"}, "KDPM2AncestralDiscreteScheduler", true, true},
-        {"DDIM", sampleDdim, "Default", {}, "DDIMScheduler"},
-        {"PLMS", samplePlms, "Default", {}, "PNDMScheduler"},
-        {"UniPC", sampleUniPc, "Default", {}, "UniPCMultistepScheduler"},
-        {"LCM", sampleLcm, "Default", {}, "LCMScheduler", false, true},
-        {"DEIS", sampleDeis, "Default", {}, "DEISMultistepScheduler"},
-        {"DDPM", sampleDdpm, "Default", {}, "DDPMScheduler", false, true},
+        { "DPM++ 2M", sampleDpmpp2m, "Karras", { "k_dpmpp_2m" }, "DPMSolverMultistepScheduler" },
+        { "DPM++ SDE", sampleDpmppSde, "Karras", { "k_dpmpp_sde" }, "DPMSolverSDEScheduler", false, true },
+        { "DPM++ 2M SDE", sampleDpmpp2mSde, "Exponential", { "k_dpmpp_2m_sde" }, "", false, true },
+        { "DPM++ 2S a", sampleDpmpp2sAncestral, "Karras", { "k_dpmpp_2s_a" }, "", false, true },
+        { "DPM++ 3M SDE", sampleDpmpp3mSde, "Exponential", { "k_dpmpp_3m_sde" }, "", true, true },
+        { "Euler a", sampleEulerAncestral, "Default", { "k_euler_a", "k_euler_ancestral" },
+            "EulerAncestralDiscreteScheduler", false, true },
+        { "Euler", sampleEuler, "Default", { "k_euler" }, "EulerDiscreteScheduler" },
+        { "LMS", sampleLms, "Default", { "k_lms" }, "LMSDiscreteScheduler" },
+        { "Heun", sampleHeun, "Default", { "k_heun" }, "HeunDiscreteScheduler" },
+        { "DPM2", sampleDpm2, "Karras", { "k_dpm_2" }, "KDPM2DiscreteScheduler", true },
+        { "DPM2 a", sampleDpm2Ancestral, "Karras", { "k_dpm_2_a" }, "KDPM2AncestralDiscreteScheduler", true,
+            true },
+        { "DDIM", sampleDdim, "Default", {}, "DDIMScheduler" },
+        { "PLMS", samplePlms, "Default", {}, "PNDMScheduler" },
+        { "UniPC", sampleUniPc, "Default", {}, "UniPCMultistepScheduler" },
+        { "LCM", sampleLcm, "Default", {}, "LCMScheduler", false, true },
+        { "DEIS", sampleDeis, "Default", {}, "DEISMultistepScheduler" },
+        { "DDPM", sampleDdpm, "Default", {}, "DDPMScheduler", false, true },
     };
     return list;
 }
@@ -86,9 +89,10 @@ SamplerChoice findSampler(const std::string& name)
 {
     const std::string key = lower(trim(name));
     if (const SamplerInfo* s = exact(key))
-        return {s, ""};
+        return { s, "" };
     // Old combined names: "DPM++ 2M Karras", "dpmpp_2m_karras", "k_dpmpp_2m_ka", "DPM++ 3M SDE Exponential".
-    std::vector<std::pair<std::string, std::string>> suffixes = {{"_ka", "Karras"}, {"_exp", "Exponential"}};
+    std::vector<std::pair<std::string, std::string>> suffixes
+        = { { "_ka", "Karras" }, { "_exp", "Exponential" } };
     for (const std::string& type : scheduleTypes()) {
         suffixes.emplace_back(" " + lower(type), type);
         suffixes.emplace_back("_" + snake(type), type);
@@ -98,17 +102,17 @@ SamplerChoice findSampler(const std::string& name)
             || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0)
             continue;
         if (const SamplerInfo* s = exact(trim(key.substr(0, key.size() - suffix.size()))))
-            return {s, type};
+            return { s, type };
     }
     std::string valid;
     for (const SamplerInfo& s : samplers())
         valid += (valid.empty() ? "" : ", ") + s.label;
     throw EngineError("unknown sampler '" + name + "' (valid: " + valid
-                      + "; a schedule type may follow, e.g. 'DPM++ 2M Karras')");
+        + "; a schedule type may follow, e.g. 'DPM++ 2M Karras')");
 }
 
 torch::Tensor runSampler(const std::string& name, const DenoiseFn& model, torch::Tensor x, SamplerArgs args,
-                         const std::atomic<bool>* cancel)
+    const std::atomic<bool>* cancel)
 {
     const SamplerChoice choice = findSampler(name);
     if (!model)
@@ -127,8 +131,8 @@ torch::Tensor runSampler(const std::string& name, const DenoiseFn& model, torch:
 }
 
 torch::Tensor runSampler(const std::string& name, const Denoiser& denoiser, torch::Tensor x,
-                         const std::vector<double>& sigmas, const StepCallback& callback, NoiseSource* noise,
-                         const std::atomic<bool>* cancel, const SamplerOptions& options)
+    const std::vector<double>& sigmas, const StepCallback& callback, NoiseSource* noise,
+    const std::atomic<bool>* cancel, const SamplerOptions& options)
 {
     SamplerArgs args;
     args.sigmas = sigmas;

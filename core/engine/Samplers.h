@@ -16,32 +16,33 @@
 #include "Denoiser.h"
 #include "Noise.h"
 
-namespace qd {
+namespace qd
+{
 
 // What a step callback sees: one call per model evaluation, as diffusers' pipelines call theirs.
 struct StepInfo {
-    int step;                       // 0-based index of this evaluation
-    int total;                      // evaluations in the run (Heun / DPM2: 2N - 1, PLMS: N + 1, ...)
-    double sigma;                   // sigma the model was evaluated at
-    double timestep;                // the model timestep for sigma (NaN when the run has no mapping)
-    double sigmaOfX;                // noise level of x below, after this step's update
-    const torch::Tensor& x;         // current latents (k-diffusion scaling)
-    const torch::Tensor& denoised;  // predicted clean latent of this evaluation (for previews)
+    int step; // 0-based index of this evaluation
+    int total; // evaluations in the run (Heun / DPM2: 2N - 1, PLMS: N + 1, ...)
+    double sigma; // sigma the model was evaluated at
+    double timestep; // the model timestep for sigma (NaN when the run has no mapping)
+    double sigmaOfX; // noise level of x below, after this step's update
+    const torch::Tensor& x; // current latents (k-diffusion scaling)
+    const torch::Tensor& denoised; // predicted clean latent of this evaluation (for previews)
 };
 using StepCallback = std::function<void(const StepInfo&)>;
 
 struct SamplerOptions {
-    double eta = -1.0;      // ancestral / DDIM noise amount; < 0: the sampler's default (1, DDIM 0)
-    double sNoise = 1.0;    // scale of the added noise (k-diffusion s_noise)
-    int order = 0;          // solver order for UniPC / DEIS / LMS; 0: the default (2, 2, 4)
-    std::string variant;    // UniPC "bh1" | "bh2" (default bh2, diffusers'); DPM++ 2M SDE "midpoint" | "heun"
+    double eta = -1.0; // ancestral / DDIM noise amount; < 0: the sampler's default (1, DDIM 0)
+    double sNoise = 1.0; // scale of the added noise (k-diffusion s_noise)
+    int order = 0; // solver order for UniPC / DEIS / LMS; 0: the default (2, 2, 4)
+    std::string variant; // UniPC "bh1" | "bh2" (default bh2, diffusers'); DPM++ 2M SDE "midpoint" | "heun"
     double lcmTimestepScaling = 10.0; // LCMScheduler.timestep_scaling
 };
 
 struct SamplerArgs {
-    std::vector<double> sigmas;               // decreasing; last = final sigma (usually 0)
-    StepCallback callback;                    // optional
-    NoiseSource* noise = nullptr;             // required by samplers that draw noise
+    std::vector<double> sigmas; // decreasing; last = final sigma (usually 0)
+    StepCallback callback; // optional
+    NoiseSource* noise = nullptr; // required by samplers that draw noise
     std::function<double(double)> timestepOf; // sigma -> model timestep (callbacks; LCM needs it)
     SamplerOptions options;
 };
@@ -67,13 +68,14 @@ torch::Tensor sampleDdpm(const DenoiseFn& model, torch::Tensor x, const SamplerA
 torch::Tensor sampleLcm(const DenoiseFn& model, torch::Tensor x, const SamplerArgs& args);
 
 struct SamplerInfo {
-    std::string label;                  // A1111 label, e.g. "DPM++ 2M"
+    std::string label; // A1111 label, e.g. "DPM++ 2M"
     SamplerFn fn;
-    std::string defaultSchedule;        // what "Automatic" means for it: "Default" (the model's), "Karras", "Exponential"
-    std::vector<std::string> aliases;   // A1111 internal names (k_dpmpp_2m ...), lower-case
-    std::string diffusersClass;         // the scheduler class it reproduces ("" when only k-diffusion has it)
+    std::string
+        defaultSchedule; // what "Automatic" means for it: "Default" (the model's), "Karras", "Exponential"
+    std::vector<std::string> aliases; // A1111 internal names (k_dpmpp_2m ...), lower-case
+    std::string diffusersClass; // the scheduler class it reproduces ("" when only k-diffusion has it)
     bool discardNextToLastSigma = false; // A1111: schedule for steps + 1, drop the second-to-last sigma
-    bool usesNoise = false;             // draws from the NoiseSource
+    bool usesNoise = false; // draws from the NoiseSource
 };
 
 // Every sampler, in A1111's menu order.
@@ -93,11 +95,10 @@ SamplerChoice findSampler(const std::string& name);
 // c10::InferenceMode; `cancel` is checked before every model call (throws Cancelled). Returns the
 // latents at the final sigma.
 torch::Tensor runSampler(const std::string& name, const DenoiseFn& model, torch::Tensor x, SamplerArgs args,
-                         const std::atomic<bool>* cancel = nullptr);
+    const std::atomic<bool>* cancel = nullptr);
 // The same over a Denoiser, which also supplies the sigma -> timestep mapping.
 torch::Tensor runSampler(const std::string& name, const Denoiser& denoiser, torch::Tensor x,
-                         const std::vector<double>& sigmas, const StepCallback& callback = {},
-                         NoiseSource* noise = nullptr, const std::atomic<bool>* cancel = nullptr,
-                         const SamplerOptions& options = {});
+    const std::vector<double>& sigmas, const StepCallback& callback = {}, NoiseSource* noise = nullptr,
+    const std::atomic<bool>* cancel = nullptr, const SamplerOptions& options = {});
 
 } // namespace qd

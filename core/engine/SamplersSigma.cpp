@@ -8,9 +8,11 @@
 
 #include "SamplerSteps.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 // Integral over [sigmas[i], sigmas[i+1]] of the Lagrange basis polynomial j through
 // sigmas[i], sigmas[i-1], ... (order points): the LMS weight of derivative i - j. diffusers and
@@ -18,10 +20,10 @@ namespace {
 // Gauss-Legendre integrates exactly.
 double lmsCoefficient(const std::vector<double>& s, int order, int i, int j)
 {
-    static const std::array<double, 4> nodes = {-0.8611363115940526, -0.3399810435848563, 0.3399810435848563,
-                                                0.8611363115940526};
-    static const std::array<double, 4> weights = {0.3478548451374538, 0.6521451548625461, 0.6521451548625461,
-                                                  0.3478548451374538};
+    static const std::array<double, 4> nodes
+        = { -0.8611363115940526, -0.3399810435848563, 0.3399810435848563, 0.8611363115940526 };
+    static const std::array<double, 4> weights
+        = { 0.3478548451374538, 0.6521451548625461, 0.6521451548625461, 0.3478548451374538 };
     const double a = s[i], b = s[i + 1], half = 0.5 * (b - a), mid = 0.5 * (a + b);
     double sum = 0.0;
     for (int q = 0; q < 4; ++q) {
@@ -193,7 +195,8 @@ torch::Tensor sampleDpmpp2sAncestral(const DenoiseFn& model, torch::Tensor x, co
         if (down == 0) {
             x = x + (x - denoised) / s[i] * (down - s[i]);
         } else {
-            const double h = std::log(s[i] / down), mid = s[i] * std::exp(-0.5 * h); // t + h/2, t = -log(sigma)
+            const double h = std::log(s[i] / down),
+                         mid = s[i] * std::exp(-0.5 * h); // t + h/2, t = -log(sigma)
             const torch::Tensor x2 = (mid / s[i]) * x - std::expm1(-0.5 * h) * denoised;
             steps::report(args, call++, total, s[i], mid, x2, denoised);
             denoised = model(x2, mid);
@@ -321,7 +324,8 @@ torch::Tensor sampleDpmpp3mSde(const DenoiseFn& model, torch::Tensor x, const Sa
                 x = x + phi2 * ((denoised - den1) / (h1 / h));
             }
             if (eta > 0)
-                x = x + steps::noise(args, x, "DPM++ 3M SDE")
+                x = x
+                    + steps::noise(args, x, "DPM++ 3M SDE")
                         * (s[i + 1] * std::sqrt(-std::expm1(-2.0 * h * eta)) * args.options.sNoise);
         }
         den2 = den1;

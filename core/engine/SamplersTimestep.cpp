@@ -8,11 +8,16 @@
 
 #include "SamplerSteps.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
-double alphaBar(double sigma) { return 1.0 / (1.0 + sigma * sigma); }
+double alphaBar(double sigma)
+{
+    return 1.0 / (1.0 + sigma * sigma);
+}
 
 // UniPC's B(h)-weighted coefficients for `order` points with ratios rks (last = 1): fills b and the
 // Vandermonde rows R = rks^k; returns the rhos (solved, or UniPC's fixed 0.5 cases).
@@ -20,11 +25,11 @@ std::vector<double> uniRhos(const std::vector<double>& rks, double hh, double bh
 {
     const int order = static_cast<int>(rks.size());
     if (predictor ? order == 2 : order == 1)
-        return {0.5};
+        return { 0.5 };
     if (predictor && order == 1)
         return {};
     const int dim = predictor ? order - 1 : order;
-    torch::Tensor R = torch::empty({dim, dim}, torch::kFloat64), b = torch::empty({dim}, torch::kFloat64);
+    torch::Tensor R = torch::empty({ dim, dim }, torch::kFloat64), b = torch::empty({ dim }, torch::kFloat64);
     double phiK = std::expm1(hh) / hh - 1.0, factorial = 1.0;
     for (int k = 1; k <= order; ++k) {
         if (k <= dim) {
@@ -42,8 +47,8 @@ std::vector<double> uniRhos(const std::vector<double>& rks, double hh, double bh
 // One UniPC update from sigma `from` to `to`: x_to = (to/from) x - phi1 * m0 - B(h) * sum(rho_k D1_k)
 // [- B(h) * rho_last * (mT - m0) for the corrector]. outs holds model outputs, newest last, at
 // sigma indices idx; D1_k uses the k-th older output.
-torch::Tensor uniUpdate(const std::vector<double>& s, const std::deque<torch::Tensor>& outs, int fromIdx, int toIdx,
-                        const torch::Tensor& x, int order, bool bh2, const torch::Tensor* modelT)
+torch::Tensor uniUpdate(const std::vector<double>& s, const std::deque<torch::Tensor>& outs, int fromIdx,
+    int toIdx, const torch::Tensor& x, int order, bool bh2, const torch::Tensor* modelT)
 {
     const double h = std::log(s[fromIdx] / s[toIdx]), hh = -h; // lambda = -log(sigma), data prediction
     const torch::Tensor& m0 = outs.back();
@@ -100,7 +105,7 @@ torch::Tensor samplePlms(const DenoiseFn& model, torch::Tensor x, const SamplerA
     const int n = steps::count(args, "PLMS");
     const int total = n == 1 ? 1 : n + 1;
     torch::Tensor denoised = model(x, s[0]);
-    std::deque<torch::Tensor> ets = {(x - denoised) / s[0]};
+    std::deque<torch::Tensor> ets = { (x - denoised) / s[0] };
     const torch::Tensor xStart = x;
     x = x + (s[1] - s[0]) * ets[0];
     steps::report(args, 0, total, s[0], s[1], x, denoised);
@@ -147,7 +152,7 @@ torch::Tensor sampleUniPc(const DenoiseFn& model, torch::Tensor x, const Sampler
         outs.push_back(denoised);
         if (static_cast<int>(outs.size()) > order)
             outs.pop_front();
-        const int thisOrder = std::min({order, n - i, i + 1});
+        const int thisOrder = std::min({ order, n - i, i + 1 });
         lastSample = x;
         x = uniUpdate(s, outs, i, i + 1, x, thisOrder, bh2, nullptr);
         lastOrder = thisOrder;
@@ -163,7 +168,9 @@ torch::Tensor sampleDeis(const DenoiseFn& model, torch::Tensor x, const SamplerA
     const auto& s = args.sigmas;
     const int n = steps::count(args, "DEIS");
     const int order = std::min(args.options.order > 0 ? args.options.order : 2, 3);
-    auto ind2 = [](double t, double b, double c) { return t * (-std::log(c) + std::log(t) - 1) / (std::log(b) - std::log(c)); };
+    auto ind2 = [](double t, double b, double c) {
+        return t * (-std::log(c) + std::log(t) - 1) / (std::log(b) - std::log(c));
+    };
     auto ind3 = [](double t, double b, double c, double d) {
         const double lt = std::log(t), lc = std::log(c), ld = std::log(d), lb = std::log(b);
         return t * (lc * (ld - lt + 1) - ld * lt + ld + lt * lt - 2 * lt + 2) / ((lb - lc) * (lb - ld));
@@ -204,7 +211,8 @@ torch::Tensor sampleDdpm(const DenoiseFn& model, torch::Tensor x, const SamplerA
         const torch::Tensor denoised = model(x, s[i]);
         const double a = alphaBar(s[i]), ap = alphaBar(s[i + 1]), alpha = a / ap, beta = 1 - alpha;
         // VP posterior mean: c0 x0 + c1 x_vp, with x_vp = x * sqrt(a)
-        const double c0 = std::sqrt(ap) * beta / (1 - a), c1 = std::sqrt(alpha) * (1 - ap) / (1 - a) * std::sqrt(a);
+        const double c0 = std::sqrt(ap) * beta / (1 - a),
+                     c1 = std::sqrt(alpha) * (1 - ap) / (1 - a) * std::sqrt(a);
         torch::Tensor prev = c0 * denoised + c1 * x;
         const bool lastTimestep = args.timestepOf && args.timestepOf(s[i]) <= 0;
         if (!lastTimestep) {

@@ -8,9 +8,11 @@
 #include "Schedules.h"
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 using json = nlohmann::json;
 
@@ -34,7 +36,7 @@ void require(const json& c, const std::string& cls, const char* key, const json&
 {
     if (c.contains(key) && !c[key].is_null() && c[key] != expected)
         throw EngineError(cls + " config: " + key + " = " + c[key].dump() + " is not supported (expected "
-                          + expected.dump() + ")");
+            + expected.dump() + ")");
 }
 
 std::vector<double> float32(std::vector<double> v)
@@ -49,10 +51,12 @@ enum class Spacing { Interp, Karras, Exponential, Beta };
 
 Spacing spacingOf(const json& c, const std::string& cls)
 {
-    const int count = flag(c, "use_karras_sigmas") + flag(c, "use_exponential_sigmas") + flag(c, "use_beta_sigmas");
+    const int count
+        = flag(c, "use_karras_sigmas") + flag(c, "use_exponential_sigmas") + flag(c, "use_beta_sigmas");
     if (count > 1)
-        throw EngineError(cls + " config: only one of use_karras_sigmas, use_exponential_sigmas, use_beta_sigmas may be true");
-    return flag(c, "use_karras_sigmas")       ? Spacing::Karras
+        throw EngineError(cls
+            + " config: only one of use_karras_sigmas, use_exponential_sigmas, use_beta_sigmas may be true");
+    return flag(c, "use_karras_sigmas")     ? Spacing::Karras
         : flag(c, "use_exponential_sigmas") ? Spacing::Exponential
         : flag(c, "use_beta_sigmas")        ? Spacing::Beta
                                             : Spacing::Interp;
@@ -60,13 +64,14 @@ Spacing spacingOf(const json& c, const std::string& cls)
 
 // _convert_to_karras / _exponential / _beta: sigma_min/max from the config when set, else the ends
 // of in_sigmas (descending). Returns `steps` sigmas without the final one.
-std::vector<double> converted(Spacing sp, const json& c, double inMax, double inMin, int steps, bool configRange)
+std::vector<double> converted(
+    Spacing sp, const json& c, double inMax, double inMin, int steps, bool configRange)
 {
     const double lo = configRange ? number(c, "sigma_min", inMin) : inMin;
     const double hi = configRange ? number(c, "sigma_max", inMax) : inMax;
     std::vector<double> s = sp == Spacing::Karras ? karrasSigmas(steps, lo, hi)
-        : sp == Spacing::Exponential             ? exponentialSigmas(steps, lo, hi)
-                                                 : betaSigmas(steps, lo, hi);
+        : sp == Spacing::Exponential              ? exponentialSigmas(steps, lo, hi)
+                                                  : betaSigmas(steps, lo, hi);
     s.pop_back(); // the functions append 0
     return s;
 }
@@ -84,7 +89,7 @@ double finalSigma(const json& c, const NoiseSchedule& ns, const std::string& cls
 // Euler / Euler a / LMS / Heun / KDPM2 / KDPM2 a / DPMSolverSDE: sigmas interpolated over
 // fractional timesteps, optionally respaced; timesteps from the sigmas when respaced.
 void sigmaFamily(SamplingPlan& p, const json& c, const NoiseSchedule& ns, int steps, const std::string& cls,
-                 bool configRange, bool roundKarras)
+    bool configRange, bool roundKarras)
 {
     std::vector<double> t = ns.inferenceTimesteps(steps, TimestepGrid::Fractional);
     std::vector<double> s;
@@ -94,8 +99,11 @@ void sigmaFamily(SamplingPlan& p, const json& c, const NoiseSchedule& ns, int st
     if (sp != Spacing::Interp) {
         s = converted(sp, c, s.front(), s.back(), steps, configRange);
         for (size_t i = 0; i < s.size(); ++i)
-            t[i] = sp == Spacing::Karras && roundKarras ? roundHalfEven(ns.sigmaToTimestep(s[i])) : ns.sigmaToTimestep(s[i]);
-        p.scheduleType = sp == Spacing::Karras ? "Karras" : sp == Spacing::Exponential ? "Exponential" : "Beta";
+            t[i] = sp == Spacing::Karras && roundKarras ? roundHalfEven(ns.sigmaToTimestep(s[i]))
+                                                        : ns.sigmaToTimestep(s[i]);
+        p.scheduleType = sp == Spacing::Karras ? "Karras"
+            : sp == Spacing::Exponential       ? "Exponential"
+                                               : "Beta";
     }
     s.push_back(cls == "EulerDiscreteScheduler" ? finalSigma(c, ns, cls) : 0.0);
     p.sigmas = float32(s);
@@ -107,7 +115,8 @@ void sigmaFamily(SamplingPlan& p, const json& c, const NoiseSchedule& ns, int st
 
 // DPMSolverMultistep / UniPC / DEIS: integer timesteps on the N+1 grid; respaced sigmas come from
 // the whole training table, and Karras timesteps are rounded.
-void multistepFamily(SamplingPlan& p, const json& c, const NoiseSchedule& ns, int steps, const std::string& cls)
+void multistepFamily(
+    SamplingPlan& p, const json& c, const NoiseSchedule& ns, int steps, const std::string& cls)
 {
     std::vector<double> t = ns.inferenceTimesteps(steps, TimestepGrid::SkipLast);
     std::vector<double> s;
@@ -119,15 +128,18 @@ void multistepFamily(SamplingPlan& p, const json& c, const NoiseSchedule& ns, in
         s = converted(sp, c, ns.sigmaMax(), ns.sigmaMin(), steps, cls == "UniPCMultistepScheduler");
         for (size_t i = 0; i < s.size(); ++i)
             t[i] = sp == Spacing::Karras ? roundHalfEven(ns.sigmaToTimestep(s[i])) : ns.sigmaToTimestep(s[i]);
-        p.scheduleType = sp == Spacing::Karras ? "Karras" : sp == Spacing::Exponential ? "Exponential" : "Beta";
+        p.scheduleType = sp == Spacing::Karras ? "Karras"
+            : sp == Spacing::Exponential       ? "Exponential"
+                                               : "Beta";
     }
-    if (cls == "DEISMultistepScheduler") // DEIS ends at the table's sigma_min (or repeats the last respaced one)
+    if (cls
+        == "DEISMultistepScheduler") // DEIS ends at the table's sigma_min (or repeats the last respaced one)
         s.push_back(sp == Spacing::Interp ? ns.sigmaMin() : s.back());
     else
         s.push_back(cls == "UniPCMultistepScheduler" && sp != Spacing::Interp
-                            && text(c, "final_sigmas_type", "zero") == "sigma_min"
-                        ? s.back() // UniPC repeats its last respaced sigma; DPMSolverMultistep uses the table's
-                        : finalSigma(c, ns, cls));
+                    && text(c, "final_sigmas_type", "zero") == "sigma_min"
+                ? s.back() // UniPC repeats its last respaced sigma; DPMSolverMultistep uses the table's
+                : finalSigma(c, ns, cls));
     p.sigmas = float32(s);
     p.timesteps = t;
     p.initNoiseSigma = std::sqrt(p.sigmas.front() * p.sigmas.front() + 1); // VP noise of std 1
@@ -136,7 +148,8 @@ void multistepFamily(SamplingPlan& p, const json& c, const NoiseSchedule& ns, in
 
 // DDIM / PNDM / DDPM: the table's sigmas at integer timesteps; they step to the next listed
 // timestep (DDIM/PNDM: t - T/N, the same for "leading" spacing) and end at `last`.
-void timestepFamily(SamplingPlan& p, const std::vector<double>& t, const NoiseSchedule& ns, double lastAlphaCumprod)
+void timestepFamily(
+    SamplingPlan& p, const std::vector<double>& t, const NoiseSchedule& ns, double lastAlphaCumprod)
 {
     // Sigmas in double from alphas_cumprod, so 1 / (1 + sigma^2) gives back the very alphas_cumprod
     // these schedulers use (the float32-rounded sigma table would be off by ~1e-8).
@@ -153,20 +166,21 @@ void timestepFamily(SamplingPlan& p, const std::vector<double>& t, const NoiseSc
 std::vector<double> repeatInner(const std::vector<double>& s, bool keepLast)
 {
     // diffusers' cat([s[:1], s[1:(keepLast ? None : -1)].repeat_interleave(2), s[-1:]])
-    std::vector<double> out = {s.front()};
+    std::vector<double> out = { s.front() };
     for (size_t i = 1; i < (keepLast ? s.size() : s.size() - 1); ++i)
-        out.insert(out.end(), {s[i], s[i]});
+        out.insert(out.end(), { s[i], s[i] });
     out.push_back(s.back());
     return out;
 }
 
 json configFor(const NoiseScheduleConfig& m)
 {
-    return json{{"num_train_timesteps", m.numTrainTimesteps}, {"beta_start", m.betaStart}, {"beta_end", m.betaEnd},
-                {"beta_schedule", m.betaSchedule}, {"rescale_betas_zero_snr", m.rescaleZeroTerminalSnr},
-                {"timestep_spacing", m.timestepSpacing}, {"steps_offset", m.stepsOffset},
-                {"set_alpha_to_one", m.setAlphaToOne}, {"skip_prk_steps", true},
-                {"prediction_type", m.prediction == Prediction::V ? "v_prediction" : "epsilon"}};
+    return json { { "num_train_timesteps", m.numTrainTimesteps }, { "beta_start", m.betaStart },
+        { "beta_end", m.betaEnd }, { "beta_schedule", m.betaSchedule },
+        { "rescale_betas_zero_snr", m.rescaleZeroTerminalSnr }, { "timestep_spacing", m.timestepSpacing },
+        { "steps_offset", m.stepsOffset }, { "set_alpha_to_one", m.setAlphaToOne },
+        { "skip_prk_steps", true },
+        { "prediction_type", m.prediction == Prediction::V ? "v_prediction" : "epsilon" } };
 }
 
 } // namespace
@@ -174,13 +188,14 @@ json configFor(const NoiseScheduleConfig& m)
 SamplingPlan planFromDiffusers(const std::string& cls, const json& c, int steps)
 {
     const NoiseSchedule ns(NoiseScheduleConfig::fromDiffusers(c));
-    for (const char* key : {"thresholding", "clip_sample", "use_flow_sigmas", "use_dynamic_shifting", "use_lu_lambdas"})
+    for (const char* key :
+        { "thresholding", "clip_sample", "use_flow_sigmas", "use_dynamic_shifting", "use_lu_lambdas" })
         require(c, cls, key, false);
     SamplingPlan p;
     p.scheduleType = "Default";
-    if (cls == "EulerDiscreteScheduler" || cls == "EulerAncestralDiscreteScheduler" || cls == "LMSDiscreteScheduler"
-        || cls == "HeunDiscreteScheduler" || cls == "KDPM2DiscreteScheduler" || cls == "KDPM2AncestralDiscreteScheduler"
-        || cls == "DPMSolverSDEScheduler") {
+    if (cls == "EulerDiscreteScheduler" || cls == "EulerAncestralDiscreteScheduler"
+        || cls == "LMSDiscreteScheduler" || cls == "HeunDiscreteScheduler" || cls == "KDPM2DiscreteScheduler"
+        || cls == "KDPM2AncestralDiscreteScheduler" || cls == "DPMSolverSDEScheduler") {
         require(c, cls, "interpolation_type", "linear");
         require(c, cls, "timestep_type", "discrete");
         const bool kdpm2 = cls.rfind("KDPM2", 0) == 0;
@@ -193,12 +208,13 @@ SamplingPlan planFromDiffusers(const std::string& cls, const json& c, int steps)
         else
             p.schedulerSigmas = p.sigmas;
     } else if (cls == "DPMSolverMultistepScheduler" || cls == "UniPCMultistepScheduler"
-               || cls == "DEISMultistepScheduler") {
+        || cls == "DEISMultistepScheduler") {
         require(c, cls, "lower_order_final", true);
         if (cls == "DPMSolverMultistepScheduler") {
             const std::string algo = text(c, "algorithm_type", "dpmsolver++");
             if (algo != "dpmsolver++" && algo != "sde-dpmsolver++")
-                throw EngineError(cls + " config: algorithm_type '" + algo + "' (expected dpmsolver++ or sde-dpmsolver++)");
+                throw EngineError(
+                    cls + " config: algorithm_type '" + algo + "' (expected dpmsolver++ or sde-dpmsolver++)");
             require(c, cls, "solver_order", 2);
             require(c, cls, "euler_at_final", false);
             require(c, cls, "lambda_min_clipped", -std::numeric_limits<double>::infinity());
@@ -221,7 +237,8 @@ SamplingPlan planFromDiffusers(const std::string& cls, const json& c, int steps)
         std::vector<double> t = ns.inferenceTimesteps(steps, TimestepGrid::Integer);
         if (cls == "PNDMScheduler") {
             require(c, cls, "skip_prk_steps", true);
-            p.sampler = "PLMS"; // PNDM's PLMS list repeats its second timestep; the sampler evaluates it twice
+            p.sampler
+                = "PLMS"; // PNDM's PLMS list repeats its second timestep; the sampler evaluates it twice
         } else if (cls == "DDPMScheduler") {
             require(c, cls, "variance_type", "fixed_small");
             p.sampler = "DDPM";
@@ -233,11 +250,12 @@ SamplingPlan planFromDiffusers(const std::string& cls, const json& c, int steps)
     } else if (cls == "LCMScheduler") {
         const int original = static_cast<int>(number(c, "original_inference_steps", 50));
         if (steps > original)
-            throw EngineError("LCMScheduler: steps " + std::to_string(steps) + " (expected at most original_inference_steps = "
-                              + std::to_string(original) + ")");
+            throw EngineError("LCMScheduler: steps " + std::to_string(steps)
+                + " (expected at most original_inference_steps = " + std::to_string(original) + ")");
         const int k = ns.numTrainTimesteps() / original;
         std::vector<double> t;
-        for (int i = 0; i < steps; ++i) { // origin timesteps (j+1)k-1, reversed, at floor(linspace(0, n, steps, endpoint=False))
+        for (int i = 0; i < steps;
+             ++i) { // origin timesteps (j+1)k-1, reversed, at floor(linspace(0, n, steps, endpoint=False))
             const int j = original - 1 - static_cast<int>(std::floor(i * (double(original) / steps)));
             t.push_back((j + 1.0) * k - 1);
         }
@@ -245,14 +263,15 @@ SamplingPlan planFromDiffusers(const std::string& cls, const json& c, int steps)
         p.options.lcmTimestepScaling = number(c, "timestep_scaling", 10.0);
         timestepFamily(p, t, ns, 1.0); // the last step returns the denoised latent
     } else {
-        throw EngineError("scheduler class '" + cls + "' is not supported (expected one of the diffusers classes"
-                          " named in SamplingPlan.h, e.g. EulerDiscreteScheduler)");
+        throw EngineError("scheduler class '" + cls
+            + "' is not supported (expected one of the diffusers classes"
+              " named in SamplingPlan.h, e.g. EulerDiscreteScheduler)");
     }
     return p;
 }
 
 SamplingPlan makePlan(const std::string& sampler, const std::string& scheduleType, int steps,
-                      const NoiseScheduleConfig& model, bool sdxl)
+    const NoiseScheduleConfig& model, bool sdxl)
 {
     const SamplerChoice choice = findSampler(sampler);
     const SamplerInfo& info = *choice.info;
@@ -321,7 +340,7 @@ json parsePythonJson(const std::string& text)
         if (ch == '"')
             inString = true;
         bool replaced = false;
-        for (const char* token : {"-Infinity", "Infinity", "NaN"}) {
+        for (const char* token : { "-Infinity", "Infinity", "NaN" }) {
             const size_t len = std::char_traits<char>::length(token);
             if (text.compare(i, len, token) == 0) {
                 out += "null";
@@ -343,8 +362,8 @@ SamplingPlan SamplingPlan::withStrength(double strength) const
     const int n = steps();
     const int keep = std::min(static_cast<int>(n * strength), n);
     if (keep < 1)
-        throw EngineError("denoising strength " + std::to_string(strength) + " leaves no step of " + std::to_string(n)
-                          + " (expected strength * steps >= 1)");
+        throw EngineError("denoising strength " + std::to_string(strength) + " leaves no step of "
+            + std::to_string(n) + " (expected strength * steps >= 1)");
     SamplingPlan p = *this;
     const int start = n - keep;
     p.sigmas.erase(p.sigmas.begin(), p.sigmas.begin() + start);
@@ -352,7 +371,10 @@ SamplingPlan SamplingPlan::withStrength(double strength) const
     return p;
 }
 
-torch::Tensor SamplingPlan::initialLatents(const torch::Tensor& noise) const { return noise * initNoiseSigma; }
+torch::Tensor SamplingPlan::initialLatents(const torch::Tensor& noise) const
+{
+    return noise * initNoiseSigma;
+}
 
 torch::Tensor SamplingPlan::noisedLatents(const torch::Tensor& x0, const torch::Tensor& noise) const
 {

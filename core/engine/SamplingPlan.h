@@ -3,6 +3,20 @@
 // is scaled, and how diffusers would present the latents. Built either from a diffusers scheduler
 // class + config (conformance, diffusers parity: reproduces that class's set_timesteps exactly) or
 // from an A1111 sampler label + schedule type + the model's noise schedule.
+//
+// A generation, txt2img (diffusers' draw order: the initial noise first, then the sampler's):
+//   SamplingPlan plan = makePlan(p.sampler, p.scheduler, p.steps, modelSchedule, isSdxl);
+//   Denoiser denoiser(unetCall, schedule);               // unetCall(xIn, t, cond) -> eps or v
+//   denoiser.setGuidance({cond, uncond, p.cfgScale, p.guidanceRescale});
+//   plan.applyTo(denoiser);
+//   NoiseSource noise = NoiseSource::perImage(NoiseSource::consecutiveSeeds(seed, batch)); // or single(seed)
+//   torch::Tensor x = plan.initialLatents(noise.next({batch, 4, h / 8, w / 8}).to(device));
+//   x = runSampler(plan.sampler, denoiser, x, plan.sigmas, onStep, &noise, &cancel, plan.options);
+//   decode(plan.finalLatents(x));
+// img2img: draw the VAE sample's noise from `noise` first (diffusers' order), then
+//   plan = plan.withStrength(strength); x = plan.noisedLatents(x0, noise.next(x0.sizes()).to(device));
+// Conformance: planFromDiffusers(case.scheduler_class, case.scheduler_config, steps) and compare
+//   plan.schedulerLatents(step.x, step.sigmaOfX) with CASE/latents.I in the callback.
 #include <string>
 #include <vector>
 
@@ -13,16 +27,17 @@
 #include "NoiseSchedule.h"
 #include "Samplers.h"
 
-namespace qd {
+namespace qd
+{
 
 struct SamplingPlan {
-    std::string sampler;          // A1111 label of the sampler function to run
-    std::string scheduleType;     // "Default" (the model's / diffusers' grid) or an A1111 schedule type
-    std::vector<double> sigmas;   // steps + 1 values, descending; the last is the final sigma
+    std::string sampler; // A1111 label of the sampler function to run
+    std::string scheduleType; // "Default" (the model's / diffusers' grid) or an A1111 schedule type
+    std::vector<double> sigmas; // steps + 1 values, descending; the last is the final sigma
     std::vector<double> timesteps; // the model timestep at sigmas[i], i < steps
-    double initNoiseSigma = 1.0;  // txt2img: latents = noise * initNoiseSigma (k-diffusion scaling)
-    bool vpLatents = false;       // diffusers holds this scheduler's latents as x / sqrt(1 + sigma^2)
-    SamplerOptions options;       // solver order / variant / eta / LCM scaling from the config
+    double initNoiseSigma = 1.0; // txt2img: latents = noise * initNoiseSigma (k-diffusion scaling)
+    bool vpLatents = false; // diffusers holds this scheduler's latents as x / sqrt(1 + sigma^2)
+    SamplerOptions options; // solver order / variant / eta / LCM scaling from the config
     std::vector<double> schedulerSigmas; // diffusers' scheduler.sigmas after set_timesteps (empty: none)
 
     int steps() const { return static_cast<int>(sigmas.size()) - 1; }
@@ -62,6 +77,6 @@ nlohmann::json parsePythonJson(const std::string& text);
 // range with k-diffusion's conventions (continuous timesteps, initial sigma = sigmas[0], A1111's
 // discard_next_to_last_sigma for DPM2 / DPM2 a / DPM++ 3M SDE).
 SamplingPlan makePlan(const std::string& sampler, const std::string& scheduleType, int steps,
-                      const NoiseScheduleConfig& model, bool sdxl = false);
+    const NoiseScheduleConfig& model, bool sdxl = false);
 
 } // namespace qd

@@ -7,25 +7,31 @@
 
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 void checkSteps(int steps, const char* what)
 {
     if (steps < 1)
-        throw EngineError(std::string(what) + " schedule: steps " + std::to_string(steps) + " (expected >= 1)");
+        throw EngineError(
+            std::string(what) + " schedule: steps " + std::to_string(steps) + " (expected >= 1)");
 }
 
 void checkRange(double sigmaMin, double sigmaMax, const char* what)
 {
     if (!(sigmaMin > 0 && sigmaMax > sigmaMin && std::isfinite(sigmaMax)))
         throw EngineError(std::string(what) + " schedule: sigma range [" + std::to_string(sigmaMin) + ", "
-                          + std::to_string(sigmaMax) + "] (expected 0 < sigma_min < sigma_max)");
+            + std::to_string(sigmaMax) + "] (expected 0 < sigma_min < sigma_max)");
 }
 
 // torch.linspace / np.linspace semantics: n points from a to b, the last exactly b.
-double lerpPoint(double a, double b, int i, int n) { return n > 1 ? (i == n - 1 ? b : a + (b - a) * i / (n - 1)) : a; }
+double lerpPoint(double a, double b, int i, int n)
+{
+    return n > 1 ? (i == n - 1 ? b : a + (b - a) * i / (n - 1)) : a;
+}
 
 std::string lower(std::string s)
 {
@@ -95,7 +101,8 @@ std::vector<double> polyexponentialSigmas(int steps, double sigmaMin, double sig
 std::vector<double> sgmUniformSigmas(int steps, const NoiseSchedule& model)
 {
     checkSteps(steps, "SGM Uniform");
-    const double start = model.sigmaToTimestep(model.sigmaMax()), end = model.sigmaToTimestep(model.sigmaMin());
+    const double start = model.sigmaToTimestep(model.sigmaMax()),
+                 end = model.sigmaToTimestep(model.sigmaMin());
     std::vector<double> out;
     for (int i = 0; i < steps; ++i) // linspace(start, end, steps + 1)[:-1]
         out.push_back(model.timestepToSigma(lerpPoint(start, end, i, steps + 1)));
@@ -118,7 +125,8 @@ std::vector<double> simpleSigmas(int steps, const NoiseSchedule& model)
 std::vector<double> normalSigmas(int steps, const NoiseSchedule& model)
 {
     checkSteps(steps, "Normal");
-    const double start = model.sigmaToTimestep(model.sigmaMax()), end = model.sigmaToTimestep(model.sigmaMin());
+    const double start = model.sigmaToTimestep(model.sigmaMax()),
+                 end = model.sigmaToTimestep(model.sigmaMin());
     std::vector<double> out;
     for (int i = 0; i < steps; ++i)
         out.push_back(model.timestepToSigma(lerpPoint(start, end, i, steps)));
@@ -143,10 +151,10 @@ std::vector<double> alignYourStepsSigmas(int steps, bool sdxl)
 {
     checkSteps(steps, "Align Your Steps");
     // https://research.nvidia.com/labs/toronto-ai/AlignYourSteps/howto.html (10 steps + sigma_min)
-    static const std::vector<double> sd15 = {14.615, 6.475, 3.861, 2.697, 1.886, 1.396,
-                                             0.963,  0.652, 0.399, 0.152, 0.029};
-    static const std::vector<double> xl = {14.615, 6.315, 3.771, 2.181, 1.342, 0.862,
-                                           0.555,  0.380, 0.234, 0.113, 0.029};
+    static const std::vector<double> sd15
+        = { 14.615, 6.475, 3.861, 2.697, 1.886, 1.396, 0.963, 0.652, 0.399, 0.152, 0.029 };
+    static const std::vector<double> xl
+        = { 14.615, 6.315, 3.771, 2.181, 1.342, 0.862, 0.555, 0.380, 0.234, 0.113, 0.029 };
     const std::vector<double>& table = sdxl ? xl : sd15;
     const int n = static_cast<int>(table.size());
     std::vector<double> out;
@@ -184,7 +192,7 @@ std::vector<double> betaSigmas(int steps, double sigmaMin, double sigmaMax, doub
     checkRange(sigmaMin, sigmaMax, "Beta");
     if (!(alpha > 0 && beta > 0))
         throw EngineError("Beta schedule: alpha " + std::to_string(alpha) + ", beta " + std::to_string(beta)
-                          + " (expected both > 0)");
+            + " (expected both > 0)");
     std::vector<double> out;
     for (int i = 0; i < steps; ++i) {
         const double p = 1.0 - lerpPoint(0.0, 1.0, i, steps);
@@ -196,9 +204,9 @@ std::vector<double> betaSigmas(int steps, double sigmaMin, double sigmaMax, doub
 
 const std::vector<std::string>& scheduleTypes()
 {
-    static const std::vector<std::string> labels = {
-        "Automatic", "Uniform",          "Karras", "Exponential", "Polyexponential", "SGM Uniform",
-        "KL Optimal", "Align Your Steps", "Simple", "Normal",      "DDIM",            "Beta"};
+    static const std::vector<std::string> labels
+        = { "Automatic", "Uniform", "Karras", "Exponential", "Polyexponential", "SGM Uniform", "KL Optimal",
+              "Align Your Steps", "Simple", "Normal", "DDIM", "Beta" };
     return labels;
 }
 
@@ -245,7 +253,8 @@ std::vector<double> scheduleSigmas(const std::string& type, int steps, const Noi
         return ddimUniformSigmas(steps, model);
     if (label == "Beta")
         return betaSigmas(steps, lo, hi);
-    throw EngineError("schedule type 'Automatic' depends on the sampler: resolve it with the sampler registry");
+    throw EngineError(
+        "schedule type 'Automatic' depends on the sampler: resolve it with the sampler registry");
 }
 
 // Numerical Recipes' continued fraction for I_x(a, b) (modified Lentz), used on the side of x where
@@ -260,7 +269,8 @@ double incompleteBeta(double x, double a, double b)
     if (x > (a + 1) / (a + b + 2))
         return 1.0 - incompleteBeta(1.0 - x, b, a);
     const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x)
-                                  + b * std::log1p(-x)) / a;
+                             + b * std::log1p(-x))
+        / a;
     const double tiny = 1e-300;
     double f = 1.0, c = 1.0, d = 0.0;
     for (int i = 0; i <= 400; ++i) {

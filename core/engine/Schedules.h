@@ -8,7 +8,8 @@
 
 #include "NoiseSchedule.h"
 
-namespace qd {
+namespace qd
+{
 
 // Model's default: diffusers' timesteps for the config's spacing (leading + steps_offset for SD),
 // sigma interpolated linearly over them (np.interp), then 0. What EulerDiscreteScheduler uses.
@@ -38,8 +39,8 @@ std::vector<double> alignYourStepsSigmas(int steps, bool sdxl);
 std::vector<double> klOptimalSigmas(int steps, double sigmaMin, double sigmaMax);
 // Beta (arXiv 2407.12173): sigma_min + ppf(1 - i/(steps-1); alpha, beta) * (sigma_max - sigma_min),
 // then 0. A1111's defaults alpha = beta = 0.6.
-std::vector<double> betaSigmas(int steps, double sigmaMin, double sigmaMax, double alpha = 0.6,
-                               double beta = 0.6);
+std::vector<double> betaSigmas(
+    int steps, double sigmaMin, double sigmaMax, double alpha = 0.6, double beta = 0.6);
 
 // Schedule type labels in A1111's order: Automatic, Uniform, Karras, Exponential, Polyexponential,
 // SGM Uniform, KL Optimal, Align Your Steps, Simple, Normal, DDIM, Beta.
@@ -50,8 +51,8 @@ std::string canonicalScheduleType(const std::string& name);
 // Sigmas of schedule `type` (any name canonicalScheduleType accepts except Automatic, which the
 // sampler registry resolves) over the model's full sigma range. `sdxl` picks the SDXL Align Your
 // Steps table.
-std::vector<double> scheduleSigmas(const std::string& type, int steps, const NoiseSchedule& model,
-                                   bool sdxl = false);
+std::vector<double> scheduleSigmas(
+    const std::string& type, int steps, const NoiseSchedule& model, bool sdxl = false);
 
 // Regularized incomplete beta function I_x(a, b) and its inverse (scipy.stats.beta.cdf / .ppf).
 double incompleteBeta(double x, double a, double b);

@@ -14,12 +14,14 @@
 
 #include "Noise.h"
 
-namespace ref {
+namespace ref
+{
 
 using Eps = std::function<torch::Tensor(const torch::Tensor& xVp, double t)>;
 using Latents = std::vector<torch::Tensor>; // after each step, as diffusers' callback sees them
 
-inline Latents ddim(const Eps& eps, torch::Tensor x, const std::vector<double>& ts, const std::vector<double>& ac, int n)
+inline Latents ddim(
+    const Eps& eps, torch::Tensor x, const std::vector<double>& ts, const std::vector<double>& ac, int n)
 {
     Latents out;
     for (double t : ts) {
@@ -34,9 +36,10 @@ inline Latents ddim(const Eps& eps, torch::Tensor x, const std::vector<double>& 
 }
 
 // PNDMScheduler.step_plms over its timestep list [t0, t1, t1, t2, ...].
-inline Latents plms(const Eps& eps, torch::Tensor x, const std::vector<double>& distinct, const std::vector<double>& ac, int n)
+inline Latents plms(const Eps& eps, torch::Tensor x, const std::vector<double>& distinct,
+    const std::vector<double>& ac, int n)
 {
-    std::vector<double> ts = {distinct[0]};
+    std::vector<double> ts = { distinct[0] };
     for (size_t i = 1; i < distinct.size(); ++i) {
         ts.push_back(distinct[i]);
         if (i == 1)
@@ -94,8 +97,8 @@ inline double lambdaOf(double s)
 }
 
 // DPMSolverMultistepScheduler, dpmsolver++ / sde-dpmsolver++, order 2, midpoint, final sigma 0.
-inline Latents dpmpp2m(const Eps& eps, torch::Tensor x, const std::vector<double>& sig, const std::vector<double>& ts,
-                       bool sde, qd::NoiseSource* noise)
+inline Latents dpmpp2m(const Eps& eps, torch::Tensor x, const std::vector<double>& sig,
+    const std::vector<double>& ts, bool sde, qd::NoiseSource* noise)
 {
     const int n = int(ts.size());
     Latents out;
@@ -108,13 +111,14 @@ inline Latents dpmpp2m(const Eps& eps, torch::Tensor x, const std::vector<double
         const torch::Tensor z = sde ? noise->like(x) : torch::Tensor();
         const double h = lambdaOf(sig[i + 1]) - lambdaOf(sig[i]);
         if (i == 0 || i == n - 1) {
-            x = sde ? st / s0 * std::exp(-h) * x + at * (1 - std::exp(-2 * h)) * m0 + st * std::sqrt(1 - std::exp(-2 * h)) * z
+            x = sde ? st / s0 * std::exp(-h) * x + at * (1 - std::exp(-2 * h)) * m0
+                    + st * std::sqrt(1 - std::exp(-2 * h)) * z
                     : st / s0 * x - at * (std::exp(-h) - 1) * m0;
         } else {
             const double r0 = (lambdaOf(sig[i]) - lambdaOf(sig[i - 1])) / h;
             const torch::Tensor d1 = (1 / r0) * (m0 - m1);
             x = sde ? st / s0 * std::exp(-h) * x + at * (1 - std::exp(-2 * h)) * m0
-                        + 0.5 * (at * (1 - std::exp(-2 * h))) * d1 + st * std::sqrt(1 - std::exp(-2 * h)) * z
+                    + 0.5 * (at * (1 - std::exp(-2 * h))) * d1 + st * std::sqrt(1 - std::exp(-2 * h)) * z
                     : st / s0 * x - at * (std::exp(-h) - 1) * m0 - 0.5 * (at * (std::exp(-h) - 1)) * d1;
         }
         m1 = m0;
@@ -124,7 +128,8 @@ inline Latents dpmpp2m(const Eps& eps, torch::Tensor x, const std::vector<double
 }
 
 // UniPCMultistepScheduler, predict_x0, bh2, solver_order 2, lower_order_final, final sigma 0.
-inline Latents unipc(const Eps& eps, torch::Tensor x, const std::vector<double>& sig, const std::vector<double>& ts)
+inline Latents unipc(
+    const Eps& eps, torch::Tensor x, const std::vector<double>& sig, const std::vector<double>& ts)
 {
     const int n = int(ts.size()), order = 2;
     std::deque<torch::Tensor> outs;
@@ -177,7 +182,7 @@ inline Latents unipc(const Eps& eps, torch::Tensor x, const std::vector<double>&
         outs.push_back(m);
         if (int(outs.size()) > order)
             outs.pop_front();
-        const int ord = std::min({order, n - i, i + 1});
+        const int ord = std::min({ order, n - i, i + 1 });
         last = x;
         x = update(i, i + 1, x, ord, nullptr);
         lastOrder = ord;
@@ -187,10 +192,13 @@ inline Latents unipc(const Eps& eps, torch::Tensor x, const std::vector<double>&
 }
 
 // DEISMultistepScheduler, logrho, order 2, final sigma = the table's sigma_min.
-inline Latents deis(const Eps& eps, torch::Tensor x, const std::vector<double>& sig, const std::vector<double>& ts)
+inline Latents deis(
+    const Eps& eps, torch::Tensor x, const std::vector<double>& sig, const std::vector<double>& ts)
 {
     const int n = int(ts.size());
-    auto ind = [](double t, double b, double c) { return t * (-std::log(c) + std::log(t) - 1) / (std::log(b) - std::log(c)); };
+    auto ind = [](double t, double b, double c) {
+        return t * (-std::log(c) + std::log(t) - 1) / (std::log(b) - std::log(c));
+    };
     Latents out;
     torch::Tensor m1;
     for (int i = 0; i < n; ++i) {
@@ -206,7 +214,9 @@ inline Latents deis(const Eps& eps, torch::Tensor x, const std::vector<double>& 
             double a1, s1;
             alphaSigma(sig[i - 1], a1, s1);
             const double rt = st / at, r0 = s0 / a0, r1 = s1 / a1;
-            x = at * (x / a0 + (ind(rt, r0, r1) - ind(r0, r0, r1)) * m0 + (ind(rt, r1, r0) - ind(r0, r1, r0)) * m1);
+            x = at
+                * (x / a0 + (ind(rt, r0, r1) - ind(r0, r0, r1)) * m0
+                    + (ind(rt, r1, r0) - ind(r0, r1, r0)) * m1);
         }
         m1 = m0;
         out.push_back(x);
@@ -215,8 +225,8 @@ inline Latents deis(const Eps& eps, torch::Tensor x, const std::vector<double>& 
 }
 
 // DDPMScheduler, fixed_small variance; one draw per step (t > 0).
-inline Latents ddpm(const Eps& eps, torch::Tensor x, const std::vector<double>& ts, const std::vector<double>& ac,
-                    qd::NoiseSource& noise)
+inline Latents ddpm(const Eps& eps, torch::Tensor x, const std::vector<double>& ts,
+    const std::vector<double>& ac, qd::NoiseSource& noise)
 {
     Latents out;
     for (size_t i = 0; i < ts.size(); ++i) {
@@ -233,8 +243,8 @@ inline Latents ddpm(const Eps& eps, torch::Tensor x, const std::vector<double>& 
 }
 
 // LCMScheduler, timestep_scaling 10, sigma_data 0.5.
-inline Latents lcm(const Eps& eps, torch::Tensor x, const std::vector<double>& ts, const std::vector<double>& ac,
-                   qd::NoiseSource& noise)
+inline Latents lcm(const Eps& eps, torch::Tensor x, const std::vector<double>& ts,
+    const std::vector<double>& ac, qd::NoiseSource& noise)
 {
     Latents out;
     for (size_t i = 0; i < ts.size(); ++i) {

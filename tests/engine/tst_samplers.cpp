@@ -14,7 +14,8 @@
 #include "Schedules.h"
 #include "TestUtil.h"
 
-namespace {
+namespace
+{
 
 const nlohmann::json& cases()
 {
@@ -48,7 +49,8 @@ double maxRelDiff(const torch::Tensor& a, const torch::Tensor& b)
 } // namespace
 
 // Samplers: random draws, exactness on analytic denoisers, diffusers step for step, registry.
-class TestSamplers : public QObject {
+class TestSamplers : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -67,11 +69,13 @@ private slots:
         const std::string key = name.toStdString();
         const auto& c = cases()[key];
         QCOMPARE(c["seed"].get<int>(), 1234);
-        QVERIFY(torch::equal(qd::randnLike(qdtest::golden(key + "/noise.0").sizes(), 1234), qdtest::golden(key + "/noise.0")));
+        QVERIFY(torch::equal(
+            qd::randnLike(qdtest::golden(key + "/noise.0").sizes(), 1234), qdtest::golden(key + "/noise.0")));
         qd::NoiseSource noise = qd::NoiseSource::single(1234);
         for (int i = 0; i < c["randn_calls"].get<int>(); ++i) {
             const torch::Tensor expected = qdtest::golden(key + "/noise." + std::to_string(i));
-            QVERIFY2(torch::equal(noise.next(expected.sizes()), expected), qPrintable(QString("noise.%1").arg(i)));
+            QVERIFY2(
+                torch::equal(noise.next(expected.sizes()), expected), qPrintable(QString("noise.%1").arg(i)));
         }
     }
 
@@ -86,21 +90,24 @@ private slots:
     void pointMassEndsAtTheData()
     {
         QFETCH(QString, label);
-        const torch::Tensor c = torch::linspace(-1, 1, 2 * 4 * 4 * 4, torch::kFloat64).reshape({2, 4, 4, 4});
+        const torch::Tensor c
+            = torch::linspace(-1, 1, 2 * 4 * 4 * 4, torch::kFloat64).reshape({ 2, 4, 4, 4 });
         const qd::DenoiseFn model = [&](const torch::Tensor&, double) { return c.clone(); };
-        for (int steps : {1, 2, 5, 12}) {
+        for (int steps : { 1, 2, 5, 12 }) {
             qd::SamplerArgs args;
             // LCM's boundary condition makes its output x itself as t -> 0: give it its own grid
             // (lowest timestep 19 or more), where the consistency function is D.
-            args.sigmas = label == "LCM" ? qd::makePlan("LCM", "", steps, {}).sigmas : qd::karrasSigmas(steps, 0.03, 14.6);
+            args.sigmas = label == "LCM" ? qd::makePlan("LCM", "", steps, {}).sigmas
+                                         : qd::karrasSigmas(steps, 0.03, 14.6);
             qd::NoiseSource noise = qd::NoiseSource::single(7);
             args.noise = &noise;
             static const auto schedule = sdSchedule();
             args.timestepOf = [](double s) { return schedule->sigmaToTimestep(s); };
-            const torch::Tensor x0 = qd::randnLike({2, 4, 4, 4}, 3).to(torch::kFloat64) * args.sigmas[0];
+            const torch::Tensor x0 = qd::randnLike({ 2, 4, 4, 4 }, 3).to(torch::kFloat64) * args.sigmas[0];
             const torch::Tensor x = qd::runSampler(label.toStdString(), model, x0, args);
             QVERIFY2((x - c).abs().max().item<double>() < 1e-4,
-                     qPrintable(QString("%1 steps: max error %2").arg(steps).arg((x - c).abs().max().item<double>())));
+                qPrintable(
+                    QString("%1 steps: max error %2").arg(steps).arg((x - c).abs().max().item<double>())));
         }
     }
 
@@ -111,9 +118,9 @@ private slots:
     {
         QTest::addColumn<QString>("label");
         QTest::addColumn<int>("order");
-        for (const char* first : {"Euler", "DDIM"})
+        for (const char* first : { "Euler", "DDIM" })
             QTest::newRow(first) << first << 1;
-        for (const char* second : {"Heun", "DPM2", "LMS", "DPM++ 2M", "UniPC", "DEIS", "PLMS"})
+        for (const char* second : { "Heun", "DPM2", "LMS", "DPM++ 2M", "UniPC", "DEIS", "PLMS" })
             QTest::newRow(second) << second << 2;
     }
 
@@ -124,13 +131,13 @@ private slots:
         // Doubling the steps divides the error by about 2^order (first-order: 2, second-order: 4).
         const double minRatio = order == 1 ? 1.6 : 2.5, maxError = order == 1 ? 0.1 : 0.01;
         const double s = 0.5;
-        const torch::Tensor c = torch::linspace(-1, 1, 64, torch::kFloat64).reshape({1, 4, 4, 4});
+        const torch::Tensor c = torch::linspace(-1, 1, 64, torch::kFloat64).reshape({ 1, 4, 4, 4 });
         const qd::DenoiseFn model = [&](const torch::Tensor& x, double sigma) {
             return (s * s * x + sigma * sigma * c) / (s * s + sigma * sigma);
         };
-        const torch::Tensor noise = qd::randnLike({1, 4, 4, 4}, 11).to(torch::kFloat64);
+        const torch::Tensor noise = qd::randnLike({ 1, 4, 4, 4 }, 11).to(torch::kFloat64);
         std::vector<double> errors;
-        for (int steps : {8, 16, 32}) {
+        for (int steps : { 8, 16, 32 }) {
             qd::SamplerArgs args;
             args.sigmas = qd::karrasSigmas(steps, 0.03, 14.6);
             const double top = args.sigmas[0];
@@ -138,7 +145,8 @@ private slots:
             const torch::Tensor x = qd::runSampler(label.toStdString(), model, noise * top, args);
             errors.push_back((x - exact).abs().max().item<double>() / (exact - c).abs().max().item<double>());
         }
-        const QString msg = QString("relative errors 8/16/32 steps: %1 %2 %3").arg(errors[0]).arg(errors[1]).arg(errors[2]);
+        const QString msg
+            = QString("relative errors 8/16/32 steps: %1 %2 %3").arg(errors[0]).arg(errors[1]).arg(errors[2]);
         QVERIFY2(errors[1] < errors[0] && errors[2] < errors[1], qPrintable(msg));
         QVERIFY2(errors[1] / errors[2] >= minRatio, qPrintable(msg));
         QVERIFY2(errors[2] < maxError, qPrintable(msg));
@@ -150,15 +158,24 @@ private slots:
     {
         QTest::addColumn<QString>("cls");
         QTest::addColumn<QString>("algorithm");
-        QTest::newRow("DDIM") << "DDIMScheduler" << "";
-        QTest::newRow("PLMS") << "PNDMScheduler" << "";
-        QTest::newRow("DPM++ 2M") << "DPMSolverMultistepScheduler" << "dpmsolver++";
-        QTest::newRow("DPM++ 2M Karras") << "DPMSolverMultistepScheduler" << "karras";
-        QTest::newRow("DPM++ 2M SDE") << "DPMSolverMultistepScheduler" << "sde-dpmsolver++";
-        QTest::newRow("UniPC") << "UniPCMultistepScheduler" << "";
-        QTest::newRow("DEIS") << "DEISMultistepScheduler" << "";
-        QTest::newRow("DDPM") << "DDPMScheduler" << "";
-        QTest::newRow("LCM") << "LCMScheduler" << "";
+        QTest::newRow("DDIM") << "DDIMScheduler"
+                              << "";
+        QTest::newRow("PLMS") << "PNDMScheduler"
+                              << "";
+        QTest::newRow("DPM++ 2M") << "DPMSolverMultistepScheduler"
+                                  << "dpmsolver++";
+        QTest::newRow("DPM++ 2M Karras") << "DPMSolverMultistepScheduler"
+                                         << "karras";
+        QTest::newRow("DPM++ 2M SDE") << "DPMSolverMultistepScheduler"
+                                      << "sde-dpmsolver++";
+        QTest::newRow("UniPC") << "UniPCMultistepScheduler"
+                               << "";
+        QTest::newRow("DEIS") << "DEISMultistepScheduler"
+                              << "";
+        QTest::newRow("DDPM") << "DDPMScheduler"
+                              << "";
+        QTest::newRow("LCM") << "LCMScheduler"
+                             << "";
     }
 
     void vpSamplersMatchDiffusersStepByStep()
@@ -175,17 +192,18 @@ private slots:
         const qd::SamplingPlan plan = qd::planFromDiffusers(cls.toStdString(), config, n);
         auto schedule = sdSchedule();
         const std::vector<double>& ac = schedule->alphasCumprod();
-        qd::Denoiser denoiser([](const torch::Tensor& xIn, const torch::Tensor& t, const qd::Conditioning&) {
-            return fakeEps(xIn, t[0].item<double>());
-        }, schedule);
+        qd::Denoiser denoiser([](const torch::Tensor& xIn, const torch::Tensor& t,
+                                  const qd::Conditioning&) { return fakeEps(xIn, t[0].item<double>()); },
+            schedule);
         qd::Guidance g;
         g.scale = 1.0;
         denoiser.setGuidance(g);
         plan.applyTo(denoiser);
-        const torch::Tensor noise = qd::randnLike({1, 4, 6, 6}, 5).to(torch::kFloat64);
+        const torch::Tensor noise = qd::randnLike({ 1, 4, 6, 6 }, 5).to(torch::kFloat64);
         std::vector<torch::Tensor> mine;
         qd::NoiseSource mineNoise = qd::NoiseSource::single(9), refNoise = qd::NoiseSource::single(9);
-        const torch::Tensor out = qd::runSampler(plan.sampler, denoiser, plan.initialLatents(noise), plan.sigmas,
+        const torch::Tensor out = qd::runSampler(
+            plan.sampler, denoiser, plan.initialLatents(noise), plan.sigmas,
             [&](const qd::StepInfo& info) { mine.push_back(plan.schedulerLatents(info.x, info.sigmaOfX)); },
             &mineNoise, nullptr, plan.options);
         const ref::Eps eps = fakeEps;
@@ -195,7 +213,8 @@ private slots:
         else if (cls == "PNDMScheduler")
             expected = ref::plms(eps, noise, plan.timesteps, ac, n);
         else if (cls == "DPMSolverMultistepScheduler")
-            expected = ref::dpmpp2m(eps, noise, plan.sigmas, plan.timesteps, algorithm == "sde-dpmsolver++", &refNoise);
+            expected = ref::dpmpp2m(
+                eps, noise, plan.sigmas, plan.timesteps, algorithm == "sde-dpmsolver++", &refNoise);
         else if (cls == "UniPCMultistepScheduler")
             expected = ref::unipc(eps, noise, plan.sigmas, plan.timesteps);
         else if (cls == "DEISMultistepScheduler")
@@ -207,7 +226,8 @@ private slots:
         QCOMPARE(mine.size(), expected.size());
         for (size_t i = 0; i < mine.size(); ++i)
             QVERIFY2(maxRelDiff(mine[i], expected[i]) < 1e-9,
-                     qPrintable(QString("step %1: relative difference %2").arg(i).arg(maxRelDiff(mine[i], expected[i]))));
+                qPrintable(
+                    QString("step %1: relative difference %2").arg(i).arg(maxRelDiff(mine[i], expected[i]))));
         QVERIFY(maxRelDiff(plan.finalLatents(out), expected.back()) < 1e-9);
         QCOMPARE(mineNoise.draws(), refNoise.draws());
     }
@@ -224,8 +244,9 @@ private slots:
                 QVERIFY2(msg.contains(QString::fromStdString(label)), qPrintable(msg));
             QVERIFY(msg.contains("Euler b"));
         }
-        QVERIFY_THROWS_EXCEPTION(qd::EngineError, qd::runSampler("nope", qd::DenoiseFn([](const torch::Tensor& x, double) { return x; }),
-                                                                 torch::zeros({1, 4, 2, 2}), qd::SamplerArgs{}));
+        QVERIFY_THROWS_EXCEPTION(qd::EngineError,
+            qd::runSampler("nope", qd::DenoiseFn([](const torch::Tensor& x, double) { return x; }),
+                torch::zeros({ 1, 4, 2, 2 }), qd::SamplerArgs {}));
     }
 
     void aliasesResolve()
@@ -255,31 +276,34 @@ private slots:
     void callbackReportsEveryEvaluation()
     {
         auto schedule = sdSchedule();
-        qd::Denoiser denoiser([](const torch::Tensor& xIn, const torch::Tensor&, const qd::Conditioning&) {
-            if (!c10::InferenceMode::is_enabled())
-                throw std::runtime_error("model called outside inference mode");
-            return 0.1 * xIn;
-        }, schedule);
+        qd::Denoiser denoiser(
+            [](const torch::Tensor& xIn, const torch::Tensor&, const qd::Conditioning&) {
+                if (!c10::InferenceMode::is_enabled())
+                    throw std::runtime_error("model called outside inference mode");
+                return 0.1 * xIn;
+            },
+            schedule);
         qd::Guidance g;
         g.scale = 1.0;
         denoiser.setGuidance(g);
         const std::vector<double> sigmas = qd::karrasSigmas(5, schedule->sigmaMin(), schedule->sigmaMax());
         std::vector<int> seen;
         int total = -1;
-        qd::runSampler("Heun", denoiser, torch::randn({1, 4, 4, 4}) * sigmas[0], sigmas, [&](const qd::StepInfo& s) {
-            seen.push_back(s.step);
-            total = s.total;
-            QVERIFY(s.denoised.defined() && s.x.sizes() == s.denoised.sizes());
-            QVERIFY(std::abs(s.timestep - schedule->sigmaToTimestep(s.sigma)) < 1e-9);
-        });
+        qd::runSampler(
+            "Heun", denoiser, torch::randn({ 1, 4, 4, 4 }) * sigmas[0], sigmas, [&](const qd::StepInfo& s) {
+                seen.push_back(s.step);
+                total = s.total;
+                QVERIFY(s.denoised.defined() && s.x.sizes() == s.denoised.sizes());
+                QVERIFY(std::abs(s.timestep - schedule->sigmaToTimestep(s.sigma)) < 1e-9);
+            });
         QCOMPARE(total, 9); // 2 * 5 - 1: the last step to sigma 0 is Euler
-        QCOMPARE(seen, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
+        QCOMPARE(seen, (std::vector<int> { 0, 1, 2, 3, 4, 5, 6, 7, 8 }));
         QCOMPARE(denoiser.modelCalls(), int64_t(9));
     }
 
     void cancellationStopsAtTheNextModelCall()
     {
-        std::atomic<bool> cancel{false};
+        std::atomic<bool> cancel { false };
         int calls = 0;
         const qd::DenoiseFn model = [&](const torch::Tensor& x, double) {
             if (++calls == 3)
@@ -288,16 +312,19 @@ private slots:
         };
         qd::SamplerArgs args;
         args.sigmas = qd::karrasSigmas(10, 0.03, 14.6);
-        QVERIFY_THROWS_EXCEPTION(qd::Cancelled, qd::runSampler("DPM++ 2M", model, torch::ones({1, 4, 2, 2}), args, &cancel));
+        QVERIFY_THROWS_EXCEPTION(
+            qd::Cancelled, qd::runSampler("DPM++ 2M", model, torch::ones({ 1, 4, 2, 2 }), args, &cancel));
         QCOMPARE(calls, 3);
         // The Denoiser's own flag does the same for pipelines that hold one.
-        qd::Denoiser d([](const torch::Tensor& x, const torch::Tensor&, const qd::Conditioning&) { return x; }, sdSchedule());
+        qd::Denoiser d(
+            [](const torch::Tensor& x, const torch::Tensor&, const qd::Conditioning&) { return x; },
+            sdSchedule());
         qd::Guidance g;
         g.scale = 1.0;
         d.setGuidance(g);
-        std::atomic<bool> stop{true};
+        std::atomic<bool> stop { true };
         d.setCancelFlag(&stop);
-        QVERIFY_THROWS_EXCEPTION(qd::Cancelled, d(torch::ones({1, 4, 2, 2}), 1.0));
+        QVERIFY_THROWS_EXCEPTION(qd::Cancelled, d(torch::ones({ 1, 4, 2, 2 }), 1.0));
     }
 
     void samplersThatDrawNoiseNeedASource()
@@ -305,11 +332,14 @@ private slots:
         qd::SamplerArgs args;
         args.sigmas = qd::karrasSigmas(3, 0.03, 14.6);
         const qd::DenoiseFn model = [](const torch::Tensor& x, double) { return x * 0; };
-        QVERIFY_THROWS_EXCEPTION(qd::EngineError, qd::runSampler("Euler a", model, torch::ones({1, 4, 2, 2}), args));
-        args.sigmas = {14.6};
-        QVERIFY_THROWS_EXCEPTION(qd::EngineError, qd::runSampler("Euler", model, torch::ones({1, 4, 2, 2}), args));
-        args.sigmas = {14.6, -1.0};
-        QVERIFY_THROWS_EXCEPTION(qd::EngineError, qd::runSampler("Euler", model, torch::ones({1, 4, 2, 2}), args));
+        QVERIFY_THROWS_EXCEPTION(
+            qd::EngineError, qd::runSampler("Euler a", model, torch::ones({ 1, 4, 2, 2 }), args));
+        args.sigmas = { 14.6 };
+        QVERIFY_THROWS_EXCEPTION(
+            qd::EngineError, qd::runSampler("Euler", model, torch::ones({ 1, 4, 2, 2 }), args));
+        args.sigmas = { 14.6, -1.0 };
+        QVERIFY_THROWS_EXCEPTION(
+            qd::EngineError, qd::runSampler("Euler", model, torch::ones({ 1, 4, 2, 2 }), args));
     }
 };
 

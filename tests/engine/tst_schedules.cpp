@@ -13,7 +13,8 @@
 #include "Schedules.h"
 #include "TestUtil.h"
 
-namespace {
+namespace
+{
 
 const nlohmann::json& cases()
 {
@@ -43,10 +44,11 @@ QString relClose(const std::vector<double>& actual, const torch::Tensor& expecte
 } // namespace
 
 // The noise schedule and every sigma / timestep list a sampler walks, against diffusers.
-class TestSchedules : public QObject {
+class TestSchedules : public QObject
+{
     Q_OBJECT
 
-    const qd::NoiseSchedule sd{qd::NoiseScheduleConfig{}};
+    const qd::NoiseSchedule sd { qd::NoiseScheduleConfig {} };
 
 private slots:
     void sdTableMatchesDiffusers()
@@ -56,9 +58,10 @@ private slots:
         QVERIFY(std::abs(sd.sigmaMax() - 14.6146) < 1e-4);
         QCOMPARE(sd.sigmas().size(), size_t(1000));
         // sigma <-> timestep round trip through the log-sigma interpolation.
-        for (double t : {0.0, 1.0, 250.5, 831.0, 998.25, 999.0})
-            QVERIFY2(std::abs(sd.sigmaToTimestep(sd.timestepToSigma(t)) - t) < 1e-6, qPrintable(QString::number(t)));
-        QCOMPARE(sd.sigmaToTimestep(1e-6), 0.0);  // below the table: clamped
+        for (double t : { 0.0, 1.0, 250.5, 831.0, 998.25, 999.0 })
+            QVERIFY2(std::abs(sd.sigmaToTimestep(sd.timestepToSigma(t)) - t) < 1e-6,
+                qPrintable(QString::number(t)));
+        QCOMPARE(sd.sigmaToTimestep(1e-6), 0.0); // below the table: clamped
         QCOMPARE(sd.sigmaToTimestep(100.0), 999.0);
     }
 
@@ -68,7 +71,7 @@ private slots:
         c.rescaleZeroTerminalSnr = true;
         const qd::NoiseSchedule z(c);
         QVERIFY(std::abs(z.sigmaMin() - sd.sigmaMin()) < 1e-6); // first alpha_cumprod unchanged
-        QVERIFY(z.sigmaMax() > 4000);                           // 2^-24 terminal alpha_cumprod: sigma ~ 4096
+        QVERIFY(z.sigmaMax() > 4000); // 2^-24 terminal alpha_cumprod: sigma ~ 4096
     }
 
     void spacingsLikeDiffusers()
@@ -80,15 +83,15 @@ private slots:
             return qd::NoiseSchedule(c).inferenceTimesteps(n, g);
         };
         using G = qd::TimestepGrid;
-        QCOMPARE(grid("leading", 1, G::Integer, 6), (std::vector<double>{831, 665, 499, 333, 167, 1}));
-        QCOMPARE(grid("leading", 1, G::SkipLast, 6), (std::vector<double>{853, 711, 569, 427, 285, 143}));
-        QCOMPARE(grid("trailing", 1, G::Integer, 6), (std::vector<double>{999, 832, 666, 499, 332, 166}));
+        QCOMPARE(grid("leading", 1, G::Integer, 6), (std::vector<double> { 831, 665, 499, 333, 167, 1 }));
+        QCOMPARE(grid("leading", 1, G::SkipLast, 6), (std::vector<double> { 853, 711, 569, 427, 285, 143 }));
+        QCOMPARE(grid("trailing", 1, G::Integer, 6), (std::vector<double> { 999, 832, 666, 499, 332, 166 }));
         // np.round halves to even: 1000 - 62.5k gives 937.5 -> 938, 812.5 -> 812.
         const std::vector<double> t16 = grid("trailing", 0, G::Integer, 16);
         QCOMPARE(t16[1], 937.0);
         QCOMPARE(t16[3], 811.0);
-        QCOMPARE(grid("linspace", 0, G::Integer, 6), (std::vector<double>{999, 799, 599, 400, 200, 0}));
-        QCOMPARE(grid("linspace", 0, G::SkipLast, 4), (std::vector<double>{999, 749, 500, 250}));
+        QCOMPARE(grid("linspace", 0, G::Integer, 6), (std::vector<double> { 999, 799, 599, 400, 200, 0 }));
+        QCOMPARE(grid("linspace", 0, G::SkipLast, 4), (std::vector<double> { 999, 749, 500, 250 }));
         QVERIFY(std::abs(grid("linspace", 0, G::Fractional, 6)[1] - 799.2) < 1e-4);
     }
 
@@ -126,8 +129,8 @@ private slots:
             },
             schedule);
         qd::Guidance g;
-        g.cond.tensors["context"] = torch::zeros({1, 77, 8});
-        g.uncond.tensors["context"] = torch::zeros({1, 77, 8});
+        g.cond.tensors["context"] = torch::zeros({ 1, 77, 8 });
+        g.uncond.tensors["context"] = torch::zeros({ 1, 77, 8 });
         g.scale = c["guidance_scale"].get<double>();
         denoiser.setGuidance(g);
         plan.applyTo(denoiser);
@@ -138,8 +141,9 @@ private slots:
             noise.next(noise0.sizes());
         int callbacks = 0;
         const torch::Tensor x = plan.initialLatents(noise0);
-        qd::runSampler(plan.sampler, denoiser, x, plan.sigmas,
-                       [&](const qd::StepInfo&) { ++callbacks; }, &noise, nullptr, plan.options);
+        qd::runSampler(
+            plan.sampler, denoiser, x, plan.sigmas, [&](const qd::StepInfo&) { ++callbacks; }, &noise,
+            nullptr, plan.options);
 
         const QString err = relClose(calledAt, qdtest::golden(key + "/timesteps"), 1e-4);
         QVERIFY2(err.isEmpty(), qPrintable("timesteps: " + err));
@@ -153,8 +157,9 @@ private slots:
         QTest::addColumn<int>("steps");
         for (const std::string& t : qd::scheduleTypes())
             if (t != "Automatic")
-                for (int steps : {1, 2, 6, 11, 20, 50})
-                    QTest::newRow((t + " " + std::to_string(steps)).c_str()) << QString::fromStdString(t) << steps;
+                for (int steps : { 1, 2, 6, 11, 20, 50 })
+                    QTest::newRow((t + " " + std::to_string(steps)).c_str())
+                        << QString::fromStdString(t) << steps;
     }
 
     void everyScheduleTypeHasTheRightShape()
@@ -163,10 +168,13 @@ private slots:
         QFETCH(int, steps);
         const std::vector<double> s = qd::scheduleSigmas(type.toStdString(), steps, sd, false);
         // A1111's DDIM schedule takes every (T // steps)-th sigma from index 1: ceil(999 / k) of them.
-        const size_t expected = type == "DDIM" ? size_t((999 + 1000 / steps - 1) / (1000 / steps)) + 1 : size_t(steps) + 1;
+        const size_t expected
+            = type == "DDIM" ? size_t((999 + 1000 / steps - 1) / (1000 / steps)) + 1 : size_t(steps) + 1;
         QCOMPARE(s.size(), expected);
         for (size_t i = 0; i + 1 < s.size(); ++i)
-            QVERIFY2(s[i] > s[i + 1], qPrintable(QString("sigma[%1] = %2 <= sigma[%3] = %4").arg(i).arg(s[i]).arg(i + 1).arg(s[i + 1])));
+            QVERIFY2(s[i] > s[i + 1],
+                qPrintable(
+                    QString("sigma[%1] = %2 <= sigma[%3] = %4").arg(i).arg(s[i]).arg(i + 1).arg(s[i + 1])));
         const double top = s.front(), bottom = s.back();
         if (type == "Align Your Steps") // one step: np.linspace(0, 1, 1) = [0] picks the table's last entry
             QCOMPARE(top, steps == 1 ? 0.029 : 14.615);
@@ -181,7 +189,8 @@ private slots:
         else
             QCOMPARE(bottom, 0.0);
         // The lowest nonzero sigma is the model's sigma_min for the schedules that span the range.
-        if (steps > 1 && (type == "Karras" || type == "Exponential" || type == "Polyexponential" || type == "Beta"))
+        if (steps > 1
+            && (type == "Karras" || type == "Exponential" || type == "Polyexponential" || type == "Beta"))
             QVERIFY(std::abs(s[s.size() - 2] - sd.sigmaMin()) < 1e-6);
     }
 
@@ -211,12 +220,14 @@ private slots:
     void betaDistributionInverse()
     {
         // Beta(1/2, 1/2) is the arcsine law: I_x = (2/pi) asin(sqrt(x)).
-        for (double x : {0.01, 0.2, 0.5, 0.77, 0.999}) {
+        for (double x : { 0.01, 0.2, 0.5, 0.77, 0.999 }) {
             QVERIFY(std::abs(qd::incompleteBeta(x, 0.5, 0.5) - 2 / M_PI * std::asin(std::sqrt(x))) < 1e-12);
-            QVERIFY(std::abs(qd::incompleteBetaInverse(2 / M_PI * std::asin(std::sqrt(x)), 0.5, 0.5) - x) < 1e-12);
+            QVERIFY(std::abs(qd::incompleteBetaInverse(2 / M_PI * std::asin(std::sqrt(x)), 0.5, 0.5) - x)
+                < 1e-12);
         }
         QVERIFY(std::abs(qd::incompleteBetaInverse(0.5, 0.6, 0.6) - 0.5) < 1e-15); // symmetric
-        QVERIFY(std::abs(qd::incompleteBeta(0.3, 2, 3) - (1 - std::pow(0.7, 4) - 4 * 0.3 * std::pow(0.7, 3))) < 1e-12);
+        QVERIFY(std::abs(qd::incompleteBeta(0.3, 2, 3) - (1 - std::pow(0.7, 4) - 4 * 0.3 * std::pow(0.7, 3)))
+            < 1e-12);
     }
 
     void scheduleTypeNamesAndErrors()
@@ -229,7 +240,8 @@ private slots:
             qd::canonicalScheduleType("Karas");
             QFAIL("no error");
         } catch (const qd::EngineError& e) {
-            QVERIFY2(QString(e.what()).contains("Karas") && QString(e.what()).contains("Exponential"), e.what());
+            QVERIFY2(
+                QString(e.what()).contains("Karas") && QString(e.what()).contains("Exponential"), e.what());
         }
         QVERIFY_THROWS_EXCEPTION(qd::EngineError, qd::karrasSigmas(0, 0.1, 10));
         QVERIFY_THROWS_EXCEPTION(qd::EngineError, qd::exponentialSigmas(5, 10, 0.1));
@@ -251,7 +263,8 @@ private slots:
         QVERIFY(std::abs(e.initNoiseSigma - std::sqrt(e.sigmas[0] * e.sigmas[0] + 1)) < 1e-9);
         // A1111's DPM2 default: Karras for steps + 1, the second-to-last sigma dropped.
         const qd::SamplingPlan d = qd::makePlan("DPM2", "Automatic", 10, model);
-        const std::vector<double> k = qd::karrasSigmas(11, qd::NoiseSchedule(model).sigmaMin(), qd::NoiseSchedule(model).sigmaMax());
+        const std::vector<double> k
+            = qd::karrasSigmas(11, qd::NoiseSchedule(model).sigmaMin(), qd::NoiseSchedule(model).sigmaMax());
         QCOMPARE(d.sigmas.size(), size_t(11));
         QCOMPARE(d.sigmas[9], k[9]);
         QCOMPARE(d.sigmas[10], 0.0);
@@ -274,7 +287,8 @@ private slots:
         } catch (const qd::EngineError& e) {
             QVERIFY2(QString(e.what()).contains("thresholding"), e.what());
         }
-        QVERIFY_THROWS_EXCEPTION(qd::EngineError, qd::planFromDiffusers("FlowMatchEulerDiscreteScheduler", c, 6));
+        QVERIFY_THROWS_EXCEPTION(
+            qd::EngineError, qd::planFromDiffusers("FlowMatchEulerDiscreteScheduler", c, 6));
     }
 };
 
