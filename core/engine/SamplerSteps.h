@@ -40,6 +40,12 @@ inline torch::Tensor noise(const SamplerArgs& args, const torch::Tensor& like, c
     return args.noise->like(like);
 }
 
+// diffusers' lower_order_final condition for multistep solvers: fewer than 15 steps in the schedule.
+inline bool shortSchedule(const SamplerArgs& args, int n)
+{
+    return (args.options.scheduleSteps > 0 ? args.options.scheduleSteps : n) < 15;
+}
+
 inline double eta(const SamplerArgs& args, double fallback)
 {
     return args.options.eta < 0 ? fallback : args.options.eta;

@@ -37,6 +37,9 @@ struct SamplerOptions {
     int order = 0; // solver order for UniPC / DEIS / LMS; 0: the default (2, 2, 4)
     std::string variant; // UniPC "bh1" | "bh2" (default bh2, diffusers'); DPM++ 2M SDE "midpoint" | "heun"
     double lcmTimestepScaling = 10.0; // LCMScheduler.timestep_scaling
+    // Steps of the whole schedule before img2img cut it (diffusers' len(timesteps), which decides
+    // its "lower order on the last step below 15 steps" rule); 0: the sigmas' own step count.
+    int scheduleSteps = 0;
 };
 
 struct SamplerArgs {

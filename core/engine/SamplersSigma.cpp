@@ -223,7 +223,7 @@ torch::Tensor sampleDpmpp2m(const DenoiseFn& model, torch::Tensor x, const Sampl
             x = denoised; // the first-order update with sigma_next = 0 is exactly D
         } else {
             const double h = std::log(s[i] / s[i + 1]);
-            const bool secondOrder = old.defined() && !(i == n - 1 && n < 15);
+            const bool secondOrder = old.defined() && !(i == n - 1 && steps::shortSchedule(args, n));
             torch::Tensor d = denoised;
             if (secondOrder) // D0 + D1 / 2 with D1 = (m0 - m1) / r0, r0 = h_prev / h
                 d = denoised + 0.5 * (denoised - old) / (std::log(s[i - 1] / s[i]) / h);
@@ -284,7 +284,7 @@ torch::Tensor sampleDpmpp2mSde(const DenoiseFn& model, torch::Tensor x, const Sa
         } else {
             const double h = std::log(s[i] / s[i + 1]), he = h + eta * h;
             x = (s[i + 1] / s[i] * std::exp(-eta * h)) * x - std::expm1(-he) * denoised;
-            if (old.defined() && !(i == n - 1 && n < 15)) {
+            if (old.defined() && !(i == n - 1 && steps::shortSchedule(args, n))) {
                 const torch::Tensor d1 = (denoised - old) / (std::log(s[i - 1] / s[i]) / h);
                 x = x + (heun ? (-std::expm1(-he) / -he + 1.0) : -0.5 * std::expm1(-he)) * d1;
             }

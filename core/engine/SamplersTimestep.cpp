@@ -182,7 +182,8 @@ torch::Tensor sampleDeis(const DenoiseFn& model, torch::Tensor x, const SamplerA
         if (static_cast<int>(eps.size()) > order)
             eps.pop_front();
         const int done = std::min(i, order); // diffusers' lower_order_nums
-        const bool lowFinal = i == n - 1 && n < 15, lowSecond = i == n - 2 && n < 15;
+        const bool lowFinal = i == n - 1 && steps::shortSchedule(args, n);
+        const bool lowSecond = i == n - 2 && steps::shortSchedule(args, n);
         const double t = s[i + 1], s0 = s[i];
         if (order == 1 || done < 1 || lowFinal || t == 0) {
             x = x + (t - s0) * eps.back();

@@ -365,6 +365,8 @@ SamplingPlan SamplingPlan::withStrength(double strength) const
         throw EngineError("denoising strength " + std::to_string(strength) + " leaves no step of "
             + std::to_string(n) + " (expected strength * steps >= 1)");
     SamplingPlan p = *this;
+    if (p.options.scheduleSteps == 0)
+        p.options.scheduleSteps = n;
     const int start = n - keep;
     p.sigmas.erase(p.sigmas.begin(), p.sigmas.begin() + start);
     p.timesteps.erase(p.timesteps.begin(), p.timesteps.begin() + std::min<size_t>(start, p.timesteps.size()));

@@ -192,8 +192,8 @@ inline Latents unipc(
 }
 
 // DEISMultistepScheduler, logrho, order 2, final sigma = the table's sigma_min.
-inline Latents deis(
-    const Eps& eps, torch::Tensor x, const std::vector<double>& sig, const std::vector<double>& ts)
+inline Latents deis(const Eps& eps, torch::Tensor x, const std::vector<double>& sig,
+    const std::vector<double>& ts, int scheduleSteps)
 {
     const int n = int(ts.size());
     auto ind = [](double t, double b, double c) {
@@ -207,7 +207,7 @@ inline Latents deis(
         alphaSigma(sig[i + 1], at, st);
         const torch::Tensor x0 = (x - s0 * eps(x, ts[i])) / a0;
         const torch::Tensor m0 = (x - a0 * x0) / s0;
-        if (i == 0 || (i == n - 1 && n < 15)) {
+        if (i == 0 || (i == n - 1 && scheduleSteps < 15)) {
             const double h = lambdaOf(sig[i + 1]) - lambdaOf(sig[i]);
             x = at / a0 * x - st * (std::exp(h) - 1.0) * m0;
         } else {

@@ -158,38 +158,47 @@ private slots:
     {
         QTest::addColumn<QString>("cls");
         QTest::addColumn<QString>("algorithm");
-        QTest::newRow("DDIM") << "DDIMScheduler"
-                              << "";
-        QTest::newRow("PLMS") << "PNDMScheduler"
-                              << "";
-        QTest::newRow("DPM++ 2M") << "DPMSolverMultistepScheduler"
-                                  << "dpmsolver++";
-        QTest::newRow("DPM++ 2M Karras") << "DPMSolverMultistepScheduler"
-                                         << "karras";
-        QTest::newRow("DPM++ 2M SDE") << "DPMSolverMultistepScheduler"
-                                      << "sde-dpmsolver++";
-        QTest::newRow("UniPC") << "UniPCMultistepScheduler"
-                               << "";
-        QTest::newRow("DEIS") << "DEISMultistepScheduler"
-                              << "";
-        QTest::newRow("DDPM") << "DDPMScheduler"
-                              << "";
-        QTest::newRow("LCM") << "LCMScheduler"
-                             << "";
+        QTest::addColumn<int>("steps");
+        QTest::addColumn<double>("strength"); // < 1: img2img from a noised image
+        const struct {
+            const char *name, *cls, *algorithm;
+            int steps;
+            double strength;
+        } rows[] = {
+            { "DDIM", "DDIMScheduler", "", 7, 1.0 },
+            { "DDIM img2img", "DDIMScheduler", "", 10, 0.45 },
+            { "PLMS", "PNDMScheduler", "", 7, 1.0 },
+            { "DPM++ 2M", "DPMSolverMultistepScheduler", "dpmsolver++", 7, 1.0 },
+            { "DPM++ 2M Karras", "DPMSolverMultistepScheduler", "karras", 7, 1.0 },
+            { "DPM++ 2M img2img", "DPMSolverMultistepScheduler", "dpmsolver++", 20, 0.5 },
+            { "DPM++ 2M SDE", "DPMSolverMultistepScheduler", "sde-dpmsolver++", 7, 1.0 },
+            { "UniPC", "UniPCMultistepScheduler", "", 7, 1.0 },
+            { "UniPC img2img", "UniPCMultistepScheduler", "", 12, 0.75 },
+            { "DEIS", "DEISMultistepScheduler", "", 7, 1.0 },
+            { "DEIS img2img 20 steps", "DEISMultistepScheduler", "", 20, 0.5 },
+            { "DDPM", "DDPMScheduler", "", 7, 1.0 },
+            { "LCM", "LCMScheduler", "", 7, 1.0 },
+            { "LCM img2img", "LCMScheduler", "", 8, 0.5 },
+        };
+        for (const auto& r : rows)
+            QTest::newRow(r.name) << QString(r.cls) << QString(r.algorithm) << r.steps << r.strength;
     }
 
     void vpSamplersMatchDiffusersStepByStep()
     {
         QFETCH(QString, cls);
         QFETCH(QString, algorithm);
+        QFETCH(int, steps);
+        QFETCH(double, strength);
         nlohmann::json config = cases()["sd1/txt2img/ddim"]["scheduler_config"]; // the SD base config
         if (!algorithm.isEmpty() && algorithm != "karras")
             config["algorithm_type"] = algorithm.toStdString();
         if (algorithm == "karras")
             config["use_karras_sigmas"] = true;
         config["original_inference_steps"] = 50;
-        const int n = 7;
-        const qd::SamplingPlan plan = qd::planFromDiffusers(cls.toStdString(), config, n);
+        const int n = steps;
+        const qd::SamplingPlan full = qd::planFromDiffusers(cls.toStdString(), config, n);
+        const qd::SamplingPlan plan = strength < 1.0 ? full.withStrength(strength) : full;
         auto schedule = sdSchedule();
         const std::vector<double>& ac = schedule->alphasCumprod();
         qd::Denoiser denoiser([](const torch::Tensor& xIn, const torch::Tensor& t,
@@ -200,29 +209,36 @@ private slots:
         denoiser.setGuidance(g);
         plan.applyTo(denoiser);
         const torch::Tensor noise = qd::randnLike({ 1, 4, 6, 6 }, 5).to(torch::kFloat64);
+        const torch::Tensor image = torch::linspace(-1, 1, 144, torch::kFloat64).reshape({ 1, 4, 6, 6 });
+        // img2img start: diffusers' add_noise in VP scaling, the plan's x0 + sigma * noise here.
+        const double s0 = plan.sigmas[0], a0 = 1 / (1 + s0 * s0);
+        const torch::Tensor startVp
+            = strength < 1.0 ? std::sqrt(a0) * image + std::sqrt(1 - a0) * noise : noise;
+        const torch::Tensor start
+            = strength < 1.0 ? plan.noisedLatents(image, noise) : plan.initialLatents(noise);
         std::vector<torch::Tensor> mine;
         qd::NoiseSource mineNoise = qd::NoiseSource::single(9), refNoise = qd::NoiseSource::single(9);
         const torch::Tensor out = qd::runSampler(
-            plan.sampler, denoiser, plan.initialLatents(noise), plan.sigmas,
+            plan.sampler, denoiser, start, plan.sigmas,
             [&](const qd::StepInfo& info) { mine.push_back(plan.schedulerLatents(info.x, info.sigmaOfX)); },
             &mineNoise, nullptr, plan.options);
         const ref::Eps eps = fakeEps;
         ref::Latents expected;
         if (cls == "DDIMScheduler")
-            expected = ref::ddim(eps, noise, plan.timesteps, ac, n);
+            expected = ref::ddim(eps, startVp, plan.timesteps, ac, n);
         else if (cls == "PNDMScheduler")
-            expected = ref::plms(eps, noise, plan.timesteps, ac, n);
+            expected = ref::plms(eps, startVp, plan.timesteps, ac, n);
         else if (cls == "DPMSolverMultistepScheduler")
             expected = ref::dpmpp2m(
-                eps, noise, plan.sigmas, plan.timesteps, algorithm == "sde-dpmsolver++", &refNoise);
+                eps, startVp, plan.sigmas, plan.timesteps, algorithm == "sde-dpmsolver++", &refNoise);
         else if (cls == "UniPCMultistepScheduler")
-            expected = ref::unipc(eps, noise, plan.sigmas, plan.timesteps);
+            expected = ref::unipc(eps, startVp, plan.sigmas, plan.timesteps);
         else if (cls == "DEISMultistepScheduler")
-            expected = ref::deis(eps, noise, plan.sigmas, plan.timesteps);
+            expected = ref::deis(eps, startVp, plan.sigmas, plan.timesteps, n);
         else if (cls == "DDPMScheduler")
-            expected = ref::ddpm(eps, noise, plan.timesteps, ac, refNoise);
+            expected = ref::ddpm(eps, startVp, plan.timesteps, ac, refNoise);
         else
-            expected = ref::lcm(eps, noise, plan.timesteps, ac, refNoise);
+            expected = ref::lcm(eps, startVp, plan.timesteps, ac, refNoise);
         QCOMPARE(mine.size(), expected.size());
         for (size_t i = 0; i < mine.size(); ++i)
             QVERIFY2(maxRelDiff(mine[i], expected[i]) < 1e-9,
