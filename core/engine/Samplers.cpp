@@ -39,7 +39,8 @@ std::string snake(const std::string& label)
 const SamplerInfo* exact(const std::string& key)
 {
     for (const SamplerInfo& s : samplers()) {
-        if (lower(s.label) == key || snake(s.label) == key || lower(s.diffusersClass) == key)
+        if (lower(s.label) == key || snake(s.label) == key
+            || (!s.diffusersClass.empty() && lower(s.diffusersClass) == key))
             return &s;
         if (std::find(s.aliases.begin(), s.aliases.end(), key) != s.aliases.end())
             return &s;

@@ -259,4 +259,79 @@ inline Latents lcm(const Eps& eps, torch::Tensor x, const std::vector<double>& t
     return out;
 }
 
+// The k-diffusion-scaled schedulers that interleave two evaluations per step, ported with their
+// interleaved sigma arrays and step-index arithmetic (scheduling_k_dpm_2_ancestral_discrete.py,
+// scheduling_heun_discrete.py). model(xIn, t) is eps; tOf maps a sigma to the model timestep.
+using Model = std::function<torch::Tensor(const torch::Tensor& xIn, double t)>;
+
+inline std::vector<double> interleave(const std::vector<double>& v, bool keepLast)
+{
+    std::vector<double> out = { v.front() };
+    for (size_t i = 1; i < (keepLast ? v.size() : v.size() - 1); ++i)
+        out.insert(out.end(), { v[i], v[i] });
+    out.push_back(v.back());
+    return out;
+}
+
+inline Latents kdpm2Ancestral(const Model& model, const std::function<double(double)>& tOf, torch::Tensor x,
+    const std::vector<double>& sig, qd::NoiseSource& noise)
+{
+    const size_t n = sig.size(); // N + 1, the last 0
+    std::vector<double> next(n), up(n), down(n), interp(n);
+    for (size_t i = 0; i < n; ++i) {
+        next[i] = i + 1 < n ? sig[i + 1] : 0.0;
+        up[i] = std::sqrt(next[i] * next[i] * (sig[i] * sig[i] - next[i] * next[i]) / (sig[i] * sig[i]));
+        down[i] = i + 1 < n ? std::sqrt(next[i] * next[i] - up[i] * up[i]) : 0.0;
+        interp[i] = i + 2 < n ? std::exp(0.5 * (std::log(sig[i]) + std::log(down[i]))) : 0.0;
+    }
+    const auto S = interleave(sig, true), SI = interleave(interp, true), UP = interleave(up, true),
+               DOWN = interleave(down, true);
+    Latents out;
+    torch::Tensor saved;
+    for (size_t k = 0; k + 1 < 2 * (n - 1); ++k) {
+        const bool first = !saved.defined();
+        const double sigmaIn = first ? S[k] : SI[k - 1];
+        const torch::Tensor eps = model(x / std::sqrt(sigmaIn * sigmaIn + 1), tOf(sigmaIn));
+        const double sigma = first ? S[k] : S[k - 1], mid = first ? SI[k] : SI[k - 1];
+        const torch::Tensor pred = x - (first ? sigma : mid) * eps;
+        if (first) {
+            saved = x;
+            x = x + (x - pred) / sigma * (mid - sigma);
+        } else {
+            x = saved + (x - pred) / mid * (DOWN[k - 1] - sigma);
+            saved = torch::Tensor();
+            x = x + noise.like(x) * UP[k - 1];
+        }
+        out.push_back(x);
+    }
+    return out;
+}
+
+inline Latents heun(const Model& model, const std::function<double(double)>& tOf, torch::Tensor x,
+    const std::vector<double>& sig)
+{
+    const auto S = interleave(sig, false);
+    Latents out;
+    torch::Tensor saved, prevD;
+    double dt = 0;
+    for (size_t k = 0; k + 1 < S.size(); ++k) {
+        const bool first = !saved.defined();
+        const double sigmaIn = S[k];
+        const torch::Tensor eps = model(x / std::sqrt(sigmaIn * sigmaIn + 1), tOf(sigmaIn));
+        const double sigma = first ? S[k] : S[k - 1], sigmaNext = first ? S[k + 1] : S[k];
+        const torch::Tensor pred = x - (first ? sigma : sigmaNext) * eps;
+        if (first) {
+            prevD = (x - pred) / sigma;
+            dt = sigmaNext - sigma;
+            saved = x;
+            x = x + prevD * dt;
+        } else {
+            x = saved + (prevD + (x - pred) / sigmaNext) / 2 * dt;
+            saved = torch::Tensor();
+        }
+        out.push_back(x);
+    }
+    return out;
+}
+
 } // namespace ref

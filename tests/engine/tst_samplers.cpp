@@ -248,6 +248,46 @@ private slots:
         QCOMPARE(mineNoise.draws(), refNoise.draws());
     }
 
+    // DPM2 a and Heun against ports of diffusers' interleaved-array schedulers (k-diffusion scaling).
+    void interleavedSamplersMatchDiffusersStepByStep_data()
+    {
+        QTest::addColumn<QString>("cls");
+        QTest::newRow("DPM2 a") << "KDPM2AncestralDiscreteScheduler";
+        QTest::newRow("Heun") << "HeunDiscreteScheduler";
+    }
+
+    void interleavedSamplersMatchDiffusersStepByStep()
+    {
+        QFETCH(QString, cls);
+        const nlohmann::json config = cases()["sd1/txt2img/dpm2"]["scheduler_config"];
+        const qd::SamplingPlan plan = qd::planFromDiffusers(cls.toStdString(), config, 7);
+        auto schedule = sdSchedule();
+        qd::Denoiser denoiser([](const torch::Tensor& xIn, const torch::Tensor& t,
+                                  const qd::Conditioning&) { return fakeEps(xIn, t[0].item<double>()); },
+            schedule);
+        qd::Guidance g;
+        g.scale = 1.0;
+        denoiser.setGuidance(g);
+        plan.applyTo(denoiser);
+        const torch::Tensor x = plan.initialLatents(qd::randnLike({ 1, 4, 6, 6 }, 5).to(torch::kFloat64));
+        std::vector<torch::Tensor> mine;
+        qd::NoiseSource mineNoise = qd::NoiseSource::single(9), refNoise = qd::NoiseSource::single(9);
+        qd::runSampler(
+            plan.sampler, denoiser, x, plan.sigmas, [&](const qd::StepInfo& info) { mine.push_back(info.x); },
+            &mineNoise);
+        const ref::Model model = [](const torch::Tensor& xIn, double t) { return fakeEps(xIn, t); };
+        const auto tOf = [&](double s) { return denoiser.timestep(s); };
+        const ref::Latents expected = cls == "HeunDiscreteScheduler"
+            ? ref::heun(model, tOf, x, plan.sigmas)
+            : ref::kdpm2Ancestral(model, tOf, x, plan.sigmas, refNoise);
+        QCOMPARE(mine.size(), expected.size());
+        for (size_t i = 0; i < mine.size(); ++i)
+            QVERIFY2(maxRelDiff(mine[i], expected[i]) < 1e-9,
+                qPrintable(
+                    QString("call %1: relative difference %2").arg(i).arg(maxRelDiff(mine[i], expected[i]))));
+        QCOMPARE(mineNoise.draws(), refNoise.draws());
+    }
+
     // (c) An unknown name lists the valid ones; (d) old combined names and aliases resolve.
     void unknownSamplerListsValidNames()
     {
@@ -260,6 +300,8 @@ private slots:
                 QVERIFY2(msg.contains(QString::fromStdString(label)), qPrintable(msg));
             QVERIFY(msg.contains("Euler b"));
         }
+        QVERIFY_THROWS_EXCEPTION(qd::EngineError, qd::findSampler(""));
+        QVERIFY_THROWS_EXCEPTION(qd::EngineError, qd::findSampler("Karras"));
         QVERIFY_THROWS_EXCEPTION(qd::EngineError,
             qd::runSampler("nope", qd::DenoiseFn([](const torch::Tensor& x, double) { return x; }),
                 torch::zeros({ 1, 4, 2, 2 }), qd::SamplerArgs {}));
