@@ -12,6 +12,7 @@
 
 #include <torch/types.h>
 
+#include "EngineError.h" // Cancelled: thrown from a model call when the cancel flag is set
 #include "NoiseSchedule.h"
 
 namespace qd
@@ -19,13 +20,6 @@ namespace qd
 
 // A sampler's view of the model: D(x, sigma) -> predicted x0, same shape and dtype as x.
 using DenoiseFn = std::function<torch::Tensor(const torch::Tensor& x, double sigma)>;
-
-// Thrown from a model call when the cancel flag is set; the job boundary turns it into "cancelled".
-class Cancelled : public std::exception
-{
-public:
-    const char* what() const noexcept override { return "generation cancelled"; }
-};
 
 // Conditioning the UNet reads (cross-attention context, SDXL's pooled/size vector, ...), opaque to the
 // sampling code: every tensor has the batch on dim 0 and is concatenated / repeated along it.
