@@ -6,6 +6,7 @@
 
 int main(int argc, char** argv)
 {
+    qd::ensurePassiveOpenMpWait(argv);
     CLI::App app{"qdiffusion-cli: Stable Diffusion from the command line (QDiffusion " + qd::engineVersion() + ")",
                  "qdiffusion-cli"};
     app.require_subcommand(0, 1);

@@ -4,10 +4,12 @@
 #include <QLocale>
 #include <QTranslator>
 
+#include "EngineInfo.h"
 #include "MainWindow.h"
 
 int main(int argc, char* argv[])
 {
+    qd::ensurePassiveOpenMpWait(argv);
     QApplication app(argc, argv);
     QApplication::setApplicationName("QDiffusion");
     QApplication::setOrganizationName("QDiffusion");

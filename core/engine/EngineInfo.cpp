@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include <unistd.h>
+
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -32,6 +34,14 @@ int configureThreads(int n)
         n = int(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(n);
     return at::get_num_threads();
+}
+
+void ensurePassiveOpenMpWait(char** argv)
+{
+    if (std::getenv("OMP_WAIT_POLICY"))
+        return;
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv); // returns only on failure: then run on as we are
 }
 
 } // namespace qd

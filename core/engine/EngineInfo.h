@@ -13,4 +13,10 @@ std::string deviceSummary();   // "CPU (2 threads)" or "CUDA: NVIDIA H100 ..."
 // QD_NUM_THREADS) says otherwise. n <= 0 means "all cores". Returns the count in force.
 int configureThreads(int n = 0);
 
+// OpenMP (LibTorch's threads) spins between parallel regions by default, fighting OpenBLAS's own
+// threads for the same cores: a CLIP-L encode measured 3.3 s spinning vs 0.42 s passive on 2 busy
+// cores. libgomp reads OMP_WAIT_POLICY when it loads, before main(), so when it is unset this sets
+// it to PASSIVE and re-executes the program once (argv unchanged). Call first thing in main().
+void ensurePassiveOpenMpWait(char** argv);
+
 } // namespace qd
