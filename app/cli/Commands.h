@@ -16,5 +16,13 @@ struct Command {
 
 // tokenize "PROMPT" [--json] [--chunks] (CmdTokenize.cpp)
 Command addTokenizeCommand(CLI::App& app);
+// conformance --goldens F --cases F [--data DIR] (CmdConformance.cpp)
+Command addConformance(CLI::App& app);
+// bench [--ckpt F] ... : phase timings and peak memory (CmdBench.cpp)
+Command addBench(CLI::App& app);
+#ifdef QD_WITH_QT
+// generate: CompVis txt2img.py flags + modern ones (CmdGenerate.cpp; needs Qt for image files)
+Command addGenerate(CLI::App& app);
+#endif
 
 } // namespace qd::cli

@@ -23,7 +23,12 @@ int main(int argc, char** argv)
         return 0;
     }});
 
+#ifdef QD_WITH_QT
+    commands.push_back(qd::cli::addGenerate(app));
+#endif
     commands.push_back(qd::cli::addTokenizeCommand(app));
+    commands.push_back(qd::cli::addConformance(app));
+    commands.push_back(qd::cli::addBench(app));
 
     try {
         app.parse(argc, argv);

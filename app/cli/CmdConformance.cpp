@@ -1,0 +1,44 @@
+// qdiffusion-cli conformance: runs every case of a conformance cases file against its goldens and
+// prints one line per case, then "N passed, M failed". Exit 1 on any failure.
+#include <cstdio>
+#include <iostream>
+
+#include "CliCommon.h"
+#include "Commands.h"
+#include "Conformance.h"
+#include "EngineInfo.h"
+#include "Resources.h"
+
+namespace qd::cli {
+
+Command addConformance(CLI::App& app)
+{
+    auto o = std::make_shared<ConformanceOptions>();
+    CLI::App* sub = app.add_subcommand("conformance", "Check generations against diffusers' recorded outputs");
+    sub->add_option("--goldens", o->goldens, "goldens.safetensors (inputs and expected tensors)")->required();
+    sub->add_option("--cases", o->cases, "cases.json (the cases to run)")->required();
+    sub->add_option("--data", o->dataDir, "Folder with tiny_layouts.json and the *-tiny.yaml configs "
+                                          "(default: the project's copy of the conformance data)");
+    sub->add_option("--filter", o->filter, "Run only cases whose name contains this");
+    return {sub, [o] {
+        configureThreads();
+        if (o->dataDir.empty())
+            o->dataDir = std::string(QD_SOURCE_DIR) + "/tests/data/conformance";
+        int passed = 0, failed = 0;
+        try {
+            runConformance(*o, [&](const ConformanceResult& r) {
+                std::printf("%-4s %-38s noise %.1e  latents %.2e (tol %.0e, %d steps)  image %.2e (tol %.0e)%s%s\n",
+                            r.passed ? "PASS" : "FAIL", r.name.c_str(), r.noiseError, r.latentError, o->latentTol,
+                            r.steps, r.imageError, o->imageTol, r.message.empty() ? "" : "  -- ", r.message.c_str());
+                std::fflush(stdout);
+                (r.passed ? passed : failed)++;
+            });
+        } catch (const std::exception& e) {
+            return badInput(e.what());
+        }
+        std::printf("%d passed, %d failed\n", passed, failed);
+        return failed == 0 && passed > 0 ? 0 : 1;
+    }};
+}
+
+} // namespace qd::cli
