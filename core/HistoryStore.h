@@ -40,7 +40,7 @@ struct HistoryRecord {
 
 struct HistoryQuery {
     enum class Sort { NewestFirst, OldestFirst, HighestRatedFirst };
-    QString text;            // words that must all start words of the prompt; "-word" excludes; "exact phrase"
+    QString text; // words that must all start words of the prompt; "-word" excludes; "exact phrase"
     bool searchNegative = false; // search the negative prompt too
     QString model;           // model name or hash
     QString sampler;

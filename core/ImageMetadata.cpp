@@ -99,7 +99,8 @@ using ExivImage = Exiv2::Image::AutoPtr;
 ExivImage openExiv(const QByteArray& data)
 {
     initExiv2();
-    return Exiv2::ImageFactory::open(reinterpret_cast<const Exiv2::byte*>(data.constData()), long(data.size()));
+    return Exiv2::ImageFactory::open(
+        reinterpret_cast<const Exiv2::byte*>(data.constData()), long(data.size()));
 }
 
 bool readExif(const QByteArray& data, ImageFileFormat format, ImageMetadata* out, QString* error)
@@ -110,7 +111,8 @@ bool readExif(const QByteArray& data, ImageFileFormat format, ImageMetadata* out
         const Exiv2::ExifData& exif = image->exifData();
         auto find = [&](const char* key) { return exif.findKey(Exiv2::ExifKey(key)); };
         if (auto it = find("Exif.Image.Software"); it != exif.end())
-            out->texts.append({QStringLiteral("Software"), QString::fromUtf8(it->toString().c_str()).trimmed()});
+            out->texts.append(
+                { QStringLiteral("Software"), QString::fromUtf8(it->toString().c_str()).trimmed() });
         for (const auto& [key, tag] : kComfyTags) {
             const auto it = find(tag);
             if (it == exif.end())
@@ -150,7 +152,8 @@ bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& me
         erase("Exif.Photo.UserComment");
         for (const auto& [key, tag] : kComfyTags) {
             const auto it = exif.findKey(Exiv2::ExifKey(tag));
-            if (it != exif.end() && QString::fromStdString(it->toString()).startsWith(QLatin1String(key) + ':'))
+            if (it != exif.end()
+                && QString::fromStdString(it->toString()).startsWith(QLatin1String(key) + ':'))
                 exif.erase(it);
         }
         for (const auto& [key, value] : meta.texts) {
@@ -203,7 +206,8 @@ QByteArray encodePixels(const QImage& image, ImageFileFormat format, int quality
             ? image.convertToFormat(QImage::Format_RGB888)
             : image;
         if (!writer.write(src)) {
-            fail(error, QStringLiteral("%1 encoding failed: %2").arg(imageFormatName(format), writer.errorString()));
+            fail(error,
+                QStringLiteral("%1 encoding failed: %2").arg(imageFormatName(format), writer.errorString()));
             return QByteArray();
         }
         return bytes;
@@ -213,13 +217,15 @@ QByteArray encodePixels(const QImage& image, ImageFileFormat format, int quality
                                                  ? QImage::Format_RGBA8888
                                                  : QImage::Format_RGB888);
     const int type = rgb.format() == QImage::Format_RGBA8888 ? CV_8UC4 : CV_8UC3;
-    cv::Mat mat(rgb.height(), rgb.width(), type, const_cast<uchar*>(rgb.constBits()), size_t(rgb.bytesPerLine()));
+    cv::Mat mat(
+        rgb.height(), rgb.width(), type, const_cast<uchar*>(rgb.constBits()), size_t(rgb.bytesPerLine()));
     cv::Mat bgr;
     cv::cvtColor(mat, bgr, type == CV_8UC4 ? cv::COLOR_RGBA2BGRA : cv::COLOR_RGB2BGR);
     std::vector<uchar> out;
     const std::vector<int> params = format == ImageFileFormat::Jpeg
-        ? std::vector<int>{cv::IMWRITE_JPEG_QUALITY, quality}
-        : std::vector<int>{cv::IMWRITE_WEBP_QUALITY, quality >= 100 ? 101 : std::max(quality, 1)}; // >100: lossless
+        ? std::vector<int> { cv::IMWRITE_JPEG_QUALITY, quality }
+        : std::vector<int> { cv::IMWRITE_WEBP_QUALITY,
+              quality >= 100 ? 101 : std::max(quality, 1) }; // >100: lossless
     if (!cv::imencode(format == ImageFileFormat::Jpeg ? ".jpg" : ".webp", bgr, out, params)) {
         fail(error, QStringLiteral("%1 encoding failed (OpenCV)").arg(imageFormatName(format)));
         return QByteArray();
@@ -317,8 +323,8 @@ bool ImageMetadata::readData(const QByteArray& data, ImageMetadata* out, QString
                 Exiv2::ExifData ed;
                 Exiv2::IptcData id;
                 Exiv2::XmpData xd;
-                const Exiv2::ByteOrder bo = Exiv2::TiffParser::decode(
-                    ed, id, xd, reinterpret_cast<const Exiv2::byte*>(exif.constData()), uint32_t(exif.size()));
+                const Exiv2::ByteOrder bo = Exiv2::TiffParser::decode(ed, id, xd,
+                    reinterpret_cast<const Exiv2::byte*>(exif.constData()), uint32_t(exif.size()));
                 const auto it = ed.findKey(Exiv2::ExifKey("Exif.Photo.UserComment"));
                 if (it != ed.end() && it->size() > 0) {
                     QByteArray raw(qsizetype(it->size()), '\0');
@@ -345,8 +351,8 @@ bool ImageMetadata::readData(const QByteArray& data, ImageMetadata* out, QString
                                       : name + QStringLiteral(": not a PNG, JPEG or WebP image"));
 }
 
-QByteArray ImageMetadata::encode(const QImage& image, ImageFileFormat format, const ImageMetadata& meta, int quality,
-                                 QString* error, QStringList* dropped)
+QByteArray ImageMetadata::encode(const QImage& image, ImageFileFormat format, const ImageMetadata& meta,
+    int quality, QString* error, QStringList* dropped)
 {
     if (image.isNull()) {
         fail(error, QStringLiteral("cannot encode an empty image"));
@@ -382,8 +388,9 @@ bool ImageMetadata::save(const QImage& image, const QString& path, const ImageMe
 {
     const ImageFileFormat format = imageFormatFromSuffix(path);
     if (format == ImageFileFormat::Unknown)
-        return fail(error, QStringLiteral("%1: unsupported file type \"%2\" (expected .png, .jpg, .jpeg or .webp)")
-                               .arg(path, QFileInfo(path).suffix()));
+        return fail(error,
+            QStringLiteral("%1: unsupported file type \"%2\" (expected .png, .jpg, .jpeg or .webp)")
+                .arg(path, QFileInfo(path).suffix()));
     QString why;
     const QByteArray bytes = encode(image, format, meta, quality, &why, dropped);
     if (bytes.isEmpty())
@@ -391,7 +398,8 @@ bool ImageMetadata::save(const QImage& image, const QString& path, const ImageMe
     return writeFileAtomically(path, bytes, error);
 }
 
-bool ImageMetadata::update(const QString& path, const ImageMetadata& meta, QString* error, QStringList* dropped)
+bool ImageMetadata::update(
+    const QString& path, const ImageMetadata& meta, QString* error, QStringList* dropped)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
