@@ -137,7 +137,7 @@ bool readExif(const QByteArray& data, ImageFileFormat format, ImageMetadata* out
 }
 
 // Sets our EXIF entries on an encoded JPEG/WebP, keeping the rest of its EXIF.
-bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error,
+bool writeExifOnce(QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error,
                QStringList* dropped)
 {
     try {
@@ -190,6 +190,44 @@ bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& me
         return fail(error, QStringLiteral("writing EXIF into %1 failed (exiv2: %2)")
                                .arg(imageFormatName(format), QString::fromLocal8Bit(e.what())));
     }
+}
+
+// writeExifOnce, then reads the result back: exiv2 silently leaves out large entries when the EXIF
+// would pass 64 KiB (its limit for JPEG, applied to WebP too), so a big ComfyUI workflow can push the
+// parameters out. Entries that did not make it are reported as dropped; if the parameters are among
+// them, the other entries give way for them; if they still do not fit, that is an error.
+bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error,
+               QStringList* dropped)
+{
+    QStringList notCarried;
+    ImageMetadata attempt = meta;
+    for (int round = 0; round < 2; ++round) {
+        QByteArray out = *data;
+        notCarried.clear();
+        if (!writeExifOnce(&out, format, attempt, error, &notCarried))
+            return false;
+        ImageMetadata back;
+        if (!readExif(out, format, &back, error))
+            return false;
+        QStringList lost;
+        for (const auto& [key, value] : attempt.texts)
+            if (!notCarried.contains(key) && back.text(key) != value)
+                lost << key;
+        if (!lost.contains(kParameters)) {
+            *data = out;
+            if (dropped)
+                *dropped << notCarried << lost;
+            return true;
+        }
+        // keep only the parameters and try again
+        for (const auto& t : meta.texts)
+            if (t.first != kParameters && dropped && !dropped->contains(t.first))
+                *dropped << t.first;
+        attempt.texts = {{kParameters, meta.infotext()}};
+    }
+    return fail(error, QStringLiteral("the parameters (%1 characters) do not fit in %2 EXIF (64 KiB at most)")
+                           .arg(meta.infotext().size())
+                           .arg(imageFormatName(format)));
 }
 
 QByteArray encodePixels(const QImage& image, ImageFileFormat format, int quality, QString* error)

@@ -229,6 +229,31 @@ private slots:
         QCOMPARE(QImage(path("e.jpg")), before);
     }
 
+    void exifSizeLimitNeverCostsTheParameters()
+    {
+        // a ComfyUI workflow can be far larger than the 64 KiB an EXIF block may hold
+        ImageMetadata meta;
+        meta.texts = {{"parameters", kInfotext + QString(5000, 'p')},
+                      {"workflow", "{\"nodes\": \"" + QString(100000, 'w') + "\"}"},
+                      {"prompt", "{\"1\": {}}"}};
+        for (const QString& name : {QStringLiteral("big.jpg"), QStringLiteral("big.webp")}) {
+            QStringList dropped;
+            QString error;
+            QVERIFY2(ImageMetadata::save(testImage(), path(name), meta, 90, &error, &dropped), qPrintable(error));
+            QVERIFY2(dropped.contains("workflow"), qPrintable(dropped.join(',')));
+            ImageMetadata back;
+            QVERIFY(ImageMetadata::read(path(name), &back, &error));
+            QCOMPARE(back.infotext(), meta.infotext());
+            QVERIFY(!back.hasText("workflow"));
+        }
+        ImageMetadata huge;
+        huge.setInfotext(QString(70000, 'h'));
+        QString error;
+        QVERIFY(!ImageMetadata::save(testImage(), path("huge.jpg"), huge, 90, &error));
+        QVERIFY2(error.contains("do not fit"), qPrintable(error));
+        QVERIFY(!QFile::exists(path("huge.jpg")));
+    }
+
     void brokenFilesGiveClearErrors()
     {
         ImageMetadata meta;
