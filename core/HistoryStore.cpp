@@ -385,6 +385,15 @@ qint64 HistoryStore::insertRow(const NewImage& image, QString* error)
 
 QList<qint64> HistoryStore::insertMany(const QList<NewImage>& images, QStringList* errors)
 {
+    const QList<qint64> ids = insertBatch(images, errors);
+    for (qint64 id : ids)
+        if (id)
+            emit inserted(id);
+    return ids;
+}
+
+QList<qint64> HistoryStore::insertBatch(const QList<NewImage>& images, QStringList* errors)
+{
     QList<qint64> ids;
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
     db.transaction();
@@ -729,7 +738,7 @@ HistoryStore::ImportReport HistoryStore::importFolder(const QString& folder, boo
     QList<NewImage> batch;
     auto flush = [&] {
         QStringList errors;
-        for (qint64 id : insertMany(batch, &errors))
+        for (qint64 id : insertBatch(batch, &errors)) // one imported() at the end, no inserted() per row
             report.added += id ? 1 : 0;
         report.errors << errors;
         batch.clear();
