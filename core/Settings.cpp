@@ -254,7 +254,7 @@ Settings Settings::load(const QString& path, LoadReport* report)
     static const QRegularExpression reLanguage(QStringLiteral("^(system|[a-z]{2,3}(_[A-Z]{2})?)$"));
     for (auto it = root.begin(); it != root.end(); ++it) {
         const QString key = qs(it->first.Scalar());
-        const YAML::Node& v = it->second;
+        const YAML::Node v = it->second; // a copy: the iterator hands out a temporary pair
         if (key == QLatin1String("model_folders")) {
             if (v.IsNull())
                 continue;
