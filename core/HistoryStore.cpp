@@ -271,15 +271,18 @@ bool HistoryStore::open(QString* error)
         return fail(error, QStringLiteral("%1: cannot create the folder").arg(m_dataDir));
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
     db.setDatabaseName(databasePath());
-    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000")); // another thread's HistoryStore may write
+    db.setConnectOptions(
+        QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000")); // another thread's HistoryStore may write
     if (!db.open())
         return fail(error, QStringLiteral("%1: cannot open: %2").arg(databasePath(), db.lastError().text()));
     QSqlQuery q(db);
     // WAL: readers never wait for the writer; NORMAL sync is durable across crashes of the program
     if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL")) || !q.next()
         || q.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
-        return fail(error, QStringLiteral("%1: cannot switch to WAL mode: %2").arg(databasePath(), sqlError(q)));
-    for (const char* pragma : {"PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-32000"})
+        return fail(
+            error, QStringLiteral("%1: cannot switch to WAL mode: %2").arg(databasePath(), sqlError(q)));
+    for (const char* pragma :
+        { "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-32000" })
         if (!exec(QLatin1String(pragma), {}, error))
             return false;
     q.exec(QStringLiteral("PRAGMA user_version"));
@@ -295,7 +298,8 @@ bool HistoryStore::open(QString* error)
         if (!exec(QLatin1String(sql), {}, &why)) {
             db.rollback();
             if (why.contains(QLatin1String("fts5")))
-                why += QStringLiteral(" (the SQLite library behind Qt's SQLite driver was built without FTS5)");
+                why += QStringLiteral(
+                    " (the SQLite library behind Qt's SQLite driver was built without FTS5)");
             return fail(error, why);
         }
     }
@@ -350,10 +354,11 @@ qint64 HistoryStore::insertRow(const NewImage& image, QString* error)
     q.prepare(QStringLiteral(
         "INSERT INTO images (path, params, prompt, negative_prompt, seed, sampler, schedule, model_name,"
         " model_hash, width, height, created, source, file_size) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    for (const QVariant& v : QVariantList{
-             path, QJsonDocument(paramsToJson(p)).toJson(QJsonDocument::Compact), qs(p.prompt), qs(p.negativePrompt),
-             qint64(p.seed), qs(p.sampler), qs(p.scheduler), qs(p.modelName), qs(p.modelHash), size.width(),
-             size.height(), created.toMSecsSinceEpoch(), image.source, fi.size()})
+    for (const QVariant& v :
+        QVariantList { path, QJsonDocument(paramsToJson(p)).toJson(QJsonDocument::Compact), qs(p.prompt),
+            qs(p.negativePrompt), qint64(p.seed), qs(p.sampler), qs(p.scheduler), qs(p.modelName),
+            qs(p.modelHash), size.width(), size.height(), created.toMSecsSinceEpoch(), image.source,
+            fi.size() })
         q.addBindValue(v);
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
     const bool ownTransaction = db.transaction(); // false inside insertMany's transaction
@@ -379,6 +384,15 @@ qint64 HistoryStore::insertRow(const NewImage& image, QString* error)
 }
 
 QList<qint64> HistoryStore::insertMany(const QList<NewImage>& images, QStringList* errors)
+{
+    const QList<qint64> ids = insertBatch(images, errors);
+    for (qint64 id : ids)
+        if (id)
+            emit inserted(id);
+    return ids;
+}
+
+QList<qint64> HistoryStore::insertBatch(const QList<NewImage>& images, QStringList* errors)
 {
     QList<qint64> ids;
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
@@ -520,7 +534,8 @@ QStringList HistoryStore::models() const
 {
     QStringList out;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    if (q.exec(QStringLiteral("SELECT DISTINCT model_name FROM images WHERE model_name <> '' ORDER BY model_name")))
+    if (q.exec(QStringLiteral(
+            "SELECT DISTINCT model_name FROM images WHERE model_name <> '' ORDER BY model_name")))
         while (q.next())
             out << q.value(0).toString();
     return out;
@@ -538,7 +553,8 @@ QStringList HistoryStore::samplers() const
 
 bool HistoryStore::setFavourite(qint64 id, bool favourite)
 {
-    const bool ok = exec(QStringLiteral("UPDATE images SET favourite = ? WHERE id = ?"), {favourite ? 1 : 0, id});
+    const bool ok
+        = exec(QStringLiteral("UPDATE images SET favourite = ? WHERE id = ?"), { favourite ? 1 : 0, id });
     if (ok)
         emit changed(id);
     return ok;
@@ -546,7 +562,8 @@ bool HistoryStore::setFavourite(qint64 id, bool favourite)
 
 bool HistoryStore::setRating(qint64 id, int rating)
 {
-    const bool ok = exec(QStringLiteral("UPDATE images SET rating = ? WHERE id = ?"), {std::clamp(rating, 0, 5), id});
+    const bool ok
+        = exec(QStringLiteral("UPDATE images SET rating = ? WHERE id = ?"), { std::clamp(rating, 0, 5), id });
     if (ok)
         emit changed(id);
     return ok;
@@ -591,7 +608,8 @@ bool HistoryStore::remove(qint64 id, QString* error)
         row.insert(rec.fieldName(i), QJsonValue::fromVariant(q.value(i)));
     q.finish();
     const QString path = row.value("path").toString();
-    const QString trashPath = QStringLiteral("%1/%2_%3").arg(trashDir()).arg(id).arg(QFileInfo(path).fileName());
+    const QString trashPath
+        = QStringLiteral("%1/%2_%3").arg(trashDir()).arg(id).arg(QFileInfo(path).fileName());
 
     // the file first: if it cannot move, nothing changes
     const bool hadFile = QFile::exists(path);
@@ -600,12 +618,13 @@ bool HistoryStore::remove(qint64 id, QString* error)
         return fail(error, QStringLiteral("%1: cannot move it to %2").arg(path, trashDir()));
     db.transaction();
     QString why;
-    if (!exec(QStringLiteral("INSERT OR REPLACE INTO trash (id, row, original_path, trash_path, deleted) VALUES (?,?,?,?,?)"),
-              {id, QJsonDocument(row).toJson(QJsonDocument::Compact), path, trashPath,
-               QDateTime::currentMSecsSinceEpoch()},
-              &why)
-        || !exec(QStringLiteral("DELETE FROM images WHERE id = ?"), {id}, &why)
-        || !exec(QStringLiteral("DELETE FROM images_fts WHERE rowid = ?"), {id}, &why) || !db.commit()) {
+    if (!exec(QStringLiteral("INSERT OR REPLACE INTO trash (id, row, original_path, trash_path, deleted) "
+                             "VALUES (?,?,?,?,?)"),
+            { id, QJsonDocument(row).toJson(QJsonDocument::Compact), path, trashPath,
+                QDateTime::currentMSecsSinceEpoch() },
+            &why)
+        || !exec(QStringLiteral("DELETE FROM images WHERE id = ?"), { id }, &why)
+        || !exec(QStringLiteral("DELETE FROM images_fts WHERE rowid = ?"), { id }, &why) || !db.commit()) {
         db.rollback();
         if (hadFile)
             QFile::rename(trashPath, path);
@@ -637,7 +656,8 @@ bool HistoryStore::restore(qint64 id, QString* error)
     const QString trashPath = q.value(2).toString();
     q.finish();
     if (QFile::exists(path))
-        return fail(error, QStringLiteral("%1 exists again; move it away to restore the deleted image").arg(path));
+        return fail(
+            error, QStringLiteral("%1 exists again; move it away to restore the deleted image").arg(path));
     if (!QFile::exists(trashPath))
         return fail(error, QStringLiteral("%1: the deleted file is gone from the trash").arg(trashPath));
     QDir().mkpath(QFileInfo(path).absolutePath());
@@ -655,9 +675,10 @@ bool HistoryStore::restore(qint64 id, QString* error)
     QString why;
     if (!exec("INSERT INTO images (" + columns.join(',') + ") VALUES (" + marks.join(',') + ')', binds, &why)
         || !exec(QStringLiteral("INSERT INTO images_fts (rowid, prompt, negative_prompt) VALUES (?,?,?)"),
-                 {id, searchable(row.value("prompt").toString()), searchable(row.value("negative_prompt").toString())},
-                 &why)
-        || !exec(QStringLiteral("DELETE FROM trash WHERE id = ?"), {id}, &why) || !db.commit()) {
+            { id, searchable(row.value("prompt").toString()),
+                searchable(row.value("negative_prompt").toString()) },
+            &why)
+        || !exec(QStringLiteral("DELETE FROM trash WHERE id = ?"), { id }, &why) || !db.commit()) {
         db.rollback();
         QFile::rename(path, trashPath);
         return fail(error, why.isEmpty() ? db.lastError().text() : why);
@@ -687,7 +708,8 @@ int HistoryStore::purgeTrash(const QDateTime& before)
             doomed.append({q.value(0).toLongLong(), q.value(1).toString()});
     int purged = 0;
     for (const auto& [id, file] : doomed)
-        if ((!QFile::exists(file) || QFile::remove(file)) && exec(QStringLiteral("DELETE FROM trash WHERE id = ?"), {id}))
+        if ((!QFile::exists(file) || QFile::remove(file))
+            && exec(QStringLiteral("DELETE FROM trash WHERE id = ?"), { id }))
             ++purged;
     return purged;
 }
@@ -707,7 +729,8 @@ HistoryStore::ImportReport HistoryStore::importFolder(const QString& folder, boo
     const QString ownData = QFileInfo(m_dataDir).canonicalFilePath();
     while (it.hasNext()) {
         const QString f = it.next();
-        if (isImageFile(f) && (ownData.isEmpty() || !QFileInfo(f).canonicalFilePath().startsWith(ownData + '/')))
+        if (isImageFile(f)
+            && (ownData.isEmpty() || !QFileInfo(f).canonicalFilePath().startsWith(ownData + '/')))
             files << f;
     }
     files.sort();
@@ -715,7 +738,7 @@ HistoryStore::ImportReport HistoryStore::importFolder(const QString& folder, boo
     QList<NewImage> batch;
     auto flush = [&] {
         QStringList errors;
-        for (qint64 id : insertMany(batch, &errors))
+        for (qint64 id : insertBatch(batch, &errors)) // one imported() at the end, no inserted() per row
             report.added += id ? 1 : 0;
         report.errors << errors;
         batch.clear();

@@ -40,7 +40,7 @@ struct HistoryRecord {
 
 struct HistoryQuery {
     enum class Sort { NewestFirst, OldestFirst, HighestRatedFirst };
-    QString text;            // words that must all start words of the prompt; "-word" excludes; "exact phrase"
+    QString text; // words that must all start words of the prompt; "-word" excludes; "exact phrase"
     bool searchNegative = false; // search the negative prompt too
     QString model;           // model name or hash
     QString sampler;
@@ -75,7 +75,8 @@ public:
     qint64 insert(const QString& filePath, const GenerationParams& params, QString* error = nullptr,
                   const QDateTime& created = QDateTime());
     qint64 insert(const NewImage& image, QString* error = nullptr);
-    // Many rows in one transaction; the ids in order (0 where one failed, its reason in *errors).
+    // Many rows in one transaction; the ids in order (0 where one failed, its reason in *errors);
+    // inserted() for each row added.
     QList<qint64> insertMany(const QList<NewImage>& images, QStringList* errors = nullptr);
 
     std::optional<HistoryRecord> record(qint64 id) const;
@@ -123,6 +124,7 @@ signals:
 private:
     bool exec(const QString& sql, const QVariantList& binds = {}, QString* error = nullptr) const;
     qint64 insertRow(const NewImage& image, QString* error);
+    QList<qint64> insertBatch(const QList<NewImage>& images, QStringList* errors);
     QList<HistoryRecord> select(const QString& whereOrder, const QVariantList& binds) const;
     int ftsCount(const QString& match) const;
     int planHits(const QString& match) const;

@@ -150,7 +150,8 @@ bool decodeJsonString(const QString& text, QString* out)
                 return false;
             uint code = 0;
             for (int k = 1; k <= 4; ++k) {
-                const int digit = QStringLiteral("0123456789abcdef0123456789ABCDEF").indexOf(text[i + k]) % 16;
+                const int digit
+                    = QStringLiteral("0123456789abcdef0123456789ABCDEF").indexOf(text[i + k]) % 16;
                 if (digit < 0)
                     return false;
                 code = code * 16 + uint(digit);
@@ -315,7 +316,8 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     fromExtra("Conditional mask weight");
     if (p.clipSkip > 1)
         add("Clip skip", QString::number(p.clipSkip));
-    for (const char* key : {"ENSD", "Token merging ratio", "Token merging ratio hr", "Init image hash", "RNG", "Tiling"})
+    for (const char* key :
+        { "ENSD", "Token merging ratio", "Token merging ratio hr", "Init image hash", "RNG", "Tiling" })
         fromExtra(key);
 
     // Extra generation parameters: in the order read, then the rest sorted; Eta and guidance rescale
@@ -367,14 +369,16 @@ QString toInfotext(const GenerationParams& p, const QString& version)
 GenerationParams parseInfotext(const QString& text, QStringList* warnings)
 {
     // infotext_utils.re_param; \s widened to what Python counts as whitespace (U+001C..U+001F too)
-    static const QRegularExpression rePair(QStringLiteral(R"re([\s\x1c-\x1f]*(\w[\w \-/]+):[\s\x1c-\x1f]*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))re"),
-                                           QRegularExpression::UseUnicodePropertiesOption);
+    static const QRegularExpression rePair(
+        QStringLiteral(R"re([\s\x1c-\x1f]*(\w[\w \-/]+):[\s\x1c-\x1f]*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))re"),
+        QRegularExpression::UseUnicodePropertiesOption);
     static const QRegularExpression reSize(QStringLiteral(R"(^(\d+)x(\d+)$)"));
 
     GenerationParams p;
     auto warn = [&](const QString& key, const QString& value, const char* expected) {
         if (warnings)
-            *warnings << QStringLiteral("infotext key \"%1\": value \"%2\" is not %3").arg(key, value, QLatin1String(expected));
+            *warnings << QStringLiteral("infotext key \"%1\": value \"%2\" is not %3")
+                             .arg(key, value, QLatin1String(expected));
     };
 
     QStringList lines = pyStrip(text).split('\n');
@@ -467,7 +471,8 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
             if (toDouble(value, &d)) {
                 (key == kEta ? p.eta : p.guidanceRescale) = d;
                 // remember where it stood so that a re-save writes it there again
-                if (std::find(p.extraOrder.begin(), p.extraOrder.end(), key.toStdString()) == p.extraOrder.end())
+                if (std::find(p.extraOrder.begin(), p.extraOrder.end(), key.toStdString())
+                    == p.extraOrder.end())
                     p.extraOrder.push_back(key.toStdString());
             } else {
                 warn(key, value, "a number");

@@ -26,29 +26,143 @@ namespace {
 // Words artists type, with a few Chinese ones; prompts draw from them with a skewed distribution so
 // that some words are common and others rare, as in real histories.
 const char* const kWords[] = {
-    "masterpiece", "best quality", "highly detailed", "1girl", "solo", "portrait", "landscape", "castle",
-    "mountains", "sunset", "dusk", "night sky", "stars", "forest", "river", "ocean", "waves", "beach",
-    "city", "cyberpunk", "neon lights", "rain", "snow", "winter", "autumn leaves", "cherry blossoms",
-    "dragon", "knight", "armor", "sword", "wizard", "witch hat", "cat", "dog", "fox", "wolf", "owl",
-    "red hair", "blue eyes", "long hair", "smile", "looking at viewer", "upper body", "full body",
-    "dynamic pose", "cinematic lighting", "volumetric light", "soft light", "rim light", "bokeh",
-    "depth of field", "8k", "ultra realistic", "photorealistic", "oil painting", "watercolor",
-    "ink sketch", "anime style", "studio ghibli", "concept art", "digital painting", "trending on artstation",
-    "by greg rutkowski", "by alphonse mucha", "octane render", "unreal engine", "isometric", "low poly",
-    "pixel art", "steampunk", "fantasy", "science fiction", "spaceship", "robot", "mecha", "astronaut",
-    "underwater", "coral reef", "jellyfish", "lighthouse", "storm", "lightning", "fog", "mist", "ruins",
-    "temple", "pagoda", "lantern", "festival", "market", "street", "cafe", "library", "books", "candles",
-    "flowers", "roses", "sunflowers", "garden", "butterfly", "moon", "galaxy", "nebula", "aurora",
-    "desert", "oasis", "camel", "pyramid", "jungle", "waterfall", "bridge", "train", "station", "harbor",
-    "一只猫", "山水画", "古风", "水墨", "少女", "樱花", "<lora:add_detail:0.8>", "(detailed face:1.2)",
-    "[blurry]", "((sharp focus))", "golden hour", "backlighting", "reflection", "puddle", "umbrella",
+    "masterpiece",
+    "best quality",
+    "highly detailed",
+    "1girl",
+    "solo",
+    "portrait",
+    "landscape",
+    "castle",
+    "mountains",
+    "sunset",
+    "dusk",
+    "night sky",
+    "stars",
+    "forest",
+    "river",
+    "ocean",
+    "waves",
+    "beach",
+    "city",
+    "cyberpunk",
+    "neon lights",
+    "rain",
+    "snow",
+    "winter",
+    "autumn leaves",
+    "cherry blossoms",
+    "dragon",
+    "knight",
+    "armor",
+    "sword",
+    "wizard",
+    "witch hat",
+    "cat",
+    "dog",
+    "fox",
+    "wolf",
+    "owl",
+    "red hair",
+    "blue eyes",
+    "long hair",
+    "smile",
+    "looking at viewer",
+    "upper body",
+    "full body",
+    "dynamic pose",
+    "cinematic lighting",
+    "volumetric light",
+    "soft light",
+    "rim light",
+    "bokeh",
+    "depth of field",
+    "8k",
+    "ultra realistic",
+    "photorealistic",
+    "oil painting",
+    "watercolor",
+    "ink sketch",
+    "anime style",
+    "studio ghibli",
+    "concept art",
+    "digital painting",
+    "trending on artstation",
+    "by greg rutkowski",
+    "by alphonse mucha",
+    "octane render",
+    "unreal engine",
+    "isometric",
+    "low poly",
+    "pixel art",
+    "steampunk",
+    "fantasy",
+    "science fiction",
+    "spaceship",
+    "robot",
+    "mecha",
+    "astronaut",
+    "underwater",
+    "coral reef",
+    "jellyfish",
+    "lighthouse",
+    "storm",
+    "lightning",
+    "fog",
+    "mist",
+    "ruins",
+    "temple",
+    "pagoda",
+    "lantern",
+    "festival",
+    "market",
+    "street",
+    "cafe",
+    "library",
+    "books",
+    "candles",
+    "flowers",
+    "roses",
+    "sunflowers",
+    "garden",
+    "butterfly",
+    "moon",
+    "galaxy",
+    "nebula",
+    "aurora",
+    "desert",
+    "oasis",
+    "camel",
+    "pyramid",
+    "jungle",
+    "waterfall",
+    "bridge",
+    "train",
+    "station",
+    "harbor",
+    "一只猫",
+    "山水画",
+    "古风",
+    "水墨",
+    "少女",
+    "樱花",
+    "<lora:add_detail:0.8>",
+    "(detailed face:1.2)",
+    "[blurry]",
+    "((sharp focus))",
+    "golden hour",
+    "backlighting",
+    "reflection",
+    "puddle",
+    "umbrella",
 };
 const char* const kNegative[] = {"lowres", "bad anatomy", "bad hands", "text", "error", "missing fingers",
                                  "worst quality", "low quality", "jpeg artifacts", "signature", "watermark",
                                  "blurry", "deformed", "extra limbs", "模糊"};
-const char* const kModels[] = {"v1-5-pruned-emaonly", "sd_xl_base_1.0", "dreamshaper_8", "realisticVision_v51",
-                               "animagineXL_v3"};
-const char* const kSamplers[] = {"Euler a", "Euler", "DPM++ 2M", "DPM++ 2M SDE", "DPM++ SDE", "UniPC", "DDIM"};
+const char* const kModels[]
+    = { "v1-5-pruned-emaonly", "sd_xl_base_1.0", "dreamshaper_8", "realisticVision_v51", "animagineXL_v3" };
+const char* const kSamplers[]
+    = { "Euler a", "Euler", "DPM++ 2M", "DPM++ 2M SDE", "DPM++ SDE", "UniPC", "DDIM" };
 
 double cpuMs()
 {
@@ -139,8 +253,10 @@ int main(int argc, char** argv)
             p.sampler = kSamplers[rng() % std::size(kSamplers)];
             p.seed = qint64(rng());
             p.steps = 20 + int(rng() % 20);
-            batch << HistoryStore::NewImage{QStringLiteral("%1/%2.png").arg(imageDir).arg(i, 6, 10, QLatin1Char('0')), p,
-                                            start.addSecs(qint64(i) * 600)};
+            batch << HistoryStore::NewImage {
+                QStringLiteral("%1/%2.png").arg(imageDir).arg(i, 6, 10, QLatin1Char('0')), p,
+                start.addSecs(qint64(i) * 600)
+            };
             if (batch.size() == 1000 || i == rows - 1) {
                 for (qint64 id : store.insertMany(batch))
                     failed += id == 0;
@@ -148,15 +264,16 @@ int main(int argc, char** argv)
             }
         }
         const double ms = double(timer.elapsed());
-        std::printf("  insert %d rows:            %8.0f ms  (%.0f rows/s, %d failed)\n", rows, ms, rows / ms * 1000,
-                    failed);
+        std::printf("  insert %d rows:            %8.0f ms  (%.0f rows/s, %d failed)\n", rows, ms,
+            rows / ms * 1000, failed);
         // a handful of favourites for the filter timings
         for (int i = 0; i < rows; i += 97)
             store.setFavourite(i + 1, true);
     }
     std::printf("  database size:                %6.1f MB\n",
-                double(QFileInfo(dataDir + "/history.sqlite").size() + QFileInfo(dataDir + "/history.sqlite-wal").size())
-                    / 1e6);
+        double(
+            QFileInfo(dataDir + "/history.sqlite").size() + QFileInfo(dataDir + "/history.sqlite-wal").size())
+            / 1e6);
 
     // 3. opening the gallery: a fresh store (as at program start), count + first page
     double openMs = 0;
@@ -168,7 +285,8 @@ int main(int argc, char** argv)
         const int total = store.count();
         const auto first = store.page(HistoryQuery(), 0, 100);
         openMs = double(t.nsecsElapsed()) / 1e6;
-        std::printf("  open gallery (cold: open + count %d + first 100): %6.1f ms   goal < 200\n", total, openMs);
+        std::printf(
+            "  open gallery (cold: open + count %d + first 100): %6.1f ms   goal < 200\n", total, openMs);
     }
 
     HistoryStore store(dataDir);
@@ -181,8 +299,8 @@ int main(int argc, char** argv)
     std::printf("  open gallery (warm: count + first 100):           %6.1f ms  (cpu %5.1f)\n", warmOpen, cpu);
 
     double worstSearch = 0;
-    for (const char* text : {"dragon", "lighthouse", "umbrella", "masterpiece", "castle sunset", "水墨", "8k",
-                             "\"best quality\" -watercolor", "puddle umbrella jellyfish", "zebra"}) {
+    for (const char* text : { "dragon", "lighthouse", "umbrella", "masterpiece", "castle sunset", "水墨",
+             "8k", "\"best quality\" -watercolor", "puddle umbrella jellyfish", "zebra" }) {
         HistoryQuery q;
         q.text = QString::fromUtf8(text);
         int hits = 0;
