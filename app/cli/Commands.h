@@ -14,4 +14,9 @@ struct Command {
     Runner run;
 };
 
+// Checkpoint files (CmdMakeCheckpoint.cpp, CmdInspect.cpp, CmdBenchLoad.cpp).
+Command addMakeCheckpointCommand(CLI::App& app);
+Command addInspectCommand(CLI::App& app);
+Command addBenchLoadCommand(CLI::App& app);
+
 } // namespace qd::cli

@@ -22,6 +22,10 @@ int main(int argc, char** argv)
         return 0;
     }});
 
+    commands.push_back(qd::cli::addMakeCheckpointCommand(app));
+    commands.push_back(qd::cli::addInspectCommand(app));
+    commands.push_back(qd::cli::addBenchLoadCommand(app));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
