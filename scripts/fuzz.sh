@@ -14,7 +14,7 @@ CC=clang CXX=clang++ cmake -S "$root/tests/fuzz" -B "$build" -G Ninja -DCMAKE_BU
 cmake --build "$build" -j2 >/dev/null
 
 failed=0
-for spec in safetensors_header:safetensors pickle:pickle; do
+for spec in safetensors_header:safetensors pickle:pickle zip_directory:zip; do
   target=${spec%%:*}
   kind=${spec##*:}
   work="$build/run-$target"
@@ -22,7 +22,9 @@ for spec in safetensors_header:safetensors pickle:pickle; do
   mkdir -p "$work/corpus" "$work/crashes"
   cp "$root/tests/fuzz/corpus/$kind/"* "$work/corpus/" # the committed seeds stay as they are
   set +e
-  "$build/fuzz_$target" "$work/corpus" -max_total_time="$seconds" -dict="$root/tests/fuzz/$kind.dict" \
+  dict=()
+  [ -f "$root/tests/fuzz/$kind.dict" ] && dict=(-dict="$root/tests/fuzz/$kind.dict")
+  "$build/fuzz_$target" "$work/corpus" -max_total_time="$seconds" "${dict[@]}" \
     -artifact_prefix="$work/crashes/" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     >"$work/log.txt" 2>&1
   rc=$?

@@ -2,7 +2,7 @@
 """Writes the fuzzers' seed corpus (standard library only): small valid and nearly valid
 .safetensors files, and pickles of every protocol, including the data.pkl of the CPython-made
 test checkpoints in tests/data/io."""
-import collections, json, os, pickle, struct, zipfile
+import collections, io, json, os, pickle, struct, zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "data", "io")
@@ -43,6 +43,21 @@ def seeds_pickle(out):
     for name in ("evil-os-system.pkl", "evil-builtins-eval.pkl"):
         open(os.path.join(out, name), "wb").write(open(os.path.join(DATA, name), "rb").read())
 
+def seeds_zip(out):
+    os.makedirs(out, exist_ok=True)
+    for name in ("cpython-protocol2.ckpt", "cpython-protocol4.ckpt"):
+        open(os.path.join(out, name), "wb").write(open(os.path.join(DATA, name), "rb").read())
+    # ZIP64 records (forced), a comment, a deflated entry
+    for name, kw in (("zip64.ckpt", {"force_zip64": True}), ("deflated.ckpt", {})):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED if name == "deflated.ckpt" else zipfile.ZIP_STORED) as z:
+            z.comment = b"qdiffusion seed"
+            with z.open("archive/data/0", "w", **kw) as f:
+                f.write(bytes(range(64)))
+            z.writestr("archive/data.pkl", pickle.dumps({}, protocol=2))
+        open(os.path.join(out, name), "wb").write(buf.getvalue())
+
 if __name__ == "__main__":
     seeds_safetensors(os.path.join(HERE, "corpus", "safetensors"))
     seeds_pickle(os.path.join(HERE, "corpus", "pickle"))
+    seeds_zip(os.path.join(HERE, "corpus", "zip"))
