@@ -24,5 +24,9 @@ Command addBench(CLI::App& app);
 // generate: CompVis txt2img.py flags + modern ones (CmdGenerate.cpp; needs Qt for image files)
 Command addGenerate(CLI::App& app);
 #endif
+// Checkpoint files (CmdMakeCheckpoint.cpp, CmdInspect.cpp, CmdBenchLoad.cpp).
+Command addMakeCheckpointCommand(CLI::App& app);
+Command addInspectCommand(CLI::App& app);
+Command addBenchLoadCommand(CLI::App& app);
 
 } // namespace qd::cli

@@ -29,6 +29,9 @@ int main(int argc, char** argv)
     commands.push_back(qd::cli::addTokenizeCommand(app));
     commands.push_back(qd::cli::addConformance(app));
     commands.push_back(qd::cli::addBench(app));
+    commands.push_back(qd::cli::addMakeCheckpointCommand(app));
+    commands.push_back(qd::cli::addInspectCommand(app));
+    commands.push_back(qd::cli::addBenchLoadCommand(app));
 
     try {
         app.parse(argc, argv);

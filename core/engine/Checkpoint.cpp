@@ -44,6 +44,13 @@ CheckpointFormat detectCheckpointFormat(const std::string& path)
     const uint64_t size = fs::file_size(path, ec);
     if (got == 0)
         throw EngineError(path + ": an empty file, not a checkpoint");
+    // safetensors: 8-byte little-endian header length, then the JSON object. Checked first: the
+    // length's low byte can be anything, 0x80 (a pickle's first byte) or 'P' included.
+    uint64_t headerLength = 0;
+    for (int i = 7; i >= 0; --i)
+        headerLength = (headerLength << 8) | head[i];
+    if (got >= 9 && head[8] == '{' && headerLength >= 2 && headerLength <= size - 8)
+        return CheckpointFormat::SafeTensors;
     // Zip local-file header (torch.save since PyTorch 1.6) or an empty zip's end record.
     if (got >= 4 && head[0] == 'P' && head[1] == 'K' && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
         return CheckpointFormat::TorchZip;
@@ -61,8 +68,8 @@ CheckpointFormat detectCheckpointFormat(const std::string& path)
     if (got >= 4 && std::memcmp(head, "GGUF", 4) == 0)
         throw EngineError(path + ": a GGUF file (quantized weights for stable-diffusion.cpp / llama.cpp), which "
                                  "QDiffusion does not read");
-    // safetensors: 8-byte little-endian header length, then the JSON object. A file named
-    // .safetensors goes to the header parser too, which names its exact problem (truncated, ...).
+    // A damaged safetensors file (or one named so) goes to the header parser, which names its
+    // exact problem: truncated, header past the end, ...
     if ((got >= 9 && head[8] == '{') || fs::path(path).extension() == ".safetensors")
         return CheckpointFormat::SafeTensors;
     if (size < 8)

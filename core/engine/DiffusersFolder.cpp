@@ -275,7 +275,7 @@ DiffusersBlockLayout DiffusersBlockLayout::fromKeys(const std::vector<std::strin
     static const std::regex downRes(R"(down_blocks\.(\d+)\.resnets\.(\d+)\.)");
     static const std::regex upAttn(R"(^up_blocks\.(\d+)\.attentions\.)");
     static const std::regex upBlock(R"(^up_blocks\.(\d+)\.)");
-    static const std::regex vaeDown(R"(^encoder\.down_blocks\.(\d+)\.)");
+    static const std::regex vaeLevel(R"(^(?:encoder\.down_blocks|decoder\.up_blocks)\.(\d+)\.)");
     DiffusersBlockLayout l;
     int maxRes = -1, maxUp = -1, maxVae = -1;
     std::set<int> withAttention;
@@ -287,7 +287,7 @@ DiffusersBlockLayout DiffusersBlockLayout::fromKeys(const std::vector<std::strin
             maxUp = std::max(maxUp, num(m, 1));
         if (std::regex_search(k, m, upAttn))
             withAttention.insert(num(m, 1));
-        if (std::regex_search(k, m, vaeDown))
+        if (std::regex_search(k, m, vaeLevel))
             maxVae = std::max(maxVae, num(m, 1));
     }
     if (maxRes >= 0)
@@ -347,23 +347,28 @@ bool isFile(const fs::path& p)
     return fs::is_regular_file(p, ec);
 }
 
-// The weight files of one component, in the order diffusers itself looks for them:
-// NAME.safetensors, its sharded index, then the PyTorch .bin forms; the "fp16" variant
-// (NAME.fp16.safetensors, NAME.safetensors.index.fp16.json) first when asked for, else last.
+// The weight files of one component: safetensors before PyTorch .bin archives (safer and
+// mapped), the requested variant ("fp16": NAME.fp16.safetensors, NAME.safetensors.index.fp16.json)
+// before the other, single files before sharded ones. NAME is diffusion_pytorch_model (diffusers
+// models) or model / pytorch_model (transformers text encoders).
 std::vector<fs::path> weightFiles(const fs::path& dir, const std::string& variant)
 {
+    const std::vector<std::string> safetensors = {"diffusion_pytorch_model.safetensors",
+                                                  "diffusion_pytorch_model.safetensors.index.json",
+                                                  "model.safetensors", "model.safetensors.index.json"};
+    const std::vector<std::string> safetensors16 = {"diffusion_pytorch_model.fp16.safetensors",
+                                                    "diffusion_pytorch_model.safetensors.index.fp16.json",
+                                                    "model.fp16.safetensors", "model.safetensors.index.fp16.json"};
+    const std::vector<std::string> bin = {"diffusion_pytorch_model.bin", "diffusion_pytorch_model.bin.index.json",
+                                          "pytorch_model.bin", "pytorch_model.bin.index.json"};
+    const std::vector<std::string> bin16 = {"diffusion_pytorch_model.fp16.bin",
+                                            "diffusion_pytorch_model.bin.index.fp16.json", "pytorch_model.fp16.bin",
+                                            "pytorch_model.bin.index.fp16.json"};
+    const bool fp16 = variant == "fp16";
     std::vector<std::string> forms;
-    for (const char* name : {"diffusion_pytorch_model", "model"}) {
-        const std::string n = name;
-        const std::vector<std::string> plain = {n + ".safetensors", n + ".safetensors.index.json", n + ".bin",
-                                                n + ".bin.index.json"};
-        const std::vector<std::string> fp16 = {n + ".fp16.safetensors", n + ".safetensors.index.fp16.json",
-                                               n + ".fp16.bin", n + ".bin.index.fp16.json"};
-        const auto& first = variant == "fp16" ? fp16 : plain;
-        const auto& second = variant == "fp16" ? plain : fp16;
-        forms.insert(forms.end(), first.begin(), first.end());
-        forms.insert(forms.end(), second.begin(), second.end());
-    }
+    for (const auto* group : {fp16 ? &safetensors16 : &safetensors, fp16 ? &safetensors : &safetensors16,
+                              fp16 ? &bin16 : &bin, fp16 ? &bin : &bin16})
+        forms.insert(forms.end(), group->begin(), group->end());
     for (const auto& f : forms) {
         const fs::path p = dir / f;
         if (!isFile(p))

@@ -521,7 +521,19 @@ void Reader::Impl::run()
             }
             break;
         }
-        case LONG: push(integer(decimal(line()))); break;
+        case LONG: { // protocol 0: "123L"; beyond 64 bits kept as text
+            const std::string s = line();
+            errno = 0;
+            char* end = nullptr;
+            const long long v = std::strtoll(s.c_str(), &end, 10);
+            if (errno == ERANGE)
+                push(string(s, Kind::BigInt));
+            else if (s.empty() || (*end != '\0' && !(end[0] == 'L' && end[1] == '\0')))
+                fail("bad LONG argument '" + printable(s, 40) + "'");
+            else
+                push(integer(v));
+            break;
+        }
         case FLOAT: {
             const std::string s = line();
             char* end = nullptr;

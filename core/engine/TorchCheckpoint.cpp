@@ -5,8 +5,10 @@
 
 #include <torch/torch.h>
 
+#include "MappedFile.h"
 #include "Pickle.h"
 #include "SafeTensors.h"
+#include "ZipDirectory.h"
 
 #ifdef QD_HAVE_LIBZIP
 #include <zip.h>
@@ -93,6 +95,7 @@ public:
     }
 
     const std::string& pickle() const { return m_pickle; }
+    const std::string& prefix() const { return m_prefix; }
 
     // Size of storage entry data/<key>, or throws when absent.
     uint64_t storageSize(const std::string& key, zip_uint64_t& index) const
@@ -185,6 +188,9 @@ StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& 
     const auto& bytes = archive.pickle();
     pickle::Reader reader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path + ": data.pkl");
     const pickle::Object& sd = stateDictOf(reader.load(), path);
+    // torch.save stores storages uncompressed: map the file and point tensors into it.
+    const std::shared_ptr<MappedFile> file = MappedFile::open(path);
+    const std::map<std::string, StoredZipEntry> stored = storedZipEntries(file->data(), file->size());
 
     // Count the uses of each storage so it is released right after its last tensor is built.
     std::map<std::string, int> uses;
@@ -192,7 +198,11 @@ StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& 
         if (!options.keep || options.keep(key))
             ++uses[t.storage->key];
     });
-    std::map<std::string, torch::Tensor> storages;
+    struct Loaded {
+        torch::Tensor storage;
+        const StoredZipEntry* mapped = nullptr;
+    };
+    std::map<std::string, Loaded> storages;
     StateDict out;
     forEachTensor(sd, [&](const std::string& key, const pickle::TensorRef& t) {
         if (options.keep && !options.keep(key))
@@ -208,16 +218,34 @@ StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& 
                                   + std::to_string(size) + " bytes, but data.pkl says " + std::to_string(s.numel)
                                   + " x " + s.storageType + " = " + std::to_string(expected)
                                   + " bytes (corrupted file?)");
-            auto storage = torch::empty({int64_t(s.numel)}, torch::TensorOptions().dtype(torchDtype(s)));
-            archive.readInto(index, storage.data_ptr(), size, "data/" + s.key);
-            it = storages.emplace(s.key, storage).first;
+            const auto type = torch::TensorOptions().dtype(torchDtype(s));
+            Loaded l;
+            const auto e = stored.find(archive.prefix() + "data/" + s.key);
+            if (e != stored.end() && e->second.size == size) {
+                uint8_t* ptr = const_cast<uint8_t*>(file->data()) + e->second.offset;
+                l.mapped = &e->second;
+                if (reinterpret_cast<uintptr_t>(ptr) % uint64_t(s.elementSize) == 0) // zero-copy
+                    l.storage = torch::from_blob(ptr, {int64_t(s.numel)}, [file](void*) {}, type);
+                else
+                    l.storage = torch::from_blob(ptr, {int64_t(s.numel)}, type).clone();
+            } else { // compressed or unusual entry: through libzip
+                l.storage = torch::empty({int64_t(s.numel)}, type);
+                archive.readInto(index, l.storage.data_ptr(), size, "data/" + s.key);
+            }
+            it = storages.emplace(s.key, l).first;
         }
-        torch::Tensor tensor = it->second.as_strided(t.size, t.stride, t.offset);
+        torch::Tensor tensor = it->second.storage.as_strided(t.size, t.stride, t.offset);
         const auto type = tensor.scalar_type();
-        if (options.floatDtype && c10::isFloatingType(type) && type != *options.floatDtype)
+        const bool convert = options.floatDtype && c10::isFloatingType(type) && type != *options.floatDtype;
+        if (convert)
             tensor = tensor.to(*options.floatDtype);
-        if (--uses[s.key] == 0)
-            storages.erase(s.key); // views keep the storage alive; converted tensors do not
+        if (--uses[s.key] == 0) {
+            // Converted copies no longer need the mapped pages: drop them from the resident set
+            // (only when no tensor points into them: every use of this storage was converted).
+            if (convert && it->second.mapped && it->second.storage.storage().use_count() == 1)
+                file->dontNeed(it->second.mapped->offset, it->second.mapped->offset + it->second.mapped->size);
+            storages.erase(it); // views keep the storage alive; converted tensors do not
+        }
         out[key] = tensor;
     });
     return out;

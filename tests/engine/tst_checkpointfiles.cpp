@@ -146,6 +146,16 @@ private slots:
         QVERIFY2(msg.contains(name), qPrintable(msg));
     }
 
+    void safetensorsWhoseLengthLooksLikeAPickle()
+    {
+        // A header of 0x380 bytes: the file starts 0x80 0x03, as a protocol-3 pickle would.
+        std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+        header.append(0x380 - header.size(), ' ');
+        const std::string p = rawFile("x.ckpt", std::string("\x80\x03\0\0\0\0\0\0", 8) + header + std::string(4, '\0'));
+        QCOMPARE(qd::detectCheckpointFormat(p), qd::CheckpointFormat::SafeTensors);
+        QCOMPARE(qd::loadCheckpoint(p).at("w").item<float>(), 0.0f);
+    }
+
     void foldersThatAreNotPipelines()
     {
         QVERIFY(QDir().mkpath(m_dir.filePath("just-a-folder")));

@@ -9,6 +9,7 @@
 #include "SafeTensors.h"
 #include "TestUtil.h"
 #include "TinyModels.h"
+#include "TorchCheckpoint.h"
 
 // diffusers folders load into the single-file key layout: the tiny SD1 / SD2 / SDXL models written
 // in diffusers layout (from the conformance manifest, not from the loader's own table) come back
@@ -235,6 +236,32 @@ private slots:
         const auto half = qd::loadCheckpoint(dir.toStdString(), o).at(key);
         QCOMPARE(half.scalar_type(), torch::kFloat16);
         QVERIFY(torch::equal(half, sd.at(key).to(torch::kFloat16)));
+    }
+
+    void readsPyTorchBinComponents()
+    {
+        // Older downloads: transformers' pytorch_model.bin and diffusers' diffusion_pytorch_model.bin
+        const QString dir = m_dir.filePath("bins");
+        const auto sd = writeFolder("sd1", dir);
+        for (const char* c : {"text_encoder/model", "vae/diffusion_pytorch_model.fp16"}) {
+            const std::string st = (dir + "/" + c + ".safetensors").toStdString();
+            qd::StateDict tensors;
+            for (const auto& [k, t] : qd::loadSafetensors(st))
+                tensors[k] = t.clone();
+            QVERIFY(QFile::remove(QString::fromStdString(st)));
+            qd::TorchSaveOptions o;
+            o.nestInStateDict = false;
+            const std::string bin = std::string(c).find("text") == 0 ? "text_encoder/pytorch_model.bin"
+                                                                       : "vae/diffusion_pytorch_model.fp16.bin";
+            qd::saveTorchCheckpoint((dir + "/").toStdString() + bin, tensors, o);
+        }
+        qd::CheckpointLoadOptions o;
+        o.floatDtype = torch::kFloat32;
+        const auto got = qd::loadCheckpoint(dir.toStdString(), o);
+        for (const auto& [key, value] : sd) {
+            const auto want = key.rfind("first_stage_model.", 0) == 0 ? value.to(torch::kFloat16).to(torch::kFloat32) : value;
+            QVERIFY2(got.count(key) && torch::equal(got.at(key), want), key.c_str());
+        }
     }
 
     void brokenFoldersAreNamed()

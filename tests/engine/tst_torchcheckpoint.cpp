@@ -104,6 +104,7 @@ private slots:
         QTest::addColumn<QString>("file");
         QTest::newRow("protocol 2, Lightning extras, folder 'archive'") << "cpython-protocol2.ckpt";
         QTest::newRow("protocol 4, folder 'v1-5-pruned-emaonly'") << "cpython-protocol4.ckpt";
+        QTest::newRow("deflated storages") << "cpython-deflated.ckpt";
     }
 
     void readsWhatCPythonPickled()
@@ -182,6 +183,19 @@ private slots:
         const auto up = qd::loadTorchCheckpoint(p, o);
         for (const auto& [k, t] : half)
             QVERIFY2(torch::equal(up.at(k), t.to(torch::kFloat32)), k.c_str());
+    }
+
+    void tensorsOfAMappedArchiveCanBeWritten()
+    {
+        // Stored storages are mapped, not copied; writing to one gives a private copy.
+        const std::string p = path("cow.ckpt");
+        qd::saveTorchCheckpoint(p, {{"w", torch::ones({4096})}}, {});
+        {
+            auto sd = qd::loadTorchCheckpoint(p);
+            sd.at("w").mul_(3);
+            QCOMPARE(sd.at("w").sum().item<float>(), 3.0f * 4096);
+        }
+        QCOMPARE(qd::loadTorchCheckpoint(p).at("w").sum().item<float>(), 4096.0f);
     }
 
     void refusesCode_data()

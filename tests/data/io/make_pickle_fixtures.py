@@ -94,7 +94,7 @@ def f16(x):
 def bf16(x):
     return struct.pack("<f", x)[2:]
 
-def make(path, folder, protocol, lightning):
+def make(path, folder, protocol, lightning, compression=zipfile.ZIP_STORED):
     s0 = Storage(FloatStorage, "0", b"".join(struct.pack("<f", i + 0.5) for i in range(6)), 6)
     s1 = Storage(HalfStorage, "1", b"".join(f16(i / 4) for i in range(6)), 6)
     s2 = Storage(LongStorage, "2", b"".join(struct.pack("<q", v) for v in [-100, -99, -2, -1, 0, 1]), 6)
@@ -115,7 +115,7 @@ def make(path, folder, protocol, lightning):
                     "hparams": {"lr": 1.0e-4, "betas": (0.9, 0.999), "tags": {"a", "b"}, "big": 2 ** 70}})
     buf = io.BytesIO()
     TorchPickler(buf, protocol=protocol).dump(obj)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+    with zipfile.ZipFile(path, "w", compression) as z:
         z.writestr(folder + "/data.pkl", buf.getvalue())
         z.writestr(folder + "/byteorder", "little")
         for s in (s0, s1, s2, s3, s4):
@@ -131,6 +131,8 @@ class Evil:
 if __name__ == "__main__":
     make(os.path.join(HERE, "cpython-protocol2.ckpt"), "archive", 2, True)
     make(os.path.join(HERE, "cpython-protocol4.ckpt"), "v1-5-pruned-emaonly", 4, False)
+    # not what torch.save writes, but zip tools may recompress: read through libzip
+    make(os.path.join(HERE, "cpython-deflated.ckpt"), "archive", 2, False, zipfile.ZIP_DEFLATED)
     # What a malicious checkpoint looks like: CPython writes os.system as its real module, posix.
     marker = "/tmp/qdiffusion-pickle-marker-must-not-exist"
     for name, fn, arg in (("os-system", os.system, "touch " + marker), ("builtins-eval", eval,
