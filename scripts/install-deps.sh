@@ -13,8 +13,10 @@ packages=(
   # qt6-httpserver-dev), linguist tools for translations
   qt6-base-dev qt6-base-dev-tools libqt6sql6-sqlite qt6-httpserver-dev qt6-websockets-dev
   qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev
+  # Qt's WebP (and TIFF, ...) image plugins: saving and thumbnailing WebP images
+  qt6-image-formats-plugins
   # images, configs, metadata, archives, JSON, Unicode
-  libopencv-dev libyaml-cpp-dev libcli11-dev libexiv2-dev libzip-dev nlohmann-json3-dev libutf8proc-dev zlib1g-dev
+  libopencv-dev libyaml-cpp-dev libcli11-dev libexiv2-dev libpng-dev libzip-dev nlohmann-json3-dev libutf8proc-dev zlib1g-dev
   # headless GUI runs and screenshots; CJK fonts for the Chinese UI
   xvfb xauth fonts-noto-cjk
 )

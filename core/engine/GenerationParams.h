@@ -38,6 +38,9 @@ struct GenerationParams {
     // Infotext keys we do not model (Hires upscale, Lora hashes, ...), kept verbatim so a re-save
     // loses nothing.
     std::map<std::string, std::string> extra;
+    // The order in which the `extra` keys appeared in the infotext read (A1111 writes them in insertion
+    // order); keys missing here are written after these, sorted. Empty for parameters made in-app.
+    std::vector<std::string> extraOrder;
 };
 
 } // namespace qd
