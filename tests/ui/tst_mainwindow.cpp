@@ -1,12 +1,44 @@
+// MainWindow: opens and quits; Ctrl+Enter queues the form and the worker's steps reach the preview
+// and the filmstrip; the queue panel drives the worker's queue; a dropped image restores its
+// parameters; the keyboard reaches everything.
 #include <QtTest/QtTest>
 #include <QApplication>
+#include <QComboBox>
+#include <QListWidget>
 #include <QMenuBar>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTabWidget>
 
+#include "ImageMetadata.h"
+#include "Infotext.h"
+#include "LivePreview.h"
 #include "MainWindow.h"
+#include "ParameterPanel.h"
+#include "PromptEditor.h"
+#include "QueuePanel.h"
 
 class TestMainWindow : public QObject {
     Q_OBJECT
+
+    static void setSmallJob(qd::MainWindow& w, int steps)
+    {
+        qd::GenerationParams p = w.parameterPanel()->params();
+        p.steps = steps;
+        p.width = 64;
+        p.height = 64;
+        p.sampler = "Euler";
+        w.parameterPanel()->setParams(p);
+    }
+
 private slots:
+    void initTestCase()
+    {
+        QVERIFY(qEnvironmentVariableIsSet("QDIFFUSION_HOME")); // never write into the user's folders
+    }
+
     void opensShowsTitleAndQuits()
     {
         qd::MainWindow w;
@@ -21,6 +53,178 @@ private slots:
         QTimer::singleShot(2000, qApp, [] { QCoreApplication::exit(3); }); // guard: quit must work
         QCOMPARE(QApplication::exec(), 0);
         QCOMPARE(aboutToQuit.count(), 1);
+    }
+
+    void widgetsAreNamedForTests()
+    {
+        qd::MainWindow w;
+        for (const char* name : {"promptEditorText", "negativePromptEditorText", "promptEditorTokenCount",
+                                 "generateButton", "parameterPanel", "samplerCombo", "scheduleCombo", "stepsSpin",
+                                 "cfgSpin", "seedEdit", "widthSpin", "heightSpin", "batchCountSpin", "batchSizeSpin",
+                                 "clipSkipSpin", "img2imgGroup", "strengthSpin", "livePreview", "previewCanvas",
+                                 "filmstrip", "progressBar", "queuePanel", "queueList", "mainTabs", "statusModel",
+                                 "statusDevice", "statusMemory", "statusSpeed", "parametersDock", "queueDock"})
+            QVERIFY2(w.findChild<QWidget*>(name), name);
+    }
+
+    void everyMenuActionIsReachableAndGenerateHasCtrlEnter()
+    {
+        qd::MainWindow w;
+        auto* gen = w.findChild<QAction*>("actionGenerate");
+        QVERIFY(gen);
+        QVERIFY(gen->shortcuts().contains(QKeySequence(Qt::CTRL | Qt::Key_Return)));
+        QVERIFY(gen->shortcuts().contains(QKeySequence(Qt::CTRL | Qt::Key_Enter)));
+        for (const char* name : {"actionInterrupt", "actionSkip", "actionPauseQueue", "actionRandomSeed",
+                                 "actionReuseSeed", "actionOpenImage", "actionFocusPrompt"}) {
+            auto* a = w.findChild<QAction*>(name);
+            QVERIFY2(a, name);
+            QVERIFY2(!a->shortcut().isEmpty(), name);
+        }
+        // Every top-level menu has a mnemonic, and no two share one.
+        QSet<QChar> mnemonics;
+        for (QAction* menu : w.menuBar()->actions()) {
+            const QString t = menu->text();
+            const int amp = int(t.indexOf('&'));
+            QVERIFY2(amp >= 0 && amp + 1 < t.size(), qPrintable(t));
+            const QChar m = t.at(amp + 1).toLower();
+            QVERIFY2(!mnemonics.contains(m), qPrintable(t));
+            mnemonics.insert(m);
+        }
+        // No two menu shortcuts collide.
+        QSet<QString> keys;
+        for (QAction* a : w.findChildren<QAction*>())
+            for (const QKeySequence& k : a->shortcuts()) {
+                QVERIFY2(!keys.contains(k.toString()), qPrintable(k.toString()));
+                keys.insert(k.toString());
+            }
+    }
+
+    void tabOrderFollowsTheForm()
+    {
+        qd::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QPlainTextEdit* prompt = w.promptEditor()->textEdit();
+        prompt->setFocus();
+        QTRY_VERIFY(prompt->hasFocus());
+        QTest::keyClick(prompt, Qt::Key_Tab);
+        QCOMPARE(QApplication::focusWidget(), w.negativePromptEditor()->textEdit());
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Tab);
+        QCOMPARE(QApplication::focusWidget(), w.findChild<QWidget*>("generateButton"));
+    }
+
+    void ctrlEnterGeneratesAndPreviewsFillTheFilmstrip()
+    {
+        qd::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        setSmallJob(w, 6);
+        QPlainTextEdit* prompt = w.promptEditor()->textEdit();
+        prompt->setFocus();
+        QTest::keyClicks(prompt, "a lighthouse, (dawn:1.2)");
+        QSignalSpy queued(&w, &qd::MainWindow::jobQueued);
+        QSignalSpy previews(w.worker(), &qd::InferenceWorker::preview);
+        QSignalSpy finished(w.worker(), &qd::InferenceWorker::finished);
+        QTest::keyClick(prompt, Qt::Key_Return, Qt::ControlModifier);
+        QCOMPARE(queued.count(), 1);
+        QCOMPARE(prompt->toPlainText(), QString("a lighthouse, (dawn:1.2)")); // no newline typed
+        QVERIFY(finished.wait(60000));
+        QCOMPARE(previews.count(), 6);
+        qd::LivePreview* lp = w.livePreview();
+        QCOMPARE(lp->frameCount(), 7); // six steps and the final image
+        QCOMPARE(lp->stepOfFrame(5), 6);
+        QVERIFY(!lp->canvas()->image().isNull());
+        QCOMPARE(w.promptEditor()->recentPrompts().first(), QString("a lighthouse, (dawn:1.2)"));
+
+        // The image was saved with its parameters.
+        const auto result = finished.first().first().value<qd::GenerationResult>();
+        QCOMPARE(result.files.size(), 1);
+        qd::ImageMetadata meta;
+        QString error;
+        QVERIFY2(qd::ImageMetadata::read(result.files.first(), &meta, &error), qPrintable(error));
+        const qd::GenerationParams back = qd::parseInfotext(meta.infotext());
+        QCOMPARE(back.prompt, std::string("a lighthouse, (dawn:1.2)"));
+        QCOMPARE(back.steps, 6);
+        QCOMPARE(back.sampler, std::string("Euler"));
+        QCOMPARE(back.seed, result.params.first().seed);
+        // Reuse-last-seed now offers that seed.
+        QCOMPARE(w.parameterPanel()->lastSeed(), result.params.first().seed);
+    }
+
+    void queuePanelReordersRemovesAndPauses()
+    {
+        qd::MainWindow w;
+        setSmallJob(w, 3);
+        w.setQueuePaused(true);
+        const int a = w.generate(), b = w.generate(), c = w.generate();
+        qd::QueuePanel* panel = w.queuePanel();
+        QCOMPARE(panel->queuedIds(), QList<int>({a, b, c}));
+        QCOMPARE(w.worker()->queuedJobs().size(), 3);
+
+        panel->list()->setCurrentRow(2);
+        panel->findChild<QAbstractButton*>("queueUpButton")->click();
+        QCOMPARE(panel->queuedIds(), QList<int>({a, c, b}));
+        QTRY_COMPARE(w.worker()->queuedJobs().at(1).id, c);
+
+        panel->list()->setCurrentRow(0);
+        panel->findChild<QAbstractButton*>("queueRemoveButton")->click();
+        QTRY_COMPARE(w.worker()->queuedJobs().size(), 2);
+        QCOMPARE(panel->queuedIds(), QList<int>({c, b}));
+
+        QSignalSpy finished(w.worker(), &qd::InferenceWorker::finished);
+        panel->findChild<QAbstractButton*>("queuePauseButton")->click(); // resume
+        QVERIFY(!w.worker()->isPaused());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+        QCOMPARE(finished.at(0).first().value<qd::GenerationResult>().jobId, c); // the new order ran
+    }
+
+    void droppedImageRestoresItsParameters()
+    {
+        qd::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        // An image as A1111 writes it (REFERENCE.md §1).
+        const QString infotext = "masterpiece, 1girl, (smile:1.1)\nNegative prompt: lowres, bad hands\n"
+                                 "Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 987654321, "
+                                 "Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Clip skip: 2, Version: v1.10.1";
+        qd::ImageMetadata meta;
+        meta.setInfotext(infotext);
+        const QString file = QDir(qEnvironmentVariable("QDIFFUSION_HOME")).filePath("a1111.png");
+        QDir().mkpath(QFileInfo(file).path());
+        QImage img(64, 96, QImage::Format_RGB888);
+        img.fill(Qt::darkCyan);
+        QString error;
+        QVERIFY2(qd::ImageMetadata::save(img, file, meta, 95, &error), qPrintable(error));
+
+        auto* mime = new QMimeData;
+        mime->setUrls({QUrl::fromLocalFile(file)});
+        const QPoint pos = w.centralWidget()->geometry().center();
+        QDragEnterEvent enter(pos, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(pos), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &drop);
+        delete mime;
+
+        const qd::GenerationParams p = w.currentParams();
+        QCOMPARE(p.prompt, std::string("masterpiece, 1girl, (smile:1.1)"));
+        QCOMPARE(p.negativePrompt, std::string("lowres, bad hands"));
+        QCOMPARE(p.steps, 28);
+        QCOMPARE(p.sampler, std::string("DPM++ 2M"));
+        QCOMPARE(p.scheduler, std::string("Karras"));
+        QCOMPARE(p.cfgScale, 6.5);
+        QCOMPARE(p.seed, int64_t(987654321));
+        QCOMPARE(p.width, 512);
+        QCOMPARE(p.height, 768);
+        QCOMPARE(p.clipSkip, 2);
+        // Undo in the prompt box brings the previous prompt back.
+        w.promptEditor()->textEdit()->undo();
+        QVERIFY(w.promptEditor()->text().isEmpty());
+
+        // An image without parameters becomes the img2img init image instead.
+        const QString plain = QDir(qEnvironmentVariable("QDIFFUSION_HOME")).filePath("plain.png");
+        QVERIFY(img.save(plain));
+        QVERIFY(!w.restoreFromImageFile(plain));
     }
 };
 
