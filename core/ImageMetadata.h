@@ -57,9 +57,6 @@ public:
     // re-encoded losslessly with its other chunks copied, a JPEG/WebP gets new EXIF only.
     static bool update(const QString& path, const ImageMetadata& meta, QString* error = nullptr,
                        QStringList* dropped = nullptr);
-
-    // Writes `data` to `path` through a temporary file, fsync and rename (also fsyncs the folder).
-    static bool writeFileAtomically(const QString& path, const QByteArray& data, QString* error = nullptr);
 };
 
 } // namespace qd
