@@ -1,36 +1,31 @@
 #include "MainWindow.h"
 
 #include <QApplication>
-#include <QCloseEvent>
+#include <QDir>
+#include <QDirIterator>
 #include <QDockWidget>
-#include <QDragEnterEvent>
-#include <QDropEvent>
 #include <QFile>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QMenuBar>
-#include <QMessageBox>
-#include <QMimeData>
 #include <QPushButton>
 #include <QScrollArea>
-#include <QSettings>
 #include <QSplitter>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
 #include <QVBoxLayout>
 
 #include "AppPaths.h"
+#include "EngineInfo.h"
+#include "HistoryGallery.h"
 #include "ImageMetadata.h"
 #include "Infotext.h"
-#include "InitImageView.h"
 #include "LivePreview.h"
 #include "ParameterPanel.h"
 #include "PromptEditor.h"
 #include "QueuePanel.h"
+#include "Theme.h"
 
 namespace qd {
 
@@ -49,22 +44,28 @@ qint64 residentBytes()
     return fields[1].toLongLong() * 4096; // statm counts pages; Linux x86-64 and arm64 use 4 KiB
 }
 
-QString formatBytes(qint64 bytes)
+ImageFileFormat outputFormat(const QString& name)
 {
-    if (bytes < 0)
-        return QStringLiteral("?");
-    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+    if (name == QLatin1String("jpeg") || name == QLatin1String("jpg"))
+        return ImageFileFormat::Jpeg;
+    if (name == QLatin1String("webp"))
+        return ImageFileFormat::WebP;
+    return ImageFileFormat::Png;
 }
 } // namespace
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
+    , m_settings(Settings::load())
     , m_worker(new InferenceWorker(this))
+    , m_store(new HistoryStore(this))
 {
     setObjectName("MainWindow");
     setWindowTitle(tr("QDiffusion"));
     setAcceptDrops(true);
     setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+    QString storeError;
+    const bool storeOpen = m_store->open(&storeError);
 
     m_preview = new LivePreview(this);
     m_createSplitter = new QSplitter(Qt::Vertical, this);
@@ -74,41 +75,46 @@ MainWindow::MainWindow(QWidget* parent)
     m_createSplitter->addWidget(m_preview);
     m_createSplitter->setStretchFactor(0, 0);
     m_createSplitter->setStretchFactor(1, 1);
-    m_createSplitter->setSizes({180, 620});
+    m_createSplitter->setSizes({190, 640});
 
+    m_gallery = new HistoryGallery(m_store, this);
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName("mainTabs");
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(m_createSplitter, tr("Create"));
+    m_tabs->addTab(m_gallery, tr("History"));
     setCentralWidget(m_tabs);
 
     buildDocks();
     buildMenus();
     buildStatusBar();
     connectWorker();
+    installImageSaver();
 
-    // The worker saves every finished image with its infotext before `finished` arrives.
-    m_worker->setImageSaver([](const QImage& image, const GenerationParams& params, const QString& outputDir,
-                               QString* error) -> QString {
-        const QString dir = outputDir.isEmpty() ? AppPaths::outputDir() : outputDir;
-        QDir().mkpath(dir);
-        // A1111's naming: a running 5-digit number, then the seed.
-        const int next = int(QDir(dir).entryList({QStringLiteral("*.png")}, QDir::Files).size());
-        QString path;
-        for (int n = next;; ++n) {
-            path = QStringLiteral("%1/%2-%3.png").arg(dir).arg(n, 5, 10, QChar('0')).arg(params.seed);
-            if (!QFileInfo::exists(path))
-                break;
-        }
-        ImageMetadata meta;
-        meta.setInfotext(toInfotext(params, QStringLiteral("QDiffusion " QD_VERSION)));
-        if (!ImageMetadata::save(image, path, meta, 95, error))
-            return QString();
-        return path;
+    connect(m_gallery, &HistoryGallery::restoreRequested, this, [this](const GenerationParams& p) {
+        restoreParams(p);
+        m_tabs->setCurrentWidget(m_createSplitter);
+        statusBar()->showMessage(tr("Parameters restored"), 5000);
     });
+    connect(m_gallery, &HistoryGallery::seedRequested, this, [this](qint64 seed) {
+        m_params->setSeed(seed);
+        statusBar()->showMessage(tr("Seed %1 set").arg(seed), 5000);
+    });
+    connect(m_gallery, &HistoryGallery::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+
+    // Start from the defaults of the settings file.
+    GenerationParams defaults = m_settings.defaults;
+    m_params->setParams(defaults);
+    m_prompt->setText(qs(defaults.prompt));
+    m_negative->setText(qs(defaults.negativePrompt));
+    m_prompt->textEdit()->document()->clearUndoRedoStacks();
+    m_negative->textEdit()->document()->clearUndoRedoStacks();
+    setSettings(m_settings);
 
     resize(1440, 900);
     loadUiState();
+    if (!storeOpen)
+        showError(tr("The history cannot be opened: %1").arg(storeError));
     m_prompt->textEdit()->setFocus();
 }
 
@@ -126,12 +132,11 @@ QWidget* MainWindow::buildPromptArea()
     m_generateButton = new QPushButton(tr("Generate"), area);
     m_generateButton->setObjectName("generateButton");
     m_generateButton->setToolTip(tr("Add a job with these settings to the queue (Ctrl+Enter)"));
-    m_generateButton->setMinimumSize(140, 56);
+    m_generateButton->setMinimumSize(150, 56);
     QFont big = m_generateButton->font();
     big.setPointSizeF(big.pointSizeF() * 1.25);
     big.setBold(true);
     m_generateButton->setFont(big);
-    m_generateButton->setDefault(false);
     auto* interrupt = new QPushButton(tr("Interrupt"), area);
     interrupt->setObjectName("interruptButtonTop");
     interrupt->setToolTip(tr("Stop now and keep the image as it is (Ctrl+.)"));
@@ -152,6 +157,7 @@ QWidget* MainWindow::buildPromptArea()
     editors->addWidget(m_prompt, 3);
     editors->addWidget(m_negative, 2);
     auto* buttons = new QVBoxLayout;
+    buttons->addSpacing(m_prompt->fontMetrics().height() + 2); // line up with the text boxes, under the titles
     buttons->addWidget(m_generateButton);
     auto* stopRow = new QHBoxLayout;
     stopRow->addWidget(interrupt);
@@ -171,6 +177,8 @@ QWidget* MainWindow::buildPromptArea()
     connect(skip, &QPushButton::clicked, this, &MainWindow::skip);
     setTabOrder(m_prompt->textEdit(), m_negative->textEdit());
     setTabOrder(m_negative->textEdit(), m_generateButton);
+    setTabOrder(m_generateButton, interrupt);
+    setTabOrder(interrupt, skip);
     return area;
 }
 
@@ -187,8 +195,6 @@ void MainWindow::buildDocks()
     auto* paramsDock = new QDockWidget(tr("Parameters"), this);
     paramsDock->setObjectName("parametersDock");
     paramsDock->setWidget(scroll);
-    paramsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable
-                            | QDockWidget::DockWidgetClosable);
     addDockWidget(Qt::LeftDockWidgetArea, paramsDock);
 
     m_queue = new QueuePanel(this);
@@ -196,10 +202,11 @@ void MainWindow::buildDocks()
     queueDock->setObjectName("queueDock");
     queueDock->setWidget(m_queue);
     addDockWidget(Qt::RightDockWidgetArea, queueDock);
-    resizeDocks({paramsDock, queueDock}, {340, 280}, Qt::Horizontal);
+    resizeDocks({paramsDock, queueDock}, {340, 260}, Qt::Horizontal);
 
     connect(m_params, &ParameterPanel::modelChanged, this, [this] {
-        m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title));
+        if (m_modelLabel)
+            m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title));
     });
     connect(m_queue, &QueuePanel::moveRequested, m_worker, &InferenceWorker::move);
     connect(m_queue, &QueuePanel::removeRequested, this, [this](int id) {
@@ -209,105 +216,6 @@ void MainWindow::buildDocks()
     connect(m_queue, &QueuePanel::pauseRequested, this, &MainWindow::setQueuePaused);
     connect(m_queue, &QueuePanel::interruptRequested, this, &MainWindow::interrupt);
     connect(m_queue, &QueuePanel::skipRequested, this, &MainWindow::skip);
-}
-
-void MainWindow::buildMenus()
-{
-    QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(tr("&Open Image Parameters…"), this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Restore parameters from an image"),
-                                                          AppPaths::outputDir(),
-                                                          tr("Images (*.png *.jpg *.jpeg *.webp)"));
-        if (!path.isEmpty())
-            restoreFromImageFile(path);
-    });
-    open->setObjectName("actionOpenImage");
-    open->setShortcut(QKeySequence::Open);
-    file->addSeparator();
-    QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
-    quit->setShortcut(QKeySequence::Quit);
-    quit->setObjectName("actionQuit");
-
-    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    // The text actions act on whichever prompt box has the focus (the boxes handle the keys themselves).
-    auto textAction = [this, edit](const QString& text, QKeySequence::StandardKey key, const char* name,
-                                   void (QPlainTextEdit::*slot)()) {
-        QAction* a = edit->addAction(text, this, [this, slot] {
-            if (auto* e = qobject_cast<QPlainTextEdit*>(QApplication::focusWidget()))
-                (e->*slot)();
-        });
-        a->setShortcut(key);
-        a->setShortcutContext(Qt::WidgetShortcut); // shown in the menu; the focused box handles the key
-        a->setObjectName(QString::fromLatin1(name));
-        return a;
-    };
-    textAction(tr("&Undo"), QKeySequence::Undo, "actionUndo", &QPlainTextEdit::undo);
-    textAction(tr("&Redo"), QKeySequence::Redo, "actionRedo", &QPlainTextEdit::redo);
-    edit->addSeparator();
-    textAction(tr("Cu&t"), QKeySequence::Cut, "actionCut", &QPlainTextEdit::cut);
-    textAction(tr("&Copy"), QKeySequence::Copy, "actionCopy", &QPlainTextEdit::copy);
-    textAction(tr("&Paste"), QKeySequence::Paste, "actionPaste", &QPlainTextEdit::paste);
-    textAction(tr("Select &All"), QKeySequence::SelectAll, "actionSelectAll", &QPlainTextEdit::selectAll);
-    edit->addSeparator();
-    QAction* focusPrompt = edit->addAction(tr("Edit &Prompt"), this, [this] { m_prompt->textEdit()->setFocus(); });
-    focusPrompt->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
-    focusPrompt->setObjectName("actionFocusPrompt");
-    QAction* focusNegative = edit->addAction(tr("Edit &Negative Prompt"), this,
-                                             [this] { m_negative->textEdit()->setFocus(); });
-    focusNegative->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
-    focusNegative->setObjectName("actionFocusNegative");
-
-    QMenu* gen = menuBar()->addMenu(tr("&Generation"));
-    m_generateAction = gen->addAction(tr("&Generate"), this, &MainWindow::generate);
-    m_generateAction->setObjectName("actionGenerate");
-    m_generateAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
-    m_generateAction->setShortcutContext(Qt::WindowShortcut);
-    m_interruptAction = gen->addAction(tr("&Interrupt"), this, &MainWindow::interrupt);
-    m_interruptAction->setObjectName("actionInterrupt");
-    m_interruptAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
-    m_skipAction = gen->addAction(tr("&Skip"), this, &MainWindow::skip);
-    m_skipAction->setObjectName("actionSkip");
-    m_skipAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N));
-    m_pauseAction = gen->addAction(tr("&Pause Queue"));
-    m_pauseAction->setObjectName("actionPauseQueue");
-    m_pauseAction->setCheckable(true);
-    m_pauseAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
-    connect(m_pauseAction, &QAction::toggled, this, &MainWindow::setQueuePaused);
-    gen->addSeparator();
-    QAction* random = gen->addAction(tr("&Random Seed"), m_params, &ParameterPanel::randomizeSeed);
-    random->setObjectName("actionRandomSeed");
-    random->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
-    QAction* reuse = gen->addAction(tr("Reuse &Last Seed"), m_params, &ParameterPanel::reuseLastSeed);
-    reuse->setObjectName("actionReuseSeed");
-    reuse->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
-    QAction* swap = gen->addAction(tr("S&wap Width and Height"), m_params, &ParameterPanel::swapSize);
-    swap->setObjectName("actionSwapSize");
-    swap->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
-
-    QMenu* view = menuBar()->addMenu(tr("&View"));
-    QAction* createTab = view->addAction(tr("&Create"), this, [this] { m_tabs->setCurrentIndex(0); });
-    createTab->setObjectName("actionShowCreate");
-    createTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
-    view->addSeparator();
-    for (QDockWidget* dock : findChildren<QDockWidget*>()) {
-        QAction* toggle = dock->toggleViewAction();
-        toggle->setObjectName(QStringLiteral("actionToggle_") + dock->objectName());
-        view->addAction(toggle);
-    }
-    QAction* live = view->addAction(tr("Follow &Live Preview"), m_preview, &LivePreview::followLive);
-    live->setObjectName("actionFollowLive");
-    live->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
-    view->addSeparator();
-    QAction* fullScreen = view->addAction(tr("&Full Screen"), this, [this](bool on) {
-        on ? showFullScreen() : showNormal();
-    });
-    fullScreen->setCheckable(true);
-    fullScreen->setShortcut(QKeySequence::FullScreen);
-    fullScreen->setObjectName("actionFullScreen");
-
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    QAction* about = help->addAction(tr("&About QDiffusion"), this, &MainWindow::showAbout);
-    about->setObjectName("actionAbout");
 }
 
 void MainWindow::buildStatusBar()
@@ -320,12 +228,11 @@ void MainWindow::buildStatusBar()
         return l;
     };
     m_queueLabel = label("statusQueue", tr("Jobs waiting in the queue"));
-    m_speedLabel = label("statusSpeed", tr("Speed of the last step"));
+    m_speedLabel = label("statusSpeed", tr("Speed of the running job"));
     m_memoryLabel = label("statusMemory", tr("Memory used by QDiffusion"));
     m_deviceLabel = label("statusDevice", tr("Where the model runs"));
     m_modelLabel = label("statusModel", tr("The selected checkpoint"));
     m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title));
-    m_deviceLabel->setText(tr("Device: %1").arg(QStringLiteral("CPU")));
     m_memoryTimer = new QTimer(this);
     m_memoryTimer->setInterval(2000);
     connect(m_memoryTimer, &QTimer::timeout, this, &MainWindow::updateMemory);
@@ -373,6 +280,9 @@ void MainWindow::connectWorker()
         if (!r.files.isEmpty() && !r.files.first().isEmpty())
             msg += QStringLiteral(" · ") + QDir::toNativeSeparators(r.files.first());
         statusBar()->showMessage(msg, 8000);
+        // The rows were written on the inference thread's own connection.
+        m_gallery->refresh();
+        emit historyUpdated();
     });
     connect(m_worker, &InferenceWorker::failed, this, [this](int id, const QString& message) {
         m_preview->endJob(tr("Failed"));
@@ -392,12 +302,128 @@ void MainWindow::connectWorker()
     });
 }
 
+void MainWindow::installImageSaver()
+{
+    // Runs on the inference thread: save the image with its infotext (atomic, durable), then add
+    // the history row through that thread's own connection (HistoryStore is per thread).
+    const ImageFileFormat format = outputFormat(m_settings.outputFormat);
+    const int quality = m_settings.imageQuality;
+    const QString dataDir = AppPaths::dataDir();
+    m_worker->setImageSaver([format, quality, dataDir](const QImage& image, const GenerationParams& params,
+                                                       const QString& outputDir, QString* error) -> QString {
+        const QString dir = outputDir.isEmpty() ? AppPaths::outputDir() : outputDir;
+        if (!QDir().mkpath(dir)) {
+            *error = tr("%1: cannot create the output folder").arg(dir);
+            return QString();
+        }
+        const QString suffix = format == ImageFileFormat::Jpeg ? QStringLiteral("jpg")
+            : format == ImageFileFormat::WebP                  ? QStringLiteral("webp")
+                                                               : QStringLiteral("png");
+        // A1111's naming: a running 5-digit number, then the seed.
+        int n = int(QDir(dir).entryList(QDir::Files).size());
+        QString path;
+        do
+            path = QStringLiteral("%1/%2-%3.%4").arg(dir).arg(n++, 5, 10, QChar('0')).arg(params.seed).arg(suffix);
+        while (QFileInfo::exists(path));
+        ImageMetadata meta;
+        meta.setInfotext(toInfotext(params, QStringLiteral("QDiffusion " QD_VERSION)));
+        if (!ImageMetadata::save(image, path, meta, quality, error))
+            return QString();
+        thread_local std::unique_ptr<HistoryStore> store;
+        if (!store || store->databasePath() != dataDir + QStringLiteral("/history.sqlite")) {
+            store = std::make_unique<HistoryStore>(dataDir);
+            store->open(error);
+        }
+        QString insertError;
+        if (!store->insert(path, params, &insertError))
+            qWarning("history: %s", qPrintable(insertError)); // the image itself is saved
+        return path;
+    });
+}
+
+QList<ModelChoice> MainWindow::scanModels() const
+{
+    // Stand-in for the model library (hashes, configs, VAEs): the checkpoints in the model folders.
+    QList<ModelChoice> models;
+    QStringList folders = m_settings.modelFolders;
+    folders.prepend(AppPaths::modelsDir());
+    for (const QString& folder : folders) {
+        QDirIterator it(folder, {QStringLiteral("*.safetensors"), QStringLiteral("*.ckpt")}, QDir::Files);
+        QStringList files;
+        while (it.hasNext())
+            files << it.next();
+        const QFileInfoList dirs = QDir(folder).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot);
+        for (const QFileInfo& d : dirs)
+            if (QFileInfo::exists(d.filePath() + QStringLiteral("/model_index.json")))
+                files << d.filePath(); // a diffusers folder
+        files.sort();
+        for (const QString& f : files) {
+            const QString base = QFileInfo(f).completeBaseName();
+            if (base.startsWith(QLatin1String("taesd")))
+                continue; // preview decoders, not checkpoints
+            ModelChoice m;
+            m.title = base;
+            m.name = base;
+            m.checkpoint = f;
+            m.defaultSize = base.contains(QLatin1String("xl"), Qt::CaseInsensitive) ? 1024 : 512;
+            models << m;
+        }
+    }
+    return models;
+}
+
+void MainWindow::setSettings(const Settings& settings)
+{
+    m_settings = settings;
+    applyTheme(settings.theme);
+    m_params->setModels(scanModels());
+    installImageSaver();
+    const GenerationJob job = currentJob();
+    m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(job.model.device).toUpper(), qs(job.model.dtype)));
+    rebuildPresetMenu();
+}
+
 GenerationParams MainWindow::currentParams() const
 {
     GenerationParams p = m_params->params();
     p.prompt = m_prompt->text().toStdString();
     p.negativePrompt = m_negative->text().toStdString();
     return p;
+}
+
+GenerationJob MainWindow::currentJob() const
+{
+    GenerationJob job;
+    job.params = currentParams();
+    const ModelChoice model = m_params->currentModel();
+    job.model.checkpoint = model.checkpoint.toStdString();
+    // "auto": the GPU when the engine sees one, in half precision; else the CPU in fp32.
+    const bool gpu = cudaAvailable();
+    job.model.device = m_settings.device == QLatin1String("auto") ? (gpu ? "cuda" : "cpu") : m_settings.device.toStdString();
+    const bool onGpu = job.model.device.rfind("cuda", 0) == 0;
+    job.model.dtype = m_settings.precision == QLatin1String("auto") ? (onGpu ? "fp16" : "fp32")
+                                                                    : m_settings.precision.toStdString();
+    const QString method = m_settings.previewMethod;
+    job.preview.method = method == QLatin1String("none") ? PreviewMethod::None
+        : method == QLatin1String("taesd")              ? PreviewMethod::Taesd
+        : method == QLatin1String("vae")                ? PreviewMethod::FullVae
+                                                        : PreviewMethod::Cheap;
+    job.preview.interval = qMax(1, m_settings.previewInterval);
+    if (job.preview.method == PreviewMethod::Taesd) {
+        const QString name = model.defaultSize >= 1024 ? QStringLiteral("taesdxl_decoder.safetensors")
+                                                       : QStringLiteral("taesd_decoder.safetensors");
+        QStringList folders = m_settings.modelFolders;
+        folders.prepend(AppPaths::modelsDir());
+        for (const QString& f : folders)
+            if (QFileInfo::exists(QDir(f).filePath(name))) {
+                job.preview.taesdPath = QDir(f).filePath(name).toStdString();
+                break;
+            }
+        if (job.preview.taesdPath.empty())
+            job.preview.method = PreviewMethod::Cheap; // no decoder file: fall back, still every step
+    }
+    job.outputDir = m_settings.effectiveOutputFolder();
+    return job;
 }
 
 void MainWindow::restoreParams(const GenerationParams& params)
@@ -412,7 +438,7 @@ bool MainWindow::restoreFromImageFile(const QString& path)
     ImageMetadata meta;
     QString error;
     if (!ImageMetadata::read(path, &meta, &error)) {
-        showError(error);
+        statusBar()->showMessage(error, 8000);
         return false;
     }
     const ParsedParams parsed = meta.params();
@@ -431,11 +457,7 @@ bool MainWindow::restoreFromImageFile(const QString& path)
 
 int MainWindow::generate()
 {
-    GenerationJob job;
-    job.params = currentParams();
-    const ModelChoice model = m_params->currentModel();
-    job.model.checkpoint = model.checkpoint.toStdString();
-    job.preview.method = PreviewMethod::Cheap;
+    const GenerationJob job = currentJob();
     m_prompt->addRecentPrompt(m_prompt->text());
     m_negative->addRecentPrompt(m_negative->text());
     const int id = m_worker->enqueue(job);
@@ -485,7 +507,9 @@ void MainWindow::refreshQueue()
 
 void MainWindow::updateMemory()
 {
-    m_memoryLabel->setText(tr("Memory: %1").arg(formatBytes(residentBytes())));
+    const qint64 bytes = residentBytes();
+    m_memoryLabel->setText(tr("Memory: %1").arg(bytes < 0 ? QStringLiteral("?")
+                                                           : QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat)));
 }
 
 void MainWindow::showError(const QString& message)
@@ -493,64 +517,6 @@ void MainWindow::showError(const QString& message)
     m_errorBanner->setText(message);
     m_errorBanner->show();
     statusBar()->showMessage(message.section(u'\n', 0, 0), 10000);
-}
-
-void MainWindow::showAbout()
-{
-    QMessageBox::about(this, tr("About QDiffusion"),
-                       tr("QDiffusion %1\nA native desktop studio for Stable Diffusion.")
-                           .arg(QApplication::applicationVersion()));
-}
-
-QString MainWindow::uiStateFile() const
-{
-    return AppPaths::dataDir() + QStringLiteral("/ui-state.ini");
-}
-
-void MainWindow::loadUiState()
-{
-    QSettings s(uiStateFile(), QSettings::IniFormat);
-    restoreGeometry(s.value("window/geometry").toByteArray());
-    restoreState(s.value("window/state").toByteArray());
-    m_prompt->setRecentPrompts(s.value("prompts/recent").toStringList());
-    m_negative->setRecentPrompts(s.value("prompts/recentNegative").toStringList());
-}
-
-void MainWindow::saveUiState() const
-{
-    QSettings s(uiStateFile(), QSettings::IniFormat);
-    s.setValue("window/geometry", saveGeometry());
-    s.setValue("window/state", saveState());
-    s.setValue("prompts/recent", m_prompt->recentPrompts());
-    s.setValue("prompts/recentNegative", m_negative->recentPrompts());
-}
-
-void MainWindow::closeEvent(QCloseEvent* event)
-{
-    saveUiState();
-    QMainWindow::closeEvent(event);
-}
-
-void MainWindow::dragEnterEvent(QDragEnterEvent* event)
-{
-    const auto urls = event->mimeData()->urls();
-    if (urls.size() == 1 && urls.first().isLocalFile() && InitImageView::isImageFile(urls.first().toLocalFile()))
-        event->acceptProposedAction();
-}
-
-void MainWindow::dropEvent(QDropEvent* event)
-{
-    const auto urls = event->mimeData()->urls();
-    if (urls.isEmpty() || !urls.first().isLocalFile())
-        return;
-    event->acceptProposedAction();
-    const QString path = urls.first().toLocalFile();
-    if (!restoreFromImageFile(path)) {
-        // No parameters: the image is still useful as an img2img start.
-        m_params->setInitImage(path);
-        statusBar()->showMessage(tr("%1 has no parameters; set as the init image").arg(QFileInfo(path).fileName()),
-                                 8000);
-    }
 }
 
 } // namespace qd

@@ -4,12 +4,14 @@
 // gallery as a tab, and a status bar with model, device, memory and speed. It drives qd_core only.
 #include <QHash>
 #include <QMainWindow>
-#include <QPointer>
 
+#include "HistoryStore.h"
 #include "InferenceWorker.h"
+#include "Settings.h"
 
 class QAction;
 class QLabel;
+class QMenu;
 class QPushButton;
 class QSplitter;
 class QTabWidget;
@@ -17,24 +19,31 @@ class QTimer;
 
 namespace qd {
 
+class HistoryGallery;
 class LivePreview;
 class ParameterPanel;
 class PromptEditor;
 class QueuePanel;
+struct ModelChoice;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
+    // Reads the settings file and opens the history in AppPaths (QDIFFUSION_HOME for tests).
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
     InferenceWorker* worker() const { return m_worker; }
+    HistoryStore* historyStore() const { return m_store; }
     PromptEditor* promptEditor() const { return m_prompt; }
     PromptEditor* negativePromptEditor() const { return m_negative; }
     ParameterPanel* parameterPanel() const { return m_params; }
     LivePreview* livePreview() const { return m_preview; }
     QueuePanel* queuePanel() const { return m_queue; }
+    HistoryGallery* historyGallery() const { return m_gallery; }
     QTabWidget* tabs() const { return m_tabs; }
+    const Settings& settings() const { return m_settings; }
+    void setSettings(const Settings& settings); // applies them (theme, models, output) without saving
 
     // Everything the form holds, prompts included.
     GenerationParams currentParams() const;
@@ -43,16 +52,21 @@ public:
     // Reads the parameters an image carries (ours, A1111's, ComfyUI's, ...) and restores them.
     // Returns false with a message in the status bar when the file has none.
     bool restoreFromImageFile(const QString& path);
+    // The job the Generate button would queue now.
+    GenerationJob currentJob() const;
 
 public slots:
     int generate(); // queues the form as a job; returns its id
     void interrupt();
     void skip();
     void setQueuePaused(bool paused);
+    void showSettings();
+    void importFolder();
     void showAbout();
 
 signals:
     void jobQueued(int jobId);
+    void historyUpdated();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -60,19 +74,25 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    // MainWindow.cpp
     QWidget* buildPromptArea();
     void buildDocks();
-    void buildMenus();
     void buildStatusBar();
     void connectWorker();
     void refreshQueue();
     void updateMemory();
     void showError(const QString& message);
+    void installImageSaver();
+    QList<ModelChoice> scanModels() const;
+    // MainWindowMenus.cpp
+    void buildMenus();
+    void rebuildPresetMenu();
     void loadUiState();
     void saveUiState() const;
-    QString uiStateFile() const;
 
+    Settings m_settings;
     InferenceWorker* m_worker;
+    HistoryStore* m_store;
     QHash<int, GenerationParams> m_jobParams; // params of jobs queued from this window, by id
 
     QTabWidget* m_tabs = nullptr;
@@ -82,6 +102,7 @@ private:
     ParameterPanel* m_params = nullptr;
     LivePreview* m_preview = nullptr;
     QueuePanel* m_queue = nullptr;
+    HistoryGallery* m_gallery = nullptr;
     QPushButton* m_generateButton = nullptr;
     QLabel* m_errorBanner = nullptr;
 
@@ -89,6 +110,7 @@ private:
     QAction* m_interruptAction = nullptr;
     QAction* m_skipAction = nullptr;
     QAction* m_pauseAction = nullptr;
+    QMenu* m_presetMenu = nullptr;
 
     QLabel* m_modelLabel = nullptr;
     QLabel* m_deviceLabel = nullptr;

@@ -495,6 +495,12 @@ void ParameterPanel::randomizeSeed()
         m_seed->setText(QStringLiteral("-1"));
 }
 
+void ParameterPanel::setSeed(qint64 seed)
+{
+    if (!isSeedLocked())
+        m_seed->setText(QString::number(seed < 0 ? -1 : seed));
+}
+
 void ParameterPanel::reuseLastSeed()
 {
     if (!isSeedLocked() && m_lastSeed >= 0)

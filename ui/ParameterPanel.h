@@ -62,6 +62,7 @@ public:
 
 public slots:
     void randomizeSeed();   // seed -1: a fresh random seed for every job
+    void setSeed(qint64 seed); // ignored while the seed is locked
     void reuseLastSeed();
     void setSeedLocked(bool locked);
     void swapSize();

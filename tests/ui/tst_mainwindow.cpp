@@ -90,13 +90,37 @@ private slots:
             QVERIFY2(!mnemonics.contains(m), qPrintable(t));
             mnemonics.insert(m);
         }
-        // No two menu shortcuts collide.
-        QSet<QString> keys;
-        for (QAction* a : w.findChildren<QAction*>())
+        // No two shortcuts that can be live at the same time collide: window-wide ones among
+        // themselves and with each widget's own (a menu-only WidgetShortcut just shows the key).
+        QHash<QString, QString> windowKeys;              // key -> action
+        QHash<QObject*, QHash<QString, QString>> widgetKeys;
+        for (QAction* a : w.findChildren<QAction*>()) {
             for (const QKeySequence& k : a->shortcuts()) {
-                QVERIFY2(!keys.contains(k.toString()), qPrintable(k.toString()));
-                keys.insert(k.toString());
+                const QString key = k.toString();
+                if (a->shortcutContext() == Qt::WindowShortcut || a->shortcutContext() == Qt::ApplicationShortcut) {
+                    QVERIFY2(!windowKeys.contains(key), qPrintable(key + ": " + windowKeys.value(key) + " / " + a->objectName()));
+                    windowKeys.insert(key, a->objectName());
+                    continue;
+                }
+                for (QObject* o : a->associatedObjects()) {
+                    if (qobject_cast<QMenu*>(o))
+                        continue;
+                    QVERIFY2(!widgetKeys[o].contains(key), qPrintable(key + " on " + o->objectName()));
+                    widgetKeys[o].insert(key, a->objectName());
+                }
             }
+        }
+        for (const auto& keys : std::as_const(widgetKeys))
+            for (auto it = keys.begin(); it != keys.end(); ++it)
+                QVERIFY2(!windowKeys.contains(it.key()), qPrintable(it.key() + ": " + it.value() + " / " + windowKeys.value(it.key())));
+        // The gallery's actions are in the Image menu, with their keys shown.
+        auto* del = w.findChild<QAction*>("actionDeleteImages");
+        QVERIFY(del);
+        QVERIFY(!del->shortcut().isEmpty());
+        bool inMenu = false;
+        for (QObject* o : del->associatedObjects())
+            inMenu = inMenu || qobject_cast<QMenu*>(o);
+        QVERIFY(inMenu);
     }
 
     void tabOrderFollowsTheForm()
