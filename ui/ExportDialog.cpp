@@ -21,6 +21,7 @@
 #include <QtConcurrent>
 
 #include "Infotext.h"
+#include "UiState.h"
 
 namespace qd {
 
@@ -76,6 +77,15 @@ ExportDialog::ExportDialog(const QList<HistoryRecord>& records, QWidget* parent)
     form->addRow(new QLabel(tr("The generation parameters are embedded in every exported file."), this));
     form->addRow(m_progress);
     form->addRow(m_buttons);
+
+    // The last export's choices.
+    QSettings state(uiStateFile(), QSettings::IniFormat);
+    ExportOptions last;
+    last.format = ImageFileFormat(state.value("export/format", int(ImageFileFormat::Png)).toInt());
+    last.quality = state.value("export/quality", 95).toInt();
+    last.folder = state.value("export/folder", m_folder->text()).toString();
+    last.pattern = state.value("export/pattern", m_pattern->text()).toString();
+    setOptions(last);
 
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::updatePreview);
     connect(m_pattern, &QLineEdit::textChanged, this, &ExportDialog::updatePreview);
@@ -203,6 +213,11 @@ ExportResult ExportDialog::exportRecords(const QList<HistoryRecord>& records, co
 void ExportDialog::accept()
 {
     const ExportOptions o = options();
+    QSettings state(uiStateFile(), QSettings::IniFormat);
+    state.setValue("export/format", int(o.format));
+    state.setValue("export/quality", o.quality);
+    state.setValue("export/folder", o.folder);
+    state.setValue("export/pattern", o.pattern);
     m_buttons->setEnabled(false);
     m_progress->setVisible(true);
     m_progress->setValue(0);

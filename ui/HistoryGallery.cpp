@@ -137,7 +137,7 @@ HistoryGallery::HistoryGallery(HistoryStore* store, QWidget* parent)
     splitter->addWidget(buildDetails());
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 0);
-    splitter->setSizes({900, 360});
+    splitter->setSizes({900, 330});
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -170,12 +170,15 @@ QWidget* HistoryGallery::buildFilterBar()
     m_search->setPlaceholderText(tr("Search prompts…  (\"a phrase\", -exclude)"));
     m_search->setClearButtonEnabled(true);
     m_search->setAccessibleName(tr("Search prompts"));
+    m_search->setMinimumWidth(220);
     m_modelFilter->setObjectName("historyModelFilter");
     m_modelFilter->setAccessibleName(tr("Model filter"));
-    m_modelFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_modelFilter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_modelFilter->setMinimumContentsLength(10);
     m_samplerFilter->setObjectName("historySamplerFilter");
     m_samplerFilter->setAccessibleName(tr("Sampler filter"));
-    m_samplerFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_samplerFilter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_samplerFilter->setMinimumContentsLength(8);
     m_dateFilter->setObjectName("historyDateFilter");
     m_dateFilter->setAccessibleName(tr("Date filter"));
     m_dateFilter->addItem(tr("Any time"), 0);
@@ -197,7 +200,7 @@ QWidget* HistoryGallery::buildFilterBar()
     m_zoom->setObjectName("historyZoom");
     m_zoom->setRange(80, 320);
     m_zoom->setValue(160);
-    m_zoom->setFixedWidth(110);
+    m_zoom->setFixedWidth(90);
     m_zoom->setToolTip(tr("Thumbnail size"));
     m_zoom->setAccessibleName(tr("Thumbnail size"));
     m_count->setObjectName("historyCount");
@@ -443,7 +446,7 @@ void HistoryGallery::updateDetails()
         b->setIcon(icons::star(m_stars->id(b) <= r.rating));
 
     auto rowHtml = [](const QString& k, const QString& v) {
-        return QStringLiteral("<tr><td style='padding-right:8px;color:palette(mid)'><b>%1</b></td><td>%2</td></tr>").arg(html(k), html(v));
+        return QStringLiteral("<tr><td style='padding-right:10px'><b>%1</b></td><td>%2</td></tr>").arg(html(k), html(v));
     };
     QString h = QStringLiteral("<p>%1</p>").arg(html(QString::fromStdString(p.prompt)));
     if (!p.negativePrompt.empty())

@@ -28,15 +28,9 @@
 #include "PromptEditor.h"
 #include "QueuePanel.h"
 #include "SettingsDialog.h"
+#include "UiState.h"
 
 namespace qd {
-
-namespace {
-QString uiStateFile()
-{
-    return AppPaths::dataDir() + QStringLiteral("/ui-state.ini");
-}
-} // namespace
 
 void MainWindow::buildMenus()
 {

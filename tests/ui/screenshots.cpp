@@ -1,18 +1,37 @@
-// Grabs the main window (and, when asked, the window mid-generation) to PNG files, so that what the
-// GUI looks like can be checked by eye in both languages:
-//   qd_screenshots OUT_DIR [--lang zh_CN] [--generate] [--size 1600x1000]
-// Runs on any platform plugin (offscreen, xcb under Xvfb).
+// Grabs the main window, the gallery and the dialogs to PNG files, so that what the GUI looks like
+// can be checked by eye in both languages:
+//   qd_screenshots OUT_DIR [--lang zh_CN] [--jobs N] [--size 1600x1000] [--theme dark]
+// With --jobs, N images are generated first (a mid-generation grab is taken on the way).
+// Runs on any platform plugin (offscreen, xcb under Xvfb). Uses QDIFFUSION_HOME like the app.
 #include <QApplication>
+#include <QDialog>
 #include <QDir>
 #include <QLibraryInfo>
+#include <QListView>
 #include <QTabWidget>
 #include <QTimer>
 #include <QTranslator>
 
+#include "ExportDialog.h"
+#include "HistoryGallery.h"
+#include "HistoryModel.h"
 #include "LivePreview.h"
 #include "MainWindow.h"
 #include "ParameterPanel.h"
 #include "PromptEditor.h"
+#include "SettingsDialog.h"
+#include "Theme.h"
+
+namespace {
+const char* kPrompts[] = {
+    "a lighthouse on a cliff at dawn, (oil painting:1.2), [blurry], dramatic sky, <lora:film_grain:0.6> BREAK warm light, seagulls",
+    "portrait of a red fox in fresh snow, (soft light:1.1), bokeh",
+    "a quiet city street at night, neon signs, rain, reflections",
+    "watercolor mountains, mist, (pastel colors:1.3)",
+    "still life with lemons and a blue jug, (chiaroscuro:1.2)",
+    "a tiny robot reading a book in a library, warm light",
+};
+}
 
 int main(int argc, char* argv[])
 {
@@ -21,70 +40,90 @@ int main(int argc, char* argv[])
     QApplication::setApplicationVersion(QD_VERSION);
     const QStringList args = app.arguments();
     if (args.size() < 2) {
-        qWarning("usage: qd_screenshots OUT_DIR [--lang zh_CN] [--generate] [--size WxH]");
+        qWarning("usage: qd_screenshots OUT_DIR [--lang zh_CN] [--jobs N] [--size WxH] [--theme dark]");
         return 2;
     }
+    auto option = [&](const char* name) {
+        const int at = int(args.indexOf(name));
+        return at > 0 ? args.value(at + 1) : QString();
+    };
     const QString out = args[1];
     QDir().mkpath(out);
-    const int langAt = int(args.indexOf("--lang"));
-    const QLocale locale = langAt > 0 ? QLocale(args.value(langAt + 1)) : QLocale(QLocale::English);
+    const QString lang = option("--lang");
+    const QLocale locale = lang.isEmpty() ? QLocale(QLocale::English) : QLocale(lang);
     QTranslator qt, ours;
     if (qt.load(locale, "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         app.installTranslator(&qt);
     if (ours.load(locale, "qdiffusion", "_", ":/i18n"))
         app.installTranslator(&ours);
-    const QString suffix = langAt > 0 ? "_" + args.value(langAt + 1) : QString("_en");
+    const QString suffix = "_" + (lang.isEmpty() ? QString("en") : lang);
     QSize size(1600, 1000);
-    const int sizeAt = int(args.indexOf("--size"));
-    if (sizeAt > 0) {
-        const QStringList wh = args.value(sizeAt + 1).split('x');
+    if (!option("--size").isEmpty()) {
+        const QStringList wh = option("--size").split('x');
         size = QSize(wh.value(0).toInt(), wh.value(1).toInt());
     }
+    const int jobs = option("--jobs").toInt();
 
     qd::MainWindow w;
+    if (!option("--theme").isEmpty())
+        qd::applyTheme(option("--theme"));
     w.resize(size);
     w.show();
-    auto grab = [&](const QString& name) {
+    auto grab = [&](QWidget* widget, const QString& name) {
         QApplication::processEvents();
-        w.grab().save(out + "/" + name + suffix + ".png");
-        qInfo("%s", qPrintable(out + "/" + name + suffix + ".png"));
+        const QString file = out + "/" + name + suffix + ".png";
+        widget->grab().save(file);
+        qInfo("%s", qPrintable(file));
     };
-    w.promptEditor()->setText("a lighthouse on a cliff at dawn, (oil painting:1.2), [blurry], dramatic sky, "
-                              "<lora:film_grain:0.6> BREAK warm light, seagulls");
-    w.negativePromptEditor()->setText("lowres, (text:1.3), watermark");
-    qd::GenerationParams p = w.parameterPanel()->params();
-    p.sampler = "DPM++ 2M";
-    p.scheduler = "Karras";
-    p.steps = 24;
-    p.width = 512;
-    p.height = 512;
-    p.seed = 1234;
-    w.parameterPanel()->setParams(p);
-    QTimer::singleShot(300, &w, [&] {
-        grab("main");
-        for (int i = 1; i < w.tabs()->count(); ++i) {
-            w.tabs()->setCurrentIndex(i);
-            grab(w.tabs()->widget(i)->objectName());
-        }
-        w.tabs()->setCurrentIndex(0);
-        if (!args.contains("--generate")) {
+    auto setForm = [&](int i) {
+        w.promptEditor()->setText(kPrompts[i % 6]);
+        w.negativePromptEditor()->setText("lowres, (text:1.3), watermark");
+        qd::GenerationParams p = w.parameterPanel()->params();
+        p.sampler = i % 2 ? "Euler a" : "DPM++ 2M";
+        p.scheduler = i % 2 ? "Automatic" : "Karras";
+        p.steps = 24;
+        p.width = i % 3 == 1 ? 512 : 512;
+        p.height = i % 3 == 1 ? 768 : 512;
+        p.seed = 1234 + i * 1111;
+        w.parameterPanel()->setParams(p);
+    };
+    auto finish = [&] {
+        grab(&w, "main");
+        w.tabs()->setCurrentWidget(w.historyGallery());
+        w.historyGallery()->selectRow(0);
+        QTimer::singleShot(1500, &app, [&] { // thumbnails come from the thread pool
+            grab(&w, "gallery");
+            {
+                qd::SettingsDialog settings(w.settings(), &w);
+                settings.show();
+                grab(&settings, "settings");
+            }
+            const auto recs = w.historyGallery()->selectedRecords();
+            if (!recs.isEmpty()) {
+                qd::ExportDialog exportDialog(recs, &w);
+                exportDialog.show();
+                grab(&exportDialog, "export");
+            }
+            w.tabs()->setCurrentIndex(0);
             app.quit();
+        });
+    };
+    QTimer::singleShot(300, &w, [&] {
+        setForm(0);
+        if (jobs <= 0) {
+            finish();
             return;
         }
-        w.generate();
-        // Grab when the job is about two thirds done.
-        QObject::connect(w.worker(), &qd::InferenceWorker::progress, &w,
-                         [&](int, int step, int total) {
-                             if (step == total * 2 / 3) {
-                                 grab("generating");
-                             }
-                         });
-        QObject::connect(w.worker(), &qd::InferenceWorker::idle, &app, [&] {
-            QTimer::singleShot(200, &app, [&] {
-                grab("finished");
-                app.quit();
-            });
+        for (int i = jobs - 1; i >= 0; --i) {
+            setForm(i);
+            w.generate();
+        }
+        // Grab when the last job (the form on screen) is about two thirds done.
+        QObject::connect(w.worker(), &qd::InferenceWorker::progress, &w, [&](int id, int step, int total) {
+            if (id == jobs && step == total * 2 / 3)
+                grab(&w, "generating");
         });
+        QObject::connect(w.worker(), &qd::InferenceWorker::idle, &app, [&] { QTimer::singleShot(300, &app, finish); });
     });
     return app.exec();
 }
