@@ -14,4 +14,7 @@ struct Command {
     Runner run;
 };
 
+// tokenize "PROMPT" [--json] [--chunks] (CmdTokenize.cpp)
+Command addTokenizeCommand(CLI::App& app);
+
 } // namespace qd::cli

@@ -22,6 +22,8 @@ int main(int argc, char** argv)
         return 0;
     }});
 
+    commands.push_back(qd::cli::addTokenizeCommand(app));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
