@@ -88,7 +88,7 @@ void PromptEditor::setText(const QString& text)
 
 void PromptEditor::setTokenCounter(TokenCounterFunction counter)
 {
-    m_tokenCounter = counter ? std::move(counter) : TokenCounterFunction(estimateTokenCount);
+    m_tokenCounter = counter ? std::move(counter) : TokenCounterFunction(clipTokenCount);
     updateTokenCount();
 }
 

@@ -52,7 +52,7 @@ private:
     QLabel* m_counter;
     QToolButton* m_recentButton;
     QTimer* m_countTimer;
-    TokenCounterFunction m_tokenCounter = estimateTokenCount;
+    TokenCounterFunction m_tokenCounter = clipTokenCount;
     TokenCount m_count;
     QStringList m_recent;
     QString m_titleText;

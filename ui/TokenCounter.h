@@ -1,7 +1,7 @@
 #pragma once
-// The prompt editor's live token counter, behind one swappable function: the estimate below stands in
-// until the CLIP tokenizer and A1111's prompt parser are reachable from core (then setTokenCounter()
-// on the editors swaps in the exact count).
+// The prompt editor's live token counter, behind one swappable function. The default is exact: CLIP's
+// tokenizer and A1111's prompt parsing and chunking (core/engine PromptParser, std only); the
+// estimate stands in when the tokenizer's vocabulary cannot be loaded.
 #include <QList>
 #include <QString>
 
@@ -35,5 +35,9 @@ TokenCount chunkTokens(const QList<TokenKind>& tokens);
 // punctuation runs; a word of up to 8 letters counts as one token, longer words as one per 6 letters
 // (CLIP's vocabulary holds most common English words whole).
 TokenCount estimateTokenCount(const QString& prompt);
+
+// A1111's count: extra-network tags removed, attention parsed, CLIP BPE, chunks of 75 with the comma
+// backtrack and BREAK. Falls back to estimateTokenCount() when the vocabulary is missing.
+TokenCount clipTokenCount(const QString& prompt);
 
 } // namespace qd

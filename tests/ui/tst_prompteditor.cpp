@@ -179,6 +179,25 @@ private slots:
         QCOMPARE(count.total, 94);
     }
 
+    void counterEqualsA1111sCount()
+    {
+        // The editor's default counter against A1111's own token_count for each conformance prompt.
+        QFile f(QD_TEST_DATA "/conformance/prompt_chunks_cases.json");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        qd::PromptEditor e("Prompt", "p");
+        for (const QJsonValue& v : QJsonDocument::fromJson(f.readAll()).array()) {
+            const QJsonObject c = v.toObject();
+            e.setText(c["prompt"].toString());
+            QVERIFY(!e.tokenCount().estimated);
+            QCOMPARE(e.tokenCount().total, c["token_count"].toInt());
+            QCOMPARE(e.tokenCount().perChunk.size(), c["chunks"].toArray().size());
+        }
+        e.setText("a castle <lora:film:0.8> on a hill");
+        QCOMPARE(e.tokenCountText(), QString("5/75")); // LoRA tags are not text for the encoder
+        e.setText("a castle <lora:film:0."); // half typed: no error, still a count
+        QVERIFY(e.tokenCount().total > 0);
+    }
+
     void estimateIsCloseToTheRealCount()
     {
         QFile f(QD_TEST_DATA "/conformance/prompt_chunks_cases.json");
