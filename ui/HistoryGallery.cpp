@@ -16,6 +16,7 @@
 #include <QMenu>
 #include <QPainter>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSlider>
 #include <QSplitter>
 #include <QStyledItemDelegate>
@@ -97,6 +98,17 @@ private:
 
 QString html(const QString& s) { return s.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")); }
 
+// A menu text as a button label: no mnemonic ("&Open", or "打开(&O)" as Chinese writes it), no
+// ellipsis.
+QString buttonText(QString text)
+{
+    static const QRegularExpression cjkMnemonic(QStringLiteral("\\(&[^)]\\)"));
+    text.remove(cjkMnemonic);
+    text.remove(u'&');
+    text.remove(QChar(0x2026));
+    return text.trimmed();
+}
+
 } // namespace
 
 HistoryGallery::HistoryGallery(HistoryStore* store, QWidget* parent)
@@ -164,21 +176,28 @@ HistoryGallery::HistoryGallery(HistoryStore* store, QWidget* parent)
 QWidget* HistoryGallery::buildFilterBar()
 {
     auto* bar = new QWidget(this);
-    auto* row = new QHBoxLayout(bar);
-    row->setContentsMargins(0, 0, 0, 0);
+    auto* outer = new QVBoxLayout(bar);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->setSpacing(4);
+    auto* row = new QHBoxLayout;
     m_search->setObjectName("historySearch");
     m_search->setPlaceholderText(tr("Search prompts…  (\"a phrase\", -exclude)"));
     m_search->setClearButtonEnabled(true);
     m_search->setAccessibleName(tr("Search prompts"));
-    m_search->setMinimumWidth(220);
+    m_search->setMinimumWidth(180);
     m_modelFilter->setObjectName("historyModelFilter");
     m_modelFilter->setAccessibleName(tr("Model filter"));
     m_modelFilter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_modelFilter->setMinimumContentsLength(10);
+    m_modelFilter->setMinimumContentsLength(12);
     m_samplerFilter->setObjectName("historySamplerFilter");
     m_samplerFilter->setAccessibleName(tr("Sampler filter"));
     m_samplerFilter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_samplerFilter->setMinimumContentsLength(8);
+    m_samplerFilter->setMinimumContentsLength(9);
+    // Date and sort lists shrink too: the bar must fit beside the docks on a 1280-pixel screen.
+    m_dateFilter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_dateFilter->setMinimumContentsLength(9);
+    m_sort->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_sort->setMinimumContentsLength(12);
     m_dateFilter->setObjectName("historyDateFilter");
     m_dateFilter->setAccessibleName(tr("Date filter"));
     m_dateFilter->addItem(tr("Any time"), 0);
@@ -200,21 +219,26 @@ QWidget* HistoryGallery::buildFilterBar()
     m_zoom->setObjectName("historyZoom");
     m_zoom->setRange(80, 320);
     m_zoom->setValue(160);
-    m_zoom->setFixedWidth(90);
+    m_zoom->setFixedWidth(70);
     m_zoom->setToolTip(tr("Thumbnail size"));
     m_zoom->setAccessibleName(tr("Thumbnail size"));
     m_count->setObjectName("historyCount");
-    m_count->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("000,000 images")));
+    m_count->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("00,000 images")));
     m_count->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
 
+    // Two rows, so the bar fits beside the docks on a small screen: what to look for, then how.
     row->addWidget(m_search, 1);
-    row->addWidget(m_modelFilter);
-    row->addWidget(m_samplerFilter);
-    row->addWidget(m_dateFilter);
     row->addWidget(m_favouritesOnly);
-    row->addWidget(m_sort);
-    row->addWidget(m_zoom);
     row->addWidget(m_count);
+    auto* row2 = new QHBoxLayout;
+    row2->addWidget(m_modelFilter);
+    row2->addWidget(m_samplerFilter);
+    row2->addWidget(m_dateFilter);
+    row2->addStretch(1);
+    row2->addWidget(m_sort);
+    row2->addWidget(m_zoom);
+    outer->addLayout(row);
+    outer->addLayout(row2);
 
     // Typing searches after a pause, so each key does not hit the database.
     m_searchTimer->setSingleShot(true);
@@ -238,7 +262,7 @@ QWidget* HistoryGallery::buildDetails()
 {
     auto* pane = new QWidget(this);
     pane->setObjectName("historyDetails");
-    pane->setMinimumWidth(280);
+    pane->setMinimumWidth(240);
     m_detailsImage = new QLabel(pane);
     m_detailsImage->setObjectName("historyDetailsImage");
     m_detailsImage->setAlignment(Qt::AlignCenter);
@@ -331,7 +355,7 @@ void HistoryGallery::buildActions()
         {"historyRevealButton", m_actions[4]},  {"historyExportButton", m_actions[6]},
         {"historyDeleteButton", m_actions[7]}};
     for (int i = 0; i < buttons.size(); ++i) {
-        auto* b = new QPushButton(buttons[i].second->text().remove(u'&').remove(QChar(0x2026)), m_detailButtons);
+        auto* b = new QPushButton(buttonText(buttons[i].second->text()), m_detailButtons);
         b->setObjectName(buttons[i].first);
         b->setToolTip(buttons[i].second->toolTip());
         connect(b, &QPushButton::clicked, buttons[i].second, &QAction::trigger);

@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -391,7 +392,7 @@ void ParameterPanel::setModels(const QList<ModelChoice>& models)
     m_models = models;
     if (m_models.isEmpty()) {
         ModelChoice demo;
-        demo.title = tr("Demo model (built in, draws abstract images)");
+        demo.title = tr("Demo model (built in)");
         demo.name = QStringLiteral("demo");
         demo.demo = true;
         demo.defaultSize = 64;
@@ -400,8 +401,14 @@ void ParameterPanel::setModels(const QList<ModelChoice>& models)
     const QString current = m_model->currentIndex() >= 0 ? m_model->currentData().toString() : QString();
     QSignalBlocker block(m_model);
     m_model->clear();
-    for (const ModelChoice& m : m_models)
+    for (const ModelChoice& m : m_models) {
         m_model->addItem(m.title, m.checkpoint);
+        m_model->setItemData(m_model->count() - 1,
+                             m.demo ? tr("A tiny model whose weights follow a fixed rule: it draws abstract images. "
+                                         "Put checkpoints in the models folder to use real ones.")
+                                    : QDir::toNativeSeparators(m.checkpoint),
+                             Qt::ToolTipRole);
+    }
     const int i = m_model->findData(current);
     m_model->setCurrentIndex(i >= 0 ? i : 0);
     emit modelChanged();

@@ -51,6 +51,7 @@ int main(int argc, char* argv[])
     QDir().mkpath(out);
     const QString lang = option("--lang");
     const QLocale locale = lang.isEmpty() ? QLocale(QLocale::English) : QLocale(lang);
+    QLocale::setDefault(locale);
     QTranslator qt, ours;
     if (qt.load(locale, "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         app.installTranslator(&qt);

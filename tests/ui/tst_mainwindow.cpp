@@ -14,6 +14,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
+#include <QTranslator>
 
 #include "ExportDialog.h"
 #include "HistoryGallery.h"
@@ -59,6 +60,23 @@ private slots:
         QTimer::singleShot(2000, qApp, [] { QCoreApplication::exit(3); }); // guard: quit must work
         QCOMPARE(QApplication::exec(), 0);
         QCOMPARE(aboutToQuit.count(), 1);
+    }
+
+    void chineseTranslationIsBuiltIn()
+    {
+        // The .qm compiled from translations/ is embedded and loads by locale, as main() does it.
+        QTranslator zh;
+        QVERIFY(zh.load(QLocale(QLocale::Chinese, QLocale::China), "qdiffusion", "_", ":/i18n"));
+        QApplication::installTranslator(&zh);
+        {
+            qd::MainWindow w;
+            QCOMPARE(w.tabs()->tabText(0), QString::fromUtf8("创作"));
+            QCOMPARE(w.menuBar()->actions().first()->text(), QString::fromUtf8("文件(&F)"));
+            QCOMPARE(w.findChild<QPushButton*>("generateButton")->text(), QString::fromUtf8("生成"));
+        }
+        QApplication::removeTranslator(&zh);
+        qd::MainWindow w;
+        QCOMPARE(w.tabs()->tabText(0), QString("Create"));
     }
 
     void widgetsAreNamedForTests()
@@ -127,6 +145,23 @@ private slots:
         for (QObject* o : del->associatedObjects())
             inMenu = inMenu || qobject_cast<QMenu*>(o);
         QVERIFY(inMenu);
+    }
+
+    void fitsOnASmallScreen()
+    {
+        // A 1280x800 laptop screen (minus panels) must hold the whole window, docks included.
+        qd::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        for (int tab = 0; tab < w.tabs()->count(); ++tab) {
+            w.tabs()->setCurrentIndex(tab);
+            const QSize min = w.minimumSizeHint().expandedTo(w.minimumSize());
+            QVERIFY2(min.width() <= 1280 && min.height() <= 720,
+                     qPrintable(QString("tab %1 needs %2x%3").arg(tab).arg(min.width()).arg(min.height())));
+        }
+        w.resize(1280, 720);
+        QApplication::processEvents();
+        QVERIFY(w.width() <= 1280);
     }
 
     void tabOrderFollowsTheForm()
