@@ -1,6 +1,8 @@
 #include "HistoryModel.h"
 
 #include <QFutureWatcher>
+#include <QMimeData>
+#include <QUrl>
 #include <QPainter>
 #include <QPalette>
 #include <QGuiApplication>
@@ -308,6 +310,24 @@ QHash<int, QByteArray> HistoryModel::roleNames() const
     names.insert(InfotextRole, "infotext");
     names.insert(ThumbnailReadyRole, "thumbnailReady");
     return names;
+}
+
+QStringList HistoryModel::mimeTypes() const
+{
+    return {QStringLiteral("text/uri-list")};
+}
+
+QMimeData* HistoryModel::mimeData(const QModelIndexList& indexes) const
+{
+    QList<QUrl> urls;
+    for (const QModelIndex& ix : indexes)
+        if (const HistoryRecord* r = recordPtr(ix.row()))
+            urls << QUrl::fromLocalFile(r->filePath);
+    if (urls.isEmpty())
+        return nullptr;
+    auto* mime = new QMimeData;
+    mime->setUrls(urls);
+    return mime;
 }
 
 void HistoryModel::recordChanged(qint64 id)
