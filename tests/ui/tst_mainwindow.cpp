@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QGroupBox>
 #include <QLineEdit>
 #include <QListView>
 #include <QListWidget>
@@ -403,10 +404,43 @@ private slots:
         w.promptEditor()->textEdit()->undo();
         QVERIFY(w.promptEditor()->text().isEmpty());
 
+        // A ComfyUI image (its API graph in the "prompt" chunk) restores too.
+        const QString comfy = QDir(qEnvironmentVariable("QDIFFUSION_HOME")).filePath("comfy.png");
+        qd::ImageMetadata comfyMeta;
+        comfyMeta.setText("prompt",
+            "{\"3\": {\"class_type\": \"KSampler\", \"inputs\": {\"seed\": 77, \"steps\": 14, \"cfg\": 4.5,"
+            " \"sampler_name\": \"euler_ancestral\", \"scheduler\": \"normal\", \"denoise\": 1, \"model\": [\"4\", 0],"
+            " \"positive\": [\"6\", 0], \"negative\": [\"7\", 0], \"latent_image\": [\"5\", 0]}},"
+            " \"4\": {\"class_type\": \"CheckpointLoaderSimple\", \"inputs\": {\"ckpt_name\": \"dreamshaper_8.safetensors\"}},"
+            " \"5\": {\"class_type\": \"EmptyLatentImage\", \"inputs\": {\"width\": 640, \"height\": 448, \"batch_size\": 1}},"
+            " \"6\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": \"glass bottle on a beach\", \"clip\": [\"4\", 1]}},"
+            " \"7\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": \"text, watermark\", \"clip\": [\"4\", 1]}}}");
+        QVERIFY(qd::ImageMetadata::save(img, comfy, comfyMeta, 95, &error));
+        QVERIFY(w.restoreFromImageFile(comfy));
+        const qd::GenerationParams c = w.currentParams();
+        QCOMPARE(c.prompt, std::string("glass bottle on a beach"));
+        QCOMPARE(c.negativePrompt, std::string("text, watermark"));
+        QCOMPARE(c.steps, 14);
+        QCOMPARE(c.sampler, std::string("Euler a"));
+        QCOMPARE(c.seed, int64_t(77));
+        QCOMPARE(c.width, 640);
+        QCOMPARE(c.height, 448);
+
         // An image without parameters becomes the img2img init image instead.
         const QString plain = QDir(qEnvironmentVariable("QDIFFUSION_HOME")).filePath("plain.png");
         QVERIFY(img.save(plain));
         QVERIFY(!w.restoreFromImageFile(plain));
+        auto* mime2 = new QMimeData;
+        mime2->setUrls({QUrl::fromLocalFile(plain)});
+        QDragEnterEvent enter2(pos, Qt::CopyAction, mime2, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &enter2);
+        QVERIFY(enter2.isAccepted());
+        QDropEvent drop2(QPointF(pos), Qt::CopyAction, mime2, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&w, &drop2);
+        delete mime2;
+        QVERIFY(w.findChild<QGroupBox*>("img2imgGroup")->isChecked());
+        QCOMPARE(w.currentParams().initImage, plain.toStdString());
+        QCOMPARE(w.currentParams().prompt, std::string("glass bottle on a beach")); // the form stays
     }
 };
 
