@@ -145,7 +145,8 @@ bool parseComfyGraph(const QJsonObject& nodes, GenerationParams* out, QString* e
     // prefer the sampler that starts from an empty latent (the first pass)
     QString chosen = ids.first();
     for (const QString& id : ids) {
-        const QJsonObject latent = g.findUpstream(g.inputs(g.node(id)).value("latent_image"), "samples", "width");
+        const QJsonObject latent
+            = g.findUpstream(g.inputs(g.node(id)).value("latent_image"), "samples", "width");
         if (g.type(latent).startsWith(QLatin1String("Empty"))) { // EmptyLatentImage, EmptySD3LatentImage
             chosen = id;
             break;
@@ -191,7 +192,8 @@ bool parseComfyGraph(const QJsonObject& nodes, GenerationParams* out, QString* e
     const QJsonValue positive = in.value("positive");
     if (ComfyGraph::isLink(positive)) {
         const QJsonObject enc = g.node(ComfyGraph::linkTarget(positive));
-        const QJsonObject clipSkip = g.findUpstream(g.inputs(enc).value("clip"), "clip", "stop_at_clip_layer");
+        const QJsonObject clipSkip
+            = g.findUpstream(g.inputs(enc).value("clip"), "clip", "stop_at_clip_layer");
         const QJsonValue layer = g.scalar(g.inputs(clipSkip).value("stop_at_clip_layer"));
         if (layer.isDouble() && layer.toInt() < 0)
             p.clipSkip = -layer.toInt();
@@ -204,17 +206,18 @@ bool parseComfyGraph(const QJsonObject& nodes, GenerationParams* out, QString* e
 const QMap<QString, QStringList>& workflowWidgets()
 {
     static const QMap<QString, QStringList> m = {
-        {"KSampler", {"seed", "control_after_generate", "steps", "cfg", "sampler_name", "scheduler", "denoise"}},
-        {"KSamplerAdvanced",
-         {"add_noise", "noise_seed", "control_after_generate", "steps", "cfg", "sampler_name", "scheduler",
-          "start_at_step", "end_at_step", "return_with_leftover_noise"}},
-        {"CLIPTextEncode", {"text"}},
-        {"EmptyLatentImage", {"width", "height", "batch_size"}},
-        {"CheckpointLoaderSimple", {"ckpt_name"}},
-        {"UNETLoader", {"unet_name", "weight_dtype"}},
-        {"CLIPSetLastLayer", {"stop_at_clip_layer"}},
-        {"LoraLoader", {"lora_name", "strength_model", "strength_clip"}},
-        {"PrimitiveNode", {"value"}},
+        { "KSampler",
+            { "seed", "control_after_generate", "steps", "cfg", "sampler_name", "scheduler", "denoise" } },
+        { "KSamplerAdvanced",
+            { "add_noise", "noise_seed", "control_after_generate", "steps", "cfg", "sampler_name",
+                "scheduler", "start_at_step", "end_at_step", "return_with_leftover_noise" } },
+        { "CLIPTextEncode", { "text" } },
+        { "EmptyLatentImage", { "width", "height", "batch_size" } },
+        { "CheckpointLoaderSimple", { "ckpt_name" } },
+        { "UNETLoader", { "unet_name", "weight_dtype" } },
+        { "CLIPSetLastLayer", { "stop_at_clip_layer" } },
+        { "LoraLoader", { "lora_name", "strength_model", "strength_clip" } },
+        { "PrimitiveNode", { "value" } },
     };
     return m;
 }
@@ -336,7 +339,8 @@ bool parseInvokeAiMetadata(const QString& json, GenerationParams* out, QString* 
     // InvokeAI's clip_skip counts skipped layers: 0 is A1111's Clip skip 1
     if (o.value("clip_skip").isDouble())
         p.clipSkip = o.value("clip_skip").toInt() + 1;
-    if (o.value("strength").isDouble() && o.value("generation_mode").toString().contains(QLatin1String("img2img"))) {
+    if (o.value("strength").isDouble()
+        && o.value("generation_mode").toString().contains(QLatin1String("img2img"))) {
         p.denoisingStrength = o.value("strength").toDouble();
         p.extra["Denoising strength"] = ss(formatInfotextNumber(p.denoisingStrength));
     }
@@ -350,11 +354,23 @@ bool parseInvokeAiMetadata(const QString& json, GenerationParams* out, QString* 
             schedule = QStringLiteral("Karras");
         }
         static const QMap<QString, QString> m = {
-            {"ddim", "DDIM"},     {"ddpm", "DDPM"},          {"deis", "DEIS"},          {"lms", "LMS"},
-            {"pndm", "PLMS"},     {"heun", "Heun"},          {"euler", "Euler"},        {"euler_a", "Euler a"},
-            {"kdpm_2", "DPM2"},   {"kdpm_2_a", "DPM2 a"},    {"dpmpp_2s", "DPM++ 2S"},  {"dpmpp_2m", "DPM++ 2M"},
-            {"dpmpp_sde", "DPM++ SDE"}, {"dpmpp_2m_sde", "DPM++ 2M SDE"}, {"unipc", "UniPC"}, {"lcm", "LCM"},
-            {"tcd", "TCD"},
+            { "ddim", "DDIM" },
+            { "ddpm", "DDPM" },
+            { "deis", "DEIS" },
+            { "lms", "LMS" },
+            { "pndm", "PLMS" },
+            { "heun", "Heun" },
+            { "euler", "Euler" },
+            { "euler_a", "Euler a" },
+            { "kdpm_2", "DPM2" },
+            { "kdpm_2_a", "DPM2 a" },
+            { "dpmpp_2s", "DPM++ 2S" },
+            { "dpmpp_2m", "DPM++ 2M" },
+            { "dpmpp_sde", "DPM++ SDE" },
+            { "dpmpp_2m_sde", "DPM++ 2M SDE" },
+            { "unipc", "UniPC" },
+            { "lcm", "LCM" },
+            { "tcd", "TCD" },
         };
         const QString sampler = m.value(sched, sched);
         if (schedule == QLatin1String("Automatic") && sampler.startsWith(QLatin1String("DPM")))
@@ -363,19 +379,22 @@ bool parseInvokeAiMetadata(const QString& json, GenerationParams* out, QString* 
         p.scheduler = ss(schedule);
     }
     const QJsonObject model = o.value("model").toObject();
-    const QString modelName = model.contains("name") ? model.value("name").toString() : model.value("model_name").toString();
+    const QString modelName
+        = model.contains("name") ? model.value("name").toString() : model.value("model_name").toString();
     p.modelName = ss(modelName);
     const QString hash = model.value("hash").toString();
     if (!hash.isEmpty())
         p.extra["Model hash (InvokeAI)"] = ss(hash); // blake3, not A1111's SHA-256 prefix
     const QJsonObject vae = o.value("vae").toObject();
     if (!vae.isEmpty())
-        p.vaeName = ss(vae.contains("name") ? vae.value("name").toString() : vae.value("model_name").toString());
+        p.vaeName
+            = ss(vae.contains("name") ? vae.value("name").toString() : vae.value("model_name").toString());
     *out = p;
     return true;
 }
 
-bool parseNovelAiComment(const QString& commentJson, const QString& source, GenerationParams* out, QString* error)
+bool parseNovelAiComment(
+    const QString& commentJson, const QString& source, GenerationParams* out, QString* error)
 {
     QJsonObject o;
     if (!parseObject(commentJson, "NovelAI Comment", &o, error))
@@ -437,13 +456,17 @@ ParsedParams paramsFromTexts(const QList<QPair<QString, QString>>& texts)
         r.warnings << error;
         return false;
     };
-    if (attempt("prompt", [](const QString& v, GenerationParams* p, QString* e) { return parseComfyUiPrompt(v, p, e); })
-        || attempt("workflow", [](const QString& v, GenerationParams* p, QString* e) { return parseComfyUiWorkflow(v, p, e); })
+    if (attempt("prompt",
+            [](const QString& v, GenerationParams* p, QString* e) { return parseComfyUiPrompt(v, p, e); })
+        || attempt("workflow",
+            [](const QString& v, GenerationParams* p, QString* e) { return parseComfyUiWorkflow(v, p, e); })
         || attempt("invokeai_metadata",
-                   [](const QString& v, GenerationParams* p, QString* e) { return parseInvokeAiMetadata(v, p, e); }))
+            [](const QString& v, GenerationParams* p, QString* e) { return parseInvokeAiMetadata(v, p, e); }))
         return r;
     const QString source = value("Source");
-    attempt("Comment", [&](const QString& v, GenerationParams* p, QString* e) { return parseNovelAiComment(v, source, p, e); });
+    attempt("Comment", [&](const QString& v, GenerationParams* p, QString* e) {
+        return parseNovelAiComment(v, source, p, e);
+    });
     return r;
 }
 

@@ -46,18 +46,11 @@ const char* const kSchema[] = {
     "CREATE INDEX IF NOT EXISTS images_sampler ON images(sampler, created)",
     "CREATE INDEX IF NOT EXISTS images_favourite ON images(favourite, created)",
     "CREATE INDEX IF NOT EXISTS images_rating ON images(rating, created)",
-    // trigram: substring matches, and words of scripts without spaces (Chinese) are found too
+    // Word index over the prompts (its own copy of the text, kept by insertRow/remove/restore): words
+    // fold case and accents; Chinese and Japanese characters are indexed one by one (see searchable()),
+    // so a run of them is found as a phrase. prefix='2 3' makes short prefix searches cheap.
     "CREATE VIRTUAL TABLE IF NOT EXISTS images_fts USING fts5(prompt, negative_prompt,"
-    " content='images', content_rowid='id', tokenize='trigram')",
-    "CREATE TRIGGER IF NOT EXISTS images_fts_insert AFTER INSERT ON images BEGIN"
-    " INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt); END",
-    "CREATE TRIGGER IF NOT EXISTS images_fts_delete AFTER DELETE ON images BEGIN"
-    " INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)"
-    " VALUES ('delete', old.id, old.prompt, old.negative_prompt); END",
-    "CREATE TRIGGER IF NOT EXISTS images_fts_update AFTER UPDATE OF prompt, negative_prompt ON images BEGIN"
-    " INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)"
-    " VALUES ('delete', old.id, old.prompt, old.negative_prompt);"
-    " INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt); END",
+    " tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
     "CREATE TABLE IF NOT EXISTS trash ("
     " id INTEGER PRIMARY KEY,"               // the image's id
     " row TEXT NOT NULL,"                    // the whole images row as JSON
@@ -81,6 +74,7 @@ QString sqlError(const QSqlQuery& q) { return q.lastError().text(); }
 struct Term {
     QString text;
     bool exclude = false;
+    bool quoted = false; // "exact words": no prefix matching
 };
 
 QList<Term> searchTerms(const QString& text)
@@ -99,6 +93,7 @@ QList<Term> searchTerms(const QString& text)
             ++i;
         }
         if (text[i] == '"') {
+            t.quoted = true;
             const int end = int(text.indexOf('"', i + 1));
             t.text = text.mid(i + 1, end < 0 ? -1 : end - i - 1);
             i = end < 0 ? n : end + 1;
@@ -114,44 +109,60 @@ QList<Term> searchTerms(const QString& text)
     return terms;
 }
 
+// The text as indexed: characters of scripts written without spaces (Han, Hiragana, Katakana) become
+// single tokens, so "一只猫" is indexed as "一 只 猫" and any run of them is found as a phrase.
+QString searchable(const QString& text)
+{
+    QString out;
+    out.reserve(text.size() + text.size() / 4);
+    for (const char32_t c : text.toUcs4()) {
+        const QChar::Script script = QChar::script(c);
+        const bool single = script == QChar::Script_Han || script == QChar::Script_Hiragana
+            || script == QChar::Script_Katakana;
+        if (single)
+            out += ' ';
+        out += QString::fromUcs4(&c, 1);
+        if (single)
+            out += ' ';
+    }
+    return out;
+}
+
 struct Where {
-    QStringList clauses;
+    QString match;       // FTS5 expression the prompt must match ("" = no text search)
+    QStringList clauses; // the other conditions
     QVariantList binds;
-    QString sql() const { return clauses.isEmpty() ? QString() : " WHERE " + clauses.join(" AND "); }
+    QString sql(const QString& matchClause = QString()) const
+    {
+        QStringList all = clauses;
+        if (!match.isEmpty())
+            all.prepend(matchClause);
+        return all.isEmpty() ? QString() : " WHERE " + all.join(" AND ");
+    }
+    QVariantList allBinds() const { return match.isEmpty() ? binds : QVariantList{match} + binds; }
 };
 
 Where buildWhere(const HistoryQuery& q)
 {
     Where w;
-    QStringList include;
+    QStringList include, exclude;
     for (const Term& t : searchTerms(q.text)) {
-        if (t.text.toUcs4().size() >= 3) {
-            // an FTS5 string: quotes doubled; the trigram index finds it anywhere in the text
-            QString phrase = '"' + QString(t.text).replace('"', "\"\"") + '"';
-            if (!q.searchNegative)
-                phrase = "prompt : " + phrase;
-            if (t.exclude) {
-                w.clauses << "id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)";
-                w.binds << phrase;
-            } else {
-                include << phrase;
-            }
-        } else {
-            // trigrams cannot hold 1-2 characters: LIKE over the rows
-            QString like = QString(t.text).replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            like = '%' + like + '%';
-            QString c = "prompt LIKE ? ESCAPE '\\'";
-            w.binds << like;
-            if (q.searchNegative) {
-                c = '(' + c + " OR negative_prompt LIKE ? ESCAPE '\\')";
-                w.binds << like;
-            }
-            w.clauses << (t.exclude ? "NOT " + c : c);
-        }
+        const QString words = searchable(t.text).simplified();
+        if (!std::any_of(words.begin(), words.end(), [](QChar c) { return c.isLetterOrNumber(); }))
+            continue; // only punctuation: nothing the index holds
+        // an FTS5 string (quotes doubled) is a phrase; a typed word also matches longer words ("fox*")
+        QString phrase = '"' + QString(words).replace('"', "\"\"") + '"' + (t.quoted ? "" : "*");
+        if (!q.searchNegative)
+            phrase = "prompt : " + phrase;
+        (t.exclude ? exclude : include) << phrase;
     }
     if (!include.isEmpty()) {
-        w.clauses.prepend("id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)");
-        w.binds.prepend(include.join(" AND "));
+        w.match = include.join(" AND ");
+        if (!exclude.isEmpty()) // inside the index query, so counting still needs the index alone
+            w.match = '(' + w.match + ") NOT (" + exclude.join(" OR ") + ')';
+    } else if (!exclude.isEmpty()) {
+        w.clauses << "id NOT IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)";
+        w.binds << exclude.join(" OR ");
     }
     if (!q.model.isEmpty()) {
         w.clauses << "(model_name = ? OR model_hash = ?)";
@@ -260,15 +271,18 @@ bool HistoryStore::open(QString* error)
         return fail(error, QStringLiteral("%1: cannot create the folder").arg(m_dataDir));
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_connection);
     db.setDatabaseName(databasePath());
-    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000")); // another thread's HistoryStore may write
+    db.setConnectOptions(
+        QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000")); // another thread's HistoryStore may write
     if (!db.open())
         return fail(error, QStringLiteral("%1: cannot open: %2").arg(databasePath(), db.lastError().text()));
     QSqlQuery q(db);
     // WAL: readers never wait for the writer; NORMAL sync is durable across crashes of the program
     if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL")) || !q.next()
         || q.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
-        return fail(error, QStringLiteral("%1: cannot switch to WAL mode: %2").arg(databasePath(), sqlError(q)));
-    for (const char* pragma : {"PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-32000"})
+        return fail(
+            error, QStringLiteral("%1: cannot switch to WAL mode: %2").arg(databasePath(), sqlError(q)));
+    for (const char* pragma :
+        { "PRAGMA synchronous=NORMAL", "PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-32000" })
         if (!exec(QLatin1String(pragma), {}, error))
             return false;
     q.exec(QStringLiteral("PRAGMA user_version"));
@@ -283,9 +297,9 @@ bool HistoryStore::open(QString* error)
         QString why;
         if (!exec(QLatin1String(sql), {}, &why)) {
             db.rollback();
-            if (why.contains(QLatin1String("fts5")) || why.contains(QLatin1String("trigram")))
-                why += QStringLiteral(" (the SQLite library behind Qt's driver lacks FTS5 with the trigram "
-                                      "tokenizer: SQLite 3.34 or newer is needed)");
+            if (why.contains(QLatin1String("fts5")))
+                why += QStringLiteral(
+                    " (the SQLite library behind Qt's SQLite driver was built without FTS5)");
             return fail(error, why);
         }
     }
@@ -340,19 +354,45 @@ qint64 HistoryStore::insertRow(const NewImage& image, QString* error)
     q.prepare(QStringLiteral(
         "INSERT INTO images (path, params, prompt, negative_prompt, seed, sampler, schedule, model_name,"
         " model_hash, width, height, created, source, file_size) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
-    for (const QVariant& v : QVariantList{
-             path, QJsonDocument(paramsToJson(p)).toJson(QJsonDocument::Compact), qs(p.prompt), qs(p.negativePrompt),
-             qint64(p.seed), qs(p.sampler), qs(p.scheduler), qs(p.modelName), qs(p.modelHash), size.width(),
-             size.height(), created.toMSecsSinceEpoch(), image.source, fi.size()})
+    for (const QVariant& v :
+        QVariantList { path, QJsonDocument(paramsToJson(p)).toJson(QJsonDocument::Compact), qs(p.prompt),
+            qs(p.negativePrompt), qint64(p.seed), qs(p.sampler), qs(p.scheduler), qs(p.modelName),
+            qs(p.modelHash), size.width(), size.height(), created.toMSecsSinceEpoch(), image.source,
+            fi.size() })
         q.addBindValue(v);
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    const bool ownTransaction = db.transaction(); // false inside insertMany's transaction
     if (!q.exec()) {
         fail(error, QStringLiteral("%1: cannot add %2: %3").arg(databasePath(), path, sqlError(q)));
+        if (ownTransaction)
+            db.rollback();
         return 0;
     }
-    return q.lastInsertId().toLongLong();
+    const qint64 id = q.lastInsertId().toLongLong();
+    QString why;
+    if (!exec(QStringLiteral("INSERT INTO images_fts (rowid, prompt, negative_prompt) VALUES (?,?,?)"),
+              {id, searchable(qs(p.prompt)), searchable(qs(p.negativePrompt))}, &why)
+        || (ownTransaction && !db.commit())) {
+        fail(error, why.isEmpty() ? db.lastError().text() : why);
+        if (ownTransaction)
+            db.rollback();
+        else
+            exec(QStringLiteral("DELETE FROM images WHERE id = ?"), {id});
+        return 0;
+    }
+    return id;
 }
 
 QList<qint64> HistoryStore::insertMany(const QList<NewImage>& images, QStringList* errors)
+{
+    const QList<qint64> ids = insertBatch(images, errors);
+    for (qint64 id : ids)
+        if (id)
+            emit inserted(id);
+    return ids;
+}
+
+QList<qint64> HistoryStore::insertBatch(const QList<NewImage>& images, QStringList* errors)
 {
     QList<qint64> ids;
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
@@ -424,12 +464,43 @@ qint64 HistoryStore::idForPath(const QString& filePath) const
     return q.exec() && q.next() ? q.value(0).toLongLong() : 0;
 }
 
+namespace {
+const QString kMatch = QStringLiteral("id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)");
+// The same, but keeps SQLite from looking rows up by id: for many hits, walking the date index and
+// testing membership is cheaper than fetching every hit and sorting.
+const QString kMatchByScan = QStringLiteral("+id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)");
+constexpr int kManyHits = 300; // measured with bench_history: below this, fetching by id and sorting wins
+} // namespace
+
+int HistoryStore::ftsCount(const QString& match) const
+{
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("SELECT count(*) FROM images_fts WHERE images_fts MATCH ?"));
+    q.addBindValue(match);
+    return q.exec() && q.next() ? q.value(0).toInt() : 0;
+}
+
+int HistoryStore::planHits(const QString& match) const
+{
+    // Only picks a query plan, so a count from a moment ago is good enough: a gallery asks count()
+    // and then page() for the same search, and this saves evaluating it a third time.
+    if (match != m_planMatch) {
+        m_planMatch = match;
+        m_planHits = ftsCount(match);
+    }
+    return m_planHits;
+}
+
 int HistoryStore::count(const HistoryQuery& query) const
 {
     const Where w = buildWhere(query);
+    if (!w.match.isEmpty() && w.clauses.isEmpty()) {
+        m_planMatch = w.match;
+        return m_planHits = ftsCount(w.match); // the index alone answers
+    }
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    q.prepare("SELECT count(*) FROM images" + w.sql());
-    for (const QVariant& b : w.binds)
+    q.prepare("SELECT count(*) FROM images" + w.sql(kMatch));
+    for (const QVariant& b : w.allBinds())
         q.addBindValue(b);
     return q.exec() && q.next() ? q.value(0).toInt() : 0;
 }
@@ -437,18 +508,20 @@ int HistoryStore::count(const HistoryQuery& query) const
 QList<HistoryRecord> HistoryStore::page(const HistoryQuery& query, int offset, int limit) const
 {
     const Where w = buildWhere(query);
-    QVariantList binds = w.binds;
+    QVariantList binds = w.allBinds();
     binds << limit << offset;
-    return select(w.sql() + orderBy(query.sort) + " LIMIT ? OFFSET ?", binds);
+    const QString match = !w.match.isEmpty() && planHits(w.match) > kManyHits ? kMatchByScan : kMatch;
+    return select(w.sql(match) + orderBy(query.sort) + " LIMIT ? OFFSET ?", binds);
 }
 
 QList<qint64> HistoryStore::ids(const HistoryQuery& query) const
 {
     const Where w = buildWhere(query);
+    const QString match = !w.match.isEmpty() && planHits(w.match) > kManyHits ? kMatchByScan : kMatch;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);
-    q.prepare("SELECT id FROM images" + w.sql() + orderBy(query.sort));
-    for (const QVariant& b : w.binds)
+    q.prepare("SELECT id FROM images" + w.sql(match) + orderBy(query.sort));
+    for (const QVariant& b : w.allBinds())
         q.addBindValue(b);
     QList<qint64> out;
     if (q.exec())
@@ -461,7 +534,8 @@ QStringList HistoryStore::models() const
 {
     QStringList out;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    if (q.exec(QStringLiteral("SELECT DISTINCT model_name FROM images WHERE model_name <> '' ORDER BY model_name")))
+    if (q.exec(QStringLiteral(
+            "SELECT DISTINCT model_name FROM images WHERE model_name <> '' ORDER BY model_name")))
         while (q.next())
             out << q.value(0).toString();
     return out;
@@ -479,7 +553,8 @@ QStringList HistoryStore::samplers() const
 
 bool HistoryStore::setFavourite(qint64 id, bool favourite)
 {
-    const bool ok = exec(QStringLiteral("UPDATE images SET favourite = ? WHERE id = ?"), {favourite ? 1 : 0, id});
+    const bool ok
+        = exec(QStringLiteral("UPDATE images SET favourite = ? WHERE id = ?"), { favourite ? 1 : 0, id });
     if (ok)
         emit changed(id);
     return ok;
@@ -487,7 +562,8 @@ bool HistoryStore::setFavourite(qint64 id, bool favourite)
 
 bool HistoryStore::setRating(qint64 id, int rating)
 {
-    const bool ok = exec(QStringLiteral("UPDATE images SET rating = ? WHERE id = ?"), {std::clamp(rating, 0, 5), id});
+    const bool ok
+        = exec(QStringLiteral("UPDATE images SET rating = ? WHERE id = ?"), { std::clamp(rating, 0, 5), id });
     if (ok)
         emit changed(id);
     return ok;
@@ -532,7 +608,8 @@ bool HistoryStore::remove(qint64 id, QString* error)
         row.insert(rec.fieldName(i), QJsonValue::fromVariant(q.value(i)));
     q.finish();
     const QString path = row.value("path").toString();
-    const QString trashPath = QStringLiteral("%1/%2_%3").arg(trashDir()).arg(id).arg(QFileInfo(path).fileName());
+    const QString trashPath
+        = QStringLiteral("%1/%2_%3").arg(trashDir()).arg(id).arg(QFileInfo(path).fileName());
 
     // the file first: if it cannot move, nothing changes
     const bool hadFile = QFile::exists(path);
@@ -541,11 +618,13 @@ bool HistoryStore::remove(qint64 id, QString* error)
         return fail(error, QStringLiteral("%1: cannot move it to %2").arg(path, trashDir()));
     db.transaction();
     QString why;
-    if (!exec(QStringLiteral("INSERT OR REPLACE INTO trash (id, row, original_path, trash_path, deleted) VALUES (?,?,?,?,?)"),
-              {id, QJsonDocument(row).toJson(QJsonDocument::Compact), path, trashPath,
-               QDateTime::currentMSecsSinceEpoch()},
-              &why)
-        || !exec(QStringLiteral("DELETE FROM images WHERE id = ?"), {id}, &why) || !db.commit()) {
+    if (!exec(QStringLiteral("INSERT OR REPLACE INTO trash (id, row, original_path, trash_path, deleted) "
+                             "VALUES (?,?,?,?,?)"),
+            { id, QJsonDocument(row).toJson(QJsonDocument::Compact), path, trashPath,
+                QDateTime::currentMSecsSinceEpoch() },
+            &why)
+        || !exec(QStringLiteral("DELETE FROM images WHERE id = ?"), { id }, &why)
+        || !exec(QStringLiteral("DELETE FROM images_fts WHERE rowid = ?"), { id }, &why) || !db.commit()) {
         db.rollback();
         if (hadFile)
             QFile::rename(trashPath, path);
@@ -577,7 +656,8 @@ bool HistoryStore::restore(qint64 id, QString* error)
     const QString trashPath = q.value(2).toString();
     q.finish();
     if (QFile::exists(path))
-        return fail(error, QStringLiteral("%1 exists again; move it away to restore the deleted image").arg(path));
+        return fail(
+            error, QStringLiteral("%1 exists again; move it away to restore the deleted image").arg(path));
     if (!QFile::exists(trashPath))
         return fail(error, QStringLiteral("%1: the deleted file is gone from the trash").arg(trashPath));
     QDir().mkpath(QFileInfo(path).absolutePath());
@@ -594,7 +674,11 @@ bool HistoryStore::restore(qint64 id, QString* error)
     db.transaction();
     QString why;
     if (!exec("INSERT INTO images (" + columns.join(',') + ") VALUES (" + marks.join(',') + ')', binds, &why)
-        || !exec(QStringLiteral("DELETE FROM trash WHERE id = ?"), {id}, &why) || !db.commit()) {
+        || !exec(QStringLiteral("INSERT INTO images_fts (rowid, prompt, negative_prompt) VALUES (?,?,?)"),
+            { id, searchable(row.value("prompt").toString()),
+                searchable(row.value("negative_prompt").toString()) },
+            &why)
+        || !exec(QStringLiteral("DELETE FROM trash WHERE id = ?"), { id }, &why) || !db.commit()) {
         db.rollback();
         QFile::rename(path, trashPath);
         return fail(error, why.isEmpty() ? db.lastError().text() : why);
@@ -624,7 +708,8 @@ int HistoryStore::purgeTrash(const QDateTime& before)
             doomed.append({q.value(0).toLongLong(), q.value(1).toString()});
     int purged = 0;
     for (const auto& [id, file] : doomed)
-        if ((!QFile::exists(file) || QFile::remove(file)) && exec(QStringLiteral("DELETE FROM trash WHERE id = ?"), {id}))
+        if ((!QFile::exists(file) || QFile::remove(file))
+            && exec(QStringLiteral("DELETE FROM trash WHERE id = ?"), { id }))
             ++purged;
     return purged;
 }
@@ -644,7 +729,8 @@ HistoryStore::ImportReport HistoryStore::importFolder(const QString& folder, boo
     const QString ownData = QFileInfo(m_dataDir).canonicalFilePath();
     while (it.hasNext()) {
         const QString f = it.next();
-        if (isImageFile(f) && (ownData.isEmpty() || !QFileInfo(f).canonicalFilePath().startsWith(ownData + '/')))
+        if (isImageFile(f)
+            && (ownData.isEmpty() || !QFileInfo(f).canonicalFilePath().startsWith(ownData + '/')))
             files << f;
     }
     files.sort();
@@ -652,7 +738,7 @@ HistoryStore::ImportReport HistoryStore::importFolder(const QString& folder, boo
     QList<NewImage> batch;
     auto flush = [&] {
         QStringList errors;
-        for (qint64 id : insertMany(batch, &errors))
+        for (qint64 id : insertBatch(batch, &errors)) // one imported() at the end, no inserted() per row
             report.added += id ? 1 : 0;
         report.errors << errors;
         batch.clear();

@@ -2,8 +2,8 @@
 // Every image ever made (or imported), in SQLite through QtSql (`history.sqlite` in
 // AppPaths::dataDir(), WAL journal): one row per image with its file path, full parameters (JSON),
 // prompt, negative prompt, seed, sampler, schedule, model name + hash, pixel size, time, favourite,
-// rating and tags. Prompts are searched through an FTS5 trigram index (substring search that also
-// works for Chinese; terms shorter than 3 characters fall back to LIKE).
+// rating and tags. Prompts are searched through an FTS5 word index: a typed word matches words that
+// start with it, "quoted words" match exactly, Chinese/Japanese text matches as a run of characters.
 //
 // Built for a gallery of 10k+ images: count() + page(offset, limit) or ids() + records(ids) read only
 // what is shown. Deleting moves the file to a trash folder and keeps the row, so it can be undone.
@@ -40,7 +40,7 @@ struct HistoryRecord {
 
 struct HistoryQuery {
     enum class Sort { NewestFirst, OldestFirst, HighestRatedFirst };
-    QString text;            // words that must all occur in the prompt; "-word" excludes; "a phrase" in quotes
+    QString text; // words that must all start words of the prompt; "-word" excludes; "exact phrase"
     bool searchNegative = false; // search the negative prompt too
     QString model;           // model name or hash
     QString sampler;
@@ -75,7 +75,8 @@ public:
     qint64 insert(const QString& filePath, const GenerationParams& params, QString* error = nullptr,
                   const QDateTime& created = QDateTime());
     qint64 insert(const NewImage& image, QString* error = nullptr);
-    // Many rows in one transaction; the ids in order (0 where one failed, its reason in *errors).
+    // Many rows in one transaction; the ids in order (0 where one failed, its reason in *errors);
+    // inserted() for each row added.
     QList<qint64> insertMany(const QList<NewImage>& images, QStringList* errors = nullptr);
 
     std::optional<HistoryRecord> record(qint64 id) const;
@@ -123,12 +124,17 @@ signals:
 private:
     bool exec(const QString& sql, const QVariantList& binds = {}, QString* error = nullptr) const;
     qint64 insertRow(const NewImage& image, QString* error);
+    QList<qint64> insertBatch(const QList<NewImage>& images, QStringList* errors);
     QList<HistoryRecord> select(const QString& whereOrder, const QVariantList& binds) const;
+    int ftsCount(const QString& match) const;
+    int planHits(const QString& match) const;
 
     QString m_dataDir;
     QString m_connection;
     Thumbnailer m_thumbnailer;
     bool m_open = false;
+    mutable QString m_planMatch; // the last text search and its hit count (plan choice only)
+    mutable int m_planHits = 0;
 };
 
 } // namespace qd

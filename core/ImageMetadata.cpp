@@ -99,7 +99,8 @@ using ExivImage = Exiv2::Image::AutoPtr;
 ExivImage openExiv(const QByteArray& data)
 {
     initExiv2();
-    return Exiv2::ImageFactory::open(reinterpret_cast<const Exiv2::byte*>(data.constData()), long(data.size()));
+    return Exiv2::ImageFactory::open(
+        reinterpret_cast<const Exiv2::byte*>(data.constData()), long(data.size()));
 }
 
 bool readExif(const QByteArray& data, ImageFileFormat format, ImageMetadata* out, QString* error)
@@ -110,7 +111,8 @@ bool readExif(const QByteArray& data, ImageFileFormat format, ImageMetadata* out
         const Exiv2::ExifData& exif = image->exifData();
         auto find = [&](const char* key) { return exif.findKey(Exiv2::ExifKey(key)); };
         if (auto it = find("Exif.Image.Software"); it != exif.end())
-            out->texts.append({QStringLiteral("Software"), QString::fromUtf8(it->toString().c_str()).trimmed()});
+            out->texts.append(
+                { QStringLiteral("Software"), QString::fromUtf8(it->toString().c_str()).trimmed() });
         for (const auto& [key, tag] : kComfyTags) {
             const auto it = find(tag);
             if (it == exif.end())
@@ -135,7 +137,7 @@ bool readExif(const QByteArray& data, ImageFileFormat format, ImageMetadata* out
 }
 
 // Sets our EXIF entries on an encoded JPEG/WebP, keeping the rest of its EXIF.
-bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error,
+bool writeExifOnce(QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error,
                QStringList* dropped)
 {
     try {
@@ -150,7 +152,8 @@ bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& me
         erase("Exif.Photo.UserComment");
         for (const auto& [key, tag] : kComfyTags) {
             const auto it = exif.findKey(Exiv2::ExifKey(tag));
-            if (it != exif.end() && QString::fromStdString(it->toString()).startsWith(QLatin1String(key) + ':'))
+            if (it != exif.end()
+                && QString::fromStdString(it->toString()).startsWith(QLatin1String(key) + ':'))
                 exif.erase(it);
         }
         for (const auto& [key, value] : meta.texts) {
@@ -189,6 +192,44 @@ bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& me
     }
 }
 
+// writeExifOnce, then reads the result back: exiv2 silently leaves out large entries when the EXIF
+// would pass 64 KiB (its limit for JPEG, applied to WebP too), so a big ComfyUI workflow can push the
+// parameters out. Entries that did not make it are reported as dropped; if the parameters are among
+// them, the other entries give way for them; if they still do not fit, that is an error.
+bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error,
+               QStringList* dropped)
+{
+    QStringList notCarried;
+    ImageMetadata attempt = meta;
+    for (int round = 0; round < 2; ++round) {
+        QByteArray out = *data;
+        notCarried.clear();
+        if (!writeExifOnce(&out, format, attempt, error, &notCarried))
+            return false;
+        ImageMetadata back;
+        if (!readExif(out, format, &back, error))
+            return false;
+        QStringList lost;
+        for (const auto& [key, value] : attempt.texts)
+            if (!notCarried.contains(key) && back.text(key) != value)
+                lost << key;
+        if (!lost.contains(kParameters)) {
+            *data = out;
+            if (dropped)
+                *dropped << notCarried << lost;
+            return true;
+        }
+        // keep only the parameters and try again
+        for (const auto& t : meta.texts)
+            if (t.first != kParameters && dropped && !dropped->contains(t.first))
+                *dropped << t.first;
+        attempt.texts = {{kParameters, meta.infotext()}};
+    }
+    return fail(error, QStringLiteral("the parameters (%1 characters) do not fit in %2 EXIF (64 KiB at most)")
+                           .arg(meta.infotext().size())
+                           .arg(imageFormatName(format)));
+}
+
 QByteArray encodePixels(const QImage& image, ImageFileFormat format, int quality, QString* error)
 {
     QByteArray bytes;
@@ -203,7 +244,8 @@ QByteArray encodePixels(const QImage& image, ImageFileFormat format, int quality
             ? image.convertToFormat(QImage::Format_RGB888)
             : image;
         if (!writer.write(src)) {
-            fail(error, QStringLiteral("%1 encoding failed: %2").arg(imageFormatName(format), writer.errorString()));
+            fail(error,
+                QStringLiteral("%1 encoding failed: %2").arg(imageFormatName(format), writer.errorString()));
             return QByteArray();
         }
         return bytes;
@@ -213,13 +255,15 @@ QByteArray encodePixels(const QImage& image, ImageFileFormat format, int quality
                                                  ? QImage::Format_RGBA8888
                                                  : QImage::Format_RGB888);
     const int type = rgb.format() == QImage::Format_RGBA8888 ? CV_8UC4 : CV_8UC3;
-    cv::Mat mat(rgb.height(), rgb.width(), type, const_cast<uchar*>(rgb.constBits()), size_t(rgb.bytesPerLine()));
+    cv::Mat mat(
+        rgb.height(), rgb.width(), type, const_cast<uchar*>(rgb.constBits()), size_t(rgb.bytesPerLine()));
     cv::Mat bgr;
     cv::cvtColor(mat, bgr, type == CV_8UC4 ? cv::COLOR_RGBA2BGRA : cv::COLOR_RGB2BGR);
     std::vector<uchar> out;
     const std::vector<int> params = format == ImageFileFormat::Jpeg
-        ? std::vector<int>{cv::IMWRITE_JPEG_QUALITY, quality}
-        : std::vector<int>{cv::IMWRITE_WEBP_QUALITY, quality >= 100 ? 101 : std::max(quality, 1)}; // >100: lossless
+        ? std::vector<int> { cv::IMWRITE_JPEG_QUALITY, quality }
+        : std::vector<int> { cv::IMWRITE_WEBP_QUALITY,
+              quality >= 100 ? 101 : std::max(quality, 1) }; // >100: lossless
     if (!cv::imencode(format == ImageFileFormat::Jpeg ? ".jpg" : ".webp", bgr, out, params)) {
         fail(error, QStringLiteral("%1 encoding failed (OpenCV)").arg(imageFormatName(format)));
         return QByteArray();
@@ -317,8 +361,8 @@ bool ImageMetadata::readData(const QByteArray& data, ImageMetadata* out, QString
                 Exiv2::ExifData ed;
                 Exiv2::IptcData id;
                 Exiv2::XmpData xd;
-                const Exiv2::ByteOrder bo = Exiv2::TiffParser::decode(
-                    ed, id, xd, reinterpret_cast<const Exiv2::byte*>(exif.constData()), uint32_t(exif.size()));
+                const Exiv2::ByteOrder bo = Exiv2::TiffParser::decode(ed, id, xd,
+                    reinterpret_cast<const Exiv2::byte*>(exif.constData()), uint32_t(exif.size()));
                 const auto it = ed.findKey(Exiv2::ExifKey("Exif.Photo.UserComment"));
                 if (it != ed.end() && it->size() > 0) {
                     QByteArray raw(qsizetype(it->size()), '\0');
@@ -345,8 +389,8 @@ bool ImageMetadata::readData(const QByteArray& data, ImageMetadata* out, QString
                                       : name + QStringLiteral(": not a PNG, JPEG or WebP image"));
 }
 
-QByteArray ImageMetadata::encode(const QImage& image, ImageFileFormat format, const ImageMetadata& meta, int quality,
-                                 QString* error, QStringList* dropped)
+QByteArray ImageMetadata::encode(const QImage& image, ImageFileFormat format, const ImageMetadata& meta,
+    int quality, QString* error, QStringList* dropped)
 {
     if (image.isNull()) {
         fail(error, QStringLiteral("cannot encode an empty image"));
@@ -382,8 +426,9 @@ bool ImageMetadata::save(const QImage& image, const QString& path, const ImageMe
 {
     const ImageFileFormat format = imageFormatFromSuffix(path);
     if (format == ImageFileFormat::Unknown)
-        return fail(error, QStringLiteral("%1: unsupported file type \"%2\" (expected .png, .jpg, .jpeg or .webp)")
-                               .arg(path, QFileInfo(path).suffix()));
+        return fail(error,
+            QStringLiteral("%1: unsupported file type \"%2\" (expected .png, .jpg, .jpeg or .webp)")
+                .arg(path, QFileInfo(path).suffix()));
     QString why;
     const QByteArray bytes = encode(image, format, meta, quality, &why, dropped);
     if (bytes.isEmpty())
@@ -391,7 +436,8 @@ bool ImageMetadata::save(const QImage& image, const QString& path, const ImageMe
     return writeFileAtomically(path, bytes, error);
 }
 
-bool ImageMetadata::update(const QString& path, const ImageMetadata& meta, QString* error, QStringList* dropped)
+bool ImageMetadata::update(
+    const QString& path, const ImageMetadata& meta, QString* error, QStringList* dropped)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))

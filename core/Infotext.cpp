@@ -64,6 +64,18 @@ const std::set<std::string>& reservedKeys()
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
+// Python's str.strip(): QChar::isSpace() plus the separators U+001C..U+001F that Python also strips.
+bool pyIsSpace(QChar c) { return c.isSpace() || (c.unicode() >= 0x1c && c.unicode() <= 0x1f); }
+QString pyStrip(const QString& s)
+{
+    qsizetype begin = 0, end = s.size();
+    while (begin < end && pyIsSpace(s[begin]))
+        ++begin;
+    while (end > begin && pyIsSpace(s[end - 1]))
+        --end;
+    return s.mid(begin, end - begin);
+}
+
 // Python's repr(float): shortest round-trip digits; exponent form when the decimal point would sit
 // more than 4 places left of the digits or 16 right (CPython's format_float_short, mode 'r').
 QString pythonFloatRepr(double v)
@@ -138,7 +150,8 @@ bool decodeJsonString(const QString& text, QString* out)
                 return false;
             uint code = 0;
             for (int k = 1; k <= 4; ++k) {
-                const int digit = QStringLiteral("0123456789abcdef0123456789ABCDEF").indexOf(text[i + k]) % 16;
+                const int digit
+                    = QStringLiteral("0123456789abcdef0123456789ABCDEF").indexOf(text[i + k]) % 16;
                 if (digit < 0)
                     return false;
                 code = code * 16 + uint(digit);
@@ -303,7 +316,8 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     fromExtra("Conditional mask weight");
     if (p.clipSkip > 1)
         add("Clip skip", QString::number(p.clipSkip));
-    for (const char* key : {"ENSD", "Token merging ratio", "Token merging ratio hr", "Init image hash", "RNG", "Tiling"})
+    for (const char* key :
+        { "ENSD", "Token merging ratio", "Token merging ratio hr", "Init image hash", "RNG", "Tiling" })
         fromExtra(key);
 
     // Extra generation parameters: in the order read, then the rest sorted; Eta and guidance rescale
@@ -349,23 +363,25 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     const QString negative = p.negativePrompt.empty()
         ? QString()
         : QStringLiteral("\nNegative prompt: ") + qs(p.negativePrompt);
-    return (qs(p.prompt) + negative + '\n' + parts.join(QStringLiteral(", "))).trimmed();
+    return pyStrip(qs(p.prompt) + negative + '\n' + parts.join(QStringLiteral(", ")));
 }
 
 GenerationParams parseInfotext(const QString& text, QStringList* warnings)
 {
-    // infotext_utils.re_param
-    static const QRegularExpression rePair(QStringLiteral(R"re(\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))re"),
-                                           QRegularExpression::UseUnicodePropertiesOption);
+    // infotext_utils.re_param; \s widened to what Python counts as whitespace (U+001C..U+001F too)
+    static const QRegularExpression rePair(
+        QStringLiteral(R"re([\s\x1c-\x1f]*(\w[\w \-/]+):[\s\x1c-\x1f]*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))re"),
+        QRegularExpression::UseUnicodePropertiesOption);
     static const QRegularExpression reSize(QStringLiteral(R"(^(\d+)x(\d+)$)"));
 
     GenerationParams p;
     auto warn = [&](const QString& key, const QString& value, const char* expected) {
         if (warnings)
-            *warnings << QStringLiteral("infotext key \"%1\": value \"%2\" is not %3").arg(key, value, QLatin1String(expected));
+            *warnings << QStringLiteral("infotext key \"%1\": value \"%2\" is not %3")
+                             .arg(key, value, QLatin1String(expected));
     };
 
-    QStringList lines = text.trimmed().split('\n');
+    QStringList lines = pyStrip(text).split('\n');
     QString last = lines.takeLast();
     QList<QPair<QString, QString>> pairs;
     for (auto it = rePair.globalMatch(last); it.hasNext();) {
@@ -380,10 +396,10 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
     QString prompt, negative;
     bool doneWithPrompt = false;
     for (QString line : lines) {
-        line = line.trimmed();
+        line = pyStrip(line);
         if (line.startsWith(QLatin1String("Negative prompt:"))) {
             doneWithPrompt = true;
-            line = line.mid(16).trimmed();
+            line = pyStrip(line.mid(16));
         }
         QString& target = doneWithPrompt ? negative : prompt;
         target += (target.isEmpty() ? QString() : QStringLiteral("\n")) + line;
@@ -455,7 +471,8 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
             if (toDouble(value, &d)) {
                 (key == kEta ? p.eta : p.guidanceRescale) = d;
                 // remember where it stood so that a re-save writes it there again
-                if (std::find(p.extraOrder.begin(), p.extraOrder.end(), key.toStdString()) == p.extraOrder.end())
+                if (std::find(p.extraOrder.begin(), p.extraOrder.end(), key.toStdString())
+                    == p.extraOrder.end())
                     p.extraOrder.push_back(key.toStdString());
             } else {
                 warn(key, value, "a number");

@@ -53,6 +53,7 @@ void flushFn(png_structp) { }
 
 // ComfyUI workflows can be several MB; libpng's default cap on one chunk is 8 MB.
 constexpr png_alloc_size_t kMaxChunkBytes = 256u << 20;
+constexpr double kMaxPixelsForLateText = 64e6;
 
 struct ReadHandle {
     ErrorState err;
@@ -249,17 +250,21 @@ void collectTexts(png_structp png, png_infop info, Texts* texts)
 }
 
 // Text entries as libpng wants them. `storage` owns the bytes the png_text entries point into.
-bool makeTexts(const Texts& texts, std::vector<QByteArray>* storage, std::vector<png_text>* out, QString* error)
+bool makeTexts(
+    const Texts& texts, std::vector<QByteArray>* storage, std::vector<png_text>* out, QString* error)
 {
     storage->reserve(size_t(texts.size()) * 2);
     for (const auto& [key, value] : texts) {
         const bool keyOk = !key.isEmpty() && key.size() <= 79 && key.trimmed() == key
-            && std::all_of(key.begin(), key.end(), [](QChar c) { return c.unicode() >= 32 && c.unicode() <= 255; });
+            && std::all_of(
+                key.begin(), key.end(), [](QChar c) { return c.unicode() >= 32 && c.unicode() <= 255; });
         if (!keyOk) {
-            *error = QStringLiteral("PNG text key \"%1\" is not 1 to 79 printable Latin-1 characters").arg(key);
+            *error
+                = QStringLiteral("PNG text key \"%1\" is not 1 to 79 printable Latin-1 characters").arg(key);
             return false;
         }
-        const bool latin1 = std::all_of(value.begin(), value.end(), [](QChar c) { return c.unicode() <= 255; });
+        const bool latin1
+            = std::all_of(value.begin(), value.end(), [](QChar c) { return c.unicode() <= 255; });
         storage->push_back(key.toLatin1());
         png_text t{};
         t.key = storage->back().data();
@@ -298,8 +303,12 @@ bool readTexts(const QByteArray& data, Texts* texts, QByteArray* exif, QString* 
         return false;
     }
     collectTexts(r.png, r.info, texts);
-    const bool found = std::any_of(texts->begin(), texts->end(), [](const auto& t) { return isGenerationKey(t.first); });
-    if (!found) {
+    const bool found
+        = std::any_of(texts->begin(), texts->end(), [](const auto& t) { return isGenerationKey(t.first); });
+    // Text after the image data is rare (A1111, ComfyUI, InvokeAI and NovelAI write it before); reaching
+    // it means decoding every row, which is not worth it for huge images.
+    const double pixels = double(png_get_image_width(r.png, r.info)) * png_get_image_height(r.png, r.info);
+    if (!found && pixels <= kMaxPixelsForLateText) {
         std::vector<png_byte> row(rowBytes);
         if (!readRest(r.png, r.info, row.data(), png_get_image_height(r.png, r.info), passes)) {
             *error = libpngError(r.err);

@@ -14,7 +14,7 @@ using Texts = QList<QPair<QString, QString>>;
 
 // All tEXt, zTXt and iTXt chunks in file order, and the raw eXIf payload when there is one. Chunks
 // after the image data are read too (the pixels are decoded to reach them) unless one of the
-// generation-parameter keys was already found before the image data.
+// generation-parameter keys was already found before the image data, or the image is over 64 MP.
 bool readTexts(const QByteArray& data, Texts* texts, QByteArray* exif, QString* error);
 
 // Encodes `image` as 8- or 16-bit PNG, with `texts` as tEXt chunks (iTXt, UTF-8, when a value is not

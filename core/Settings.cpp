@@ -64,16 +64,18 @@ public:
         return v;
     }
 
-    std::optional<qint64> integer(const YAML::Node& n, const QString& key, qint64 min, qint64 max, int multipleOf = 1)
+    std::optional<qint64> integer(
+        const YAML::Node& n, const QString& key, qint64 min, qint64 max, int multipleOf = 1)
     {
         bool ok = false;
         const qint64 v = n.IsScalar() ? qs(n.Scalar()).toLongLong(&ok) : 0;
         if (!ok || v < min || v > max || v % multipleOf != 0) {
-            problem(n, QStringLiteral("\"%1\": \"%2\" is not a whole number from %3 to %4%5; the default is used")
-                           .arg(key, n.IsScalar() ? qs(n.Scalar()) : QStringLiteral("(not a value)"))
-                           .arg(min)
-                           .arg(max)
-                           .arg(multipleOf > 1 ? QStringLiteral(", a multiple of %1").arg(multipleOf) : QString()));
+            problem(n,
+                QStringLiteral("\"%1\": \"%2\" is not a whole number from %3 to %4%5; the default is used")
+                    .arg(key, n.IsScalar() ? qs(n.Scalar()) : QStringLiteral("(not a value)"))
+                    .arg(min)
+                    .arg(max)
+                    .arg(multipleOf > 1 ? QStringLiteral(", a multiple of %1").arg(multipleOf) : QString()));
             return std::nullopt;
         }
         return v;
@@ -143,7 +145,9 @@ QString yamlScalar(const QString& s)
 
 void writeGenerationKeys(QString& y, const Preset& p, const QString& indent)
 {
-    auto line = [&](const char* key, const QString& value) { y += indent + QLatin1String(key) + ": " + value + '\n'; };
+    auto line = [&](const char* key, const QString& value) {
+        y += indent + QLatin1String(key) + ": " + value + '\n';
+    };
     if (p.prompt)
         line("prompt", yamlScalar(*p.prompt));
     if (p.negativePrompt)
@@ -240,7 +244,8 @@ Settings Settings::load(const QString& path, LoadReport* report)
         return s; // an empty file: all defaults
     Reader rd(path, &r.problems);
     if (!root.IsMap()) {
-        rd.problem(root, QStringLiteral("the file must be a list of \"key: value\" lines; defaults are used"));
+        rd.problem(
+            root, QStringLiteral("the file must be a list of \"key: value\" lines; defaults are used"));
         r.usedDefaults = true;
         return s;
     }
@@ -254,7 +259,9 @@ Settings Settings::load(const QString& path, LoadReport* report)
             if (v.IsNull())
                 continue;
             if (!v.IsSequence()) {
-                rd.problem(v, QStringLiteral("\"model_folders\" must be a list (\"- /path\" lines); the default is used"));
+                rd.problem(v,
+                    QStringLiteral(
+                        "\"model_folders\" must be a list (\"- /path\" lines); the default is used"));
                 continue;
             }
             for (const YAML::Node& item : v)
@@ -271,29 +278,35 @@ Settings Settings::load(const QString& path, LoadReport* report)
         } else if (key == QLatin1String("precision")) {
             s.precision = rd.choice(v, key, {"auto", "fp32", "fp16", "bf16"}).value_or(s.precision);
         } else if (key == QLatin1String("language")) {
-            s.language = rd.matching(v, key, reLanguage, "system or a language code such as en, zh_CN").value_or(s.language);
+            s.language = rd.matching(v, key, reLanguage, "system or a language code such as en, zh_CN")
+                             .value_or(s.language);
         } else if (key == QLatin1String("theme")) {
             s.theme = rd.choice(v, key, {"system", "light", "dark"}).value_or(s.theme);
         } else if (key == QLatin1String("preview")) {
             if (!v.IsMap()) {
                 if (!v.IsNull())
-                    rd.problem(v, QStringLiteral("\"preview\" must hold \"method:\" and \"interval:\"; defaults are used"));
+                    rd.problem(v,
+                        QStringLiteral(
+                            "\"preview\" must hold \"method:\" and \"interval:\"; defaults are used"));
                 continue;
             }
             for (auto p = v.begin(); p != v.end(); ++p) {
                 const QString k = qs(p->first.Scalar());
                 if (k == QLatin1String("method"))
-                    s.previewMethod = rd.choice(p->second, "preview.method", {"none", "cheap", "taesd", "vae"})
-                                          .value_or(s.previewMethod);
+                    s.previewMethod
+                        = rd.choice(p->second, "preview.method", { "none", "cheap", "taesd", "vae" })
+                              .value_or(s.previewMethod);
                 else if (k == QLatin1String("interval"))
-                    s.previewInterval = int(rd.integer(p->second, "preview.interval", 1, 1000).value_or(s.previewInterval));
+                    s.previewInterval
+                        = int(rd.integer(p->second, "preview.interval", 1, 1000).value_or(s.previewInterval));
                 else
                     rd.unknown(p->first, QStringLiteral("preview"));
             }
         } else if (key == QLatin1String("defaults")) {
             if (!v.IsMap()) {
                 if (!v.IsNull())
-                    rd.problem(v, QStringLiteral("\"defaults\" must hold \"key: value\" lines; defaults are used"));
+                    rd.problem(
+                        v, QStringLiteral("\"defaults\" must hold \"key: value\" lines; defaults are used"));
                 continue;
             }
             Preset d;
@@ -305,11 +318,14 @@ Settings Settings::load(const QString& path, LoadReport* report)
             if (v.IsNull())
                 continue;
             if (!v.IsSequence()) {
-                rd.problem(v, QStringLiteral("\"presets\" must be a list (\"- name: ...\" entries); no presets are used"));
+                rd.problem(v,
+                    QStringLiteral(
+                        "\"presets\" must be a list (\"- name: ...\" entries); no presets are used"));
                 continue;
             }
             for (const YAML::Node& item : v) {
-                if (!item.IsMap() || !item["name"] || !item["name"].IsScalar() || item["name"].Scalar().empty()) {
+                if (!item.IsMap() || !item["name"] || !item["name"].IsScalar()
+                    || item["name"].Scalar().empty()) {
                     rd.problem(item, QStringLiteral("a preset needs a \"name:\"; this one is skipped"));
                     continue;
                 }
@@ -351,24 +367,28 @@ QString Settings::toYaml() const
     }
     y += QStringLiteral("\n# Where generated images are saved; \"\" = the default folder.\noutput_folder: ")
         + yamlScalar(outputFolder) + '\n';
-    y += QStringLiteral("# File format of generated images: png, jpeg or webp (all three keep the parameters).\n"
-                        "output_format: ")
+    y += QStringLiteral(
+             "# File format of generated images: png, jpeg or webp (all three keep the parameters).\n"
+             "output_format: ")
         + outputFormat + '\n';
     y += QStringLiteral("# JPEG / WebP quality, 1-100 (WebP at 100 is lossless).\nimage_quality: ")
         + QString::number(imageQuality) + "\n\n";
-    y += QStringLiteral("# Where the model runs: auto (a GPU when there is one), cpu, cuda, or cuda:N for GPU N.\n"
-                        "device: ")
+    y += QStringLiteral(
+             "# Where the model runs: auto (a GPU when there is one), cpu, cuda, or cuda:N for GPU N.\n"
+             "device: ")
         + device + '\n';
-    y += QStringLiteral("# Number format of the weights: auto (fp16 on a GPU, fp32 on the CPU), fp32, fp16, bf16.\n"
-                        "precision: ")
+    y += QStringLiteral(
+             "# Number format of the weights: auto (fp16 on a GPU, fp32 on the CPU), fp32, fp16, bf16.\n"
+             "precision: ")
         + precision + "\n\n";
-    y += QStringLiteral("preview:\n"
-                        "  # Live preview while generating: none, cheap (instant colour approximation), taesd\n"
-                        "  # (tiny decoder: put taesd_decoder.safetensors in the models folder) or vae (exact, slow).\n"
-                        "  method: ")
+    y += QStringLiteral(
+             "preview:\n"
+             "  # Live preview while generating: none, cheap (instant colour approximation), taesd\n"
+             "  # (tiny decoder: put taesd_decoder.safetensors in the models folder) or vae (exact, slow).\n"
+             "  method: ")
         + previewMethod + '\n';
-    y += QStringLiteral("  # For taesd and vae: decode every N steps.\n  interval: ") + QString::number(previewInterval)
-        + "\n\n";
+    y += QStringLiteral("  # For taesd and vae: decode every N steps.\n  interval: ")
+        + QString::number(previewInterval) + "\n\n";
     y += QStringLiteral("# User-interface language: system, en, zh_CN.\nlanguage: ") + language + '\n';
     y += QStringLiteral("# Colour theme: system, light or dark.\ntheme: ") + theme + "\n\n";
     y += QStringLiteral("# Starting values for a new generation (samplers and schedules: docs/settings.md).\n"

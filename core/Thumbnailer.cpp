@@ -47,7 +47,8 @@ QImage Thumbnailer::makeThumbnail(const QString& imagePath, int size, QString* e
     const QSize full = reader.size();
     if (full.isValid() && (full.width() > size || full.height() > size)
         && reader.supportsOption(QImageIOHandler::ScaledSize))
-        reader.setScaledSize(full.scaled(size, size, Qt::KeepAspectRatio)); // JPEG decodes at 1/2..1/8 directly
+        reader.setScaledSize(
+            full.scaled(size, size, Qt::KeepAspectRatio)); // JPEG decodes at 1/2..1/8 directly
     QImage img = reader.read();
     if (img.isNull()) {
         if (error)

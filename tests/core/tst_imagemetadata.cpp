@@ -20,8 +20,8 @@ const QString kInfotext = QString::fromUtf8(
     "Negative prompt: 模糊, lowres\n"
     "Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 123, Size: 64x48, "
     "Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Version: v1.10.1");
-const QString kLatin1Infotext = QStringLiteral(
-    "a café, 50% off\nSteps: 20, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: 1, Size: 64x48");
+const QString kLatin1Infotext = QStringLiteral("a café, 50% off\nSteps: 20, Sampler: Euler a, Schedule type: "
+                                               "Automatic, CFG scale: 7, Seed: 1, Size: 64x48");
 
 QImage testImage(bool alpha = false)
 {
@@ -53,7 +53,8 @@ QByteArray withPrivateChunk(const QByteArray& png, const QByteArray& type, const
     chunk.append(char(len >> 24)).append(char(len >> 16)).append(char(len >> 8)).append(char(len));
     const QByteArray body = type + payload;
     chunk.append(body);
-    const quint32 crc = quint32(crc32(0, reinterpret_cast<const Bytef*>(body.constData()), uInt(body.size())));
+    const quint32 crc
+        = quint32(crc32(0, reinterpret_cast<const Bytef*>(body.constData()), uInt(body.size())));
     chunk.append(char(crc >> 24)).append(char(crc >> 16)).append(char(crc >> 8)).append(char(crc));
     const qsizetype iend = png.size() - 12;
     return png.left(iend) + chunk + png.mid(iend);
@@ -91,7 +92,8 @@ private slots:
         latin.setInfotext(kLatin1Infotext);
         QVERIFY2(ImageMetadata::save(testImage(), path("l.png"), latin, 95, &error), qPrintable(error));
         // Latin-1: a plain tEXt chunk with Latin-1 bytes, as PIL writes for A1111
-        QVERIFY(fileBytes(path("l.png")).contains(QByteArray("tEXtparameters\0", 15) + kLatin1Infotext.toLatin1()));
+        QVERIFY(fileBytes(path("l.png"))
+                    .contains(QByteArray("tEXtparameters\0", 15) + kLatin1Infotext.toLatin1()));
 
         // Qt's own PNG reader sees the same texts (it hands them out simplified) and pixels
         QImageReader qt(path("u.png"));
@@ -207,7 +209,8 @@ private slots:
                       {"invokeai_metadata", "{}"}};
         QStringList dropped;
         QString error;
-        QVERIFY2(ImageMetadata::save(testImage(), path("e.jpg"), meta, 85, &error, &dropped), qPrintable(error));
+        QVERIFY2(
+            ImageMetadata::save(testImage(), path("e.jpg"), meta, 85, &error, &dropped), qPrintable(error));
         QCOMPARE(dropped, QStringList{"invokeai_metadata"});
         ImageMetadata back;
         QVERIFY(ImageMetadata::read(path("e.jpg"), &back, &error));
@@ -224,6 +227,31 @@ private slots:
         QCOMPARE(again.infotext(), kLatin1Infotext);
         QCOMPARE(again.text("workflow"), meta.text("workflow"));
         QCOMPARE(QImage(path("e.jpg")), before);
+    }
+
+    void exifSizeLimitNeverCostsTheParameters()
+    {
+        // a ComfyUI workflow can be far larger than the 64 KiB an EXIF block may hold
+        ImageMetadata meta;
+        meta.texts = {{"parameters", kInfotext + QString(5000, 'p')},
+                      {"workflow", "{\"nodes\": \"" + QString(100000, 'w') + "\"}"},
+                      {"prompt", "{\"1\": {}}"}};
+        for (const QString& name : {QStringLiteral("big.jpg"), QStringLiteral("big.webp")}) {
+            QStringList dropped;
+            QString error;
+            QVERIFY2(ImageMetadata::save(testImage(), path(name), meta, 90, &error, &dropped), qPrintable(error));
+            QVERIFY2(dropped.contains("workflow"), qPrintable(dropped.join(',')));
+            ImageMetadata back;
+            QVERIFY(ImageMetadata::read(path(name), &back, &error));
+            QCOMPARE(back.infotext(), meta.infotext());
+            QVERIFY(!back.hasText("workflow"));
+        }
+        ImageMetadata huge;
+        huge.setInfotext(QString(70000, 'h'));
+        QString error;
+        QVERIFY(!ImageMetadata::save(testImage(), path("huge.jpg"), huge, 90, &error));
+        QVERIFY2(error.contains("do not fit"), qPrintable(error));
+        QVERIFY(!QFile::exists(path("huge.jpg")));
     }
 
     void brokenFilesGiveClearErrors()
@@ -274,7 +302,8 @@ private slots:
         meta.setInfotext(kInfotext);
         meta.setText("workflow", "{\"nodes\": []}");
         QString error;
-        for (const QString& name : {QStringLiteral("f.png"), QStringLiteral("f.jpg"), QStringLiteral("f.webp")}) {
+        for (const QString& name :
+            { QStringLiteral("f.png"), QStringLiteral("f.jpg"), QStringLiteral("f.webp") }) {
             QVERIFY(ImageMetadata::save(testImage(true), path(name), meta, 80, &error));
             const QByteArray full = fileBytes(path(name));
             int failures = 0;

@@ -4,6 +4,10 @@
 
 #include "ForeignMetadata.h"
 #include "Infotext.h"
+#include "ParamsJson.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
 
 using qd::GenerationParams;
 
@@ -57,10 +61,10 @@ private slots:
     void writesA1111Layout()
     {
         QCOMPARE(qd::toInfotext(typical(), "v1.10.1"),
-                 QStringLiteral("a cat\nNegative prompt: blurry\n"
-                                "Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 123, "
-                                "Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Clip skip: 2, "
-                                "Version: v1.10.1"));
+            QStringLiteral("a cat\nNegative prompt: blurry\n"
+                           "Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 123, "
+                           "Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Clip skip: 2, "
+                           "Version: v1.10.1"));
     }
 
     void omitsEmptyNegativeAndClipSkipOne()
@@ -82,7 +86,8 @@ private slots:
         p.denoisingStrength = 0.75;
         QVERIFY(!qd::toInfotext(p).contains("Denoising strength"));
         p.initImage = "/tmp/in.png";
-        QVERIFY(qd::toInfotext(p).contains("Model: v1-5-pruned-emaonly, Denoising strength: 0.75, Clip skip: 2"));
+        QVERIFY(
+            qd::toInfotext(p).contains("Model: v1-5-pruned-emaonly, Denoising strength: 0.75, Clip skip: 2"));
     }
 
     void variationSeedAndEta()
@@ -93,10 +98,10 @@ private slots:
         p.eta = 0.5;
         p.clipSkip = 1;
         QCOMPARE(qd::toInfotext(p, "v1"),
-                 QStringLiteral("a cat\nNegative prompt: blurry\n"
-                                "Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 123, "
-                                "Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, "
-                                "Variation seed: 42, Variation seed strength: 0.3, Eta: 0.5, Version: v1"));
+            QStringLiteral("a cat\nNegative prompt: blurry\n"
+                           "Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 123, "
+                           "Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, "
+                           "Variation seed: 42, Variation seed strength: 0.3, Eta: 0.5, Version: v1"));
     }
 
     void quotesValuesWithCommaColonNewlineAndQuotes()
@@ -118,12 +123,15 @@ private slots:
     void parsesA1111DocstringExample()
     {
         // the example in A1111's parse_generation_parameters docstring (an older infotext)
-        const QString text =
-            "girl with an artist's beret, determined, blue eyes, desert scene, computer monitors, heavy makeup, "
-            "by Alphonse Mucha and Charlie Bowater, ((eyeshadow)), (coquettish), detailed, intricate\n"
-            "Negative prompt: ugly, fat, obese, chubby, (((deformed))), [blurry], bad anatomy, disfigured, poorly "
-            "drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), messy drawing\n"
-            "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 965400086, Size: 512x512, Model hash: 45dee52b";
+        const QString text
+            = "girl with an artist's beret, determined, blue eyes, desert scene, computer monitors, heavy "
+              "makeup, "
+              "by Alphonse Mucha and Charlie Bowater, ((eyeshadow)), (coquettish), detailed, intricate\n"
+              "Negative prompt: ugly, fat, obese, chubby, (((deformed))), [blurry], bad anatomy, disfigured, "
+              "poorly "
+              "drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), messy drawing\n"
+              "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 965400086, Size: 512x512, Model hash: "
+              "45dee52b";
         QStringList warnings;
         const GenerationParams p = qd::parseInfotext(text, &warnings);
         QVERIFY(warnings.isEmpty());
@@ -146,13 +154,16 @@ private slots:
     void parsesAndRewritesModernInfotextByteForByte()
     {
         // a v1.10 txt2img infotext with hires fix, LoRA hashes (quoted) and the version at the end
-        const QString text =
-            "masterpiece, 1girl, <lora:add_detail:0.8>\n"
-            "Negative prompt: lowres, bad hands\n"
-            "Steps: 28, Sampler: DPM++ 2M SDE, Schedule type: Exponential, CFG scale: 6.5, Seed: 3405691582, "
-            "Size: 832x1216, Model hash: 31e35c80fc, Model: sd_xl_base_1.0, VAE hash: 235745af8d, VAE: sdxl_vae.safetensors, "
-            "Denoising strength: 0.45, Clip skip: 2, RNG: CPU, Hires upscale: 1.5, Hires steps: 10, "
-            "Hires upscaler: 4x-UltraSharp, Lora hashes: \"add_detail: 7c6bad76eb54\", Emphasis: No norm, Version: v1.10.1";
+        const QString text
+            = "masterpiece, 1girl, <lora:add_detail:0.8>\n"
+              "Negative prompt: lowres, bad hands\n"
+              "Steps: 28, Sampler: DPM++ 2M SDE, Schedule type: Exponential, CFG scale: 6.5, Seed: "
+              "3405691582, "
+              "Size: 832x1216, Model hash: 31e35c80fc, Model: sd_xl_base_1.0, VAE hash: 235745af8d, VAE: "
+              "sdxl_vae.safetensors, "
+              "Denoising strength: 0.45, Clip skip: 2, RNG: CPU, Hires upscale: 1.5, Hires steps: 10, "
+              "Hires upscaler: 4x-UltraSharp, Lora hashes: \"add_detail: 7c6bad76eb54\", Emphasis: No norm, "
+              "Version: v1.10.1";
         QStringList warnings;
         const GenerationParams p = qd::parseInfotext(text, &warnings);
         QVERIFY2(warnings.isEmpty(), qPrintable(warnings.join('\n')));
@@ -197,8 +208,8 @@ private slots:
         QFETCH(QString, sampler);
         QFETCH(QString, name);
         QFETCH(QString, schedule);
-        const GenerationParams p =
-            qd::parseInfotext("a dog\nSteps: 20, Sampler: " + sampler + ", CFG scale: 7, Seed: 1, Size: 512x512");
+        const GenerationParams p = qd::parseInfotext(
+            "a dog\nSteps: 20, Sampler: " + sampler + ", CFG scale: 7, Seed: 1, Size: 512x512");
         QCOMPARE(s(p.sampler), name);
         QCOMPARE(s(p.scheduler), schedule);
     }
@@ -230,8 +241,8 @@ private slots:
     {
         QTest::addColumn<QString>("prompt");
         QTest::addColumn<QString>("negative");
-        QTest::newRow("chinese + emoji") << QString::fromUtf8("一只可爱的猫，坐在窗台上 🐱✨, 高清")
-                                         << QString::fromUtf8("模糊, 低质量 😡");
+        QTest::newRow("chinese + emoji")
+            << QString::fromUtf8("一只可爱的猫，坐在窗台上 🐱✨, 高清") << QString::fromUtf8("模糊, 低质量 😡");
         QTest::newRow("multi-line") << "a castle\non a hill\n\nat dusk" << "blurry\nwatermark";
         QTest::newRow("commas colons quotes") << "(masterpiece:1.2), \"quoted\", a\\b: c"
                                               << "bad: \"hands\", [ugly]";
@@ -301,23 +312,74 @@ private slots:
         QVERIFY(qd::toInfotext(p).startsWith("Steps: 20, "));
     }
 
+    void agreesWithPythonOnRandomCases()
+    {
+        // tests/data/core/make_infotext_cases.py: what Python's json.dumps / str.strip / re make of
+        // 200 random parameter sets (control characters, Python-only whitespace, CJK, emoji)
+        QFile f(QStringLiteral(QD_TEST_DATA "/core/infotext_cases.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonArray cases = QJsonDocument::fromJson(f.readAll()).array();
+        QCOMPARE(cases.size(), 200);
+        for (const QJsonValue& cv : cases) {
+            const QJsonObject c = cv.toObject();
+            const QString text = c["infotext"].toString();
+            QCOMPARE(qd::toInfotext(qd::paramsFromJson(c["params"].toObject()), "v1.10.1"), text);
+            const GenerationParams p = qd::parseInfotext(text);
+            const QJsonObject parsed = c["parsed"].toObject();
+            QCOMPARE(s(p.prompt), parsed["prompt"].toString());
+            QCOMPARE(s(p.negativePrompt), parsed["negative"].toString());
+            const QJsonObject values = parsed["values"].toObject();
+            for (auto it = values.begin(); it != values.end(); ++it) {
+                const QString key = it.key(), value = it.value().toString();
+                if (key == "Steps")
+                    QCOMPARE(QString::number(p.steps), value);
+                else if (key == "Seed")
+                    QCOMPARE(QString::number(p.seed), value);
+                else if (key == "Model")
+                    QCOMPARE(s(p.modelName), value);
+                else if (key == "Size")
+                    QCOMPARE(QString("%1x%2").arg(p.width).arg(p.height), value);
+                else if (key == "CFG scale")
+                    QCOMPARE(p.cfgScale, value.toDouble());
+                else if (key == "Clip skip")
+                    QCOMPARE(QString::number(p.clipSkip), value);
+                else if (key == "Sampler")
+                    QCOMPARE(s(p.sampler), value);
+                else if (key == "Schedule type")
+                    QCOMPARE(s(p.scheduler), value);
+                else if (key != "Model hash")
+                    QCOMPARE(s(p.extra.at(key.toStdString())), value);
+            }
+        }
+    }
+
     // ---- other tools -----------------------------------------------------------------------
 
     void parsesComfyUiPrompt()
     {
         // ComfyUI's default txt2img graph in API format, with CLIPSetLastLayer added
         const QString prompt = "{\n"
-            "          \"3\": {\"class_type\": \"KSampler\", \"inputs\": {\"seed\": 156680208700286, \"steps\": 20, \"cfg\": 8,\n"
-            "                \"sampler_name\": \"dpmpp_2m\", \"scheduler\": \"karras\", \"denoise\": 1, \"model\": [\"4\", 0],\n"
-            "                \"positive\": [\"6\", 0], \"negative\": [\"7\", 0], \"latent_image\": [\"5\", 0]}},\n"
-            "          \"4\": {\"class_type\": \"CheckpointLoaderSimple\", \"inputs\": {\"ckpt_name\": \"SD1.5/v1-5-pruned-emaonly.safetensors\"}},\n"
-            "          \"5\": {\"class_type\": \"EmptyLatentImage\", \"inputs\": {\"width\": 512, \"height\": 768, \"batch_size\": 1}},\n"
-            "          \"6\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": \"beautiful scenery nature glass bottle\", \"clip\": [\"10\", 0]}},\n"
-            "          \"7\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": \"text, watermark\", \"clip\": [\"10\", 0]}},\n"
-            "          \"10\": {\"class_type\": \"CLIPSetLastLayer\", \"inputs\": {\"stop_at_clip_layer\": -2, \"clip\": [\"4\", 1]}},\n"
-            "          \"8\": {\"class_type\": \"VAEDecode\", \"inputs\": {\"samples\": [\"3\", 0], \"vae\": [\"4\", 2]}},\n"
-            "          \"9\": {\"class_type\": \"SaveImage\", \"inputs\": {\"filename_prefix\": \"ComfyUI\", \"images\": [\"8\", 0]}}\n"
-            "        }";
+                               "          \"3\": {\"class_type\": \"KSampler\", \"inputs\": {\"seed\": "
+                               "156680208700286, \"steps\": 20, \"cfg\": 8,\n"
+                               "                \"sampler_name\": \"dpmpp_2m\", \"scheduler\": \"karras\", "
+                               "\"denoise\": 1, \"model\": [\"4\", 0],\n"
+                               "                \"positive\": [\"6\", 0], \"negative\": [\"7\", 0], "
+                               "\"latent_image\": [\"5\", 0]}},\n"
+                               "          \"4\": {\"class_type\": \"CheckpointLoaderSimple\", \"inputs\": "
+                               "{\"ckpt_name\": \"SD1.5/v1-5-pruned-emaonly.safetensors\"}},\n"
+                               "          \"5\": {\"class_type\": \"EmptyLatentImage\", \"inputs\": "
+                               "{\"width\": 512, \"height\": 768, \"batch_size\": 1}},\n"
+                               "          \"6\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": "
+                               "\"beautiful scenery nature glass bottle\", \"clip\": [\"10\", 0]}},\n"
+                               "          \"7\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": "
+                               "\"text, watermark\", \"clip\": [\"10\", 0]}},\n"
+                               "          \"10\": {\"class_type\": \"CLIPSetLastLayer\", \"inputs\": "
+                               "{\"stop_at_clip_layer\": -2, \"clip\": [\"4\", 1]}},\n"
+                               "          \"8\": {\"class_type\": \"VAEDecode\", \"inputs\": {\"samples\": "
+                               "[\"3\", 0], \"vae\": [\"4\", 2]}},\n"
+                               "          \"9\": {\"class_type\": \"SaveImage\", \"inputs\": "
+                               "{\"filename_prefix\": \"ComfyUI\", \"images\": [\"8\", 0]}}\n"
+                               "        }";
         GenerationParams p;
         QString error;
         QVERIFY2(qd::parseComfyUiPrompt(prompt, &p, &error), qPrintable(error));
@@ -337,17 +399,26 @@ private slots:
     void parsesComfyUiWorkflow()
     {
         // the UI graph: widget values by position, links as [id, from, slot, to, slot, type]
-        const QString workflow = "{\"nodes\": [\n"
-            "            {\"id\": 3, \"type\": \"KSampler\", \"widgets_values\": [42, \"fixed\", 25, 6.5, \"euler_ancestral\", \"normal\", 1],\n"
-            "             \"inputs\": [{\"name\": \"model\", \"link\": 1}, {\"name\": \"positive\", \"link\": 4},\n"
-            "                        {\"name\": \"negative\", \"link\": 6}, {\"name\": \"latent_image\", \"link\": 2}]},\n"
-            "            {\"id\": 4, \"type\": \"CheckpointLoaderSimple\", \"widgets_values\": [\"dreamshaper_8.safetensors\"]},\n"
-            "            {\"id\": 5, \"type\": \"EmptyLatentImage\", \"widgets_values\": [640, 448, 1]},\n"
-            "            {\"id\": 6, \"type\": \"CLIPTextEncode\", \"widgets_values\": [\"a red fox, 狐狸\"], \"inputs\": [{\"name\": \"clip\", \"link\": 3}]},\n"
-            "            {\"id\": 7, \"type\": \"CLIPTextEncode\", \"widgets_values\": [\"ugly\"], \"inputs\": [{\"name\": \"clip\", \"link\": 5}]}\n"
-            "          ],\n"
-            "          \"links\": [[1, 4, 0, 3, 0, \"MODEL\"], [2, 5, 0, 3, 3, \"LATENT\"], [3, 4, 1, 6, 0, \"CLIP\"],\n"
-            "                    [4, 6, 0, 3, 1, \"CONDITIONING\"], [5, 4, 1, 7, 0, \"CLIP\"], [6, 7, 0, 3, 2, \"CONDITIONING\"]]}";
+        const QString workflow
+            = "{\"nodes\": [\n"
+              "            {\"id\": 3, \"type\": \"KSampler\", \"widgets_values\": [42, \"fixed\", 25, 6.5, "
+              "\"euler_ancestral\", \"normal\", 1],\n"
+              "             \"inputs\": [{\"name\": \"model\", \"link\": 1}, {\"name\": \"positive\", "
+              "\"link\": 4},\n"
+              "                        {\"name\": \"negative\", \"link\": 6}, {\"name\": \"latent_image\", "
+              "\"link\": 2}]},\n"
+              "            {\"id\": 4, \"type\": \"CheckpointLoaderSimple\", \"widgets_values\": "
+              "[\"dreamshaper_8.safetensors\"]},\n"
+              "            {\"id\": 5, \"type\": \"EmptyLatentImage\", \"widgets_values\": [640, 448, 1]},\n"
+              "            {\"id\": 6, \"type\": \"CLIPTextEncode\", \"widgets_values\": [\"a red fox, "
+              "狐狸\"], \"inputs\": [{\"name\": \"clip\", \"link\": 3}]},\n"
+              "            {\"id\": 7, \"type\": \"CLIPTextEncode\", \"widgets_values\": [\"ugly\"], "
+              "\"inputs\": [{\"name\": \"clip\", \"link\": 5}]}\n"
+              "          ],\n"
+              "          \"links\": [[1, 4, 0, 3, 0, \"MODEL\"], [2, 5, 0, 3, 3, \"LATENT\"], [3, 4, 1, 6, "
+              "0, \"CLIP\"],\n"
+              "                    [4, 6, 0, 3, 1, \"CONDITIONING\"], [5, 4, 1, 7, 0, \"CLIP\"], [6, 7, 0, "
+              "3, 2, \"CONDITIONING\"]]}";
         GenerationParams p;
         QString error;
         QVERIFY2(qd::parseComfyUiWorkflow(workflow, &p, &error), qPrintable(error));
@@ -366,9 +437,11 @@ private slots:
     void parsesInvokeAiAndNovelAi()
     {
         const QString invoke = "{\"generation_mode\": \"txt2img\", \"positive_prompt\": \"a lighthouse\",\n"
-            "            \"negative_prompt\": \"fog\", \"width\": 768, \"height\": 512, \"seed\": 987654321, \"cfg_scale\": 7.5,\n"
-            "            \"steps\": 30, \"scheduler\": \"dpmpp_2m_k\", \"clip_skip\": 1,\n"
-            "            \"model\": {\"name\": \"stable-diffusion-v1-5\", \"base\": \"sd-1\", \"hash\": \"blake3:abcd\"}}";
+                               "            \"negative_prompt\": \"fog\", \"width\": 768, \"height\": 512, "
+                               "\"seed\": 987654321, \"cfg_scale\": 7.5,\n"
+                               "            \"steps\": 30, \"scheduler\": \"dpmpp_2m_k\", \"clip_skip\": 1,\n"
+                               "            \"model\": {\"name\": \"stable-diffusion-v1-5\", \"base\": "
+                               "\"sd-1\", \"hash\": \"blake3:abcd\"}}";
         GenerationParams p;
         QString error;
         QVERIFY2(qd::parseInvokeAiMetadata(invoke, &p, &error), qPrintable(error));
@@ -384,8 +457,10 @@ private slots:
         QCOMPARE(s(p.modelName), QString("stable-diffusion-v1-5"));
 
         const QString nai = "{\"prompt\": \"1girl, solo\", \"steps\": 28, \"height\": 1216, \"width\": 832,\n"
-            "            \"scale\": 5.0, \"uncond_scale\": 1.0, \"cfg_rescale\": 0.2, \"seed\": 2913567, \"n_samples\": 1,\n"
-            "            \"noise_schedule\": \"karras\", \"sampler\": \"k_dpmpp_2s_ancestral\", \"uc\": \"lowres, bad anatomy\"}";
+                            "            \"scale\": 5.0, \"uncond_scale\": 1.0, \"cfg_rescale\": 0.2, "
+                            "\"seed\": 2913567, \"n_samples\": 1,\n"
+                            "            \"noise_schedule\": \"karras\", \"sampler\": "
+                            "\"k_dpmpp_2s_ancestral\", \"uc\": \"lowres, bad anatomy\"}";
         GenerationParams n;
         QVERIFY2(qd::parseNovelAiComment(nai, "Stable Diffusion XL C1E1DE52", &n, &error), qPrintable(error));
         QCOMPARE(s(n.prompt), QString("1girl, solo"));
@@ -411,7 +486,8 @@ private slots:
         QCOMPARE(r.source, QString("parameters"));
         QCOMPARE(r.params.steps, 9);
 
-        r = qd::paramsFromTexts({{"prompt", "{not json"}, {"invokeai_metadata", "{\"positive_prompt\": \"p\", \"steps\": 4}"}});
+        r = qd::paramsFromTexts({ { "prompt", "{not json" },
+            { "invokeai_metadata", "{\"positive_prompt\": \"p\", \"steps\": 4}" } });
         QVERIFY(r.found);
         QCOMPARE(r.source, QString("invokeai_metadata"));
         QCOMPARE(r.params.steps, 4);

@@ -205,7 +205,8 @@ private slots:
         write(path("list.yaml"), "- a\n- b\n");
         QVERIFY(Settings::load(path("list.yaml"), &report) == Settings());
         QVERIFY(report.usedDefaults);
-        QVERIFY2(report.problems.value(0).contains(path("list.yaml") + ":1:"), qPrintable(report.problems.value(0)));
+        QVERIFY2(report.problems.value(0).contains(path("list.yaml") + ":1:"),
+            qPrintable(report.problems.value(0)));
     }
 };
 
