@@ -18,7 +18,11 @@ HistoryModel::HistoryModel(HistoryStore* store, QObject* parent)
     // Cost in KiB: about 600 thumbnails of 192 px at 2x.
     m_thumbs.setMaxCost(256 * 1024);
     connect(m_store, &HistoryStore::changed, this, &HistoryModel::recordChanged);
-    connect(m_store, &HistoryStore::inserted, this, &HistoryModel::refresh);
+    // insertMany() signals once per row: take a burst in with one refresh.
+    m_refreshTimer.setSingleShot(true);
+    m_refreshTimer.setInterval(0);
+    connect(&m_refreshTimer, &QTimer::timeout, this, &HistoryModel::refresh);
+    connect(m_store, &HistoryStore::inserted, &m_refreshTimer, qOverload<>(&QTimer::start));
     connect(m_store, &HistoryStore::removed, this, &HistoryModel::refresh);
     connect(m_store, &HistoryStore::restored, this, &HistoryModel::refresh);
     connect(m_store, &HistoryStore::imported, this, &HistoryModel::refresh);

@@ -9,6 +9,7 @@
 #include <QList>
 #include <QPixmap>
 #include <QSet>
+#include <QTimer>
 
 #include "HistoryStore.h"
 
@@ -85,6 +86,7 @@ private:
     mutable QPixmap m_placeholder;
     int m_thumbSize = 160;
     qreal m_dpr = 1.0;
+    QTimer m_refreshTimer;
     quint64 m_generation = 0; // bumps on reset so late thumbnails of an old query are dropped
 };
 
