@@ -137,10 +137,10 @@ QWidget* MainWindow::buildPromptArea()
     big.setPointSizeF(big.pointSizeF() * 1.25);
     big.setBold(true);
     m_generateButton->setFont(big);
-    auto* interrupt = new QPushButton(tr("Interrupt"), area);
+    auto* interrupt = m_interruptButton = new QPushButton(tr("Interrupt"), area);
     interrupt->setObjectName("interruptButtonTop");
     interrupt->setToolTip(tr("Stop now and keep the image as it is (Ctrl+.)"));
-    auto* skip = new QPushButton(tr("Skip"), area);
+    auto* skip = m_skipButton = new QPushButton(tr("Skip"), area);
     skip->setObjectName("skipButtonTop");
     skip->setToolTip(tr("Drop the running job and go on with the next (Ctrl+Shift+N)"));
 
@@ -499,8 +499,10 @@ void MainWindow::refreshQueue()
     const QList<GenerationJob> jobs = m_worker->queuedJobs();
     m_queue->setQueue(jobs);
     const bool running = m_worker->runningJobId() != 0;
-    m_interruptAction->setEnabled(running);
-    m_skipAction->setEnabled(running);
+    for (QAction* a : {m_interruptAction, m_skipAction})
+        a->setEnabled(running);
+    for (QPushButton* b : {m_interruptButton, m_skipButton})
+        b->setEnabled(running);
     m_queueLabel->setText(m_worker->isPaused() ? tr("Queue: %n waiting (paused)", nullptr, int(jobs.size()))
                                                : tr("Queue: %n waiting", nullptr, int(jobs.size())));
 }

@@ -104,6 +104,8 @@ private:
     QueuePanel* m_queue = nullptr;
     HistoryGallery* m_gallery = nullptr;
     QPushButton* m_generateButton = nullptr;
+    QPushButton* m_interruptButton = nullptr;
+    QPushButton* m_skipButton = nullptr;
     QLabel* m_errorBanner = nullptr;
 
     QAction* m_generateAction = nullptr;

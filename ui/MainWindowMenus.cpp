@@ -129,6 +129,7 @@ void MainWindow::buildMenus()
     lock->setCheckable(true);
     lock->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K));
     connect(lock, &QAction::toggled, m_params, &ParameterPanel::setSeedLocked);
+    connect(m_params, &ParameterPanel::seedLockChanged, lock, &QAction::setChecked);
     QAction* swap = gen->addAction(tr("S&wap Width and Height"), m_params, &ParameterPanel::swapSize);
     swap->setObjectName("actionSwapSize");
     swap->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));

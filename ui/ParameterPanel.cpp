@@ -518,9 +518,12 @@ void ParameterPanel::setSeedLocked(bool locked)
 {
     if (m_lockSeed->isChecked() != locked)
         m_lockSeed->setChecked(locked); // re-enters through toggled
+    if (m_seed->isReadOnly() == locked)
+        return;
     m_seed->setReadOnly(locked);
     m_randomSeed->setEnabled(!locked);
     m_reuseSeed->setEnabled(!locked && m_lastSeed >= 0);
+    emit seedLockChanged(locked);
 }
 
 void ParameterPanel::swapSize()

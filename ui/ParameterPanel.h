@@ -72,6 +72,7 @@ public slots:
 signals:
     void paramsChanged();
     void modelChanged();
+    void seedLockChanged(bool locked);
 
 private:
     QWidget* buildModelGroup();
