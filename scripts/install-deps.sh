@@ -17,8 +17,9 @@ packages=(
   qt6-image-formats-plugins
   # images, configs, metadata, archives, JSON, Unicode
   libopencv-dev libyaml-cpp-dev libcli11-dev libexiv2-dev libpng-dev libzip-dev nlohmann-json3-dev libutf8proc-dev zlib1g-dev
-  # headless GUI runs and screenshots; CJK fonts for the Chinese UI
-  xvfb xauth fonts-noto-cjk
+  # headless GUI runs and screenshots; CJK fonts for the Chinese UI; Qt's own strings (OK, Cancel,
+  # file dialogs) in Chinese
+  xvfb xauth fonts-noto-cjk qt6-translations-l10n
 )
 
 missing=()

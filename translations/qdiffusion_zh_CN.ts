@@ -1,4 +1,1203 @@
 <?xml version="1.0" encoding="utf-8"?>
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
+<context>
+    <name>main</name>
+    <message>
+        <source>Native desktop studio for Stable Diffusion</source>
+        <translation>Stable Diffusion 原生桌面创作工具</translation>
+    </message>
+    <message>
+        <source>User interface language, e.g. zh_CN or en.</source>
+        <translation>界面语言，例如 zh_CN 或 en。</translation>
+    </message>
+</context>
+<context>
+    <name>qd::ExportDialog</name>
+    <message numerus="yes">
+        <source>Export %n Image(s)</source>
+        <translation>
+            <numerusform>导出 %n 张图像</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>JPEG and WebP quality; WebP at 100 is lossless</source>
+        <translation>JPEG 与 WebP 的质量；WebP 为 100 时无损</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Tokens: {index} {id} {seed} {model} {sampler} {steps} {cfg} {width} {height} {date} {time} {prompt} {name}</source>
+        <translation>可用标记：{index} {id} {seed} {model} {sampler} {steps} {cfg} {width} {height} {date} {time} {prompt} {name}</translation>
+    </message>
+    <message>
+        <source>&amp;Export</source>
+        <translation>导出(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Format</source>
+        <translation>格式(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Quality</source>
+        <translation>质量(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>F&amp;older</source>
+        <translation>文件夹(&amp;O)</translation>
+    </message>
+    <message>
+        <source>File &amp;names</source>
+        <translation>文件名(&amp;N)</translation>
+    </message>
+    <message>
+        <source>First file</source>
+        <translation>第一个文件</translation>
+    </message>
+    <message>
+        <source>The generation parameters are embedded in every exported file.</source>
+        <translation>每个导出的文件都嵌入了生成参数。</translation>
+    </message>
+    <message>
+        <source>Export to</source>
+        <translation>导出到</translation>
+    </message>
+    <message>
+        <source>%1: cannot create the folder</source>
+        <translation>%1：无法创建该文件夹</translation>
+    </message>
+    <message>
+        <source>%1: cannot read the image</source>
+        <translation>%1：无法读取该图像</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) exported</source>
+        <translation>
+            <numerusform>已导出 %n 张图像</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n failed</source>
+        <translation>
+            <numerusform>%n 张失败</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>qd::HistoryGallery</name>
+    <message>
+        <source>Images</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>Search prompts…  (&quot;a phrase&quot;, -exclude)</source>
+        <translation>搜索提示词…（&quot;短语&quot;，-排除）</translation>
+    </message>
+    <message>
+        <source>Search prompts</source>
+        <translation>搜索提示词</translation>
+    </message>
+    <message>
+        <source>Model filter</source>
+        <translation>模型筛选</translation>
+    </message>
+    <message>
+        <source>Sampler filter</source>
+        <translation>采样器筛选</translation>
+    </message>
+    <message>
+        <source>Date filter</source>
+        <translation>日期筛选</translation>
+    </message>
+    <message>
+        <source>Any time</source>
+        <translation>任何时间</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <source>Last 7 days</source>
+        <translation>最近 7 天</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>最近 30 天</translation>
+    </message>
+    <message>
+        <source>Last 365 days</source>
+        <translation>最近 365 天</translation>
+    </message>
+    <message>
+        <source>Favourites</source>
+        <translation>收藏</translation>
+    </message>
+    <message>
+        <source>Show favourites only</source>
+        <translation>只显示收藏</translation>
+    </message>
+    <message>
+        <source>Sort order</source>
+        <translation>排序方式</translation>
+    </message>
+    <message>
+        <source>Newest first</source>
+        <translation>最新在前</translation>
+    </message>
+    <message>
+        <source>Oldest first</source>
+        <translation>最早在前</translation>
+    </message>
+    <message>
+        <source>Highest rated first</source>
+        <translation>评分最高在前</translation>
+    </message>
+    <message>
+        <source>Thumbnail size</source>
+        <translation>缩略图大小</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Favourite (F)</source>
+        <translation>收藏 (F)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Rate %n star(s) (%n)</source>
+        <translation>
+            <numerusform>评为 %n 星 (%n)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&amp;Restore All Parameters</source>
+        <translation>恢复全部参数(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Reuse &amp;Seed</source>
+        <translation>复用种子(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Copy Infotext</source>
+        <translation>复制参数文本(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Open</source>
+        <translation>打开(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Reveal in &amp;Folder</source>
+        <translation>在文件夹中显示(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Favourite</source>
+        <translation>收藏(&amp;F)</translation>
+    </message>
+    <message numerus="yes">
+        <source>Rate %n Star(s)</source>
+        <translation>
+            <numerusform>评为 %n 星</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Clear Rating</source>
+        <translation>清除评分</translation>
+    </message>
+    <message>
+        <source>&amp;Export…</source>
+        <translation>导出(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>删除(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo Delete</source>
+        <translation>撤销删除(&amp;U)</translation>
+    </message>
+    <message>
+        <source>All models</source>
+        <translation>全部模型</translation>
+    </message>
+    <message>
+        <source>All samplers</source>
+        <translation>全部采样器</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s)</source>
+        <translation>
+            <numerusform>%n 张图像</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Select an image to see its parameters.</source>
+        <translation>选择一张图像以查看其参数。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) selected</source>
+        <translation>
+            <numerusform>已选择 %n 张图像</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Negative prompt:</source>
+        <translation>反向提示词：</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Sampler</source>
+        <translation>采样器</translation>
+    </message>
+    <message>
+        <source>Schedule type</source>
+        <translation>调度类型</translation>
+    </message>
+    <message>
+        <source>CFG scale</source>
+        <translation>CFG 系数</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Clip skip</source>
+        <translation>Clip 跳过层</translation>
+    </message>
+    <message>
+        <source>Denoising strength</source>
+        <translation>重绘幅度</translation>
+    </message>
+    <message>
+        <source>Variation seed</source>
+        <translation>变异种子</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>创建时间</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <source>The image file cannot be read</source>
+        <translation>无法读取该图像文件</translation>
+    </message>
+    <message>
+        <source>Parameters copied</source>
+        <translation>参数已复制</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) deleted. Undo with Ctrl+Z in the gallery.</source>
+        <translation>
+            <numerusform>已删除 %n 张图像。在图库中按 Ctrl+Z 可撤销。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) restored</source>
+        <translation>
+            <numerusform>已恢复 %n 张图像</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>qd::InitImageView</name>
+    <message>
+        <source>Init image</source>
+        <translation>初始图像</translation>
+    </message>
+    <message>
+        <source>Drop an image here or click to choose one</source>
+        <translation>将图像拖放到此处，或点击选择</translation>
+    </message>
+    <message>
+        <source>%1
+%2 × %3</source>
+        <translation>%1
+%2 × %3</translation>
+    </message>
+    <message>
+        <source>Drop an image here
+or click to browse</source>
+        <translation>将图像拖放到此处
+或点击浏览</translation>
+    </message>
+    <message>
+        <source>Cannot read this image</source>
+        <translation>无法读取此图像</translation>
+    </message>
+</context>
+<context>
+    <name>qd::LivePreview</name>
+    <message>
+        <source>Write a prompt and press Generate (Ctrl+Enter).
+Each step appears here as it is made.</source>
+        <translation>输入提示词并点击“生成”（Ctrl+Enter）。
+每一步生成的画面都会实时显示在这里。</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>Show each new step as it arrives</source>
+        <translation>每一步完成后立即显示</translation>
+    </message>
+    <message>
+        <source>%1 s/it</source>
+        <translation>%1 秒/步</translation>
+    </message>
+    <message>
+        <source>%1 it/s</source>
+        <translation>%1 步/秒</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <source>Step %1 / %2</source>
+        <translation>第 %1 / %2 步</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>%1 · step %2</source>
+        <translation>%1 · 第 %2 步</translation>
+    </message>
+    <message>
+        <source>Step %1</source>
+        <translation>第 %1 步</translation>
+    </message>
+    <message>
+        <source>Final</source>
+        <translation>最终</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+</context>
+<context>
+    <name>qd::MainWindow</name>
+    <message>
+        <source>QDiffusion</source>
+        <translation>QDiffusion</translation>
+    </message>
+    <message>
+        <source>Create</source>
+        <translation>创作</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>历史</translation>
+    </message>
+    <message>
+        <source>Parameters restored</source>
+        <translation>参数已恢复</translation>
+    </message>
+    <message>
+        <source>Seed %1 set</source>
+        <translation>种子已设为 %1</translation>
+    </message>
+    <message>
+        <source>The history cannot be opened: %1</source>
+        <translation>无法打开历史记录：%1</translation>
+    </message>
+    <message>
+        <source>&amp;Prompt</source>
+        <translation>提示词(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Describe the image, e.g. a lighthouse at dawn, (oil painting:1.2)</source>
+        <translation>描述图像，例如 a lighthouse at dawn, (oil painting:1.2)</translation>
+    </message>
+    <message>
+        <source>&amp;Negative prompt</source>
+        <translation>反向提示词(&amp;N)</translation>
+    </message>
+    <message>
+        <source>What to keep out of the image, e.g. blurry, text</source>
+        <translation>不希望出现在图像中的内容，例如 blurry, text</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Add a job with these settings to the queue (Ctrl+Enter)</source>
+        <translation>以当前设置添加一个任务到队列（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>Interrupt</source>
+        <translation>中断</translation>
+    </message>
+    <message>
+        <source>Stop now and keep the image as it is (Ctrl+.)</source>
+        <translation>立即停止，并保留当前状态的图像（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>Skip</source>
+        <translation>跳过</translation>
+    </message>
+    <message>
+        <source>Drop the running job and go on with the next (Ctrl+Shift+N)</source>
+        <translation>放弃正在运行的任务，继续下一个（Ctrl+Shift+N）</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Queue</source>
+        <translation>队列</translation>
+    </message>
+    <message>
+        <source>Model: %1</source>
+        <translation>模型：%1</translation>
+    </message>
+    <message>
+        <source>Jobs waiting in the queue</source>
+        <translation>队列中等待的任务</translation>
+    </message>
+    <message>
+        <source>Speed of the running job</source>
+        <translation>正在运行任务的速度</translation>
+    </message>
+    <message>
+        <source>Memory used by QDiffusion</source>
+        <translation>QDiffusion 使用的内存</translation>
+    </message>
+    <message>
+        <source>Where the model runs</source>
+        <translation>模型运行的设备</translation>
+    </message>
+    <message>
+        <source>The selected checkpoint</source>
+        <translation>所选的模型文件</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>Loading model %1…</source>
+        <translation>正在加载模型 %1…</translation>
+    </message>
+    <message>
+        <source>Model: %1 (%2)</source>
+        <translation>模型：%1（%2）</translation>
+    </message>
+    <message>
+        <source>Device: %1 · %2</source>
+        <translation>设备：%1 · %2</translation>
+    </message>
+    <message>
+        <source>Model %1 loaded</source>
+        <translation>模型 %1 已加载</translation>
+    </message>
+    <message>
+        <source>Interrupted</source>
+        <translation>已中断</translation>
+    </message>
+    <message>
+        <source>Finished in %1 s</source>
+        <translation>用时 %1 秒完成</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Skipped</source>
+        <translation>已跳过</translation>
+    </message>
+    <message>
+        <source>%1: cannot create the output folder</source>
+        <translation>%1：无法创建输出文件夹</translation>
+    </message>
+    <message>
+        <source>%1 carries no generation parameters</source>
+        <translation>%1 不含生成参数</translation>
+    </message>
+    <message>
+        <source>Parameters restored from %1</source>
+        <translation>已从 %1 恢复参数</translation>
+    </message>
+    <message>
+        <source>Job %1 queued</source>
+        <translation>任务 %1 已加入队列</translation>
+    </message>
+    <message>
+        <source>Interrupting…</source>
+        <translation>正在中断…</translation>
+    </message>
+    <message>
+        <source>Skipping…</source>
+        <translation>正在跳过…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Queue: %n waiting (paused)</source>
+        <translation>
+            <numerusform>队列：%n 个等待中（已暂停）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Queue: %n waiting</source>
+        <translation>
+            <numerusform>队列：%n 个等待中</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Memory: %1</source>
+        <translation>内存：%1</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Open Image Parameters…</source>
+        <translation>从图像读取参数(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Restore parameters from an image</source>
+        <translation>从图像恢复参数</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp)</source>
+        <translation>图像 (*.png *.jpg *.jpeg *.webp)</translation>
+    </message>
+    <message>
+        <source>&amp;Import Folder into History…</source>
+        <translation>将文件夹导入历史(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Cu&amp;t</source>
+        <translation>剪切(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>复制(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Paste</source>
+        <translation>粘贴(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Select &amp;All</source>
+        <translation>全选(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Edit &amp;Prompt</source>
+        <translation>编辑提示词(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Edit &amp;Negative Prompt</source>
+        <translation>编辑反向提示词(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Edit Para&amp;meters</source>
+        <translation>编辑参数(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Generation</source>
+        <translation>生成(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Generate</source>
+        <translation>生成(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Interrupt</source>
+        <translation>中断(&amp;I)</translation>
+    </message>
+    <message>
+        <source>&amp;Skip</source>
+        <translation>跳过(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause Queue</source>
+        <translation>暂停队列(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Random Seed</source>
+        <translation>随机种子(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Reuse &amp;Last Seed</source>
+        <translation>复用上次种子(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Lock See&amp;d</source>
+        <translation>锁定种子(&amp;D)</translation>
+    </message>
+    <message>
+        <source>S&amp;wap Width and Height</source>
+        <translation>交换宽高(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Pr&amp;esets</source>
+        <translation>预设(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Image</source>
+        <translation>图像(&amp;I)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Create</source>
+        <translation>创作(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;History</source>
+        <translation>历史(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Search History</source>
+        <translation>搜索历史(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Follow &amp;Live Preview</source>
+        <translation>跟随实时预览(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Full Screen</source>
+        <translation>全屏(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About QDiffusion</source>
+        <translation>关于 QDiffusion(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Preset %1 applied</source>
+        <translation>已应用预设 %1</translation>
+    </message>
+    <message>
+        <source>No presets (add them in settings.yaml)</source>
+        <translation>没有预设（可在 settings.yaml 中添加）</translation>
+    </message>
+    <message>
+        <source>The new language takes effect when QDiffusion starts again</source>
+        <translation>新的语言将在 QDiffusion 重新启动后生效</translation>
+    </message>
+    <message>
+        <source>Import a folder of generated images</source>
+        <translation>导入一个包含生成图像的文件夹</translation>
+    </message>
+    <message>
+        <source>Importing %1…</source>
+        <translation>正在导入 %1…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) imported</source>
+        <translation>
+            <numerusform>已导入 %n 张图像</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n already there</source>
+        <translation>
+            <numerusform>%n 张已存在</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n without parameters</source>
+        <translation>
+            <numerusform>%n 张不含参数</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>About QDiffusion</source>
+        <translation>关于 QDiffusion</translation>
+    </message>
+    <message>
+        <source>QDiffusion %1
+A native desktop studio for Stable Diffusion.</source>
+        <translation>QDiffusion %1
+Stable Diffusion 原生桌面创作工具。</translation>
+    </message>
+    <message>
+        <source>%1 has no parameters; set as the init image</source>
+        <translation>%1 不含参数，已设为初始图像</translation>
+    </message>
+</context>
+<context>
+    <name>qd::ParameterPanel</name>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Checkpoint</source>
+        <translation>模型文件</translation>
+    </message>
+    <message>
+        <source>Sampling</source>
+        <translation>采样</translation>
+    </message>
+    <message>
+        <source>Sa&amp;mpler</source>
+        <translation>采样器(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Schedule t&amp;ype</source>
+        <translation>调度类型(&amp;Y)</translation>
+    </message>
+    <message>
+        <source>Sampling steps</source>
+        <translation>采样步数</translation>
+    </message>
+    <message>
+        <source>S&amp;teps</source>
+        <translation>步数(&amp;T)</translation>
+    </message>
+    <message>
+        <source>CFG scale</source>
+        <translation>CFG 系数</translation>
+    </message>
+    <message>
+        <source>&amp;CFG scale</source>
+        <translation>CFG 系数(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>-1 picks a new random seed for every image</source>
+        <translation>-1 表示每张图像都使用新的随机种子</translation>
+    </message>
+    <message>
+        <source>Random seed (-1)</source>
+        <translation>随机种子 (-1)</translation>
+    </message>
+    <message>
+        <source>Reuse the last image&apos;s seed</source>
+        <translation>复用上一张图像的种子</translation>
+    </message>
+    <message>
+        <source>&amp;Lock</source>
+        <translation>锁定(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Keep this seed when parameters are restored from the gallery or a dropped image</source>
+        <translation>从图库或拖入的图像恢复参数时保留此种子</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <source>Swap width and height</source>
+        <translation>交换宽度和高度</translation>
+    </message>
+    <message>
+        <source>Aspect</source>
+        <translation>宽高比</translation>
+    </message>
+    <message>
+        <source>Aspect ratio presets at the model&apos;s native size</source>
+        <translation>按模型原生尺寸的宽高比预设</translation>
+    </message>
+    <message>
+        <source>&amp;Width</source>
+        <translation>宽度(&amp;W)</translation>
+    </message>
+    <message>
+        <source>He&amp;ight</source>
+        <translation>高度(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>批量</translation>
+    </message>
+    <message>
+        <source>How many times to run the model, one after the other</source>
+        <translation>依次运行模型的次数</translation>
+    </message>
+    <message>
+        <source>Images made together in one run (needs more memory)</source>
+        <translation>一次运行中同时生成的图像数（需要更多内存）</translation>
+    </message>
+    <message>
+        <source>1 uses the text encoder&apos;s last layer, 2 the one before it, ...</source>
+        <translation>1 使用文本编码器的最后一层，2 使用倒数第二层，以此类推</translation>
+    </message>
+    <message>
+        <source>Batch c&amp;ount</source>
+        <translation>批次数(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Batch si&amp;ze</source>
+        <translation>每批数量(&amp;Z)</translation>
+    </message>
+    <message>
+        <source>Clip s&amp;kip</source>
+        <translation>Clip 跳过层(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Image to image</source>
+        <translation>图生图</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>How much of the init image is repainted: 0 keeps it, 1 replaces it</source>
+        <translation>初始图像被重绘的程度：0 保持不变，1 完全替换</translation>
+    </message>
+    <message>
+        <source>Denoising strength</source>
+        <translation>重绘幅度</translation>
+    </message>
+    <message>
+        <source>&amp;Denoising strength</source>
+        <translation>重绘幅度(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Choose an init image</source>
+        <translation>选择初始图像</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp)</source>
+        <translation>图像 (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
+    </message>
+    <message>
+        <source>Reuse the last image&apos;s seed (%1)</source>
+        <translation>复用上一张图像的种子（%1）</translation>
+    </message>
+    <message>
+        <source>Demo model (built in)</source>
+        <translation>演示模型（内置）</translation>
+    </message>
+    <message>
+        <source>A tiny model whose weights follow a fixed rule: it draws abstract images. Put checkpoints in the models folder to use real ones.</source>
+        <translation>一个权重按固定规则生成的微型模型，会绘制抽象图像。将模型文件放入模型文件夹即可使用真实模型。</translation>
+    </message>
+</context>
+<context>
+    <name>qd::PreviewCanvas</name>
+    <message>
+        <source>Preview</source>
+        <translation>预览</translation>
+    </message>
+</context>
+<context>
+    <name>qd::PromptEditor</name>
+    <message>
+        <source>Tokens used / tokens available in the chunks of 75 the prompt fills</source>
+        <translation>已用词元数 / 提示词所占 75 词元分块的总容量</translation>
+    </message>
+    <message>
+        <source>Recent</source>
+        <translation>最近</translation>
+    </message>
+    <message>
+        <source>Recent prompts</source>
+        <translation>最近的提示词</translation>
+    </message>
+    <message>
+        <source>Chunk %1: %2 tokens</source>
+        <translation>第 %1 块：%2 个词元</translation>
+    </message>
+    <message>
+        <source>(estimated without the CLIP vocabulary)</source>
+        <translation>（未加载 CLIP 词表，此为估算值）</translation>
+    </message>
+    <message>
+        <source>Clear recent prompts</source>
+        <translation>清除最近的提示词</translation>
+    </message>
+</context>
+<context>
+    <name>qd::QueuePanel</name>
+    <message>
+        <source>Interrupt</source>
+        <translation>中断</translation>
+    </message>
+    <message>
+        <source>Skip</source>
+        <translation>跳过</translation>
+    </message>
+    <message>
+        <source>Waiting jobs</source>
+        <translation>等待中的任务</translation>
+    </message>
+    <message>
+        <source>Move up (Alt+Up)</source>
+        <translation>上移 (Alt+Up)</translation>
+    </message>
+    <message>
+        <source>Move down (Alt+Down)</source>
+        <translation>下移 (Alt+Down)</translation>
+    </message>
+    <message>
+        <source>Remove from the queue (Delete)</source>
+        <translation>从队列中移除 (Delete)</translation>
+    </message>
+    <message>
+        <source>Stop the running job now and keep its image as it is</source>
+        <translation>立即停止正在运行的任务，并保留其当前图像</translation>
+    </message>
+    <message>
+        <source>Drop the running job and go on with the next one</source>
+        <translation>放弃正在运行的任务，继续下一个</translation>
+    </message>
+    <message>
+        <source>(empty prompt)</source>
+        <translation>（空提示词）</translation>
+    </message>
+    <message>
+        <source>%1 steps · %2 · %3×%4</source>
+        <translation>%1 步 · %2 · %3×%4</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s)</source>
+        <translation>
+            <numerusform>%n 张图像</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Running: %1</source>
+        <translation>正在运行：%1</translation>
+    </message>
+    <message>
+        <source>Nothing running</source>
+        <translation>没有正在运行的任务</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Start the waiting jobs again</source>
+        <translation>重新开始执行等待中的任务</translation>
+    </message>
+    <message>
+        <source>Finish the running job, then wait</source>
+        <translation>完成正在运行的任务后暂停</translation>
+    </message>
+</context>
+<context>
+    <name>qd::SettingsDialog</name>
+    <message>
+        <source>System language</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Models and files</source>
+        <translation>模型与文件</translation>
+    </message>
+    <message>
+        <source>Searched for checkpoints besides %1</source>
+        <translation>除 %1 外，也在这些文件夹中查找模型</translation>
+    </message>
+    <message>
+        <source>&amp;Add…</source>
+        <translation>添加(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>移除(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Model folders</source>
+        <translation>模型文件夹(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>&amp;Output folder</source>
+        <translation>输出文件夹(&amp;O)</translation>
+    </message>
+    <message>
+        <source>JPEG and WebP quality; WebP at 100 is lossless</source>
+        <translation>JPEG 与 WebP 的质量；WebP 为 100 时无损</translation>
+    </message>
+    <message>
+        <source>Quality</source>
+        <translation>质量</translation>
+    </message>
+    <message>
+        <source>Image &amp;format</source>
+        <translation>图像格式(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Computation</source>
+        <translation>计算</translation>
+    </message>
+    <message>
+        <source>Automatic (a GPU when there is one)</source>
+        <translation>自动（有 GPU 时使用 GPU）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>CUDA GPU</source>
+        <translation>CUDA GPU</translation>
+    </message>
+    <message>
+        <source>auto, cpu, cuda or cuda:N</source>
+        <translation>auto、cpu、cuda 或 cuda:N</translation>
+    </message>
+    <message>
+        <source>Automatic (fp16 on a GPU, fp32 on the CPU)</source>
+        <translation>自动（GPU 上用 fp16，CPU 上用 fp32）</translation>
+    </message>
+    <message>
+        <source>&amp;Device</source>
+        <translation>设备(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Precision</source>
+        <translation>精度(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Live preview</source>
+        <translation>实时预览</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Approximate colours (fast, every step)</source>
+        <translation>近似颜色（快速，每一步）</translation>
+    </message>
+    <message>
+        <source>TAESD tiny decoder</source>
+        <translation>TAESD 小型解码器</translation>
+    </message>
+    <message>
+        <source>Full VAE (exact, slow)</source>
+        <translation>完整 VAE（精确，较慢）</translation>
+    </message>
+    <message>
+        <source>TAESD and full-VAE previews are decoded every N steps</source>
+        <translation>TAESD 与完整 VAE 预览每 N 步解码一次</translation>
+    </message>
+    <message>
+        <source>Pre&amp;view method</source>
+        <translation>预览方式(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Every &amp;N steps</source>
+        <translation>每 N 步(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Appearance</source>
+        <translation>外观</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Theme</source>
+        <translation>主题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>A new language takes effect when QDiffusion starts again.</source>
+        <translation>新的语言将在 QDiffusion 重新启动后生效。</translation>
+    </message>
+    <message>
+        <source>Add a model folder</source>
+        <translation>添加模型文件夹</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+</context>
 </TS>

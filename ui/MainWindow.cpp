@@ -1,42 +1,524 @@
 #include "MainWindow.h"
 
 #include <QApplication>
+#include <QDir>
+#include <QDirIterator>
+#include <QDockWidget>
+#include <QFile>
+#include <QFileInfo>
+#include <QHBoxLayout>
 #include <QLabel>
-#include <QMenuBar>
-#include <QMessageBox>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include "AppPaths.h"
+#include "EngineInfo.h"
+#include "HistoryGallery.h"
+#include "ImageMetadata.h"
+#include "Infotext.h"
+#include "LivePreview.h"
+#include "ParameterPanel.h"
+#include "PromptEditor.h"
+#include "QueuePanel.h"
+#include "Theme.h"
 
 namespace qd {
 
+namespace {
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+// The resident memory of this process, from /proc (Linux); -1 elsewhere.
+qint64 residentBytes()
+{
+    QFile f(QStringLiteral("/proc/self/statm"));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QList<QByteArray> fields = f.readAll().split(' ');
+    if (fields.size() < 2)
+        return -1;
+    return fields[1].toLongLong() * 4096; // statm counts pages; Linux x86-64 and arm64 use 4 KiB
+}
+
+ImageFileFormat outputFormat(const QString& name)
+{
+    if (name == QLatin1String("jpeg") || name == QLatin1String("jpg"))
+        return ImageFileFormat::Jpeg;
+    if (name == QLatin1String("webp"))
+        return ImageFileFormat::WebP;
+    return ImageFileFormat::Png;
+}
+} // namespace
+
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
+    , m_settings(Settings::load())
+    , m_worker(new InferenceWorker(this))
+    , m_store(new HistoryStore(this))
 {
-    setWindowTitle(tr("QDiffusion"));
     setObjectName("MainWindow");
-    auto* placeholder = new QLabel(tr("QDiffusion — Stable Diffusion studio"), this);
-    placeholder->setAlignment(Qt::AlignCenter);
-    setCentralWidget(placeholder);
-    createMenus();
-    statusBar()->showMessage(tr("Ready"));
-    resize(1280, 800);
+    setWindowTitle(tr("QDiffusion"));
+    setAcceptDrops(true);
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+    QString storeError;
+    const bool storeOpen = m_store->open(&storeError);
+
+    m_preview = new LivePreview(this);
+    m_createSplitter = new QSplitter(Qt::Vertical, this);
+    m_createSplitter->setObjectName("createSplitter");
+    m_createSplitter->setChildrenCollapsible(false);
+    m_createSplitter->addWidget(buildPromptArea());
+    m_createSplitter->addWidget(m_preview);
+    m_createSplitter->setStretchFactor(0, 0);
+    m_createSplitter->setStretchFactor(1, 1);
+    m_createSplitter->setSizes({190, 640});
+
+    m_gallery = new HistoryGallery(m_store, this);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setObjectName("mainTabs");
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_createSplitter, tr("Create"));
+    m_tabs->addTab(m_gallery, tr("History"));
+    setCentralWidget(m_tabs);
+
+    buildDocks();
+    buildMenus();
+    buildStatusBar();
+    connectWorker();
+    installImageSaver();
+
+    connect(m_gallery, &HistoryGallery::restoreRequested, this, [this](const GenerationParams& p) {
+        restoreParams(p);
+        m_tabs->setCurrentWidget(m_createSplitter);
+        statusBar()->showMessage(tr("Parameters restored"), 5000);
+    });
+    connect(m_gallery, &HistoryGallery::seedRequested, this, [this](qint64 seed) {
+        m_params->setSeed(seed);
+        statusBar()->showMessage(tr("Seed %1 set").arg(seed), 5000);
+    });
+    connect(m_gallery, &HistoryGallery::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+
+    // Start from the defaults of the settings file.
+    GenerationParams defaults = m_settings.defaults;
+    m_params->setParams(defaults);
+    m_prompt->setText(qs(defaults.prompt));
+    m_negative->setText(qs(defaults.negativePrompt));
+    m_prompt->textEdit()->document()->clearUndoRedoStacks();
+    m_negative->textEdit()->document()->clearUndoRedoStacks();
+    setSettings(m_settings);
+
+    resize(1440, 900);
+    loadUiState();
+    if (!storeOpen)
+        showError(tr("The history cannot be opened: %1").arg(storeError));
+    m_prompt->textEdit()->setFocus();
 }
 
-void MainWindow::createMenus()
-{
-    QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
-    quit->setShortcut(QKeySequence::Quit);
-    quit->setObjectName("actionQuit");
+MainWindow::~MainWindow() = default;
 
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("&About QDiffusion"), this, &MainWindow::showAbout);
+QWidget* MainWindow::buildPromptArea()
+{
+    auto* area = new QWidget(this);
+    area->setObjectName("promptArea");
+    m_prompt = new PromptEditor(tr("&Prompt"), QStringLiteral("promptEditor"), area);
+    m_prompt->textEdit()->setPlaceholderText(tr("Describe the image, e.g. a lighthouse at dawn, (oil painting:1.2)"));
+    m_negative = new PromptEditor(tr("&Negative prompt"), QStringLiteral("negativePromptEditor"), area);
+    m_negative->textEdit()->setPlaceholderText(tr("What to keep out of the image, e.g. blurry, text"));
+
+    m_generateButton = new QPushButton(tr("Generate"), area);
+    m_generateButton->setObjectName("generateButton");
+    m_generateButton->setToolTip(tr("Add a job with these settings to the queue (Ctrl+Enter)"));
+    m_generateButton->setMinimumSize(150, 56);
+    QFont big = m_generateButton->font();
+    big.setPointSizeF(big.pointSizeF() * 1.25);
+    big.setBold(true);
+    m_generateButton->setFont(big);
+    auto* interrupt = m_interruptButton = new QPushButton(tr("Interrupt"), area);
+    interrupt->setObjectName("interruptButtonTop");
+    interrupt->setToolTip(tr("Stop now and keep the image as it is (Ctrl+.)"));
+    auto* skip = m_skipButton = new QPushButton(tr("Skip"), area);
+    skip->setObjectName("skipButtonTop");
+    skip->setToolTip(tr("Drop the running job and go on with the next (Ctrl+Shift+N)"));
+
+    m_errorBanner = new QLabel(area);
+    m_errorBanner->setObjectName("errorBanner");
+    m_errorBanner->setWordWrap(true);
+    m_errorBanner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_errorBanner->setStyleSheet(QStringLiteral("QLabel { background: #fde2e1; color: #7a0c0c; border: 1px solid #e6a5a3;"
+                                                " border-radius: 4px; padding: 4px 8px; }"));
+    m_errorBanner->hide();
+
+    auto* editors = new QVBoxLayout;
+    editors->setSpacing(6);
+    editors->addWidget(m_prompt, 3);
+    editors->addWidget(m_negative, 2);
+    auto* buttons = new QVBoxLayout;
+    buttons->addSpacing(m_prompt->fontMetrics().height() + 2); // line up with the text boxes, under the titles
+    buttons->addWidget(m_generateButton);
+    auto* stopRow = new QHBoxLayout;
+    stopRow->addWidget(interrupt);
+    stopRow->addWidget(skip);
+    buttons->addLayout(stopRow);
+    buttons->addStretch(1);
+    auto* row = new QHBoxLayout;
+    row->addLayout(editors, 1);
+    row->addLayout(buttons);
+    auto* layout = new QVBoxLayout(area);
+    layout->setContentsMargins(6, 6, 6, 0);
+    layout->addLayout(row, 1);
+    layout->addWidget(m_errorBanner);
+
+    connect(m_generateButton, &QPushButton::clicked, this, &MainWindow::generate);
+    connect(interrupt, &QPushButton::clicked, this, &MainWindow::interrupt);
+    connect(skip, &QPushButton::clicked, this, &MainWindow::skip);
+    setTabOrder(m_prompt->textEdit(), m_negative->textEdit());
+    setTabOrder(m_negative->textEdit(), m_generateButton);
+    setTabOrder(m_generateButton, interrupt);
+    setTabOrder(interrupt, skip);
+    return area;
 }
 
-void MainWindow::showAbout()
+void MainWindow::buildDocks()
 {
-    QMessageBox::about(this, tr("About QDiffusion"),
-                       tr("QDiffusion %1\nA native desktop studio for Stable Diffusion.")
-                           .arg(QApplication::applicationVersion()));
+    m_params = new ParameterPanel(this);
+    auto* scroll = new QScrollArea(this);
+    scroll->setObjectName("parameterScroll");
+    scroll->setWidget(m_params);
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setMinimumWidth(m_params->sizeHint().width() + 24);
+    auto* paramsDock = new QDockWidget(tr("Parameters"), this);
+    paramsDock->setObjectName("parametersDock");
+    paramsDock->setWidget(scroll);
+    addDockWidget(Qt::LeftDockWidgetArea, paramsDock);
+
+    m_queue = new QueuePanel(this);
+    auto* queueDock = new QDockWidget(tr("Queue"), this);
+    queueDock->setObjectName("queueDock");
+    queueDock->setWidget(m_queue);
+    addDockWidget(Qt::RightDockWidgetArea, queueDock);
+    resizeDocks({paramsDock, queueDock}, {340, 260}, Qt::Horizontal);
+
+    connect(m_params, &ParameterPanel::modelChanged, this, [this] {
+        if (m_modelLabel)
+            m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title));
+    });
+    connect(m_queue, &QueuePanel::moveRequested, m_worker, &InferenceWorker::move);
+    connect(m_queue, &QueuePanel::removeRequested, this, [this](int id) {
+        m_worker->remove(id);
+        refreshQueue();
+    });
+    connect(m_queue, &QueuePanel::pauseRequested, this, &MainWindow::setQueuePaused);
+    connect(m_queue, &QueuePanel::interruptRequested, this, &MainWindow::interrupt);
+    connect(m_queue, &QueuePanel::skipRequested, this, &MainWindow::skip);
+}
+
+void MainWindow::buildStatusBar()
+{
+    auto label = [this](const char* name, const QString& tip) {
+        auto* l = new QLabel(this);
+        l->setObjectName(QString::fromLatin1(name));
+        l->setToolTip(tip);
+        statusBar()->addPermanentWidget(l);
+        return l;
+    };
+    m_queueLabel = label("statusQueue", tr("Jobs waiting in the queue"));
+    m_speedLabel = label("statusSpeed", tr("Speed of the running job"));
+    m_memoryLabel = label("statusMemory", tr("Memory used by QDiffusion"));
+    m_deviceLabel = label("statusDevice", tr("Where the model runs"));
+    m_modelLabel = label("statusModel", tr("The selected checkpoint"));
+    m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title));
+    m_memoryTimer = new QTimer(this);
+    m_memoryTimer->setInterval(2000);
+    connect(m_memoryTimer, &QTimer::timeout, this, &MainWindow::updateMemory);
+    m_memoryTimer->start();
+    updateMemory();
+    refreshQueue();
+    statusBar()->showMessage(tr("Ready"), 3000);
+}
+
+void MainWindow::connectWorker()
+{
+    connect(m_worker, &InferenceWorker::queueChanged, this, &MainWindow::refreshQueue);
+    connect(m_worker, &InferenceWorker::started, this, [this](int id) {
+        const GenerationParams p = m_jobParams.value(id);
+        m_preview->beginJob(id, p.steps);
+        m_queue->setRunning(id, p);
+        m_errorBanner->hide();
+        refreshQueue();
+    });
+    connect(m_worker, &InferenceWorker::modelLoading, this, [this](const QString& name) {
+        statusBar()->showMessage(tr("Loading model %1…").arg(name));
+    });
+    connect(m_worker, &InferenceWorker::modelLoaded, this, [this](const QString& name, const QString& family) {
+        const ModelInfo info = m_worker->currentModel();
+        m_modelLabel->setText(tr("Model: %1 (%2)").arg(name, family));
+        if (!info.device.empty())
+            m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(info.device).toUpper(), qs(info.dtype)));
+        statusBar()->showMessage(tr("Model %1 loaded").arg(name), 3000);
+    });
+    connect(m_worker, &InferenceWorker::progress, this,
+            [this](int id, int step, int total, double itPerSec, double eta) {
+                m_preview->setProgress(id, step, total, itPerSec, eta);
+                m_speedLabel->setText(LivePreview::formatSpeed(itPerSec));
+            });
+    connect(m_worker, &InferenceWorker::preview, m_preview, &LivePreview::addPreview);
+    connect(m_worker, &InferenceWorker::finished, this, [this](const GenerationResult& r) {
+        if (!r.images.isEmpty())
+            m_preview->showFinal(r.jobId, r.images.first());
+        if (!r.params.isEmpty())
+            m_params->setLastSeed(r.params.first().seed);
+        m_preview->endJob(r.interrupted ? tr("Interrupted") : QString());
+        m_queue->setRunning(0, {});
+        m_jobParams.remove(r.jobId);
+        QString msg = tr("Finished in %1 s").arg(r.seconds, 0, 'f', 1);
+        if (!r.files.isEmpty() && !r.files.first().isEmpty())
+            msg += QStringLiteral(" · ") + QDir::toNativeSeparators(r.files.first());
+        statusBar()->showMessage(msg, 8000);
+        // The rows were written on the inference thread's own connection.
+        m_gallery->refresh();
+        emit historyUpdated();
+    });
+    connect(m_worker, &InferenceWorker::failed, this, [this](int id, const QString& message) {
+        m_preview->endJob(tr("Failed"));
+        m_queue->setRunning(0, {});
+        m_jobParams.remove(id);
+        showError(message);
+    });
+    connect(m_worker, &InferenceWorker::skipped, this, [this](int id) {
+        m_preview->endJob(tr("Skipped"));
+        m_queue->setRunning(0, {});
+        m_jobParams.remove(id);
+    });
+    connect(m_worker, &InferenceWorker::idle, this, [this] {
+        m_queue->setRunning(0, {});
+        m_speedLabel->clear();
+        refreshQueue();
+    });
+}
+
+void MainWindow::installImageSaver()
+{
+    // Runs on the inference thread: save the image with its infotext (atomic, durable), then add
+    // the history row through that thread's own connection (HistoryStore is per thread).
+    const ImageFileFormat format = outputFormat(m_settings.outputFormat);
+    const int quality = m_settings.imageQuality;
+    const QString dataDir = AppPaths::dataDir();
+    m_worker->setImageSaver([format, quality, dataDir](const QImage& image, const GenerationParams& params,
+                                                       const QString& outputDir, QString* error) -> QString {
+        const QString dir = outputDir.isEmpty() ? AppPaths::outputDir() : outputDir;
+        if (!QDir().mkpath(dir)) {
+            *error = tr("%1: cannot create the output folder").arg(dir);
+            return QString();
+        }
+        const QString suffix = format == ImageFileFormat::Jpeg ? QStringLiteral("jpg")
+            : format == ImageFileFormat::WebP                  ? QStringLiteral("webp")
+                                                               : QStringLiteral("png");
+        // A1111's naming: a running 5-digit number, then the seed.
+        int n = int(QDir(dir).entryList(QDir::Files).size());
+        QString path;
+        do
+            path = QStringLiteral("%1/%2-%3.%4").arg(dir).arg(n++, 5, 10, QChar('0')).arg(params.seed).arg(suffix);
+        while (QFileInfo::exists(path));
+        ImageMetadata meta;
+        meta.setInfotext(toInfotext(params, QStringLiteral("QDiffusion " QD_VERSION)));
+        if (!ImageMetadata::save(image, path, meta, quality, error))
+            return QString();
+        thread_local std::unique_ptr<HistoryStore> store;
+        if (!store || store->databasePath() != dataDir + QStringLiteral("/history.sqlite")) {
+            store = std::make_unique<HistoryStore>(dataDir);
+            store->open(error);
+        }
+        QString insertError;
+        if (!store->insert(path, params, &insertError))
+            qWarning("history: %s", qPrintable(insertError)); // the image itself is saved
+        return path;
+    });
+}
+
+QList<ModelChoice> MainWindow::scanModels() const
+{
+    // Stand-in for the model library (hashes, configs, VAEs): the checkpoints in the model folders.
+    QList<ModelChoice> models;
+    QStringList folders = m_settings.modelFolders;
+    folders.prepend(AppPaths::modelsDir());
+    for (const QString& folder : folders) {
+        QDirIterator it(folder, {QStringLiteral("*.safetensors"), QStringLiteral("*.ckpt")}, QDir::Files);
+        QStringList files;
+        while (it.hasNext())
+            files << it.next();
+        const QFileInfoList dirs = QDir(folder).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot);
+        for (const QFileInfo& d : dirs)
+            if (QFileInfo::exists(d.filePath() + QStringLiteral("/model_index.json")))
+                files << d.filePath(); // a diffusers folder
+        files.sort();
+        for (const QString& f : files) {
+            const QString base = QFileInfo(f).completeBaseName();
+            if (base.startsWith(QLatin1String("taesd")))
+                continue; // preview decoders, not checkpoints
+            ModelChoice m;
+            m.title = base;
+            m.name = base;
+            m.checkpoint = f;
+            m.defaultSize = base.contains(QLatin1String("xl"), Qt::CaseInsensitive) ? 1024 : 512;
+            models << m;
+        }
+    }
+    return models;
+}
+
+void MainWindow::setSettings(const Settings& settings)
+{
+    m_settings = settings;
+    applyTheme(settings.theme);
+    m_params->setModels(scanModels());
+    installImageSaver();
+    const GenerationJob job = currentJob();
+    m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(job.model.device).toUpper(), qs(job.model.dtype)));
+    rebuildPresetMenu();
+}
+
+GenerationParams MainWindow::currentParams() const
+{
+    GenerationParams p = m_params->params();
+    p.prompt = m_prompt->text().toStdString();
+    p.negativePrompt = m_negative->text().toStdString();
+    return p;
+}
+
+GenerationJob MainWindow::currentJob() const
+{
+    GenerationJob job;
+    job.params = currentParams();
+    const ModelChoice model = m_params->currentModel();
+    job.model.checkpoint = model.checkpoint.toStdString();
+    // "auto": the GPU when the engine sees one, in half precision; else the CPU in fp32.
+    const bool gpu = cudaAvailable();
+    job.model.device = m_settings.device == QLatin1String("auto") ? (gpu ? "cuda" : "cpu") : m_settings.device.toStdString();
+    const bool onGpu = job.model.device.rfind("cuda", 0) == 0;
+    job.model.dtype = m_settings.precision == QLatin1String("auto") ? (onGpu ? "fp16" : "fp32")
+                                                                    : m_settings.precision.toStdString();
+    const QString method = m_settings.previewMethod;
+    job.preview.method = method == QLatin1String("none") ? PreviewMethod::None
+        : method == QLatin1String("taesd")              ? PreviewMethod::Taesd
+        : method == QLatin1String("vae")                ? PreviewMethod::FullVae
+                                                        : PreviewMethod::Cheap;
+    job.preview.interval = qMax(1, m_settings.previewInterval);
+    if (job.preview.method == PreviewMethod::Taesd) {
+        const QString name = model.defaultSize >= 1024 ? QStringLiteral("taesdxl_decoder.safetensors")
+                                                       : QStringLiteral("taesd_decoder.safetensors");
+        QStringList folders = m_settings.modelFolders;
+        folders.prepend(AppPaths::modelsDir());
+        for (const QString& f : folders)
+            if (QFileInfo::exists(QDir(f).filePath(name))) {
+                job.preview.taesdPath = QDir(f).filePath(name).toStdString();
+                break;
+            }
+        if (job.preview.taesdPath.empty())
+            job.preview.method = PreviewMethod::Cheap; // no decoder file: fall back, still every step
+    }
+    job.outputDir = m_settings.effectiveOutputFolder();
+    return job;
+}
+
+void MainWindow::restoreParams(const GenerationParams& params)
+{
+    m_prompt->setText(qs(params.prompt));
+    m_negative->setText(qs(params.negativePrompt));
+    m_params->setParams(params);
+}
+
+bool MainWindow::restoreFromImageFile(const QString& path)
+{
+    ImageMetadata meta;
+    QString error;
+    if (!ImageMetadata::read(path, &meta, &error)) {
+        statusBar()->showMessage(error, 8000);
+        return false;
+    }
+    const ParsedParams parsed = meta.params();
+    if (!parsed.found) {
+        statusBar()->showMessage(tr("%1 carries no generation parameters").arg(QFileInfo(path).fileName()), 8000);
+        return false;
+    }
+    restoreParams(parsed.params);
+    QString msg = tr("Parameters restored from %1").arg(QFileInfo(path).fileName());
+    if (!parsed.warnings.isEmpty())
+        msg += QStringLiteral(" (") + parsed.warnings.join(QStringLiteral("; ")) + u')';
+    statusBar()->showMessage(msg, 8000);
+    m_errorBanner->hide();
+    return true;
+}
+
+int MainWindow::generate()
+{
+    const GenerationJob job = currentJob();
+    m_prompt->addRecentPrompt(m_prompt->text());
+    m_negative->addRecentPrompt(m_negative->text());
+    const int id = m_worker->enqueue(job);
+    m_jobParams.insert(id, job.params);
+    refreshQueue();
+    statusBar()->showMessage(tr("Job %1 queued").arg(id), 3000);
+    emit jobQueued(id);
+    return id;
+}
+
+void MainWindow::interrupt()
+{
+    m_worker->interrupt();
+    statusBar()->showMessage(tr("Interrupting…"), 3000);
+}
+
+void MainWindow::skip()
+{
+    m_worker->skip();
+    statusBar()->showMessage(tr("Skipping…"), 3000);
+}
+
+void MainWindow::setQueuePaused(bool paused)
+{
+    if (paused)
+        m_worker->pause();
+    else
+        m_worker->resume();
+    {
+        const QSignalBlocker block(m_pauseAction);
+        m_pauseAction->setChecked(paused);
+    }
+    m_queue->setPaused(paused);
+    refreshQueue();
+}
+
+void MainWindow::refreshQueue()
+{
+    const QList<GenerationJob> jobs = m_worker->queuedJobs();
+    m_queue->setQueue(jobs);
+    const bool running = m_worker->runningJobId() != 0;
+    for (QAction* a : {m_interruptAction, m_skipAction})
+        a->setEnabled(running);
+    for (QPushButton* b : {m_interruptButton, m_skipButton})
+        b->setEnabled(running);
+    m_queueLabel->setText(m_worker->isPaused() ? tr("Queue: %n waiting (paused)", nullptr, int(jobs.size()))
+                                               : tr("Queue: %n waiting", nullptr, int(jobs.size())));
+}
+
+void MainWindow::updateMemory()
+{
+    const qint64 bytes = residentBytes();
+    m_memoryLabel->setText(tr("Memory: %1").arg(bytes < 0 ? QStringLiteral("?")
+                                                           : QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat)));
+}
+
+void MainWindow::showError(const QString& message)
+{
+    m_errorBanner->setText(message);
+    m_errorBanner->show();
+    statusBar()->showMessage(message.section(u'\n', 0, 0), 10000);
 }
 
 } // namespace qd

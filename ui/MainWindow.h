@@ -1,16 +1,125 @@
 #pragma once
+// The studio's main window: prompt and negative prompt on top, the live preview with its per-step
+// filmstrip in the centre, parameters docked at the side, the queue in another dock, the history
+// gallery as a tab, and a status bar with model, device, memory and speed. It drives qd_core only.
+#include <QHash>
 #include <QMainWindow>
 
+#include "HistoryStore.h"
+#include "InferenceWorker.h"
+#include "Settings.h"
+
+class QAction;
+class QLabel;
+class QMenu;
+class QPushButton;
+class QSplitter;
+class QTabWidget;
+class QTimer;
+
 namespace qd {
+
+class HistoryGallery;
+class LivePreview;
+class ParameterPanel;
+class PromptEditor;
+class QueuePanel;
+struct ModelChoice;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
+    // Reads the settings file and opens the history in AppPaths (QDIFFUSION_HOME for tests).
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    InferenceWorker* worker() const { return m_worker; }
+    HistoryStore* historyStore() const { return m_store; }
+    PromptEditor* promptEditor() const { return m_prompt; }
+    PromptEditor* negativePromptEditor() const { return m_negative; }
+    ParameterPanel* parameterPanel() const { return m_params; }
+    LivePreview* livePreview() const { return m_preview; }
+    QueuePanel* queuePanel() const { return m_queue; }
+    HistoryGallery* historyGallery() const { return m_gallery; }
+    QTabWidget* tabs() const { return m_tabs; }
+    const Settings& settings() const { return m_settings; }
+    void setSettings(const Settings& settings); // applies them (theme, models, output) without saving
+
+    // Everything the form holds, prompts included.
+    GenerationParams currentParams() const;
+    // Fills the whole form (prompts too); a locked seed stays.
+    void restoreParams(const GenerationParams& params);
+    // Reads the parameters an image carries (ours, A1111's, ComfyUI's, ...) and restores them.
+    // Returns false with a message in the status bar when the file has none.
+    bool restoreFromImageFile(const QString& path);
+    // The job the Generate button would queue now.
+    GenerationJob currentJob() const;
+
+public slots:
+    int generate(); // queues the form as a job; returns its id
+    void interrupt();
+    void skip();
+    void setQueuePaused(bool paused);
+    void showSettings();
+    void importFolder();
+    void showAbout();
+
+signals:
+    void jobQueued(int jobId);
+    void historyUpdated();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
-    void createMenus();
-    void showAbout();
+    // MainWindow.cpp
+    QWidget* buildPromptArea();
+    void buildDocks();
+    void buildStatusBar();
+    void connectWorker();
+    void refreshQueue();
+    void updateMemory();
+    void showError(const QString& message);
+    void installImageSaver();
+    QList<ModelChoice> scanModels() const;
+    // MainWindowMenus.cpp
+    void buildMenus();
+    void rebuildPresetMenu();
+    void loadUiState();
+    void saveUiState() const;
+
+    Settings m_settings;
+    InferenceWorker* m_worker;
+    HistoryStore* m_store;
+    QHash<int, GenerationParams> m_jobParams; // params of jobs queued from this window, by id
+
+    QTabWidget* m_tabs = nullptr;
+    QSplitter* m_createSplitter = nullptr;
+    PromptEditor* m_prompt = nullptr;
+    PromptEditor* m_negative = nullptr;
+    ParameterPanel* m_params = nullptr;
+    LivePreview* m_preview = nullptr;
+    QueuePanel* m_queue = nullptr;
+    HistoryGallery* m_gallery = nullptr;
+    QPushButton* m_generateButton = nullptr;
+    QPushButton* m_interruptButton = nullptr;
+    QPushButton* m_skipButton = nullptr;
+    QLabel* m_errorBanner = nullptr;
+
+    QAction* m_generateAction = nullptr;
+    QAction* m_interruptAction = nullptr;
+    QAction* m_skipAction = nullptr;
+    QAction* m_pauseAction = nullptr;
+    QMenu* m_presetMenu = nullptr;
+
+    QLabel* m_modelLabel = nullptr;
+    QLabel* m_deviceLabel = nullptr;
+    QLabel* m_memoryLabel = nullptr;
+    QLabel* m_speedLabel = nullptr;
+    QLabel* m_queueLabel = nullptr;
+    QTimer* m_memoryTimer = nullptr;
 };
 
 } // namespace qd

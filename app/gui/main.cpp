@@ -6,24 +6,36 @@
 
 #include "EngineInfo.h"
 #include "MainWindow.h"
+#include "Settings.h"
 
 int main(int argc, char* argv[])
 {
     qd::ensurePassiveOpenMpWait(argv);
+    // Fractional scale factors (125 %, 150 %) as the desktop asks, not rounded to whole numbers.
+    QGuiApplication::setHighDpiScaleFactorRoundingPolicy(Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
     QApplication app(argc, argv);
     QApplication::setApplicationName("QDiffusion");
     QApplication::setOrganizationName("QDiffusion");
     QApplication::setApplicationVersion(QD_VERSION);
+    QApplication::setDesktopFileName("qdiffusion");
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QApplication::translate("main", "Native desktop studio for Stable Diffusion"));
     parser.addHelpOption();
     parser.addVersionOption();
-    QCommandLineOption langOption("lang", QApplication::translate("main", "User interface language, e.g. zh_CN."), "locale");
+    QCommandLineOption langOption("lang", QApplication::translate("main", "User interface language, e.g. zh_CN or en."),
+                                  "locale");
     parser.addOption(langOption);
     parser.process(app);
 
-    const QLocale locale = parser.isSet(langOption) ? QLocale(parser.value(langOption)) : QLocale::system();
+    // Language: --lang, else the settings file's `language`, else the system's.
+    const qd::Settings settings = qd::Settings::load();
+    QLocale locale = QLocale::system();
+    if (parser.isSet(langOption))
+        locale = QLocale(parser.value(langOption));
+    else if (settings.language != QLatin1String("system") && !settings.language.isEmpty())
+        locale = QLocale(settings.language);
+    QLocale::setDefault(locale);
     QTranslator qtTranslator, appTranslator;
     if (qtTranslator.load(locale, "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         app.installTranslator(&qtTranslator);

@@ -1,0 +1,130 @@
+// Grabs the main window, the gallery and the dialogs to PNG files, so that what the GUI looks like
+// can be checked by eye in both languages:
+//   qd_screenshots OUT_DIR [--lang zh_CN] [--jobs N] [--size 1600x1000] [--theme dark]
+// With --jobs, N images are generated first (a mid-generation grab is taken on the way).
+// Runs on any platform plugin (offscreen, xcb under Xvfb). Uses QDIFFUSION_HOME like the app.
+#include <QApplication>
+#include <QDialog>
+#include <QDir>
+#include <QLibraryInfo>
+#include <QListView>
+#include <QTabWidget>
+#include <QTimer>
+#include <QTranslator>
+
+#include "ExportDialog.h"
+#include "HistoryGallery.h"
+#include "HistoryModel.h"
+#include "LivePreview.h"
+#include "MainWindow.h"
+#include "ParameterPanel.h"
+#include "PromptEditor.h"
+#include "SettingsDialog.h"
+#include "Theme.h"
+
+namespace {
+const char* kPrompts[] = {
+    "a lighthouse on a cliff at dawn, (oil painting:1.2), [blurry], dramatic sky, <lora:film_grain:0.6> BREAK warm light, seagulls",
+    "portrait of a red fox in fresh snow, (soft light:1.1), bokeh",
+    "a quiet city street at night, neon signs, rain, reflections",
+    "watercolor mountains, mist, (pastel colors:1.3)",
+    "still life with lemons and a blue jug, (chiaroscuro:1.2)",
+    "a tiny robot reading a book in a library, warm light",
+};
+}
+
+int main(int argc, char* argv[])
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("QDiffusion");
+    QApplication::setApplicationVersion(QD_VERSION);
+    const QStringList args = app.arguments();
+    if (args.size() < 2) {
+        qWarning("usage: qd_screenshots OUT_DIR [--lang zh_CN] [--jobs N] [--size WxH] [--theme dark]");
+        return 2;
+    }
+    auto option = [&](const char* name) {
+        const int at = int(args.indexOf(name));
+        return at > 0 ? args.value(at + 1) : QString();
+    };
+    const QString out = args[1];
+    QDir().mkpath(out);
+    const QString lang = option("--lang");
+    const QLocale locale = lang.isEmpty() ? QLocale(QLocale::English) : QLocale(lang);
+    QLocale::setDefault(locale);
+    QTranslator qt, ours;
+    if (qt.load(locale, "qtbase", "_", QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        app.installTranslator(&qt);
+    if (ours.load(locale, "qdiffusion", "_", ":/i18n"))
+        app.installTranslator(&ours);
+    const QString suffix = "_" + (lang.isEmpty() ? QString("en") : lang);
+    QSize size(1600, 1000);
+    if (!option("--size").isEmpty()) {
+        const QStringList wh = option("--size").split('x');
+        size = QSize(wh.value(0).toInt(), wh.value(1).toInt());
+    }
+    const int jobs = option("--jobs").toInt();
+
+    qd::MainWindow w;
+    if (!option("--theme").isEmpty())
+        qd::applyTheme(option("--theme"));
+    w.resize(size);
+    w.show();
+    auto grab = [&](QWidget* widget, const QString& name) {
+        QApplication::processEvents();
+        const QString file = out + "/" + name + suffix + ".png";
+        widget->grab().save(file);
+        qInfo("%s", qPrintable(file));
+    };
+    auto setForm = [&](int i) {
+        w.promptEditor()->setText(kPrompts[i % 6]);
+        w.negativePromptEditor()->setText("lowres, (text:1.3), watermark");
+        qd::GenerationParams p = w.parameterPanel()->params();
+        p.sampler = i % 2 ? "Euler a" : "DPM++ 2M";
+        p.scheduler = i % 2 ? "Automatic" : "Karras";
+        p.steps = 24;
+        p.width = i % 3 == 1 ? 512 : 512;
+        p.height = i % 3 == 1 ? 768 : 512;
+        p.seed = 1234 + i * 1111;
+        w.parameterPanel()->setParams(p);
+    };
+    auto finish = [&] {
+        grab(&w, "main");
+        w.tabs()->setCurrentWidget(w.historyGallery());
+        w.historyGallery()->selectRow(0);
+        QTimer::singleShot(1500, &app, [&] { // thumbnails come from the thread pool
+            grab(&w, "gallery");
+            {
+                qd::SettingsDialog settings(w.settings(), &w);
+                settings.show();
+                grab(&settings, "settings");
+            }
+            const auto recs = w.historyGallery()->selectedRecords();
+            if (!recs.isEmpty()) {
+                qd::ExportDialog exportDialog(recs, &w);
+                exportDialog.show();
+                grab(&exportDialog, "export");
+            }
+            w.tabs()->setCurrentIndex(0);
+            app.quit();
+        });
+    };
+    QTimer::singleShot(300, &w, [&] {
+        setForm(0);
+        if (jobs <= 0) {
+            finish();
+            return;
+        }
+        for (int i = jobs - 1; i >= 0; --i) {
+            setForm(i);
+            w.generate();
+        }
+        // Grab when the last job (the form on screen) is about two thirds done.
+        QObject::connect(w.worker(), &qd::InferenceWorker::progress, &w, [&](int id, int step, int total) {
+            if (id == jobs && step == total * 2 / 3)
+                grab(&w, "generating");
+        });
+        QObject::connect(w.worker(), &qd::InferenceWorker::idle, &app, [&] { QTimer::singleShot(300, &app, finish); });
+    });
+    return app.exec();
+}

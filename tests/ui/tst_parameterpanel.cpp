@@ -1,0 +1,238 @@
+// ParameterPanel: every parameter survives params -> widgets -> params; sizes are forced to
+// multiples of 8 whichever way they come in; seed buttons and lock behave as labelled.
+#include <QtTest/QtTest>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QGroupBox>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QToolButton>
+
+#include "ParameterPanel.h"
+
+class TestParameterPanel : public QObject {
+    Q_OBJECT
+
+    static qd::GenerationParams sample()
+    {
+        qd::GenerationParams p;
+        p.sampler = "DPM++ 2M SDE";
+        p.scheduler = "Exponential";
+        p.steps = 37;
+        p.cfgScale = 5.5;
+        p.seed = 3141592653;
+        p.subseed = 42;
+        p.subseedStrength = 0.25;
+        p.width = 768;
+        p.height = 448;
+        p.batchSize = 3;
+        p.batchCount = 4;
+        p.clipSkip = 2;
+        p.eta = 0.5;
+        p.guidanceRescale = 0.7;
+        p.denoisingStrength = 0.35;
+        p.maskImage = "/tmp/mask.png";
+        p.extra["Hires upscale"] = "2";
+        p.extra["Lora hashes"] = "\"film: abc123\"";
+        return p;
+    }
+
+private slots:
+    void roundTripKeepsEveryField()
+    {
+        qd::ParameterPanel panel;
+        const qd::GenerationParams in = sample();
+        panel.setParams(in);
+        const qd::GenerationParams out = panel.params();
+        QCOMPARE(out.sampler, in.sampler);
+        QCOMPARE(out.scheduler, in.scheduler);
+        QCOMPARE(out.steps, in.steps);
+        QCOMPARE(out.cfgScale, in.cfgScale);
+        QCOMPARE(out.seed, in.seed);
+        QCOMPARE(out.width, in.width);
+        QCOMPARE(out.height, in.height);
+        QCOMPARE(out.batchSize, in.batchSize);
+        QCOMPARE(out.batchCount, in.batchCount);
+        QCOMPARE(out.clipSkip, in.clipSkip);
+        QCOMPARE(out.denoisingStrength, in.denoisingStrength);
+        // no widget for these: they pass through untouched
+        QCOMPARE(out.subseed, in.subseed);
+        QCOMPARE(out.subseedStrength, in.subseedStrength);
+        QCOMPARE(out.eta, in.eta);
+        QCOMPARE(out.guidanceRescale, in.guidanceRescale);
+        QCOMPARE(out.maskImage, in.maskImage);
+        QCOMPARE(out.extra, in.extra);
+        // the widgets really show the values
+        QCOMPARE(panel.findChild<QComboBox*>("samplerCombo")->currentText(), QString("DPM++ 2M SDE"));
+        QCOMPARE(panel.findChild<QSpinBox*>("stepsSpin")->value(), 37);
+        QCOMPARE(panel.findChild<QLineEdit*>("seedEdit")->text(), QString("3141592653"));
+        QCOMPARE(panel.findChild<QSpinBox*>("heightSpin")->value(), 448);
+    }
+
+    void widgetsToParams()
+    {
+        qd::ParameterPanel panel;
+        auto* sampler = panel.findChild<QComboBox*>("samplerCombo");
+        sampler->setCurrentIndex(sampler->findText("Heun"));
+        panel.findChild<QComboBox*>("scheduleCombo")->setCurrentText("Karras");
+        panel.findChild<QSpinBox*>("stepsSpin")->setValue(12);
+        panel.findChild<QDoubleSpinBox*>("cfgSpin")->setValue(9.5);
+        panel.findChild<QLineEdit*>("seedEdit")->setText("77");
+        panel.findChild<QSpinBox*>("batchCountSpin")->setValue(2);
+        panel.findChild<QSpinBox*>("clipSkipSpin")->setValue(3);
+        const qd::GenerationParams p = panel.params();
+        QCOMPARE(p.sampler, std::string("Heun"));
+        QCOMPARE(p.scheduler, std::string("Karras"));
+        QCOMPARE(p.steps, 12);
+        QCOMPARE(p.cfgScale, 9.5);
+        QCOMPARE(p.seed, int64_t(77));
+        QCOMPARE(p.batchCount, 2);
+        QCOMPARE(p.clipSkip, 3);
+        QVERIFY(p.prompt.empty()); // the prompts belong to the editors
+    }
+
+    void unknownSamplerIsKeptNotReplaced()
+    {
+        qd::ParameterPanel panel;
+        qd::GenerationParams p;
+        p.sampler = "Restart";        // an A1111 sampler we may not offer
+        p.scheduler = "Turbo";
+        panel.setParams(p);
+        QCOMPARE(panel.params().sampler, std::string("Restart"));
+        QCOMPARE(panel.params().scheduler, std::string("Turbo"));
+    }
+
+    void sizesAreMultiplesOf8()
+    {
+        qd::ParameterPanel panel;
+        qd::GenerationParams p;
+        p.width = 513;
+        p.height = 771;
+        panel.setParams(p);
+        QCOMPARE(panel.params().width, 512);
+        QCOMPARE(panel.params().height, 768);
+
+        // Typed by hand: snapped when editing ends.
+        auto* width = panel.findChild<QSpinBox*>("widthSpin");
+        width->setFocus();
+        QTest::keyClick(width, Qt::Key_A, Qt::ControlModifier); // select all
+        QTest::keyClicks(width, "517");
+        QTest::keyClick(width, Qt::Key_Enter);
+        QCOMPARE(width->value(), 520);
+        QCOMPARE(panel.params().width, 520);
+        // Arrow keys move by 8.
+        QTest::keyClick(width, Qt::Key_Up);
+        QCOMPARE(width->value(), 528);
+        // Set programmatically: snapped too.
+        width->setValue(601);
+        QCOMPARE(width->value(), 600);
+        for (int v : {64, 100, 333, 1000, 2047})
+            QCOMPARE(qd::ParameterPanel::roundToMultipleOf8(v) % 8, 0);
+    }
+
+    void swapAndAspectPresets()
+    {
+        qd::ParameterPanel panel;
+        qd::ModelChoice m;
+        m.title = "sd15 [abc]";
+        m.name = "sd15";
+        m.hash = "abcdef1234";
+        m.defaultSize = 512;
+        panel.setModels({m});
+        qd::GenerationParams p;
+        p.width = 640;
+        p.height = 384;
+        panel.setParams(p);
+        panel.swapSize();
+        QCOMPARE(panel.params().width, 384);
+        QCOMPARE(panel.params().height, 640);
+        panel.applyAspect(16, 9);
+        const int w = panel.params().width, h = panel.params().height;
+        QCOMPARE(w % 8, 0);
+        QCOMPARE(h % 8, 0);
+        QVERIFY(qAbs(double(w) / h - 16.0 / 9.0) < 0.03);
+        QVERIFY(qAbs(w * h - 512 * 512) < 512 * 512 / 20); // about the native pixel count
+        panel.applyAspect(1, 1);
+        QCOMPARE(panel.params().width, 512);
+        QCOMPARE(panel.params().height, 512);
+    }
+
+    void seedRandomReuseAndLock()
+    {
+        qd::ParameterPanel panel;
+        auto* seed = panel.findChild<QLineEdit*>("seedEdit");
+        auto* reuse = panel.findChild<QToolButton*>("reuseSeedButton");
+        QVERIFY(!reuse->isEnabled()); // nothing generated yet
+        panel.setLastSeed(123456);
+        QVERIFY(reuse->isEnabled());
+        reuse->click();
+        QCOMPARE(panel.params().seed, int64_t(123456));
+        panel.findChild<QToolButton*>("randomSeedButton")->click();
+        QCOMPARE(panel.params().seed, int64_t(-1));
+
+        seed->setText("999");
+        panel.findChild<QCheckBox*>("lockSeedCheck")->setChecked(true);
+        QVERIFY(panel.isSeedLocked());
+        qd::GenerationParams restored = sample();
+        panel.setParams(restored); // restoring keeps a locked seed
+        QCOMPARE(panel.params().seed, int64_t(999));
+        QCOMPARE(panel.params().steps, restored.steps);
+        QVERIFY(seed->isReadOnly());
+        panel.randomizeSeed();
+        QCOMPARE(panel.params().seed, int64_t(999));
+        panel.setSeedLocked(false);
+        panel.setParams(restored);
+        QCOMPARE(panel.params().seed, restored.seed);
+    }
+
+    void img2imgInitImageAndStrength()
+    {
+        qd::ParameterPanel panel;
+        const QString file = QDir::temp().filePath("qd_init_test.png");
+        QImage img(96, 64, QImage::Format_RGB32);
+        img.fill(Qt::red);
+        QVERIFY(img.save(file));
+        panel.setInitImage(file);
+        auto* group = panel.findChild<QGroupBox*>("img2imgGroup");
+        QVERIFY(group->isChecked());
+        panel.findChild<QDoubleSpinBox*>("strengthSpin")->setValue(0.4);
+        QCOMPARE(panel.params().initImage, file.toStdString());
+        QCOMPARE(panel.params().denoisingStrength, 0.4);
+        group->setChecked(false); // off: txt2img again, the image stays chosen
+        QVERIFY(panel.params().initImage.empty());
+        group->setChecked(true);
+        QCOMPARE(panel.params().initImage, file.toStdString());
+        panel.setInitImage(QString());
+        QVERIFY(panel.params().initImage.empty());
+        QVERIFY(!group->isChecked());
+    }
+
+    void modelPickerSelectsByHashOrName()
+    {
+        qd::ParameterPanel panel;
+        QCOMPARE(panel.currentModel().demo, true); // no library yet: the demo model
+        qd::ModelChoice a, b;
+        a.title = "alpha [1111111111]";
+        a.name = "alpha";
+        a.hash = "1111111111";
+        a.checkpoint = "/m/alpha.safetensors";
+        b.title = "beta [2222222222]";
+        b.name = "beta";
+        b.hash = "2222222222";
+        b.checkpoint = "/m/beta.safetensors";
+        panel.setModels({a, b});
+        qd::GenerationParams p;
+        p.modelHash = "2222222222";
+        panel.setParams(p);
+        QCOMPARE(panel.currentModel().name, QString("beta"));
+        QCOMPARE(panel.params().modelName, std::string("beta"));
+        p.modelHash.clear();
+        p.modelName = "alpha";
+        panel.setParams(p);
+        QCOMPARE(panel.currentModel().checkpoint, QString("/m/alpha.safetensors"));
+    }
+};
+
+QTEST_MAIN(TestParameterPanel)
+#include "tst_parameterpanel.moc"

@@ -1,0 +1,114 @@
+#pragma once
+// The generation parameters beside the prompt: model, sampler and schedule type, steps, CFG scale,
+// seed (random / reuse last / lock), size (multiples of 8, swap, aspect presets), batch count and
+// size, clip skip, and img2img (init image and denoising strength). Converts to and from
+// GenerationParams; fields it has no widget for pass through unchanged.
+#include <QWidget>
+
+#include "GenerationParams.h"
+
+class QAbstractButton;
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QGroupBox;
+class QLabel;
+class QLineEdit;
+class QSlider;
+class QSpinBox;
+class QToolButton;
+
+namespace qd {
+
+class InitImageView;
+
+// One entry of the model picker (filled from the model library; the demo model when it is empty).
+struct ModelChoice {
+    QString title;      // as A1111 shows it: "name [hash10]"
+    QString name;       // infotext "Model"
+    QString hash;       // infotext "Model hash"
+    QString checkpoint; // file or folder; empty for the demo model
+    int defaultSize = 512;
+    bool demo = false;
+};
+
+class ParameterPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ParameterPanel(QWidget* parent = nullptr);
+
+    // The prompts are not here (the editors own them): params() leaves them empty.
+    GenerationParams params() const;
+    // Restores every field; with the seed locked, the seed stays. Sizes are rounded to multiples of 8,
+    // unknown sampler or schedule names are added to their lists so nothing is lost.
+    void setParams(const GenerationParams& params);
+
+    void setModels(const QList<ModelChoice>& models);
+    QList<ModelChoice> models() const { return m_models; }
+    ModelChoice currentModel() const;
+    bool selectModel(const QString& nameOrHash);
+
+    void setSamplers(const QStringList& labels);
+    void setSchedules(const QStringList& labels);
+
+    // The seed actually used by the last finished image ("reuse last").
+    void setLastSeed(qint64 seed);
+    qint64 lastSeed() const { return m_lastSeed; }
+    bool isSeedLocked() const;
+
+    static int roundToMultipleOf8(int value);
+    static QStringList defaultSamplers();   // A1111 labels, REFERENCE.md §2
+    static QStringList defaultSchedules();
+
+public slots:
+    void randomizeSeed();   // seed -1: a fresh random seed for every job
+    void setSeed(qint64 seed); // ignored while the seed is locked
+    void reuseLastSeed();
+    void setSeedLocked(bool locked);
+    void swapSize();
+    void applyAspect(int w, int h); // keeps the model's native area
+    void setInitImage(const QString& path);
+
+signals:
+    void paramsChanged();
+    void modelChanged();
+    void seedLockChanged(bool locked);
+
+private:
+    QWidget* buildModelGroup();
+    QWidget* buildSamplingGroup();
+    QWidget* buildSeedGroup();
+    QWidget* buildSizeGroup();
+    QWidget* buildBatchGroup();
+    QWidget* buildImg2ImgGroup();
+    static void selectOrAdd(QComboBox* combo, const QString& text);
+
+    GenerationParams m_base; // pass-through fields (variation seed, eta, mask, extras ...)
+    QList<ModelChoice> m_models;
+    qint64 m_lastSeed = -1;
+
+    QComboBox* m_model = nullptr;
+    QComboBox* m_sampler = nullptr;
+    QComboBox* m_schedule = nullptr;
+    QSpinBox* m_steps = nullptr;
+    QSlider* m_stepsSlider = nullptr;
+    QDoubleSpinBox* m_cfg = nullptr;
+    QSlider* m_cfgSlider = nullptr;
+    QLineEdit* m_seed = nullptr;
+    QToolButton* m_randomSeed = nullptr;
+    QToolButton* m_reuseSeed = nullptr;
+    QCheckBox* m_lockSeed = nullptr;
+    QSpinBox* m_width = nullptr;
+    QSpinBox* m_height = nullptr;
+    QToolButton* m_swap = nullptr;
+    QToolButton* m_aspect = nullptr;
+    QSpinBox* m_batchCount = nullptr;
+    QSpinBox* m_batchSize = nullptr;
+    QSpinBox* m_clipSkip = nullptr;
+    QGroupBox* m_img2img = nullptr;
+    InitImageView* m_initImage = nullptr;
+    QDoubleSpinBox* m_strength = nullptr;
+    QSlider* m_strengthSlider = nullptr;
+};
+
+} // namespace qd

@@ -1,0 +1,141 @@
+#include "TokenCounter.h"
+
+#include <QRegularExpression>
+
+#include "EngineError.h"
+#include "PromptParser.h"
+
+namespace qd {
+
+namespace {
+constexpr int kChunkLength = 75;       // CLIP's 77 positions minus BOS and EOS
+constexpr int kCommaBacktrack = 20;    // A1111 option comma_padding_backtrack (default 20)
+} // namespace
+
+QString stripPromptSyntax(const QString& prompt)
+{
+    // Extra networks (<lora:name:0.8>, <hypernet:...>) are taken out before A1111 parses attention.
+    static const QRegularExpression extraNetwork(QStringLiteral("<(\\w+):([^>]+)>"));
+    QString text = prompt;
+    text.replace(extraNetwork, QString());
+
+    // A1111's prompt_parser.re_attention, one alternative per token kind.
+    static const QRegularExpression attention(QStringLiteral(
+        R"(\\\(|\\\)|\\\[|\\\]|\\\\|\\|\(|\[|:\s*([+-]?[.\d]+)\s*\)|\)|\]|[^\\()\[\]:]+|:)"));
+    QString out;
+    auto it = attention.globalMatch(text);
+    while (it.hasNext()) {
+        const auto m = it.next();
+        const QString tok = m.captured(0);
+        if (tok.size() == 2 && tok.at(0) == u'\\')
+            out += tok.at(1); // escaped bracket or backslash: literal
+        else if (tok == u"(" || tok == u"[" || tok == u")" || tok == u"]" || m.hasCaptured(1))
+            out += u' '; // attention syntax separates words but adds no tokens
+        else
+            out += tok;
+    }
+    return out;
+}
+
+TokenCount chunkTokens(const QList<TokenKind>& tokens)
+{
+    TokenCount count;
+    count.estimated = false;
+    QList<TokenKind> chunk;
+    int lastComma = -1;
+    auto nextChunk = [&](bool isLast) {
+        count.total += isLast ? int(chunk.size()) : kChunkLength;
+        count.perChunk.append(int(chunk.size()));
+        chunk.clear();
+        lastComma = -1;
+    };
+    for (TokenKind kind : tokens) {
+        if (kind == TokenKind::Break) {
+            nextChunk(false);
+            continue;
+        }
+        if (kind == TokenKind::Comma) {
+            lastComma = int(chunk.size());
+        } else if (chunk.size() == kChunkLength && lastComma != -1
+                   && chunk.size() - lastComma <= kCommaBacktrack) {
+            // Move the words after the last comma into the next chunk.
+            const QList<TokenKind> moved = chunk.mid(lastComma + 1);
+            chunk.resize(lastComma + 1);
+            nextChunk(false);
+            chunk = moved;
+        }
+        if (chunk.size() == kChunkLength)
+            nextChunk(false);
+        chunk.append(kind);
+    }
+    if (!chunk.isEmpty() || count.perChunk.isEmpty())
+        nextChunk(true);
+    return count;
+}
+
+TokenCount estimateTokenCount(const QString& prompt)
+{
+    // BREAK is recognised as A1111's re_break: a whole word, upper case.
+    static const QRegularExpression breakWord(QStringLiteral("\\s*\\bBREAK\\b\\s*"));
+    // CLIP's pre-tokenizer (after lower-casing): contractions, letter runs, single digits,
+    // punctuation runs.
+    static const QRegularExpression pieces(
+        QStringLiteral("'s|'t|'re|'ve|'m|'ll|'d|\\p{L}+|\\p{N}|[^\\s\\p{L}\\p{N}]+"));
+
+    QList<TokenKind> tokens;
+    const QStringList parts = stripPromptSyntax(prompt).split(breakWord);
+    for (int p = 0; p < parts.size(); ++p) {
+        if (p > 0)
+            tokens.append(TokenKind::Break);
+        auto it = pieces.globalMatch(parts[p].toLower());
+        while (it.hasNext()) {
+            const QString piece = it.next().captured(0);
+            if (piece == u",") {
+                tokens.append(TokenKind::Comma);
+                continue;
+            }
+            const int n = piece.size() <= 8 ? 1 : (int(piece.size()) + 5) / 6;
+            for (int i = 0; i < n; ++i)
+                tokens.append(TokenKind::Word);
+        }
+    }
+    TokenCount count = chunkTokens(tokens);
+    count.estimated = true;
+    return count;
+}
+
+TokenCount clipTokenCount(const QString& prompt)
+{
+    static const ClipTokenizer* tokenizer = []() -> const ClipTokenizer* {
+        try {
+            return &ClipTokenizer::shared();
+        } catch (const std::exception& e) {
+            qWarning("token counter: %s; counting an estimate instead", e.what());
+            return nullptr;
+        }
+    }();
+    if (!tokenizer)
+        return estimateTokenCount(prompt);
+    try {
+        const std::string text = prompt.toStdString();
+        const ChunkedPrompt chunked = chunkPrompt(extractExtraNetworks(text).prompt, *tokenizer);
+        TokenCount count;
+        count.estimated = false;
+        count.total = chunked.tokenCount;
+        for (const PromptChunk& c : chunked.chunks) {
+            // start, tokens, then end / padding (PromptChunk is always 77 ids)
+            int n = 0;
+            for (size_t i = 1; i < c.tokens.size() && c.tokens[i] != ClipTokenizer::EndId; ++i)
+                ++n;
+            count.perChunk.append(n);
+        }
+        if (count.perChunk.isEmpty())
+            count.perChunk.append(0);
+        return count;
+    } catch (const std::exception&) {
+        // A malformed LoRA multiplier while typing "<lora:x:0." is not an error yet: estimate.
+        return estimateTokenCount(prompt);
+    }
+}
+
+} // namespace qd
