@@ -108,9 +108,9 @@ std::unique_ptr<SdModel> SdModel::fromStateDict(const StateDict& sd, ModelConfig
 std::unique_ptr<SdModel> SdModel::fromFile(const std::string& path, const std::string& configPath,
                                            const SdLoadOptions& options)
 {
-    CheckpointLoadOptions load;
-    load.floatDtype = options.dtype;
-    Checkpoint ckpt = readCheckpoint(path, load);
+    // Tensors stay as stored (memory-mapped, zero-copy); loadModule converts each one while copying
+    // it into the module, so no second full-size converted copy is ever made.
+    Checkpoint ckpt = readCheckpoint(path);
     ModelConfig config;
     const std::string yaml = !configPath.empty() ? configPath : configBeside(path);
     if (!yaml.empty()) {
