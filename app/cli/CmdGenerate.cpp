@@ -26,7 +26,7 @@ namespace {
 struct GenerateOptions {
     std::string prompt, negativePrompt, outdir = "outputs/txt2img-samples", fromFile, ckpt, config, vae;
     std::string sampler, scheduler = "Automatic", initImg, device = "cpu", dtype = "fp32", precision = "autocast";
-    int ddimSteps = 50, steps = 0, nIter = 2, nSamples = 3, nRows = 0, H = 512, W = 512, C = 4, f = 8;
+    int ddimSteps = 50, steps = 0, nIter = 0, nSamples = 0, nRows = 0, H = 0, W = 0, C = 4, f = 8; // 0: not given
     int batchSize = 0, clipSkip = 1;
     double scale = 7.5, cfgScale = NAN, ddimEta = 0.0, strength = 0.75;
     int64_t seed = 42;
@@ -82,10 +82,12 @@ int run(const GenerateOptions& o)
     p.steps = o.steps > 0 ? o.steps : o.ddimSteps;
     p.cfgScale = std::isnan(o.cfgScale) ? o.scale : o.cfgScale;
     p.seed = o.seed;
-    p.width = o.W;
-    p.height = o.H;
-    p.batchSize = o.batchSize > 0 ? o.batchSize : o.nSamples;
-    p.batchCount = o.nIter;
+    // CompVis defaults (512 px, 2 batches of 3) unless given; the demo model gets 256 px and one
+    // image, so that a first run finishes in seconds (settled below, once the model is known).
+    p.width = o.W > 0 ? o.W : 512;
+    p.height = o.H > 0 ? o.H : 512;
+    p.batchSize = o.batchSize > 0 ? o.batchSize : o.nSamples > 0 ? o.nSamples : 3;
+    p.batchCount = o.nIter > 0 ? o.nIter : 2;
     p.clipSkip = o.clipSkip;
     p.eta = o.ddimEta;
     p.denoisingStrength = o.strength;
@@ -115,7 +117,7 @@ int run(const GenerateOptions& o)
             return badInput("--init-img: cannot read '" + o.initImg + "' as an image");
         inputs.initImage = fromQImage(init);
         p.initImage = o.initImg;
-        if (o.W == 512 && o.H == 512) { // not given: keep the init image's size, rounded down to 8
+        if (o.W == 0 && o.H == 0) { // not given: keep the init image's size, rounded down to 8
             p.width = std::max(8, init.width() / 8 * 8);
             p.height = std::max(8, init.height() / 8 * 8);
         }
@@ -147,6 +149,14 @@ int run(const GenerateOptions& o)
         return 1;
     }
     const ModelInfo info = pipeline->info();
+    if (info.demo && o.initImg.empty()) {
+        if (o.W == 0 && o.H == 0)
+            p.width = p.height = 256;
+        if (o.nSamples == 0 && o.batchSize == 0)
+            p.batchSize = 1;
+        if (o.nIter == 0)
+            p.batchCount = 1;
+    }
     if (info.demo)
         std::cerr << "Using the built-in demo model (a tiny fill-rule model: it draws abstract images).\n"
                      "Pass --ckpt FILE (.safetensors, .ckpt or a diffusers folder) to use your own checkpoint.\n";
@@ -241,12 +251,12 @@ Command addGenerate(CLI::App& app)
     sub->add_flag("--dpm_solver", o->dpmSolver, "Use DPM-Solver++ (2M)");
     sub->add_flag("--fixed_code", o->fixedCode, "Same starting noise for every batch (images i use seed + i)");
     sub->add_option("--ddim_eta", o->ddimEta, "DDIM eta (0 = deterministic)")->capture_default_str();
-    sub->add_option("--n_iter", o->nIter, "Number of batches")->capture_default_str();
-    sub->add_option("--H", o->H, "Image height in pixels")->capture_default_str();
-    sub->add_option("--W", o->W, "Image width in pixels")->capture_default_str();
+    sub->add_option("--n_iter", o->nIter, "Number of batches (default 2; demo model 1)");
+    sub->add_option("--H", o->H, "Image height in pixels (default 512; demo model 256)");
+    sub->add_option("--W", o->W, "Image width in pixels (default 512; demo model 256)");
     sub->add_option("--C", o->C, "Latent channels")->capture_default_str();
     sub->add_option("--f", o->f, "Downsampling factor")->capture_default_str();
-    sub->add_option("--n_samples", o->nSamples, "Images per batch")->capture_default_str();
+    sub->add_option("--n_samples", o->nSamples, "Images per batch (default 3; demo model 1)");
     sub->add_option("--n_rows", o->nRows, "Images per grid row (default: n_samples)");
     sub->add_option("--scale", o->scale, "Classifier-free guidance scale")->capture_default_str();
     sub->add_option("--from-file", o->fromFile, "Read prompts from this file, one per line");

@@ -70,6 +70,8 @@ std::unique_ptr<SdModel> SdModel::fromStateDict(const StateDict& sd, ModelConfig
 
     // 1. text encoders: sizes from the weights, reading rules from the family
     m->m_conditioner = std::make_unique<Conditioner>(Conditioner::fromStateDict(sd, source, opts));
+    if (config.family == ModelFamily::SD2 && config.diffusersConfigs.count("text_encoder"))
+        m->m_conditioner->setLayersFromEnd(0, 0); // the folder's encoder already ends at the layer SD2 reads
 
     // 2. UNet: YAML, diffusers config.json, or the shapes
     UNetConfig unetConfig;
