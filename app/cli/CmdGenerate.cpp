@@ -30,6 +30,7 @@ struct GenerateOptions {
     int batchSize = 0, clipSkip = 1;
     double scale = 7.5, cfgScale = NAN, ddimEta = 0.0, strength = 0.75;
     int64_t seed = 42;
+    bool stepsGiven = false, cfgGiven = false; // --steps / --cfg-scale override the CompVis flags
     bool plms = false, dpmSolver = false, fixedCode = false, skipGrid = false, skipSave = false, json = false;
 };
 
@@ -79,8 +80,8 @@ int run(const GenerateOptions& o)
     p.negativePrompt = o.negativePrompt;
     p.sampler = !o.sampler.empty() ? o.sampler : o.plms ? "PLMS" : o.dpmSolver ? "DPM++ 2M" : "DDIM";
     p.scheduler = o.scheduler;
-    p.steps = o.steps > 0 ? o.steps : o.ddimSteps;
-    p.cfgScale = std::isnan(o.cfgScale) ? o.scale : o.cfgScale;
+    p.steps = o.stepsGiven ? o.steps : o.ddimSteps;
+    p.cfgScale = o.cfgGiven ? o.cfgScale : o.scale;
     p.seed = o.seed;
     // CompVis defaults (512 px, 2 batches of 3) unless given; the demo model gets 256 px and one
     // image, so that a first run finishes in seconds (settled below, once the model is known).
@@ -267,8 +268,10 @@ Command addGenerate(CLI::App& app)
     sub->add_option("--precision", o->precision, "autocast (use --dtype) or full (fp32)")->capture_default_str();
     sub->add_option("--sampler", o->sampler, "Sampler (A1111 label, e.g. 'Euler a', 'DPM++ 2M Karras')");
     sub->add_option("--scheduler", o->scheduler, "Schedule type (Automatic, Karras, Exponential, ...)")->capture_default_str();
-    sub->add_option("--steps", o->steps, "Sampling steps (overrides --ddim_steps)");
-    sub->add_option("--cfg-scale", o->cfgScale, "CFG scale (overrides --scale)");
+    sub->add_option_function<int>("--steps", [o](const int& v) { o->steps = v; o->stepsGiven = true; },
+                                  "Sampling steps (overrides --ddim_steps)");
+    sub->add_option_function<double>("--cfg-scale", [o](const double& v) { o->cfgScale = v; o->cfgGiven = true; },
+                                     "CFG scale (overrides --scale)");
     sub->add_option("--clip-skip", o->clipSkip, "1 = last CLIP layer, 2 = penultimate, ...")->capture_default_str();
     sub->add_option("--init-img", o->initImg, "Init image for img2img");
     sub->add_option("--strength", o->strength, "img2img denoising strength in [0, 1]")->capture_default_str();
