@@ -131,11 +131,14 @@ const HistoryRecord* HistoryModel::recordPtr(int row) const
     const int page = row / kPageSize;
     auto it = m_pages.find(page);
     if (it == m_pages.end()) {
+        // Evict before inserting, never after: Qt 6's QHash fills the slot a remove() frees by
+        // shifting later entries back, so an iterator taken before the remove may then point at
+        // another page or at an empty slot (a crash or a wrong row, depending on the hash seed).
+        while (m_pageUse.size() >= kMaxCachedPages)
+            m_pages.remove(m_pageUse.takeFirst());
         const QList<qint64> pageIds = m_ids.mid(page * kPageSize, kPageSize);
         it = m_pages.insert(page, m_store->records(pageIds));
         m_pageUse.append(page);
-        while (m_pageUse.size() > kMaxCachedPages)
-            m_pages.remove(m_pageUse.takeFirst());
     } else if (m_pageUse.last() != page) {
         m_pageUse.removeOne(page);
         m_pageUse.append(page);

@@ -185,6 +185,23 @@ private slots:
               HistoryModel::kPageSize, worstPage);
         QVERIFY(model.loadedPageCount() <= HistoryModel::kMaxCachedPages); // old pages are let go
         QCOMPARE(model.data(model.index(10499), HistoryModel::SeedRole).toLongLong(), 1000);
+        // Scrolling back up and jumping around keeps evicting pages; every row must still show its
+        // own image (newest first: row r is image 10499 - r, seed 1000 + 10499 - r). Many evictions
+        // make a stale page lookup after an eviction show up whatever the process's hash seed.
+        auto firstWrongRow = [&model](const QList<int>& rows) {
+            for (int r : rows)
+                if (model.data(model.index(r), HistoryModel::SeedRole).toLongLong() != 1000 + 10499 - r)
+                    return r;
+            return -1;
+        };
+        QList<int> upwards, jumps;
+        for (int r = 10499; r >= 0; --r)
+            upwards << r;
+        for (int k = 0; k < 500; ++k)
+            jumps << k * 7919 % 10500; // a prime stride: a different page almost every time
+        QCOMPARE(firstWrongRow(upwards), -1);
+        QCOMPARE(firstWrongRow(jumps), -1);
+        QVERIFY(model.loadedPageCount() <= HistoryModel::kMaxCachedPages);
         // A search over 14k prompts and the reset that follows.
         t.restart();
         qd::HistoryQuery q;
