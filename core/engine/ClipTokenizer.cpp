@@ -53,27 +53,6 @@ void appendUtf8(std::string& out, int32_t cp)
     out.append(reinterpret_cast<const char*>(buf), size_t(n));
 }
 
-// Invalid UTF-8 becomes U+FFFD (which the cleanup below drops, as Python never sees such bytes).
-std::u32string decodeUtf8(std::string_view s)
-{
-    std::u32string out;
-    out.reserve(s.size());
-    auto p = reinterpret_cast<const uint8_t*>(s.data());
-    utf8proc_ssize_t left = utf8proc_ssize_t(s.size());
-    while (left > 0) {
-        int32_t cp = 0;
-        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-        if (n <= 0) {
-            cp = 0xFFFD;
-            n = 1;
-        }
-        out.push_back(char32_t(cp));
-        p += n;
-        left -= n;
-    }
-    return out;
-}
-
 std::string encodeUtf8(const std::u32string& s, size_t begin = 0, size_t end = std::u32string::npos)
 {
     std::string out;
@@ -400,6 +379,28 @@ std::vector<std::string> splitWords(const std::u32string& s)
 }
 
 } // namespace
+
+// Invalid UTF-8 becomes U+FFFD (which the cleanup below drops, as Python never sees such bytes).
+std::u32string decodeUtf8(std::string_view s)
+{
+    std::u32string out;
+    out.reserve(s.size());
+    auto p = reinterpret_cast<const uint8_t*>(s.data());
+    utf8proc_ssize_t left = utf8proc_ssize_t(s.size());
+    while (left > 0) {
+        int32_t cp = 0;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+        if (n <= 0) {
+            cp = 0xFFFD;
+            n = 1;
+        }
+        out.push_back(char32_t(cp));
+        p += n;
+        left -= n;
+    }
+    return out;
+}
+
 
 ClipTokenizer::ClipTokenizer(const std::string& bpeGzPath)
 {

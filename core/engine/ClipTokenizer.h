@@ -14,6 +14,9 @@
 namespace qd
 {
 
+// UTF-8 -> code points; invalid bytes become U+FFFD (Python never sees such bytes).
+std::u32string decodeUtf8(std::string_view s);
+
 class ClipTokenizer
 {
 public:

@@ -4,6 +4,7 @@
 
 #include <utf8proc.h>
 
+#include "ClipTokenizer.h" // decodeUtf8
 #include "StateDict.h"
 
 namespace qd
@@ -12,25 +13,6 @@ namespace qd
 namespace
 {
 
-std::u32string toU32(std::string_view s)
-{
-    std::u32string out;
-    out.reserve(s.size());
-    auto p = reinterpret_cast<const uint8_t*>(s.data());
-    utf8proc_ssize_t left = utf8proc_ssize_t(s.size());
-    while (left > 0) {
-        int32_t cp = 0;
-        utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
-        if (n <= 0) {
-            cp = 0xFFFD;
-            n = 1;
-        }
-        out.push_back(char32_t(cp));
-        p += n;
-        left -= n;
-    }
-    return out;
-}
 
 std::string toUtf8(std::u32string_view s)
 {
@@ -140,7 +122,7 @@ std::vector<PromptFragment> parsePromptAttention(std::string_view utf8)
 {
     constexpr double roundMultiplier = 1.1;
     constexpr double squareMultiplier = 1 / 1.1;
-    const std::u32string s = toU32(utf8);
+    const std::u32string s = decodeUtf8(utf8);
     std::vector<std::pair<std::u32string, double>> res;
     std::vector<size_t> round, square;
     auto multiplyRange = [&](size_t start, double m) {
@@ -238,7 +220,7 @@ std::vector<PromptFragment> parsePromptAttention(std::string_view utf8)
 PromptWithNetworks extractExtraNetworks(std::string_view utf8)
 {
     // re.sub(r"<(\w+):([^>]+)>", "", prompt)
-    const std::u32string s = toU32(utf8);
+    const std::u32string s = decodeUtf8(utf8);
     PromptWithNetworks result;
     std::u32string kept;
     size_t i = 0;
