@@ -5,26 +5,12 @@
 #include <cstring>
 
 #include "EngineError.h"
+#include "PickleOpcodes.h"
 
 namespace qd::pickle {
 
 namespace {
 
-// Opcodes, as CPython's Lib/pickletools.py lists them.
-enum Op : uint8_t {
-    MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', FLOAT = 'F', INT = 'I', BININT = 'J',
-    BININT1 = 'K', LONG = 'L', BININT2 = 'M', NONE = 'N', PERSID = 'P', BINPERSID = 'Q', REDUCE = 'R',
-    STRING = 'S', BINSTRING = 'T', SHORT_BINSTRING = 'U', UNICODE = 'V', BINUNICODE = 'X', APPEND = 'a',
-    BUILD = 'b', GLOBAL = 'c', DICT = 'd', EMPTY_DICT = '}', APPENDS = 'e', GET = 'g', BINGET = 'h',
-    INST = 'i', LONG_BINGET = 'j', LIST = 'l', EMPTY_LIST = ']', OBJ = 'o', PUT = 'p', BINPUT = 'q',
-    LONG_BINPUT = 'r', SETITEM = 's', TUPLE = 't', EMPTY_TUPLE = ')', SETITEMS = 'u', BINFLOAT = 'G',
-    BINBYTES = 'B', SHORT_BINBYTES = 'C',
-    PROTO = 0x80, NEWOBJ = 0x81, EXT1 = 0x82, EXT2 = 0x83, EXT4 = 0x84, TUPLE1 = 0x85, TUPLE2 = 0x86,
-    TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89, LONG1 = 0x8a, LONG4 = 0x8b,
-    SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d, BINBYTES8 = 0x8e, EMPTY_SET = 0x8f, ADDITEMS = 0x90,
-    FROZENSET = 0x91, NEWOBJ_EX = 0x92, STACK_GLOBAL = 0x93, MEMOIZE = 0x94, FRAME = 0x95,
-    BYTEARRAY8 = 0x96, NEXT_BUFFER = 0x97, READONLY_BUFFER = 0x98,
-};
 
 struct AllowedGlobal {
     const char* module;
@@ -755,125 +741,5 @@ const Object& Reader::load()
         m_impl->run();
     return *m_impl->result;
 }
-
-// ------------------------------------------------------------------------------------------------
-
-Writer::Writer(int protocol)
-{
-    proto(protocol);
-}
-
-namespace {
-void appendLe(std::string& s, uint64_t v, int n)
-{
-    for (int i = 0; i < n; ++i)
-        s += char((v >> (8 * i)) & 0xFF);
-}
-} // namespace
-
-void Writer::proto(int protocol)
-{
-    m_data += char(PROTO);
-    m_data += char(protocol);
-}
-void Writer::mark() { m_data += char(MARK); }
-void Writer::stop() { m_data += char(STOP); }
-void Writer::none() { m_data += char(NONE); }
-void Writer::boolean(bool v) { m_data += char(v ? NEWTRUE : NEWFALSE); }
-
-void Writer::integer(int64_t v)
-{
-    // The smallest form CPython's pickler picks: BININT1, BININT2, BININT, else LONG1.
-    if (v >= 0 && v < 256) {
-        m_data += char(BININT1);
-        appendLe(m_data, uint64_t(v), 1);
-    } else if (v >= 0 && v < 65536) {
-        m_data += char(BININT2);
-        appendLe(m_data, uint64_t(v), 2);
-    } else if (v >= INT32_MIN && v <= INT32_MAX) {
-        m_data += char(BININT);
-        appendLe(m_data, uint64_t(uint32_t(int32_t(v))), 4);
-    } else {
-        m_data += char(LONG1);
-        m_data += char(8);
-        appendLe(m_data, uint64_t(v), 8);
-    }
-}
-
-void Writer::real(double v)
-{
-    uint64_t bits;
-    std::memcpy(&bits, &v, 8);
-    m_data += char(BINFLOAT);
-    for (int i = 7; i >= 0; --i)
-        m_data += char((bits >> (8 * i)) & 0xFF);
-}
-
-void Writer::string(const std::string& s)
-{
-    m_data += char(BINUNICODE);
-    appendLe(m_data, s.size(), 4);
-    m_data += s;
-}
-
-void Writer::bytes(const std::string& b)
-{
-    m_data += char(BINBYTES);
-    appendLe(m_data, b.size(), 4);
-    m_data += b;
-}
-
-void Writer::global(const std::string& module, const std::string& name)
-{
-    m_data += char(GLOBAL);
-    m_data += module + "\n" + name + "\n";
-}
-
-void Writer::emptyDict() { m_data += char(EMPTY_DICT); }
-void Writer::emptyList() { m_data += char(EMPTY_LIST); }
-void Writer::emptyTuple() { m_data += char(EMPTY_TUPLE); }
-
-void Writer::tuple(size_t n)
-{
-    if (n == 0)
-        m_data += char(EMPTY_TUPLE);
-    else if (n <= 3)
-        m_data += char(TUPLE1 + (n - 1));
-    else
-        m_data += char(TUPLE);
-}
-
-void Writer::setItem() { m_data += char(SETITEM); }
-void Writer::setItems() { m_data += char(SETITEMS); }
-void Writer::append() { m_data += char(APPEND); }
-void Writer::appends() { m_data += char(APPENDS); }
-void Writer::reduce() { m_data += char(REDUCE); }
-void Writer::build() { m_data += char(BUILD); }
-void Writer::newObj() { m_data += char(NEWOBJ); }
-void Writer::binPersId() { m_data += char(BINPERSID); }
-
-void Writer::put(uint32_t index)
-{
-    if (index < 256) {
-        m_data += char(BINPUT);
-        appendLe(m_data, index, 1);
-    } else {
-        m_data += char(LONG_BINPUT);
-        appendLe(m_data, index, 4);
-    }
-}
-
-void Writer::get(uint32_t index)
-{
-    if (index < 256) {
-        m_data += char(BINGET);
-        appendLe(m_data, index, 1);
-    } else {
-        m_data += char(LONG_BINGET);
-        appendLe(m_data, index, 4);
-    }
-}
-
-void Writer::raw(const std::string& bytes) { m_data += bytes; }
 
 } // namespace qd::pickle
