@@ -58,7 +58,11 @@ private slots:
         QVERIFY(quit);
         QSignalSpy aboutToQuit(qApp, &QCoreApplication::aboutToQuit);
         QTimer::singleShot(0, quit, &QAction::trigger);
-        QTimer::singleShot(2000, qApp, [] { QCoreApplication::exit(3); }); // guard: quit must work
+        // Guard: quit must work. Its context is the window, so it dies with this test: with qApp as
+        // context it fired 2 s later inside whichever test ran then, and QCoreApplication::exit()
+        // outside exec() leaves quitNow set, so every later QEventLoop::exec() (QSignalSpy::wait,
+        // QDialog::exec) returned at once: a flaky failure in a later test, depending on its timing.
+        QTimer::singleShot(2000, &w, [] { QCoreApplication::exit(3); });
         QCOMPARE(QApplication::exec(), 0);
         QCOMPARE(aboutToQuit.count(), 1);
     }
@@ -301,7 +305,7 @@ private slots:
         o.quality = 90;
         o.folder = folder;
         o.pattern = "{seed}-{sampler}";
-        QTimer::singleShot(0, [&] {
+        QTimer::singleShot(0, &w, [&] { // dies with this test if the dialog never opens
             auto* dialog = qobject_cast<qd::ExportDialog*>(QApplication::activeModalWidget());
             QVERIFY(dialog);
             dialog->setOptions(o);
