@@ -14,16 +14,6 @@ namespace qd {
 
 namespace {
 
-TextFamily textFamily(ModelFamily f)
-{
-    switch (f) {
-    case ModelFamily::SD1: return TextFamily::SD1;
-    case ModelFamily::SD2: return TextFamily::SD2;
-    case ModelFamily::SDXL: return TextFamily::SDXL;
-    }
-    return TextFamily::SD1;
-}
-
 // The VAE runs in fp32 unless bf16 was asked for: SD 1.x and XL VAEs overflow in fp16 (A1111's
 // --no-half-vae problem).
 torch::ScalarType vaeDtype(torch::ScalarType dtype)
