@@ -5,10 +5,92 @@
 #include <cstring>
 #include <new>
 
+#ifdef __unix__
+#include <dlfcn.h>
+#endif
+
+#include <ATen/Parallel.h>
+
 #include <torch/torch.h>
 #include <torch/version.h>
 
 namespace qd::layers {
+
+namespace {
+// Debian's LibTorch multiplies matrices with OpenBLAS, which runs its own thread pool beside
+// LibTorch's OpenMP one. Alternating between the two (a product, a norm, a product ...) makes
+// their threads spin against each other; on two cores that cost a measured 1.5-3x. So the heavy
+// products here are split over OpenMP threads by rows, each running OpenBLAS single-threaded.
+// While alive, this makes OpenBLAS (found at run time) single-threaded; with other BLAS builds
+// (MKL runs single-threaded inside OpenMP regions by itself) it does nothing.
+class SingleThreadedBlas {
+public:
+    static bool available()
+    {
+        SingleThreadedBlas probe;
+        return probe.m_set != nullptr;
+    }
+    SingleThreadedBlas()
+    {
+#ifdef __unix__
+        static const auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+        static const auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+#else
+        int (*get)() = nullptr;
+        void (*set)(int) = nullptr;
+#endif
+        if (get && set && at::get_num_threads() > 1) {
+            m_set = set;
+            m_previous = get();
+            set(1);
+        }
+    }
+    ~SingleThreadedBlas()
+    {
+        if (m_set)
+            m_set(m_previous);
+    }
+    SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+    SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+private:
+    void (*m_set)(int) = nullptr;
+    int m_previous = 0;
+};
+
+// out = x @ w^T (+ b) for x [M, K], rows split over the OpenMP threads.
+torch::Tensor parallelLinear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b)
+{
+    const int64_t m = x.size(0);
+    auto out = torch::empty({m, w.size(0)}, x.options());
+    const auto wt = w.t();
+    const int64_t threads = at::get_num_threads();
+    SingleThreadedBlas blasGuard;
+    const bool inference = c10::InferenceMode::is_enabled(); // thread-local: pass it to the workers
+    at::parallel_for(0, m, (m + threads - 1) / threads, [&](int64_t begin, int64_t end) {
+        c10::InferenceMode inferenceGuard(inference);
+        auto rows = out.narrow(0, begin, end - begin);
+        if (b.defined())
+            at::addmm_out(rows, b, x.narrow(0, begin, end - begin), wt);
+        else
+            at::mm_out(rows, x.narrow(0, begin, end - begin), wt);
+    });
+    return out;
+}
+
+} // namespace
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b)
+{
+    static const bool split = SingleThreadedBlas::available();
+    const int64_t k = x.size(-1), m = x.numel() / std::max<int64_t>(k, 1);
+    if (!split || !x.device().is_cpu() || at::get_num_threads() < 2 || m < 256 || at::in_parallel_region()
+        || x.scalar_type() != torch::kFloat)
+        return at::linear(x, w, b);
+    auto sizes = x.sizes().vec();
+    sizes.back() = w.size(0);
+    return parallelLinear(x.reshape({m, k}), w, b).view(sizes); // [.., K] -> [M, K] -> [.., N]
+}
 
 Linear::Linear(int64_t in, int64_t out, bool withBias, const torch::TensorOptions& options)
 {
@@ -17,7 +99,7 @@ Linear::Linear(int64_t in, int64_t out, bool withBias, const torch::TensorOption
         bias = register_parameter("bias", torch::empty({out}, options), false);
 }
 
-torch::Tensor Linear::forward(const torch::Tensor& x) const { return at::linear(x, weight, bias); }
+torch::Tensor Linear::forward(const torch::Tensor& x) const { return linear(x, weight, bias); }
 
 Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t padding_,
                const torch::TensorOptions& options)
@@ -36,7 +118,7 @@ torch::Tensor Conv2d::forwardTokens(const torch::Tensor& tokens) const
 {
     TORCH_CHECK(weight.size(2) == 1 && weight.size(3) == 1, "forwardTokens needs a 1x1 convolution");
     // [out, in, 1, 1] -> [out, in]: a view, no copy
-    return at::linear(tokens, weight.view({weight.size(0), weight.size(1)}), bias);
+    return linear(tokens, weight.view({weight.size(0), weight.size(1)}), bias);
 }
 
 GroupNorm::GroupNorm(int64_t groups_, int64_t channels, double eps_, const torch::TensorOptions& options)
@@ -94,6 +176,7 @@ torch::Tensor LayerNorm::forward(const torch::Tensor& x) const
     return at::layer_norm(x, {weight.size(0)}, weight, bias, eps, /*cudnn_enable=*/true);
 }
 
+
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t heads)
 {
     const int64_t n = q.size(0), lq = q.size(1), lk = k.size(1), c = q.size(2);
@@ -105,35 +188,40 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
     return out.transpose(1, 2).reshape({n, lq, c}); // [N, H, Lq, D] -> [N, Lq, H*D]
 #else
     // Each (sample, head) pair is a strided [L, D] slice of the [N, L, H*D] tensors (row stride
-    // H*D), which BLAS reads in place, so no head split / merge copies are made. Queries go in
-    // chunks whose scores stay around 4 MiB: the matrix is reused from cache instead of memory,
-    // and a 4096-token self-attention never materialises its 64 MiB per head.
+    // H*D), which BLAS reads in place: no head split / merge copies. The work is cut into
+    // (sample, head, block of queries) items spread over the threads, each running its matrix
+    // products and softmax single-threaded on a private score block of about 4 MiB: Debian's
+    // OpenBLAS would otherwise wake its own thread pool for every small product, and with few
+    // cores its threads and the OpenMP ones steal each other's cores (measured: 2-3x slower).
     const double scale = 1.0 / std::sqrt(double(d));
     const torch::Tensor qs = q * scale; // scale once, on the small side
     auto out = torch::empty({n, lq, c}, q.options());
     const bool lowPrecision = q.scalar_type() != torch::kFloat && q.scalar_type() != torch::kDouble;
     const int64_t chunk = std::clamp<int64_t>((int64_t(4) << 20) / (4 * std::max<int64_t>(lk, 1)), 16, lq);
-    auto scoresBuf = torch::empty({chunk, lk}, q.options());
-    for (int64_t b = 0; b < n; ++b) {
-        for (int64_t h = 0; h < heads; ++h) {
-            const auto qh = qs[b].narrow(1, h * d, d);   // [Lq, D]
+    const int64_t blocks = (lq + chunk - 1) / chunk;
+    SingleThreadedBlas blasGuard;
+    const bool inference = c10::InferenceMode::is_enabled(); // thread-local: pass it to the workers
+    at::parallel_for(0, n * heads * blocks, 1, [&](int64_t begin, int64_t end) {
+        c10::InferenceMode inferenceGuard(inference);
+        auto scoresBuf = torch::empty({chunk, lk}, q.options());
+        auto probsBuf = torch::empty({chunk, lk}, q.options());
+        for (int64_t item = begin; item < end; ++item) {
+            const int64_t b = item / (heads * blocks), h = item / blocks % heads, r = item % blocks * chunk;
+            const int64_t rows = std::min(chunk, lq - r);
             const auto kt = k[b].narrow(1, h * d, d).t(); // [D, Lk]
             const auto vh = v[b].narrow(1, h * d, d);    // [Lk, D]
-            auto oh = out[b].narrow(1, h * d, d);        // [Lq, D], written in place
-            for (int64_t r = 0; r < lq; r += chunk) {
-                const int64_t rows = std::min(chunk, lq - r);
-                auto scores = scoresBuf.narrow(0, 0, rows);
-                at::mm_out(scores, qh.narrow(0, r, rows), kt);
-                auto ohRows = oh.narrow(0, r, rows);
-                if (lowPrecision) {
-                    at::mm_out(ohRows, at::softmax(scores, -1, torch::kFloat).to(q.scalar_type()), vh);
-                } else {
-                    at::_softmax_out(scores, scores, -1, false); // in place: rows are independent
-                    at::mm_out(ohRows, scores, vh);
-                }
+            auto scores = scoresBuf.narrow(0, 0, rows);
+            at::mm_out(scores, qs[b].narrow(1, h * d, d).narrow(0, r, rows), kt);
+            auto outRows = out[b].narrow(1, h * d, d).narrow(0, r, rows); // written in place
+            if (lowPrecision) {
+                at::mm_out(outRows, at::softmax(scores, -1, torch::kFloat).to(q.scalar_type()), vh);
+            } else {
+                auto probs = probsBuf.narrow(0, 0, rows);
+                at::_softmax_out(probs, scores, -1, false);
+                at::mm_out(outRows, probs, vh);
             }
         }
-    }
+    });
     return out;
 #endif
 }
