@@ -18,18 +18,13 @@ namespace qd::layers {
 
 namespace {
 // Debian's LibTorch multiplies matrices with OpenBLAS, which runs its own thread pool beside
-// LibTorch's OpenMP one. Alternating between the two (a product, a norm, a product ...) makes
-// their threads spin against each other; on two cores that cost a measured 1.5-3x. So the heavy
-// products here are split over OpenMP threads by rows, each running OpenBLAS single-threaded.
-// While alive, this makes OpenBLAS (found at run time) single-threaded; with other BLAS builds
-// (MKL runs single-threaded inside OpenMP regions by itself) it does nothing.
+// LibTorch's OpenMP one. Attention makes thousands of small products alternating with softmaxes;
+// handing each to OpenBLAS's pool made the two pools' threads spin against each other (measured
+// 2-3x slower on two cores). While alive, this makes OpenBLAS (found at run time) single-threaded
+// so OpenMP threads can each run their own products; with other BLAS builds (MKL runs
+// single-threaded inside OpenMP regions by itself) it does nothing.
 class SingleThreadedBlas {
 public:
-    static bool available()
-    {
-        SingleThreadedBlas probe;
-        return probe.m_set != nullptr;
-    }
     SingleThreadedBlas()
     {
 #ifdef __unix__
@@ -58,39 +53,7 @@ private:
     int m_previous = 0;
 };
 
-// out = x @ w^T (+ b) for x [M, K], rows split over the OpenMP threads.
-torch::Tensor parallelLinear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b)
-{
-    const int64_t m = x.size(0);
-    auto out = torch::empty({m, w.size(0)}, x.options());
-    const auto wt = w.t();
-    const int64_t threads = at::get_num_threads();
-    SingleThreadedBlas blasGuard;
-    const bool inference = c10::InferenceMode::is_enabled(); // thread-local: pass it to the workers
-    at::parallel_for(0, m, (m + threads - 1) / threads, [&](int64_t begin, int64_t end) {
-        c10::InferenceMode inferenceGuard(inference);
-        auto rows = out.narrow(0, begin, end - begin);
-        if (b.defined())
-            at::addmm_out(rows, b, x.narrow(0, begin, end - begin), wt);
-        else
-            at::mm_out(rows, x.narrow(0, begin, end - begin), wt);
-    });
-    return out;
-}
-
 } // namespace
-
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b)
-{
-    static const bool split = SingleThreadedBlas::available();
-    const int64_t k = x.size(-1), m = x.numel() / std::max<int64_t>(k, 1);
-    if (!split || !x.device().is_cpu() || at::get_num_threads() < 2 || m < 256 || at::in_parallel_region()
-        || x.scalar_type() != torch::kFloat)
-        return at::linear(x, w, b);
-    auto sizes = x.sizes().vec();
-    sizes.back() = w.size(0);
-    return parallelLinear(x.reshape({m, k}), w, b).view(sizes); // [.., K] -> [M, K] -> [.., N]
-}
 
 Linear::Linear(int64_t in, int64_t out, bool withBias, const torch::TensorOptions& options)
 {
@@ -99,7 +62,7 @@ Linear::Linear(int64_t in, int64_t out, bool withBias, const torch::TensorOption
         bias = register_parameter("bias", torch::empty({out}, options), false);
 }
 
-torch::Tensor Linear::forward(const torch::Tensor& x) const { return linear(x, weight, bias); }
+torch::Tensor Linear::forward(const torch::Tensor& x) const { return at::linear(x, weight, bias); }
 
 Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride_, int64_t padding_,
                const torch::TensorOptions& options)
@@ -118,7 +81,7 @@ torch::Tensor Conv2d::forwardTokens(const torch::Tensor& tokens) const
 {
     TORCH_CHECK(weight.size(2) == 1 && weight.size(3) == 1, "forwardTokens needs a 1x1 convolution");
     // [out, in, 1, 1] -> [out, in]: a view, no copy
-    return linear(tokens, weight.view({weight.size(0), weight.size(1)}), bias);
+    return at::linear(tokens, weight.view({weight.size(0), weight.size(1)}), bias);
 }
 
 GroupNorm::GroupNorm(int64_t groups_, int64_t channels, double eps_, const torch::TensorOptions& options)

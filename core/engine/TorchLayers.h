@@ -10,10 +10,6 @@
 
 namespace qd::layers {
 
-// x [..., K] @ w^T [K, N] (+ b [N]), as at::linear, but on the CPU with the rows split over
-// LibTorch's threads (see TorchLayers.cpp for why).
-torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b = {});
-
 struct Linear : torch::nn::Module {
     Linear(int64_t in, int64_t out, bool bias, const torch::TensorOptions& options);
     torch::Tensor forward(const torch::Tensor& x) const;

@@ -2,7 +2,13 @@
 // classifier-free guidance, fp32) on this machine. Weights follow the conformance fill rule over
 // the real key names, so no checkpoint is needed. Prints seconds per forward and the threads used.
 //   bench_unet [repeats=3] [threads=0 (all cores)]
+// Also printed: CPU seconds per forward (all threads; includes OpenMP threads spinning while they
+// wait, which OMP_WAIT_POLICY=PASSIVE avoids) and the machine's load, since a busy machine
+// changes wall-clock figures a lot.
+#include <sys/resource.h>
+
 #include <chrono>
+#include <fstream>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -12,6 +18,13 @@
 #include "EngineInfo.h"
 #include "FillRule.h"
 #include "UNetModel.h"
+
+static double cpuSeconds()
+{
+    rusage r{};
+    getrusage(RUSAGE_SELF, &r);
+    return double(r.ru_utime.tv_sec + r.ru_stime.tv_sec) + 1e-6 * double(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+}
 
 int main(int argc, char** argv)
 {
@@ -36,11 +49,13 @@ int main(int argc, char** argv)
     const auto x = torch::randn({2, 4, 64, 64});
     const auto t = torch::tensor({999.f, 999.f});
     const auto context = torch::randn({2, 77, 768});
-    double best = 1e30, total = 0;
+    double best = 1e30, total = 0, cpuTotal = 0;
     for (int i = 0; i <= repeats; ++i) {
+        const double c0 = cpuSeconds();
         const auto a = Clock::now();
         const auto out = unet.forward(x, t, context);
         const auto b = Clock::now();
+        const double c1 = cpuSeconds();
         if (!torch::isfinite(out).all().item<bool>()) {
             std::fprintf(stderr, "non-finite output\n");
             return 1;
@@ -51,9 +66,14 @@ int main(int argc, char** argv)
         }
         best = std::min(best, seconds(a, b));
         total += seconds(a, b);
+        cpuTotal += c1 - c0;
     }
+    std::string load;
+    std::getline(std::ifstream("/proc/loadavg"), load);
+    const char* wait = std::getenv("OMP_WAIT_POLICY");
     std::printf("SD 1.5 UNet forward, 64x64 latent, batch 2, fp32, %d threads (%s): %.2f s per forward "
-                "(mean of %d, best %.2f s)\n",
-                threads, qd::deviceSummary().c_str(), total / repeats, repeats, best);
+                "(mean of %d, best %.2f s), %.2f CPU s per forward; OMP_WAIT_POLICY=%s; load average %s\n",
+                threads, qd::deviceSummary().c_str(), total / repeats, repeats, best, cpuTotal / repeats,
+                wait ? wait : "(unset)", load.c_str());
     return 0;
 }
