@@ -1,5 +1,7 @@
 #include "TorchLayers.h"
 
+#include "CpuKernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -167,7 +169,6 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
     at::parallel_for(0, n * heads * blocks, 1, [&](int64_t begin, int64_t end) {
         c10::InferenceMode inferenceGuard(inference);
         auto scoresBuf = torch::empty({chunk, lk}, q.options());
-        auto probsBuf = torch::empty({chunk, lk}, q.options());
         for (int64_t item = begin; item < end; ++item) {
             const int64_t b = item / (heads * blocks), h = item / blocks % heads, r = item % blocks * chunk;
             const int64_t rows = std::min(chunk, lq - r);
@@ -179,9 +180,8 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
             if (lowPrecision) {
                 at::mm_out(outRows, at::softmax(scores, -1, torch::kFloat).to(q.scalar_type()), vh);
             } else {
-                auto probs = probsBuf.narrow(0, 0, rows);
-                at::_softmax_out(probs, scores, -1, false);
-                at::mm_out(outRows, probs, vh);
+                kernels::softmaxRows(scores.data_ptr<float>(), rows, lk); // in place
+                at::mm_out(outRows, scores, vh);
             }
         }
     });

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "CpuKernels.h"
+
 namespace qd {
 
 using layers::Conv2d;
@@ -116,12 +118,9 @@ struct TransformerBlock : torch::nn::Module {
     {
         tokens.add_(attn1->forward(norm1->forward(tokens), {}));
         tokens.add_(attn2->forward(norm2->forward(tokens), context));
-        // GEGLU (Shazeer 2020): the projection's first half gated by GELU (erf form) of the second.
+        // GEGLU: the projection's first half gated by GELU (erf form) of the second.
         const Tensor proj = geglu->forward(norm3->forward(tokens)); // [N, L, 2 * inner]
-        const auto halves = proj.chunk(2, -1);
-        Tensor gated = at::gelu(halves[1]);
-        gated.mul_(halves[0]);
-        return tokens.add_(ffOut->forward(gated));
+        return tokens.add_(ffOut->forward(kernels::geglu(proj)));   // [N, L, inner] -> [N, L, C]
     }
     std::shared_ptr<Attention> attn1, attn2;
     std::shared_ptr<LayerNorm> norm1, norm2, norm3;

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <torch/torch.h>
 
+#include "CpuKernels.h"
 #include "SafeTensors.h"
 #include "TestUtil.h"
 #include "TinyModels.h"
@@ -131,6 +132,33 @@ private slots:
         const auto both = unet->forward(golden("sd1/unet.x"), golden("sd1/unet.t"), ctx);
         const auto first = unet->forward(golden("sd1/unet.x").narrow(0, 0, 1), golden("sd1/unet.t").narrow(0, 0, 1), ctx);
         QD_VERIFY_CLOSE(both.narrow(0, 0, 1), first, 1e-5);
+    }
+
+    // The vectorised softmax and GEGLU agree with ATen's at every row length (vector tails) and
+    // over the score range attention produces (large negatives underflow to ~0, not NaN).
+    void cpuKernelsMatchATen_data()
+    {
+        QTest::addColumn<int>("n");
+        QTest::newRow("1") << 1;
+        QTest::newRow("15") << 15;
+        QTest::newRow("16") << 16;
+        QTest::newRow("77") << 77;
+        QTest::newRow("4099") << 4099;
+    }
+    void cpuKernelsMatchATen()
+    {
+        QFETCH(int, n);
+        auto scores = torch::randn({7, n}) * 30;
+        scores[0].fill_(-200); // a row of equal, very negative scores: uniform
+        if (n > 2)
+            scores[1][n - 1] = 150; // one dominant score in the vector tail
+        auto mine = scores.clone();
+        qd::kernels::softmaxRows(mine.data_ptr<float>(), 7, n);
+        QD_VERIFY_CLOSE(mine, at::_softmax(scores, -1, false), 1e-6);
+        QVERIFY(torch::allclose(mine.sum(-1), torch::ones({7}), 1e-5, 1e-5));
+        const auto proj = torch::randn({3, 5, 2 * n}) * 4;
+        const auto halves = proj.chunk(2, -1);
+        QD_VERIFY_CLOSE(qd::kernels::geglu(proj), at::gelu(halves[1]) * halves[0], 1e-6);
     }
 
     void timestepEmbeddingIsCosThenSin()
