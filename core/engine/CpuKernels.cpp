@@ -13,9 +13,11 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
-namespace qd::kernels {
+namespace qd::kernels
+{
 
-namespace {
+namespace
+{
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__INTEL_COMPILER)
 #define QD_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -27,7 +29,10 @@ constexpr int kW = 16; // lanes per vector: one AVX-512 register, two AVX2 ones
 typedef float VecF __attribute__((vector_size(kW * sizeof(float))));
 typedef int32_t VecI __attribute__((vector_size(kW * sizeof(int32_t))));
 
-__attribute__((always_inline)) inline VecF splat(float v) { return VecF{} + v; }
+__attribute__((always_inline)) inline VecF splat(float v)
+{
+    return VecF {} + v;
+}
 
 __attribute__((always_inline)) inline VecF load(const float* p)
 {
@@ -36,7 +41,10 @@ __attribute__((always_inline)) inline VecF load(const float* p)
     return v;
 }
 
-__attribute__((always_inline)) inline void store(float* p, VecF v) { std::memcpy(p, &v, sizeof v); }
+__attribute__((always_inline)) inline void store(float* p, VecF v)
+{
+    std::memcpy(p, &v, sizeof v);
+}
 
 // The first `n` (< kW) values of p, the rest `fill`.
 __attribute__((always_inline)) inline VecF loadPartial(const float* p, int64_t n, float fill)
@@ -54,7 +62,10 @@ __attribute__((always_inline)) inline void storePartial(float* p, VecF v, int64_
     std::memcpy(p, tmp, size_t(n) * sizeof(float));
 }
 
-__attribute__((always_inline)) inline VecF vmax(VecF a, VecF b) { return a > b ? a : b; }
+__attribute__((always_inline)) inline VecF vmax(VecF a, VecF b)
+{
+    return a > b ? a : b;
+}
 
 // Cephes expf: x = n ln2 + r (|r| <= ln2 / 2, ln2 split in two for exactness), e^r by a degree-6
 // polynomial, 2^n from the exponent bits. Inputs below -87 give e^-87 (~1.6e-38) rather than a
@@ -66,7 +77,7 @@ __attribute__((always_inline)) inline VecF vexp(VecF x)
     x = x < splat(88.0f) ? x : splat(88.0f);
     const VecF fx = x * 1.44269504088896341f + 0.5f;
     VecF n = __builtin_convertvector(__builtin_convertvector(fx, VecI), VecF); // toward zero ...
-    n = n > fx ? n - 1.0f : n;                                               // ... then floor
+    n = n > fx ? n - 1.0f : n; // ... then floor
     const VecF r = x - n * 0.693359375f + n * 2.12194440e-4f;
     VecF p = splat(1.9875691500e-4f);
     p = p * r + 1.3981999507e-3f;
@@ -132,16 +143,22 @@ QD_MULTIVERSION void softmaxRow(float* x, int64_t n)
 QD_MULTIVERSION void gegluRow(const float* a, const float* g, float* out, int64_t n)
 {
     const int64_t full = n / kW * kW;
-    auto one = [](VecF av, VecF gv) __attribute__((always_inline)) { return av * (gv * 0.5f) * (verf(gv * 0.70710678118654752f) + 1.0f); };
+    auto one = [](VecF av, VecF gv) __attribute__((always_inline))
+    {
+        return av * (gv * 0.5f) * (verf(gv * 0.70710678118654752f) + 1.0f);
+    };
     for (int64_t i = 0; i < full; i += kW)
         store(out + i, one(load(a + i), load(g + i)));
     if (full < n)
-        storePartial(out + full, one(loadPartial(a + full, n - full, 0.0f), loadPartial(g + full, n - full, 0.0f)),
-                     n - full);
+        storePartial(out + full,
+            one(loadPartial(a + full, n - full, 0.0f), loadPartial(g + full, n - full, 0.0f)), n - full);
 }
 
 // Rows per task so that each has some tens of thousands of elements.
-int64_t grainRows(int64_t n) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(n, 1)); }
+int64_t grainRows(int64_t n)
+{
+    return std::max<int64_t>(1, 32768 / std::max<int64_t>(n, 1));
+}
 
 } // namespace
 

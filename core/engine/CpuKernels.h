@@ -9,7 +9,8 @@
 
 #include <torch/types.h>
 
-namespace qd::kernels {
+namespace qd::kernels
+{
 
 // Softmax over each row of a contiguous float32 block [rows, n], in place, rows spread over
 // LibTorch's threads unless already inside a parallel region.

@@ -8,9 +8,9 @@
 #include <sys/resource.h>
 
 #include <chrono>
-#include <fstream>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <torch/torch.h>
@@ -21,9 +21,10 @@
 
 static double cpuSeconds()
 {
-    rusage r{};
+    rusage r {};
     getrusage(RUSAGE_SELF, &r);
-    return double(r.ru_utime.tv_sec + r.ru_stime.tv_sec) + 1e-6 * double(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+    return double(r.ru_utime.tv_sec + r.ru_stime.tv_sec)
+        + 1e-6 * double(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
 }
 
 int main(int argc, char** argv)
@@ -32,23 +33,27 @@ int main(int argc, char** argv)
     const int threads = qd::configureThreads(argc > 2 ? std::atoi(argv[2]) : 0);
     c10::InferenceMode guard;
     using Clock = std::chrono::steady_clock;
-    auto seconds = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+    auto seconds = [](Clock::time_point a, Clock::time_point b) {
+        return std::chrono::duration<double>(b - a).count();
+    };
 
     const auto t0 = Clock::now();
     qd::UNetModel unet(qd::UNetConfig::sd15());
     // Fill every parameter in place with the rule's values for its single-file key.
     int64_t params = 0;
     for (auto& p : unet.named_parameters()) {
-        qd::fillRule(std::string(qd::UNetModel::kPrefix) + p.key(), p.value().sizes().vec(), p.value().data_ptr<float>());
+        qd::fillRule(std::string(qd::UNetModel::kPrefix) + p.key(), p.value().sizes().vec(),
+            p.value().data_ptr<float>());
         params += p.value().numel();
     }
     const auto t1 = Clock::now();
-    std::printf("SD 1.5 UNet: %.1f M parameters, built and filled in %.2f s\n", params / 1e6, seconds(t0, t1));
+    std::printf(
+        "SD 1.5 UNet: %.1f M parameters, built and filled in %.2f s\n", params / 1e6, seconds(t0, t1));
 
     torch::manual_seed(0);
-    const auto x = torch::randn({2, 4, 64, 64});
-    const auto t = torch::tensor({999.f, 999.f});
-    const auto context = torch::randn({2, 77, 768});
+    const auto x = torch::randn({ 2, 4, 64, 64 });
+    const auto t = torch::tensor({ 999.f, 999.f });
+    const auto context = torch::randn({ 2, 77, 768 });
     double best = 1e30, total = 0, cpuTotal = 0;
     for (int i = 0; i <= repeats; ++i) {
         const double c0 = cpuSeconds();
@@ -73,7 +78,7 @@ int main(int argc, char** argv)
     const char* wait = std::getenv("OMP_WAIT_POLICY");
     std::printf("SD 1.5 UNet forward, 64x64 latent, batch 2, fp32, %d threads (%s): %.2f s per forward "
                 "(mean of %d, best %.2f s), %.2f CPU s per forward; OMP_WAIT_POLICY=%s; load average %s\n",
-                threads, qd::deviceSummary().c_str(), total / repeats, repeats, best, cpuTotal / repeats,
-                wait ? wait : "(unset)", load.c_str());
+        threads, qd::deviceSummary().c_str(), total / repeats, repeats, best, cpuTotal / repeats,
+        wait ? wait : "(unset)", load.c_str());
     return 0;
 }
