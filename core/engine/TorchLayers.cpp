@@ -154,7 +154,7 @@ torch::Tensor LayerNorm::forward(const torch::Tensor& x) const
 
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t heads)
 {
-    const int64_t n = q.size(0), lq = q.size(1), lk = k.size(1), c = q.size(2);
+    const int64_t n = q.size(0), lq = q.size(1), c = q.size(2);
     const int64_t d = c / heads;
 #if TORCH_VERSION_MAJOR >= 2
     // [N, L, H*D] -> [N, H, L, D] as views; the fused kernel reads the strides directly.
@@ -168,6 +168,7 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
     // products and softmax single-threaded on a private score block of about 4 MiB: Debian's
     // OpenBLAS would otherwise wake its own thread pool for every small product, and with few
     // cores its threads and the OpenMP ones steal each other's cores (measured: 2-3x slower).
+    const int64_t lk = k.size(1);
     const double scale = 1.0 / std::sqrt(double(d));
     const torch::Tensor qs = q * scale; // scale once, on the small side
     auto out = torch::empty({ n, lq, c }, q.options());

@@ -53,8 +53,7 @@ public:
     // Tiles over an h x w latent; `f` image pixels per latent pixel; `scale` pixels per latent
     // pixel of the activations the run starts from.
     TileRun(int64_t h, int64_t w, int64_t tile, int64_t overlap, int64_t f, int64_t scale)
-        : m_f(f)
-        , m_scale(scale)
+        : m_scale(scale)
     {
         // Each tile's share of every image pixel: ramps divided by their sum over the tiles, so
         // shares add up to 1 everywhere. Coarser maps average them over each pixel's block.
@@ -192,7 +191,7 @@ private:
     }
 
     std::vector<Tile> m_tiles;
-    int64_t m_f, m_scale;
+    int64_t m_scale;
 };
 
 } // namespace
