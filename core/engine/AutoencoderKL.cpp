@@ -6,26 +6,29 @@
 
 #include "VaeBlocks.h"
 
-namespace qd {
+namespace qd
+{
 
 using layers::Conv2d;
 using layers::GroupNorm;
 using torch::Tensor;
 
-
-AutoencoderKL::AutoencoderKL(const VaeConfig& config, const torch::TensorOptions& options) : m_config(config)
+AutoencoderKL::AutoencoderKL(const VaeConfig& config, const torch::TensorOptions& options)
+    : m_config(config)
 {
     config.validate();
     m_encoder = register_module("encoder", std::make_shared<vae::Encoder>(config, options));
     m_decoder = register_module("decoder", std::make_shared<vae::Decoder>(config, options));
     if (config.useQuantConv)
-        m_quantConv = register_module("quant_conv", std::make_shared<Conv2d>(2 * config.zChannels, 2 * config.embedDim, 1, 1, 0, options));
+        m_quantConv = register_module("quant_conv",
+            std::make_shared<Conv2d>(2 * config.zChannels, 2 * config.embedDim, 1, 1, 0, options));
     if (config.usePostQuantConv)
-        m_postQuantConv = register_module("post_quant_conv", std::make_shared<Conv2d>(config.embedDim, config.zChannels, 1, 1, 0, options));
+        m_postQuantConv = register_module(
+            "post_quant_conv", std::make_shared<Conv2d>(config.embedDim, config.zChannels, 1, 1, 0, options));
 }
 
 int AutoencoderKL::load(const StateDict& sd, const std::string& source, const std::string& prefix,
-                        std::vector<std::string>* unexpected)
+    std::vector<std::string>* unexpected)
 {
     LoadOptions opt;
     opt.unexpected = unexpected;
@@ -38,13 +41,14 @@ int AutoencoderKL::load(const StateDict& sd, const std::string& source, const st
         if (it != sd.end() && p.value().dim() == 4 && it->second.dim() == 2 && p.value().size(2) == 1
             && p.value().size(3) == 1 && it->second.size(0) == p.value().size(0)
             && it->second.size(1) == p.value().size(1)) {
-            fixed[it->first] = it->second.view({it->second.size(0), it->second.size(1), 1, 1});
+            fixed[it->first] = it->second.view({ it->second.size(0), it->second.size(1), 1, 1 });
             reshaped = true;
         }
     }
     if (!reshaped)
         return loadModule(*this, sd, prefix, source, opt);
-    for (auto it = sd.lower_bound(prefix); it != sd.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    for (auto it = sd.lower_bound(prefix); it != sd.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+         ++it)
         fixed.emplace(it->first, it->second); // keeps the reshaped entries
     return loadModule(*this, fixed, prefix, source, opt);
 }
@@ -60,7 +64,7 @@ VaeMoments AutoencoderKL::split(const Tensor& moments) const
 {
     const auto parts = moments.chunk(2, 1); // [N, 2E, h, w] -> mean, log-variance
     const Tensor logvar = parts[1].clamp(-30.0, 20.0);
-    return {parts[0].contiguous(), at::exp(logvar * 0.5)};
+    return { parts[0].contiguous(), at::exp(logvar * 0.5) };
 }
 
 bool AutoencoderKL::wantsTiles(const Tensor&, int64_t h, int64_t w) const
@@ -74,7 +78,7 @@ VaeMoments AutoencoderKL::encodeWhole(const Tensor& image)
     c10::InferenceMode guard;
     if (image.dim() != 4 || image.size(1) != m_config.inChannels)
         throw EngineError("VAE encode: image has shape " + shapeString(image.sizes()) + ", expected [N, "
-                          + std::to_string(m_config.inChannels) + ", H, W]");
+            + std::to_string(m_config.inChannels) + ", H, W]");
     return split(momentsWhole(image));
 }
 
@@ -89,12 +93,12 @@ Tensor AutoencoderKL::momentsTiled(const Tensor& image, int64_t tile, int64_t ov
     return m_quantConv ? m_quantConv->forward(m) : m;
 }
 
-namespace {
+namespace
+{
 
 // Runs `run(tile, overlap, wholeImageStats)` as `tiling` says; on out-of-memory retries without
 // whole-image statistics (one tile alive at a time), then with ever smaller tiles down to 32.
-template <typename Fn>
-auto withTileFallback(const VaeTiling& tiling, Fn run)
+template <typename Fn> auto withTileFallback(const VaeTiling& tiling, Fn run)
 {
     bool stats = tiling.wholeImageStatistics;
     int64_t tile = tiling.tileLatent, overlap = tiling.overlapLatent;
@@ -121,9 +125,9 @@ VaeMoments AutoencoderKL::encodeTiled(const Tensor& image)
     c10::InferenceMode guard;
     const int64_t f = m_config.downscale();
     if (image.dim() != 4 || image.size(1) != m_config.inChannels || image.size(2) % f || image.size(3) % f)
-        throw EngineError("VAE tiled encode: image has shape " + shapeString(image.sizes()) + ", expected [N, "
-                          + std::to_string(m_config.inChannels) + ", H, W] with H and W multiples of "
-                          + std::to_string(f));
+        throw EngineError("VAE tiled encode: image has shape " + shapeString(image.sizes())
+            + ", expected [N, " + std::to_string(m_config.inChannels) + ", H, W] with H and W multiples of "
+            + std::to_string(f));
     const auto dtype = m_encoder->convIn->weight.scalar_type();
     return split(withTileFallback(m_tiling, [&](int64_t tile, int64_t overlap, bool stats) {
         return momentsTiled(image, tile, overlap, stats).to(dtype);
@@ -160,7 +164,7 @@ Tensor AutoencoderKL::decodeWhole(const Tensor& latent)
     c10::InferenceMode guard;
     if (latent.dim() != 4 || latent.size(1) != m_config.embedDim)
         throw EngineError("VAE decode: latent has shape " + shapeString(latent.sizes()) + ", expected [N, "
-                          + std::to_string(m_config.embedDim) + ", h, w]");
+            + std::to_string(m_config.embedDim) + ", h, w]");
     const auto& w = m_decoder->convIn->weight;
     Tensor z = latent.to(w.device(), w.scalar_type());
     if (m_postQuantConv)
@@ -185,10 +189,9 @@ Tensor AutoencoderKL::decodeTiled(const Tensor& latent)
     c10::InferenceMode guard;
     if (latent.dim() != 4 || latent.size(1) != m_config.embedDim)
         throw EngineError("VAE decode: latent has shape " + shapeString(latent.sizes()) + ", expected [N, "
-                          + std::to_string(m_config.embedDim) + ", h, w]");
-    return withTileFallback(m_tiling, [&](int64_t tile, int64_t overlap, bool stats) {
-        return decodeTiles(latent, tile, overlap, stats);
-    });
+            + std::to_string(m_config.embedDim) + ", h, w]");
+    return withTileFallback(m_tiling,
+        [&](int64_t tile, int64_t overlap, bool stats) { return decodeTiles(latent, tile, overlap, stats); });
 }
 
 Tensor AutoencoderKL::decode(const Tensor& latent)

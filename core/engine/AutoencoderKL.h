@@ -15,12 +15,14 @@
 #include "TorchLayers.h"
 #include "VaeConfig.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace vae {
+namespace vae
+{
 struct Encoder;
 struct Decoder;
-}
+} // namespace vae
 
 // The encoder's diagonal Gaussian over latents: mean and std [N, embed_dim, h, w].
 struct VaeMoments {
@@ -33,7 +35,7 @@ struct VaeTiling {
     // Auto: tiles when the latent has more than autoAboveLatentPixels pixels, or when working on
     // the whole image runs out of memory.
     Mode mode = Mode::Auto;
-    int64_t tileLatent = 96;    // tile side in latent pixels (768 image pixels)
+    int64_t tileLatent = 96; // tile side in latent pixels (768 image pixels)
     // Overlap of neighbouring tiles: its outer quarter is ignored (zero padding at the tile's edge
     // reaches that far), its middle half crossfades linearly.
     int64_t overlapLatent = 32;
@@ -45,7 +47,8 @@ struct VaeTiling {
     bool wholeImageStatistics = true;
 };
 
-class AutoencoderKL : public torch::nn::Module {
+class AutoencoderKL : public torch::nn::Module
+{
 public:
     static constexpr const char* kPrefix = "first_stage_model.";
 
@@ -55,7 +58,7 @@ public:
     // as 1x1 convolutions [C, C, 1, 1] (LDM) or as linear weights [C, C] (some converted files):
     // both load.
     int load(const StateDict& sd, const std::string& source, const std::string& prefix = kPrefix,
-             std::vector<std::string>* unexpected = nullptr);
+        std::vector<std::string>* unexpected = nullptr);
 
     // image [N, in_channels, H, W] in [-1, 1] -> mean, std [N, embed_dim, H/8, W/8]
     // (log-variance clamped to [-30, 20] as LDM and diffusers do).
@@ -78,8 +81,10 @@ public:
 
 private:
     torch::Tensor momentsWhole(const torch::Tensor& image); // quant_conv(encoder(image))
-    torch::Tensor momentsTiled(const torch::Tensor& image, int64_t tile, int64_t overlap, bool wholeImageStats);
-    torch::Tensor decodeTiles(const torch::Tensor& latent, int64_t tile, int64_t overlap, bool wholeImageStats);
+    torch::Tensor momentsTiled(
+        const torch::Tensor& image, int64_t tile, int64_t overlap, bool wholeImageStats);
+    torch::Tensor decodeTiles(
+        const torch::Tensor& latent, int64_t tile, int64_t overlap, bool wholeImageStats);
     VaeMoments split(const torch::Tensor& moments) const;
     bool wantsTiles(const torch::Tensor& latentLike, int64_t h, int64_t w) const;
 

@@ -10,10 +10,11 @@
 
 #include "StateDict.h"
 
-namespace qd::jsonfields {
+namespace qd::jsonfields
+{
 
-[[noreturn]] inline void bad(const std::string& what, const std::string& key, const nlohmann::json& v,
-                             const std::string& expected)
+[[noreturn]] inline void bad(
+    const std::string& what, const std::string& key, const nlohmann::json& v, const std::string& expected)
 {
     throw EngineError(what + ": '" + key + "' = " + v.dump() + ", expected " + expected);
 }
@@ -83,8 +84,8 @@ inline bool getBool(const nlohmann::json& j, const std::string& key, bool def, c
     bad(what, key, v, "true or false");
 }
 
-inline std::string getString(const nlohmann::json& j, const std::string& key, const std::string& def,
-                             const std::string& what)
+inline std::string getString(
+    const nlohmann::json& j, const std::string& key, const std::string& def, const std::string& what)
 {
     if (!present(j, key))
         return def;
@@ -95,8 +96,7 @@ inline std::string getString(const nlohmann::json& j, const std::string& key, co
 
 // A list of integers; a single integer counts as a one-element list (`isScalar` tells which).
 inline std::vector<int64_t> getIntList(const nlohmann::json& j, const std::string& key,
-                                       const std::vector<int64_t>& def, const std::string& what,
-                                       bool* isScalar = nullptr)
+    const std::vector<int64_t>& def, const std::string& what, bool* isScalar = nullptr)
 {
     if (isScalar)
         *isScalar = false;
@@ -111,7 +111,7 @@ inline std::vector<int64_t> getIntList(const nlohmann::json& j, const std::strin
     }
     if (isScalar)
         *isScalar = true;
-    return {toInt(what, key, v)};
+    return { toInt(what, key, v) };
 }
 
 } // namespace qd::jsonfields

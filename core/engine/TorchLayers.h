@@ -8,24 +8,25 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
-namespace qd::layers {
+namespace qd::layers
+{
 
 struct Linear : torch::nn::Module {
     Linear(int64_t in, int64_t out, bool bias, const torch::TensorOptions& options);
     torch::Tensor forward(const torch::Tensor& x) const;
     torch::Tensor weight; // [out, in]
-    torch::Tensor bias;   // [out] or undefined
+    torch::Tensor bias; // [out] or undefined
 };
 
 struct Conv2d : torch::nn::Module {
     Conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
-           const torch::TensorOptions& options);
+        const torch::TensorOptions& options);
     torch::Tensor forward(const torch::Tensor& x) const;
     // A 1x1 convolution applied to channels-last tokens [N, L, in] -> [N, L, out]: the same sum as
     // the convolution, without moving the feature map between layouts twice.
     torch::Tensor forwardTokens(const torch::Tensor& tokens) const;
     torch::Tensor weight; // [out, in, k, k]
-    torch::Tensor bias;   // [out]
+    torch::Tensor bias; // [out]
     int64_t stride, padding;
 };
 
@@ -34,7 +35,7 @@ struct Conv2d : torch::nn::Module {
 // to 1 over the tiles), so the totals are the whole image's.
 struct GroupStats {
     torch::Tensor sum, sumSq; // [N, G] float64: sum w x, sum w x^2
-    double count = 0;         // sum of w over pixels, times channels per group
+    double count = 0; // sum of w over pixels, times channels per group
     torch::Tensor mean, rstd; // [N, G] after finish()
     void finish(double eps);
 };
@@ -69,7 +70,8 @@ inline torch::Tensor silu(torch::Tensor t)
 // compute dtype. q [N, Lq, H*D], k and v [N, Lk, H*D] -> [N, Lq, H*D], scale 1/sqrt(D).
 // Uses at::scaled_dot_product_attention on LibTorch >= 2, else batched matrix products over
 // bounded chunks of queries so the [Lq, Lk] score matrix never exceeds a few megabytes.
-torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t heads);
+torch::Tensor attention(
+    const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t heads);
 
 // True when `e` reports an exhausted allocator (CUDA or CPU), the case where tiled work helps.
 bool isOutOfMemory(const std::exception& e);

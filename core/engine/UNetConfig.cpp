@@ -7,12 +7,14 @@
 
 #include "JsonFields.h"
 
-namespace qd {
+namespace qd
+{
 
 using namespace jsonfields;
 using nlohmann::json;
 
-namespace {
+namespace
+{
 
 const char* kWhat = "UNet config";
 
@@ -27,7 +29,7 @@ std::vector<int64_t> sortedResolutions(std::vector<int64_t> r)
 std::vector<int64_t> perLevel(const json& j, const std::string& key, int64_t levels, int64_t def)
 {
     bool scalar = false;
-    auto v = getIntList(j, key, {def}, kWhat, &scalar);
+    auto v = getIntList(j, key, { def }, kWhat, &scalar);
     if (!present(j, key) || scalar)
         return std::vector<int64_t>(size_t(levels), v.at(0));
     if (int64_t(v.size()) != levels)
@@ -38,7 +40,7 @@ std::vector<int64_t> perLevel(const json& j, const std::string& key, int64_t lev
 // An int, or a list whose values must all be equal (some configs repeat a value per level).
 int64_t uniform(const json& j, const std::string& key, int64_t def)
 {
-    auto v = getIntList(j, key, {def}, kWhat);
+    auto v = getIntList(j, key, { def }, kWhat);
     if (v.empty() || std::any_of(v.begin(), v.end(), [&](int64_t x) { return x != v[0]; }))
         bad(kWhat, key, j.at(key), "one value for every level");
     return v[0];
@@ -89,7 +91,9 @@ bool UNetConfig::operator==(const UNetConfig& o) const
 
 void UNetConfig::validate() const
 {
-    auto fail = [](const std::string& key, const json& v, const std::string& expected) { bad(kWhat, key, v, expected); };
+    auto fail = [](const std::string& key, const json& v, const std::string& expected) {
+        bad(kWhat, key, v, expected);
+    };
     if (inChannels <= 0)
         fail("in_channels", inChannels, "a positive count");
     if (outChannels <= 0)
@@ -97,17 +101,18 @@ void UNetConfig::validate() const
     // Every normalisation has 32 groups, so every width must divide by 32.
     if (modelChannels <= 0 || modelChannels % 32)
         fail("model_channels", modelChannels, "a positive multiple of 32 (GroupNorm has 32 groups)");
-    if (channelMult.empty() || std::any_of(channelMult.begin(), channelMult.end(), [](int64_t m) { return m <= 0; }))
+    if (channelMult.empty()
+        || std::any_of(channelMult.begin(), channelMult.end(), [](int64_t m) { return m <= 0; }))
         fail("channel_mult", channelMult, "a non-empty list of positive multipliers");
     if (numResBlocks <= 0)
         fail("num_res_blocks", numResBlocks, "a positive count");
     for (int64_t r : attentionResolutions)
         if (r <= 0 || (r & (r - 1)) || r > (int64_t(1) << (levels() - 1)))
             fail("attention_resolutions", attentionResolutions,
-                 "downsampling factors among 1, 2, ... " + std::to_string(int64_t(1) << (levels() - 1)));
+                "downsampling factors among 1, 2, ... " + std::to_string(int64_t(1) << (levels() - 1)));
     if ((numHeads > 0) == (numHeadChannels > 0))
         fail(numHeads > 0 ? "num_head_channels" : "num_heads", numHeads > 0 ? numHeadChannels : numHeads,
-             "exactly one of num_heads and num_head_channels to be positive");
+            "exactly one of num_heads and num_head_channels to be positive");
     if (int64_t(transformerDepth.size()) != levels())
         fail("transformer_depth", transformerDepth, std::to_string(levels()) + " values, one per level");
     if (transformerDepthMiddle <= 0)
@@ -140,16 +145,11 @@ void UNetConfig::validate() const
 
 json UNetConfig::toJson() const
 {
-    json j{{"in_channels", inChannels},
-           {"out_channels", outChannels},
-           {"model_channels", modelChannels},
-           {"channel_mult", channelMult},
-           {"num_res_blocks", numResBlocks},
-           {"attention_resolutions", attentionResolutions},
-           {"transformer_depth", transformerDepth},
-           {"transformer_depth_middle", transformerDepthMiddle},
-           {"context_dim", contextDim},
-           {"use_linear_in_transformer", useLinearInTransformer}};
+    json j { { "in_channels", inChannels }, { "out_channels", outChannels },
+        { "model_channels", modelChannels }, { "channel_mult", channelMult },
+        { "num_res_blocks", numResBlocks }, { "attention_resolutions", attentionResolutions },
+        { "transformer_depth", transformerDepth }, { "transformer_depth_middle", transformerDepthMiddle },
+        { "context_dim", contextDim }, { "use_linear_in_transformer", useLinearInTransformer } };
     if (numHeadChannels > 0)
         j["num_head_channels"] = numHeadChannels;
     else
@@ -170,7 +170,7 @@ UNetConfig UNetConfig::fromLdmParams(const json& p)
     c.inChannels = getInt(p, "in_channels", 4, kWhat);
     c.outChannels = getInt(p, "out_channels", 4, kWhat);
     c.modelChannels = getInt(p, "model_channels", 320, kWhat);
-    c.channelMult = getIntList(p, "channel_mult", {1, 2, 4, 8}, kWhat); // openaimodel's default
+    c.channelMult = getIntList(p, "channel_mult", { 1, 2, 4, 8 }, kWhat); // openaimodel's default
     c.numResBlocks = uniform(p, "num_res_blocks", 2);
     c.attentionResolutions = sortedResolutions(getIntList(p, "attention_resolutions", {}, kWhat));
     c.numHeads = getInt(p, "num_heads", -1, kWhat);
@@ -183,9 +183,10 @@ UNetConfig UNetConfig::fromLdmParams(const json& p)
     c.contextDim = present(p, "context_dim") ? uniform(p, "context_dim", 0) : -1;
     c.useLinearInTransformer = getBool(p, "use_linear_in_transformer", false, kWhat);
     // `legacy` only changes head widths of the old non-spatial attention, which SD never uses.
-    c.numClasses = present(p, "num_classes") ? (p.at("num_classes").is_string() ? p.at("num_classes").get<std::string>()
-                                                                                : p.at("num_classes").dump())
-                                             : "";
+    c.numClasses = present(p, "num_classes")
+        ? (p.at("num_classes").is_string() ? p.at("num_classes").get<std::string>()
+                                           : p.at("num_classes").dump())
+        : "";
     c.admInChannels = getInt(p, "adm_in_channels", 0, kWhat);
     c.admTimeEmbedDim = c.numClasses == "sequential" ? 256 : 0;
     // Switches that select code paths the released SD models do not use.
@@ -215,8 +216,9 @@ UNetConfig UNetConfig::fromLdmYaml(const json& root)
         throw EngineError(std::string(kWhat) + ": no 'model.params' in the YAML");
     const char* key = params->contains("unet_config") ? "unet_config" : "network_config";
     if (!params->contains(key) || !(*params)[key].contains("params"))
-        throw EngineError(std::string(kWhat) + ": no 'model.params.unet_config.params' or "
-                                               "'model.params.network_config.params' in the YAML");
+        throw EngineError(std::string(kWhat)
+            + ": no 'model.params.unet_config.params' or "
+              "'model.params.network_config.params' in the YAML");
     UNetConfig c = fromLdmParams((*params)[key]["params"]);
     // SDXL: the size / crop numbers are embedded by the conditioner, each `outdim` wide.
     if (c.numClasses == "sequential" && params->contains("conditioner_config")) {
@@ -226,7 +228,8 @@ UNetConfig UNetConfig::fromLdmYaml(const json& root)
                 const std::string target = getString(m, "target", "", kWhat);
                 const std::string suffix = "ConcatTimestepEmbedderND";
                 if (target.size() >= suffix.size()
-                    && target.compare(target.size() - suffix.size(), suffix.size(), suffix) == 0 && m.contains("params"))
+                    && target.compare(target.size() - suffix.size(), suffix.size(), suffix) == 0
+                    && m.contains("params"))
                     c.admTimeEmbedDim = getInt(m["params"], "outdim", c.admTimeEmbedDim, kWhat);
             }
     }
@@ -236,11 +239,12 @@ UNetConfig UNetConfig::fromLdmYaml(const json& root)
 UNetConfig UNetConfig::fromDiffusersConfig(const json& j)
 {
     const std::string what = "diffusers UNet config";
-    auto dbad = [&](const std::string& key, const std::string& expected) { bad(what, key, j.at(key), expected); };
+    auto dbad
+        = [&](const std::string& key, const std::string& expected) { bad(what, key, j.at(key), expected); };
     UNetConfig c;
     c.inChannels = getInt(j, "in_channels", 4, what);
     c.outChannels = getInt(j, "out_channels", 4, what);
-    const auto boc = getIntList(j, "block_out_channels", {320, 640, 1280, 1280}, what);
+    const auto boc = getIntList(j, "block_out_channels", { 320, 640, 1280, 1280 }, what);
     if (boc.empty() || boc[0] <= 0)
         dbad("block_out_channels", "a non-empty list of positive widths");
     c.modelChannels = boc[0];
@@ -251,8 +255,9 @@ UNetConfig UNetConfig::fromDiffusersConfig(const json& j)
         c.channelMult.push_back(b / c.modelChannels);
     }
     const int64_t levels = c.levels();
-    c.numResBlocks = getIntList(j, "layers_per_block", {2}, what).at(0);
-    std::vector<std::string> down{"CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"};
+    c.numResBlocks = getIntList(j, "layers_per_block", { 2 }, what).at(0);
+    std::vector<std::string> down { "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D",
+        "DownBlock2D" };
     if (present(j, "down_block_types"))
         down = j.at("down_block_types").get<std::vector<std::string>>();
     if (int64_t(down.size()) != levels)
@@ -267,9 +272,9 @@ UNetConfig UNetConfig::fromDiffusersConfig(const json& j)
     c.attentionResolutions = sortedResolutions(c.attentionResolutions);
     if (present(j, "mid_block_type") && j.at("mid_block_type") != "UNetMidBlock2DCrossAttn")
         dbad("mid_block_type", "UNetMidBlock2DCrossAttn");
-    c.contextDim = getIntList(j, "cross_attention_dim", {1280}, what).at(0);
+    c.contextDim = getIntList(j, "cross_attention_dim", { 1280 }, what).at(0);
     bool scalar = false;
-    auto depth = getIntList(j, "transformer_layers_per_block", {1}, what, &scalar);
+    auto depth = getIntList(j, "transformer_layers_per_block", { 1 }, what, &scalar);
     if (scalar || !present(j, "transformer_layers_per_block"))
         depth.assign(size_t(levels), depth.at(0));
     if (int64_t(depth.size()) != levels)
@@ -281,8 +286,9 @@ UNetConfig UNetConfig::fromDiffusersConfig(const json& j)
     c.useLinearInTransformer = getBool(j, "use_linear_projection", false, what);
     // diffusers' `attention_head_dim` is, for these models, the number of heads (a historical
     // misnomer its code documents); `num_attention_heads`, when set, says the same correctly.
-    const std::string headsKey = present(j, "num_attention_heads") ? "num_attention_heads" : "attention_head_dim";
-    auto heads = getIntList(j, headsKey, {8}, what, &scalar);
+    const std::string headsKey
+        = present(j, "num_attention_heads") ? "num_attention_heads" : "attention_head_dim";
+    auto heads = getIntList(j, headsKey, { 8 }, what, &scalar);
     if (scalar || !present(j, headsKey)) {
         c.numHeads = heads.at(0);
         c.numHeadChannels = -1;
@@ -330,10 +336,10 @@ UNetConfig UNetConfig::fromDiffusersConfig(const json& j)
         dbad("act_fn", "\"silu\"");
     if (present(j, "resnet_time_scale_shift") && j.at("resnet_time_scale_shift") != "default")
         dbad("resnet_time_scale_shift", "\"default\"");
-    for (const char* k : {"only_cross_attention", "dual_cross_attention"})
+    for (const char* k : { "only_cross_attention", "dual_cross_attention" })
         if (present(j, k) && getBool(j, k, false, what))
             dbad(k, "false");
-    for (const char* k : {"encoder_hid_dim", "time_cond_proj_dim", "class_embeddings_concat"})
+    for (const char* k : { "encoder_hid_dim", "time_cond_proj_dim", "class_embeddings_concat" })
         if (present(j, k) && !(j.at(k).is_boolean() && !j.at(k).get<bool>()))
             dbad(k, "null");
     return c;
@@ -346,7 +352,7 @@ UNetConfig UNetConfig::detectFromWeights(const StateDict& sd, const std::string&
         auto it = sd.find(prefix + name);
         if (it == sd.end())
             throw EngineError("cannot read the UNet architecture from the weights: tensor '" + prefix + name
-                              + "' is missing");
+                + "' is missing");
         return it->second.sizes().vec();
     };
     UNetConfig c;
@@ -399,7 +405,7 @@ UNetConfig UNetConfig::detectFromWeights(const StateDict& sd, const std::string&
     for (int64_t r : resPerLevel)
         if (r != c.numResBlocks)
             throw EngineError("cannot read the UNet architecture from the weights: levels under '" + prefix
-                              + "input_blocks' have different numbers of ResBlocks");
+                + "input_blocks' have different numbers of ResBlocks");
     c.transformerDepthMiddle = std::max<int64_t>(1, countBlocks("middle_block.1"));
     if (has("middle_block.1.proj_in.weight") && c.attentionResolutions.empty()) {
         c.useLinearInTransformer = shape("middle_block.1.proj_in.weight").size() == 2;
@@ -429,7 +435,10 @@ UNetConfig UNetConfig::detectFromWeights(const StateDict& sd, const std::string&
     return c;
 }
 
-UNetConfig UNetConfig::sd15() { return UNetConfig{}; }
+UNetConfig UNetConfig::sd15()
+{
+    return UNetConfig {};
+}
 
 UNetConfig UNetConfig::sd21()
 {
@@ -444,11 +453,11 @@ UNetConfig UNetConfig::sd21()
 UNetConfig UNetConfig::sdxlBase()
 {
     UNetConfig c;
-    c.channelMult = {1, 2, 4};
-    c.attentionResolutions = {4, 2};
+    c.channelMult = { 1, 2, 4 };
+    c.attentionResolutions = { 4, 2 };
     c.numHeads = -1;
     c.numHeadChannels = 64;
-    c.transformerDepth = {1, 2, 10};
+    c.transformerDepth = { 1, 2, 10 };
     c.transformerDepthMiddle = 10;
     c.contextDim = 2048;
     c.useLinearInTransformer = true;

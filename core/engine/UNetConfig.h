@@ -10,24 +10,25 @@
 
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
 struct UNetConfig {
-    int64_t inChannels = 4;  // in_channels (9 for inpainting models)
+    int64_t inChannels = 4; // in_channels (9 for inpainting models)
     int64_t outChannels = 4; // out_channels
-    int64_t modelChannels = 320;                    // model_channels
-    std::vector<int64_t> channelMult{1, 2, 4, 4};   // channel_mult
-    int64_t numResBlocks = 2;                       // num_res_blocks
-    std::vector<int64_t> attentionResolutions{4, 2, 1}; // attention_resolutions: downsampling factors
+    int64_t modelChannels = 320; // model_channels
+    std::vector<int64_t> channelMult { 1, 2, 4, 4 }; // channel_mult
+    int64_t numResBlocks = 2; // num_res_blocks
+    std::vector<int64_t> attentionResolutions { 4, 2, 1 }; // attention_resolutions: downsampling factors
     // Heads: either a fixed count (num_heads, SD1: 8) or a fixed width per head
     // (num_head_channels, SD2 / SDXL: 64); the other is -1.
     int64_t numHeads = 8;
     int64_t numHeadChannels = -1;
-    std::vector<int64_t> transformerDepth{1, 1, 1, 1}; // transformer_depth, one per level
-    int64_t transformerDepthMiddle = 1;                // transformer_depth_middle (default: last level's)
-    int64_t contextDim = 768;                          // context_dim
-    bool useLinearInTransformer = false;               // use_linear_in_transformer (SD2, SDXL)
-    bool legacy = false;                               // legacy (no effect on spatial transformers)
+    std::vector<int64_t> transformerDepth { 1, 1, 1, 1 }; // transformer_depth, one per level
+    int64_t transformerDepthMiddle = 1; // transformer_depth_middle (default: last level's)
+    int64_t contextDim = 768; // context_dim
+    bool useLinearInTransformer = false; // use_linear_in_transformer (SD2, SDXL)
+    bool legacy = false; // legacy (no effect on spatial transformers)
     // SDXL: num_classes "sequential" with an adm_in_channels-wide vector y = [pooled text embedding,
     // sinusoidal embeddings of the size / crop numbers]; 0 and "" otherwise.
     int64_t admInChannels = 0;
@@ -58,7 +59,8 @@ struct UNetConfig {
     // Every size from tensor shapes under `prefix` (e.g. "model.diffusion_model."). Heads cannot be
     // read from weights: SD1-style models (convolution proj_in, 768-wide context) get 8 heads, the
     // others 64 channels per head, as the released models use; a YAML must override otherwise.
-    static UNetConfig detectFromWeights(const StateDict& sd, const std::string& prefix = "model.diffusion_model.");
+    static UNetConfig detectFromWeights(
+        const StateDict& sd, const std::string& prefix = "model.diffusion_model.");
 
     static UNetConfig sd15();
     static UNetConfig sd21();

@@ -4,7 +4,10 @@
 
 #include <torch/torch.h>
 
-namespace qd {
+#include "CpuKernels.h"
+
+namespace qd
+{
 
 using layers::Conv2d;
 using layers::GroupNorm;
@@ -12,7 +15,8 @@ using layers::LayerNorm;
 using layers::Linear;
 using torch::Tensor;
 
-namespace {
+namespace
+{
 
 // GroupNorm epsilons as in openaimodel / diffusers: 1e-5 in ResBlocks and the output norm,
 // 1e-6 in front of the spatial transformers; LayerNorms in the transformer blocks use 1e-5.
@@ -28,25 +32,27 @@ std::shared_ptr<torch::nn::Module> container(torch::nn::Module& parent, const st
 
 } // namespace
 
-namespace unet {
+namespace unet
+{
 
 // One element of an input / middle / output block (LDM's TimestepEmbedSequential). `embAct` is
 // SiLU(time embedding), which every ResBlock's emb_layers starts with; `outSize` is the spatial
 // size an Upsample must produce (the matching skip connection's).
 struct Layer : torch::nn::Module {
-    virtual Tensor run(const Tensor& x, const Tensor& embAct, const Tensor& context, at::IntArrayRef outSize) = 0;
+    virtual Tensor run(const Tensor& x, const Tensor& embAct, const Tensor& context, at::IntArrayRef outSize)
+        = 0;
 };
 
 // input_blocks.0.0: the first 3x3 convolution, holding its weight directly.
 struct InputConv : Layer {
     InputConv(int64_t in, int64_t out, const torch::TensorOptions& o)
     {
-        weight = register_parameter("weight", torch::empty({out, in, 3, 3}, o), false);
-        bias = register_parameter("bias", torch::empty({out}, o), false);
+        weight = register_parameter("weight", torch::empty({ out, in, 3, 3 }, o), false);
+        bias = register_parameter("bias", torch::empty({ out }, o), false);
     }
     Tensor run(const Tensor& x, const Tensor&, const Tensor&, at::IntArrayRef) override
     {
-        return at::conv2d(x, weight, bias, {1, 1}, {1, 1});
+        return at::conv2d(x, weight, bias, { 1, 1 }, { 1, 1 });
     }
     Tensor weight, bias;
 };
@@ -79,7 +85,8 @@ struct ResBlock : Layer {
 
 // Multi-head attention: attn1 (self) or attn2 (cross, keys from the text context).
 struct Attention : torch::nn::Module {
-    Attention(int64_t dim, int64_t contextDim, int64_t heads_, const torch::TensorOptions& o) : heads(heads_)
+    Attention(int64_t dim, int64_t contextDim, int64_t heads_, const torch::TensorOptions& o)
+        : heads(heads_)
     {
         toQ = register_module("to_q", std::make_shared<Linear>(dim, dim, false, o));
         toK = register_module("to_k", std::make_shared<Linear>(contextDim, dim, false, o));
@@ -90,7 +97,8 @@ struct Attention : torch::nn::Module {
     Tensor forward(const Tensor& x, const Tensor& context) const
     {
         const Tensor& src = context.defined() ? context : x;
-        return toOut->forward(layers::attention(toQ->forward(x), toK->forward(src), toV->forward(src), heads));
+        return toOut->forward(
+            layers::attention(toQ->forward(x), toK->forward(src), toV->forward(src), heads));
     }
     std::shared_ptr<Linear> toQ, toK, toV, toOut;
     int64_t heads;
@@ -108,7 +116,8 @@ struct TransformerBlock : torch::nn::Module {
         norm3 = register_module("norm3", std::make_shared<LayerNorm>(dim, kLayerNormEps, o));
         auto net = container(*container(*this, "ff"), "net"); // ff.net.1 is Dropout
         const int64_t inner = dim * 4;
-        geglu = container(*net, "0")->register_module("proj", std::make_shared<Linear>(dim, inner * 2, true, o));
+        geglu = container(*net, "0")->register_module(
+            "proj", std::make_shared<Linear>(dim, inner * 2, true, o));
         ffOut = net->register_module("2", std::make_shared<Linear>(inner, dim, true, o));
     }
     // tokens [N, L, C] is updated in place and returned.
@@ -116,12 +125,9 @@ struct TransformerBlock : torch::nn::Module {
     {
         tokens.add_(attn1->forward(norm1->forward(tokens), {}));
         tokens.add_(attn2->forward(norm2->forward(tokens), context));
-        // GEGLU (Shazeer 2020): the projection's first half gated by GELU (erf form) of the second.
+        // GEGLU: the projection's first half gated by GELU (erf form) of the second.
         const Tensor proj = geglu->forward(norm3->forward(tokens)); // [N, L, 2 * inner]
-        const auto halves = proj.chunk(2, -1);
-        Tensor gated = at::gelu(halves[1]);
-        gated.mul_(halves[0]);
-        return tokens.add_(ffOut->forward(gated));
+        return tokens.add_(ffOut->forward(kernels::geglu(proj))); // [N, L, inner] -> [N, L, C]
     }
     std::shared_ptr<Attention> attn1, attn2;
     std::shared_ptr<LayerNorm> norm1, norm2, norm3;
@@ -132,7 +138,7 @@ struct TransformerBlock : torch::nn::Module {
 // blocks over the h*w tokens, proj_out, residual.
 struct SpatialTransformer : Layer {
     SpatialTransformer(int64_t ch, int64_t heads, int64_t depth, int64_t contextDim, bool linear,
-                       const torch::TensorOptions& o)
+        const torch::TensorOptions& o)
     {
         norm = register_module("norm", std::make_shared<GroupNorm>(kGroups, ch, kTransformerNormEps, o));
         if (linear) {
@@ -154,12 +160,13 @@ struct SpatialTransformer : Layer {
         const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
         // A 1x1 convolution is the linear map on channels-last tokens, so both variants work on
         // tokens: one layout change in, one out.
-        Tensor tokens = norm->forward(x).permute({0, 2, 3, 1}).reshape({n, h * w, c}); // [N,C,H,W] -> [N,HW,C]
+        Tensor tokens
+            = norm->forward(x).permute({ 0, 2, 3, 1 }).reshape({ n, h * w, c }); // [N,C,H,W] -> [N,HW,C]
         tokens = projInLinear ? projInLinear->forward(tokens) : projInConv->forwardTokens(tokens);
         for (const auto& b : blocks)
             tokens = b->forward(tokens, context);
         tokens = projOutLinear ? projOutLinear->forward(tokens) : projOutConv->forwardTokens(tokens);
-        return x + tokens.view({n, h, w, c}).permute({0, 3, 1, 2}); // [N,HW,C] -> [N,C,H,W]
+        return x + tokens.view({ n, h, w, c }).permute({ 0, 3, 1, 2 }); // [N,HW,C] -> [N,C,H,W]
     }
     std::shared_ptr<GroupNorm> norm;
     std::shared_ptr<Linear> projInLinear, projOutLinear;
@@ -172,7 +179,10 @@ struct Downsample : Layer {
     {
         op = register_module("op", std::make_shared<Conv2d>(ch, ch, 3, 2, 1, o));
     }
-    Tensor run(const Tensor& x, const Tensor&, const Tensor&, at::IntArrayRef) override { return op->forward(x); }
+    Tensor run(const Tensor& x, const Tensor&, const Tensor&, at::IntArrayRef) override
+    {
+        return op->forward(x);
+    }
     std::shared_ptr<Conv2d> op;
 };
 
@@ -185,7 +195,7 @@ struct Upsample : Layer {
     // does for odd ones (e.g. 13 -> 25 on the way back from 25 -> 13).
     Tensor run(const Tensor& x, const Tensor&, const Tensor&, at::IntArrayRef outSize) override
     {
-        std::vector<int64_t> size{x.size(2) * 2, x.size(3) * 2};
+        std::vector<int64_t> size { x.size(2) * 2, x.size(3) * 2 };
         if (outSize.size() == 2)
             size.assign(outSize.begin(), outSize.end());
         namespace F = torch::nn::functional;
@@ -195,8 +205,7 @@ struct Upsample : Layer {
 };
 
 struct Block : torch::nn::Module {
-    template <typename T>
-    void add(std::shared_ptr<T> layer)
+    template <typename T> void add(std::shared_ptr<T> layer)
     {
         layers.push_back(register_module(std::to_string(layers.size()), std::move(layer)));
     }
@@ -218,15 +227,16 @@ Tensor timestepEmbedding(const Tensor& t, int64_t dim)
     const int64_t half = dim / 2;
     const auto opts = t.options().dtype(torch::kFloat32);
     const Tensor freqs = at::exp(torch::arange(half, opts).mul(-std::log(10000.0)).div(double(half)));
-    const Tensor args = t.to(torch::kFloat32).reshape({-1, 1}) * freqs.unsqueeze(0); // [N, half]
-    Tensor emb = torch::cat({at::cos(args), at::sin(args)}, -1);
+    const Tensor args = t.to(torch::kFloat32).reshape({ -1, 1 }) * freqs.unsqueeze(0); // [N, half]
+    Tensor emb = torch::cat({ at::cos(args), at::sin(args) }, -1);
     if (dim % 2)
-        emb = at::constant_pad_nd(emb, {0, 1});
+        emb = at::constant_pad_nd(emb, { 0, 1 });
     return emb;
 }
 
 UNetModel::UNetModel(const UNetConfig& config, const torch::TensorOptions& options)
-    : m_config(config), m_options(options)
+    : m_config(config)
+    , m_options(options)
 {
     using namespace unet;
     config.validate();
@@ -242,15 +252,15 @@ UNetModel::UNetModel(const UNetConfig& config, const torch::TensorOptions& optio
         m_label2 = label->register_module("2", std::make_shared<Linear>(embDim, embDim, true, o));
     }
     auto transformer = [&](int64_t ch, int64_t depth) {
-        return std::make_shared<SpatialTransformer>(ch, c.headsFor(ch), depth, c.contextDim,
-                                                    c.useLinearInTransformer, o);
+        return std::make_shared<SpatialTransformer>(
+            ch, c.headsFor(ch), depth, c.contextDim, c.useLinearInTransformer, o);
     };
     // 1. input_blocks: per level num_res_blocks ResBlocks (+ transformer), then a Downsample.
     auto inputs = container(*this, "input_blocks");
     auto addInput = [&](std::shared_ptr<Block> b) {
         m_input.push_back(inputs->register_module(std::to_string(m_input.size()), std::move(b)));
     };
-    std::vector<int64_t> skipChannels{mc};
+    std::vector<int64_t> skipChannels { mc };
     auto first = std::make_shared<Block>();
     first->add(std::make_shared<InputConv>(c.inChannels, mc, o));
     addInput(first);
@@ -300,7 +310,7 @@ UNetModel::UNetModel(const UNetConfig& config, const torch::TensorOptions& optio
 }
 
 int UNetModel::load(const StateDict& sd, const std::string& source, const std::string& prefix,
-                    std::vector<std::string>* unexpected)
+    std::vector<std::string>* unexpected)
 {
     LoadOptions opt;
     opt.unexpected = unexpected;
@@ -311,17 +321,19 @@ Tensor UNetModel::admVector(const Tensor& pooled, const Tensor& timeIds) const
 {
     c10::InferenceMode guard;
     if (m_config.numClasses != "sequential")
-        throw EngineError("this UNet takes no pooled / size conditioning (num_classes is not \"sequential\")");
+        throw EngineError(
+            "this UNet takes no pooled / size conditioning (num_classes is not \"sequential\")");
     if (pooled.dim() != 2 || timeIds.dim() != 2 || pooled.size(0) != timeIds.size(0))
         throw EngineError("SDXL conditioning: pooled " + shapeString(pooled.sizes()) + " and time ids "
-                          + shapeString(timeIds.sizes()) + ", expected [N, P] and [N, K]");
+            + shapeString(timeIds.sizes()) + ", expected [N, P] and [N, K]");
     const int64_t n = pooled.size(0), dim = m_config.admTimeEmbedDim;
-    const Tensor emb = timestepEmbedding(timeIds.flatten(), dim).reshape({n, -1}); // [N*K, D] -> [N, K*D]
-    Tensor y = torch::cat({pooled.to(torch::kFloat32), emb.to(pooled.device())}, 1);
+    const Tensor emb = timestepEmbedding(timeIds.flatten(), dim).reshape({ n, -1 }); // [N*K, D] -> [N, K*D]
+    Tensor y = torch::cat({ pooled.to(torch::kFloat32), emb.to(pooled.device()) }, 1);
     if (y.size(1) != m_config.admInChannels)
-        throw EngineError("SDXL conditioning: pooled " + shapeString(pooled.sizes()) + " + " + std::to_string(timeIds.size(1))
-                          + " numbers x " + std::to_string(dim) + " = " + std::to_string(y.size(1))
-                          + " values, expected adm_in_channels = " + std::to_string(m_config.admInChannels));
+        throw EngineError("SDXL conditioning: pooled " + shapeString(pooled.sizes()) + " + "
+            + std::to_string(timeIds.size(1)) + " numbers x " + std::to_string(dim) + " = "
+            + std::to_string(y.size(1))
+            + " values, expected adm_in_channels = " + std::to_string(m_config.admInChannels));
     return y;
 }
 
@@ -331,27 +343,30 @@ Tensor UNetModel::forward(const Tensor& xIn, const Tensor& tIn, const Tensor& co
     const auto& c = m_config;
     if (xIn.dim() != 4 || xIn.size(1) != c.inChannels)
         throw EngineError("UNet input x has shape " + shapeString(xIn.sizes()) + ", expected [N, "
-                          + std::to_string(c.inChannels) + ", h, w]");
+            + std::to_string(c.inChannels) + ", h, w]");
     const int64_t n = xIn.size(0);
     if (!contextIn.defined() || contextIn.dim() != 3 || contextIn.size(2) != c.contextDim
         || (contextIn.size(0) != n && contextIn.size(0) != 1))
-        throw EngineError("UNet context has shape " + (contextIn.defined() ? shapeString(contextIn.sizes()) : "(none)")
-                          + ", expected [" + std::to_string(n) + ", L, " + std::to_string(c.contextDim) + "]");
+        throw EngineError("UNet context has shape "
+            + (contextIn.defined() ? shapeString(contextIn.sizes()) : "(none)") + ", expected ["
+            + std::to_string(n) + ", L, " + std::to_string(c.contextDim) + "]");
     if (tIn.numel() != n && tIn.numel() != 1)
-        throw EngineError("UNet timesteps have shape " + shapeString(tIn.sizes()) + ", expected [" + std::to_string(n) + "]");
+        throw EngineError("UNet timesteps have shape " + shapeString(tIn.sizes()) + ", expected ["
+            + std::to_string(n) + "]");
     const auto dev = m_timeEmbed0->weight.device();
     const auto dtype = m_timeEmbed0->weight.scalar_type();
     const Tensor x = xIn.to(dev, dtype);
-    const Tensor context = contextIn.to(dev, dtype).expand({n, contextIn.size(1), c.contextDim});
-    const Tensor t = tIn.to(dev).reshape({-1}).expand({n});
+    const Tensor context = contextIn.to(dev, dtype).expand({ n, contextIn.size(1), c.contextDim });
+    const Tensor t = tIn.to(dev).reshape({ -1 }).expand({ n });
 
     // 1. Time (and SDXL label) embedding; every ResBlock starts with SiLU of it.
-    Tensor emb = m_timeEmbed2->forward(layers::silu(m_timeEmbed0->forward(timestepEmbedding(t, c.modelChannels).to(dtype))));
+    Tensor emb = m_timeEmbed2->forward(
+        layers::silu(m_timeEmbed0->forward(timestepEmbedding(t, c.modelChannels).to(dtype))));
     if (m_label0) {
         if (!yIn.defined() || yIn.dim() != 2 || yIn.size(0) != n || yIn.size(1) != c.admInChannels)
-            throw EngineError("SDXL UNet needs y of shape [" + std::to_string(n) + ", " + std::to_string(c.admInChannels)
-                              + "] (pooled text embedding + size / crop embeddings), got "
-                              + (yIn.defined() ? shapeString(yIn.sizes()) : "none"));
+            throw EngineError("SDXL UNet needs y of shape [" + std::to_string(n) + ", "
+                + std::to_string(c.admInChannels) + "] (pooled text embedding + size / crop embeddings), got "
+                + (yIn.defined() ? shapeString(yIn.sizes()) : "none"));
         emb.add_(m_label2->forward(layers::silu(m_label0->forward(yIn.to(dev, dtype)))));
     }
     const Tensor embAct = at::silu(emb);
@@ -367,9 +382,9 @@ Tensor UNetModel::forward(const Tensor& xIn, const Tensor& tIn, const Tensor& co
     h = m_middle->run(h, embAct, context, {});
     // 3. Up: concatenate the matching skip; an Upsample targets the next skip's size.
     for (const auto& b : m_output) {
-        h = torch::cat({h, skips.back()}, 1);
+        h = torch::cat({ h, skips.back() }, 1);
         skips.pop_back();
-        const at::IntArrayRef target = skips.empty() ? at::IntArrayRef{} : skips.back().sizes().slice(2);
+        const at::IntArrayRef target = skips.empty() ? at::IntArrayRef {} : skips.back().sizes().slice(2);
         h = b->run(h, embAct, context, target);
     }
     return m_outConv->forward(layers::silu(m_outNorm->forward(h)));

@@ -14,9 +14,11 @@
 #include "TorchLayers.h"
 #include "UNetConfig.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace unet {
+namespace unet
+{
 struct Block;
 }
 
@@ -24,7 +26,8 @@ struct Block;
 // LDM's timestep_embedding = diffusers' Timesteps(flip_sin_to_cos=True, freq_shift=0).
 torch::Tensor timestepEmbedding(const torch::Tensor& t, int64_t dim);
 
-class UNetModel : public torch::nn::Module {
+class UNetModel : public torch::nn::Module
+{
 public:
     static constexpr const char* kPrefix = "model.diffusion_model.";
 
@@ -35,13 +38,13 @@ public:
     // Copies the weights under `prefix` (throws EngineError naming a missing or mis-shaped key
     // and `source`). Unused keys under the prefix go to `unexpected` when given.
     int load(const StateDict& sd, const std::string& source, const std::string& prefix = kPrefix,
-             std::vector<std::string>* unexpected = nullptr);
+        std::vector<std::string>* unexpected = nullptr);
 
     // x [N, in_channels, h, w] latents of any size (odd sizes too), t [N] (or one value)
     // timesteps, context [N or 1, L, context_dim], y [N, adm_in_channels] for SDXL (see
     // admVector), else undefined -> [N, out_channels, h, w]. Runs under c10::InferenceMode.
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context,
-                          const torch::Tensor& y = {});
+        const torch::Tensor& y = {});
 
     // SDXL's y: the pooled text embedding [N, P] followed by each of the size / crop numbers
     // [N, K] (orig h, orig w, crop top, crop left, target h, target w) as a
@@ -54,11 +57,11 @@ private:
     UNetConfig m_config;
     torch::TensorOptions m_options;
     std::shared_ptr<layers::Linear> m_timeEmbed0, m_timeEmbed2; // time_embed.1 is SiLU
-    std::shared_ptr<layers::Linear> m_label0, m_label2;         // label_emb.0.1 is SiLU (SDXL)
+    std::shared_ptr<layers::Linear> m_label0, m_label2; // label_emb.0.1 is SiLU (SDXL)
     std::vector<std::shared_ptr<unet::Block>> m_input, m_output;
     std::shared_ptr<unet::Block> m_middle;
     std::shared_ptr<layers::GroupNorm> m_outNorm; // out.0; out.1 is SiLU
-    std::shared_ptr<layers::Conv2d> m_outConv;    // out.2
+    std::shared_ptr<layers::Conv2d> m_outConv; // out.2
 };
 
 } // namespace qd

@@ -10,9 +10,11 @@
 #include "TorchLayers.h"
 #include "VaeConfig.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace vae {
+namespace vae
+{
 
 using layers::Conv2d;
 using layers::GroupNorm;
@@ -61,10 +63,11 @@ struct AttnBlock : torch::nn::Module {
     Tensor forward(const Tensor& x) const
     {
         const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-        const Tensor tokens = norm->forward(x).permute({0, 2, 3, 1}).reshape({n, h * w, c}); // [N,C,H,W] -> [N,HW,C]
-        const Tensor a = layers::attention(q->forwardTokens(tokens), k->forwardTokens(tokens),
-                                           v->forwardTokens(tokens), 1);
-        return x + projOut->forwardTokens(a).view({n, h, w, c}).permute({0, 3, 1, 2}); // -> [N,C,H,W]
+        const Tensor tokens
+            = norm->forward(x).permute({ 0, 2, 3, 1 }).reshape({ n, h * w, c }); // [N,C,H,W] -> [N,HW,C]
+        const Tensor a = layers::attention(
+            q->forwardTokens(tokens), k->forwardTokens(tokens), v->forwardTokens(tokens), 1);
+        return x + projOut->forwardTokens(a).view({ n, h, w, c }).permute({ 0, 3, 1, 2 }); // -> [N,C,H,W]
     }
     std::shared_ptr<GroupNorm> norm;
     std::shared_ptr<Conv2d> q, k, v, projOut;
@@ -74,19 +77,22 @@ struct AttnBlock : torch::nn::Module {
 // (encoder: `downsample.conv`, decoder: `upsample.conv`).
 struct Level : torch::nn::Module {
     Level(int64_t in, int64_t out, int64_t blocks, bool attention, const char* resampler,
-          const torch::TensorOptions& o)
+        const torch::TensorOptions& o)
     {
         auto b = container(*this, "block");
         auto a = attention ? container(*this, "attn") : nullptr;
         for (int64_t j = 0; j < blocks; ++j) {
-            block.push_back(b->register_module(std::to_string(j), std::make_shared<ResnetBlock>(j ? out : in, out, o)));
+            block.push_back(
+                b->register_module(std::to_string(j), std::make_shared<ResnetBlock>(j ? out : in, out, o)));
             if (a)
                 attn.push_back(a->register_module(std::to_string(j), std::make_shared<AttnBlock>(out, o)));
         }
         if (resampler) {
             // encoder: stride 2 after an asymmetric pad; decoder: 3x3 after nearest 2x
             const bool down = std::string(resampler) == "downsample";
-            resample = container(*this, resampler)->register_module("conv", std::make_shared<Conv2d>(out, out, 3, down ? 2 : 1, down ? 0 : 1, o));
+            resample = container(*this, resampler)
+                           ->register_module(
+                               "conv", std::make_shared<Conv2d>(out, out, 3, down ? 2 : 1, down ? 0 : 1, o));
             downsample = down;
         }
     }
@@ -102,10 +108,12 @@ struct Level : torch::nn::Module {
     Tensor resampleForward(const Tensor& h) const
     {
         if (downsample)
-            return resample->forward(at::constant_pad_nd(h, {0, 1, 0, 1}, 0)); // pad right and bottom only
+            return resample->forward(at::constant_pad_nd(h, { 0, 1, 0, 1 }, 0)); // pad right and bottom only
         namespace F = torch::nn::functional;
-        return resample->forward(F::interpolate(
-            h, F::InterpolateFuncOptions().size(std::vector<int64_t>{h.size(2) * 2, h.size(3) * 2}).mode(torch::kNearest)));
+        return resample->forward(F::interpolate(h,
+            F::InterpolateFuncOptions()
+                .size(std::vector<int64_t> { h.size(2) * 2, h.size(3) * 2 })
+                .mode(torch::kNearest)));
     }
     std::vector<std::shared_ptr<ResnetBlock>> block;
     std::vector<std::shared_ptr<AttnBlock>> attn;
@@ -133,14 +141,15 @@ struct Encoder : torch::nn::Module {
         int64_t in = c.ch;
         for (int64_t l = 0; l < c.levels(); ++l) {
             const int64_t out = c.ch * c.chMult[l];
-            levels.push_back(down->register_module(
-                std::to_string(l), std::make_shared<Level>(in, out, c.numResBlocks, c.hasAttentionAt(l),
-                                                           l + 1 < c.levels() ? "downsample" : nullptr, o)));
+            levels.push_back(down->register_module(std::to_string(l),
+                std::make_shared<Level>(in, out, c.numResBlocks, c.hasAttentionAt(l),
+                    l + 1 < c.levels() ? "downsample" : nullptr, o)));
             in = out;
         }
         mid = register_module("mid", std::make_shared<Mid>(in, o));
         normOut = register_module("norm_out", std::make_shared<GroupNorm>(kGroups, in, kEps, o));
-        convOut = register_module("conv_out", std::make_shared<Conv2d>(in, c.doubleZ ? 2 * c.zChannels : c.zChannels, 3, 1, 1, o));
+        convOut = register_module(
+            "conv_out", std::make_shared<Conv2d>(in, c.doubleZ ? 2 * c.zChannels : c.zChannels, 3, 1, 1, o));
     }
     Tensor forward(const Tensor& x) const { return forwardMid(forwardDown(x)); }
     // conv_in and the down levels, from image to latent resolution
@@ -174,8 +183,8 @@ struct Decoder : torch::nn::Module {
         for (int64_t l = c.levels() - 1; l >= 0; --l) {
             const int64_t out = c.ch * c.chMult[l];
             levels[l] = up->register_module(std::to_string(l),
-                                            std::make_shared<Level>(in, out, c.numResBlocks + 1, c.hasAttentionAt(l),
-                                                                    l > 0 ? "upsample" : nullptr, o));
+                std::make_shared<Level>(
+                    in, out, c.numResBlocks + 1, c.hasAttentionAt(l), l > 0 ? "upsample" : nullptr, o));
             in = out;
         }
         normOut = register_module("norm_out", std::make_shared<GroupNorm>(kGroups, in, kEps, o));
@@ -201,8 +210,10 @@ struct Decoder : torch::nn::Module {
 // encoder's conv_in and down levels on `image`, in overlapping tiles of `tile` latent pixels
 // (see VaeTiles.cpp), float32 result. With whole-image statistics the result is the untiled one
 // up to the tiles' edges; without, each tile is normalised on its own and needs far less memory.
-Tensor decodeUpTiled(const Decoder& decoder, const Tensor& mid, int64_t tile, int64_t overlap, bool wholeImageStats);
-Tensor encodeDownTiled(const Encoder& encoder, const Tensor& image, int64_t tile, int64_t overlap, bool wholeImageStats);
+Tensor decodeUpTiled(
+    const Decoder& decoder, const Tensor& mid, int64_t tile, int64_t overlap, bool wholeImageStats);
+Tensor encodeDownTiled(
+    const Encoder& encoder, const Tensor& image, int64_t tile, int64_t overlap, bool wholeImageStats);
 
 } // namespace vae
 } // namespace qd

@@ -7,12 +7,14 @@
 
 #include "JsonFields.h"
 
-namespace qd {
+namespace qd
+{
 
 using namespace jsonfields;
 using nlohmann::json;
 
-namespace {
+namespace
+{
 const char* kWhat = "VAE config";
 
 std::vector<int64_t> sorted(std::vector<int64_t> v)
@@ -44,7 +46,9 @@ bool VaeConfig::operator==(const VaeConfig& o) const
 
 void VaeConfig::validate() const
 {
-    auto fail = [](const std::string& key, const json& v, const std::string& expected) { bad(kWhat, key, v, expected); };
+    auto fail = [](const std::string& key, const json& v, const std::string& expected) {
+        bad(kWhat, key, v, expected);
+    };
     if (inChannels <= 0)
         fail("in_channels", inChannels, "a positive count");
     if (outChannels <= 0)
@@ -71,18 +75,11 @@ void VaeConfig::validate() const
 
 json VaeConfig::toJson() const
 {
-    return json{{"embed_dim", embedDim},
-                {"scale_factor", scaleFactor},
-                {"ddconfig",
-                 {{"double_z", doubleZ},
-                  {"z_channels", zChannels},
-                  {"resolution", resolution},
-                  {"in_channels", inChannels},
-                  {"out_ch", outChannels},
-                  {"ch", ch},
-                  {"ch_mult", chMult},
-                  {"num_res_blocks", numResBlocks},
-                  {"attn_resolutions", attnResolutions}}}};
+    return json { { "embed_dim", embedDim }, { "scale_factor", scaleFactor },
+        { "ddconfig",
+            { { "double_z", doubleZ }, { "z_channels", zChannels }, { "resolution", resolution },
+                { "in_channels", inChannels }, { "out_ch", outChannels }, { "ch", ch }, { "ch_mult", chMult },
+                { "num_res_blocks", numResBlocks }, { "attn_resolutions", attnResolutions } } } };
 }
 
 VaeConfig VaeConfig::fromLdmParams(const json& params, double scaleFactor)
@@ -95,7 +92,7 @@ VaeConfig VaeConfig::fromLdmParams(const json& params, double scaleFactor)
     c.inChannels = getInt(d, "in_channels", 3, kWhat);
     c.outChannels = getInt(d, "out_ch", 3, kWhat);
     c.ch = getInt(d, "ch", 128, kWhat);
-    c.chMult = getIntList(d, "ch_mult", {1, 2, 4, 4}, kWhat);
+    c.chMult = getIntList(d, "ch_mult", { 1, 2, 4, 4 }, kWhat);
     c.numResBlocks = getInt(d, "num_res_blocks", 2, kWhat);
     c.attnResolutions = sorted(getIntList(d, "attn_resolutions", {}, kWhat));
     c.resolution = getInt(d, "resolution", 256, kWhat);
@@ -121,9 +118,10 @@ VaeConfig VaeConfig::fromDiffusersConfig(const json& j)
     VaeConfig c;
     c.inChannels = getInt(j, "in_channels", 3, what);
     c.outChannels = getInt(j, "out_channels", 3, what);
-    const auto boc = getIntList(j, "block_out_channels", {64}, what);
+    const auto boc = getIntList(j, "block_out_channels", { 64 }, what);
     if (boc.empty() || boc[0] <= 0)
-        bad(what, "block_out_channels", j.value("block_out_channels", json()), "a non-empty list of positive widths");
+        bad(what, "block_out_channels", j.value("block_out_channels", json()),
+            "a non-empty list of positive widths");
     c.ch = boc[0];
     c.chMult.clear();
     for (int64_t b : boc) {
@@ -136,7 +134,7 @@ VaeConfig VaeConfig::fromDiffusersConfig(const json& j)
     c.scaleFactor = getDouble(j, "scaling_factor", 0.18215, what);
     c.useQuantConv = getBool(j, "use_quant_conv", true, what);
     c.usePostQuantConv = getBool(j, "use_post_quant_conv", true, what);
-    for (const char* key : {"down_block_types", "up_block_types"})
+    for (const char* key : { "down_block_types", "up_block_types" })
         if (present(j, key))
             for (const auto& t : j.at(key))
                 if (t != "DownEncoderBlock2D" && t != "UpDecoderBlock2D")
@@ -159,7 +157,7 @@ VaeConfig VaeConfig::detectFromWeights(const StateDict& sd, const std::string& p
         auto it = sd.find(prefix + name);
         if (it == sd.end())
             throw EngineError("cannot read the VAE architecture from the weights: tensor '" + prefix + name
-                              + "' is missing");
+                + "' is missing");
         return it->second.sizes().vec();
     };
     VaeConfig c;
@@ -188,7 +186,10 @@ VaeConfig VaeConfig::detectFromWeights(const StateDict& sd, const std::string& p
     return c;
 }
 
-VaeConfig VaeConfig::sd() { return VaeConfig{}; }
+VaeConfig VaeConfig::sd()
+{
+    return VaeConfig {};
+}
 
 VaeConfig VaeConfig::sdxl()
 {

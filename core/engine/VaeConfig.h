@@ -10,20 +10,21 @@
 
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
 struct VaeConfig {
-    int64_t inChannels = 3;                    // ddconfig.in_channels
-    int64_t outChannels = 3;                   // ddconfig.out_ch
-    int64_t ch = 128;                          // ddconfig.ch
-    std::vector<int64_t> chMult{1, 2, 4, 4};   // ddconfig.ch_mult
-    int64_t numResBlocks = 2;                  // ddconfig.num_res_blocks
-    std::vector<int64_t> attnResolutions;      // ddconfig.attn_resolutions (SD: none but the middle one)
-    int64_t resolution = 256;                  // ddconfig.resolution (only places attn_resolutions)
-    int64_t zChannels = 4;                     // ddconfig.z_channels
-    bool doubleZ = true;                       // ddconfig.double_z: the encoder yields mean and log-variance
-    int64_t embedDim = 4;                      // embed_dim: latent channels after quant_conv
-    bool useQuantConv = true;                  // quant_conv / post_quant_conv present (diffusers flags)
+    int64_t inChannels = 3; // ddconfig.in_channels
+    int64_t outChannels = 3; // ddconfig.out_ch
+    int64_t ch = 128; // ddconfig.ch
+    std::vector<int64_t> chMult { 1, 2, 4, 4 }; // ddconfig.ch_mult
+    int64_t numResBlocks = 2; // ddconfig.num_res_blocks
+    std::vector<int64_t> attnResolutions; // ddconfig.attn_resolutions (SD: none but the middle one)
+    int64_t resolution = 256; // ddconfig.resolution (only places attn_resolutions)
+    int64_t zChannels = 4; // ddconfig.z_channels
+    bool doubleZ = true; // ddconfig.double_z: the encoder yields mean and log-variance
+    int64_t embedDim = 4; // embed_dim: latent channels after quant_conv
+    bool useQuantConv = true; // quant_conv / post_quant_conv present (diffusers flags)
     bool usePostQuantConv = true;
     // The latent scale: the sampler works on encode(image) * scaleFactor and decode() takes
     // latent / scaleFactor. SD 1.x / 2.x 0.18215, SDXL 0.13025.
@@ -48,7 +49,7 @@ struct VaeConfig {
     // holds an SDXL UNet or second text encoder, else SD 1.x / 2.x).
     static VaeConfig detectFromWeights(const StateDict& sd, const std::string& prefix = "first_stage_model.");
 
-    static VaeConfig sd();   // SD 1.x / 2.x
+    static VaeConfig sd(); // SD 1.x / 2.x
     static VaeConfig sdxl(); // same layout, scale 0.13025
 };
 

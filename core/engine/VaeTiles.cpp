@@ -12,15 +12,17 @@
 
 #include "VaeBlocks.h"
 
-namespace qd::vae {
+namespace qd::vae
+{
 
-namespace {
+namespace
+{
 
 // Tile origins along one axis: step tile - overlap, the last tile flush with the end.
 std::vector<int64_t> tileStarts(int64_t length, int64_t tile, int64_t overlap)
 {
     if (length <= tile)
-        return {0};
+        return { 0 };
     std::vector<int64_t> starts;
     const int64_t step = std::max<int64_t>(1, tile - overlap);
     for (int64_t s = 0; s + tile < length; s += step)
@@ -36,7 +38,7 @@ Tensor rampWeights(int64_t n, bool before, bool after, int64_t overlap)
 {
     const int64_t margin = overlap / 4;
     const double span = double(std::max<int64_t>(1, overlap - 2 * margin));
-    auto w = torch::ones({n}, torch::kFloat32);
+    auto w = torch::ones({ n }, torch::kFloat32);
     const auto idx = torch::arange(n, torch::kFloat32);
     if (before)
         w = torch::minimum(w, ((idx + 0.5 - double(margin)) / span).clamp(0.0, 1.0));
@@ -45,18 +47,20 @@ Tensor rampWeights(int64_t n, bool before, bool after, int64_t overlap)
     return w;
 }
 
-class TileRun {
+class TileRun
+{
 public:
     // Tiles over an h x w latent; `f` image pixels per latent pixel; `scale` pixels per latent
     // pixel of the activations the run starts from.
-    TileRun(int64_t h, int64_t w, int64_t tile, int64_t overlap, int64_t f, int64_t scale) : m_f(f), m_scale(scale)
+    TileRun(int64_t h, int64_t w, int64_t tile, int64_t overlap, int64_t f, int64_t scale)
+        : m_scale(scale)
     {
         // Each tile's share of every image pixel: ramps divided by their sum over the tiles, so
         // shares add up to 1 everywhere. Coarser maps average them over each pixel's block.
-        auto total = torch::zeros({h * f, w * f});
+        auto total = torch::zeros({ h * f, w * f });
         for (int64_t y : tileStarts(h, tile, overlap))
             for (int64_t x : tileStarts(w, tile, overlap)) {
-                Tile t{y, x, std::min(tile, h), std::min(tile, w), {}, {}};
+                Tile t { y, x, std::min(tile, h), std::min(tile, w), {}, {} };
                 t.share = rampWeights(t.h * f, y > 0, y + t.h < h, overlap * f).unsqueeze(1)
                     * rampWeights(t.w * f, x > 0, x + t.w < w, overlap * f).unsqueeze(0);
                 total.narrow(0, y * f, t.h * f).narrow(1, x * f, t.w * f).add_(t.share);
@@ -73,8 +77,7 @@ public:
             t.act = input.narrow(2, t.row * m_scale, t.h * m_scale).narrow(3, t.col * m_scale, t.w * m_scale);
     }
 
-    template <typename Fn>
-    void each(Fn fn)
+    template <typename Fn> void each(Fn fn)
     {
         for (auto& t : m_tiles)
             t.act = fn(t.act);
@@ -147,14 +150,14 @@ public:
     // Without whole-image statistics: each tile runs through `fn` on its own, start to end, and
     // is blended in at once, so only one tile is alive at a time (each tile normalised with its
     // own statistics, as diffusers' tiled VAE does).
-    template <typename Fn>
-    Tensor independent(const Tensor& input, int64_t h, int64_t w, Fn fn)
+    template <typename Fn> Tensor independent(const Tensor& input, int64_t h, int64_t w, Fn fn)
     {
         Tensor result;
         const int64_t inScale = m_scale;
         for (size_t i = 0; i < m_tiles.size(); ++i) {
             const auto& t = m_tiles[i];
-            const Tensor piece = fn(input.narrow(2, t.row * inScale, t.h * inScale).narrow(3, t.col * inScale, t.w * inScale));
+            const Tensor piece = fn(
+                input.narrow(2, t.row * inScale, t.h * inScale).narrow(3, t.col * inScale, t.w * inScale));
             m_scale = piece.size(2) / t.h; // the output's pixels per latent pixel
             addShare(result, i, piece, h, w);
         }
@@ -164,15 +167,15 @@ public:
 private:
     struct Tile {
         int64_t row, col, h, w; // in latent pixels
-        Tensor share;           // [h * f, w * f]
-        Tensor act;             // the tile's current activation
+        Tensor share; // [h * f, w * f]
+        Tensor act; // the tile's current activation
     };
     void addShare(Tensor& result, size_t i, const Tensor& piece, int64_t h, int64_t w) const
     {
         const auto& t = m_tiles[i];
         if (!result.defined())
-            result = torch::zeros({piece.size(0), piece.size(1), h * m_scale, w * m_scale},
-                                  piece.options().dtype(torch::kFloat32));
+            result = torch::zeros({ piece.size(0), piece.size(1), h * m_scale, w * m_scale },
+                piece.options().dtype(torch::kFloat32));
         result.narrow(2, t.row * m_scale, piece.size(2))
             .narrow(3, t.col * m_scale, piece.size(3))
             .add_(piece.to(torch::kFloat32) * share(i, piece).to(piece.device()));
@@ -184,21 +187,23 @@ private:
         const int64_t k = full.size(0) / x.size(2);
         if (k == 1)
             return full;
-        return at::avg_pool2d(full.unsqueeze(0).unsqueeze(0), {k, k}).squeeze(0).squeeze(0);
+        return at::avg_pool2d(full.unsqueeze(0).unsqueeze(0), { k, k }).squeeze(0).squeeze(0);
     }
 
     std::vector<Tile> m_tiles;
-    int64_t m_f, m_scale;
+    int64_t m_scale;
 };
 
 } // namespace
 
-Tensor decodeUpTiled(const Decoder& decoder, const Tensor& mid, int64_t tile, int64_t overlap, bool wholeImageStats)
+Tensor decodeUpTiled(
+    const Decoder& decoder, const Tensor& mid, int64_t tile, int64_t overlap, bool wholeImageStats)
 {
     const int64_t f = int64_t(1) << (decoder.levels.size() - 1);
     TileRun run(mid.size(2), mid.size(3), tile, overlap, f, 1);
     if (!wholeImageStats)
-        return run.independent(mid, mid.size(2), mid.size(3), [&](const Tensor& x) { return decoder.forwardUp(x); });
+        return run.independent(
+            mid, mid.size(2), mid.size(3), [&](const Tensor& x) { return decoder.forwardUp(x); });
     run.cut(mid);
     for (auto it = decoder.levels.rbegin(); it != decoder.levels.rend(); ++it)
         run.level(**it);
@@ -206,7 +211,8 @@ Tensor decodeUpTiled(const Decoder& decoder, const Tensor& mid, int64_t tile, in
     return run.blend(mid.size(2), mid.size(3));
 }
 
-Tensor encodeDownTiled(const Encoder& encoder, const Tensor& image, int64_t tile, int64_t overlap, bool wholeImageStats)
+Tensor encodeDownTiled(
+    const Encoder& encoder, const Tensor& image, int64_t tile, int64_t overlap, bool wholeImageStats)
 {
     const int64_t f = int64_t(1) << (encoder.levels.size() - 1);
     const int64_t h = image.size(2) / f, w = image.size(3) / f;

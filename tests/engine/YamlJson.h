@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
-namespace qdtest {
+namespace qdtest
+{
 
 inline nlohmann::json yamlToJson(const YAML::Node& node)
 {
@@ -41,6 +42,9 @@ inline nlohmann::json yamlToJson(const YAML::Node& node)
     }
 }
 
-inline nlohmann::json yamlFileToJson(const std::string& path) { return yamlToJson(YAML::LoadFile(path)); }
+inline nlohmann::json yamlFileToJson(const std::string& path)
+{
+    return yamlToJson(YAML::LoadFile(path));
+}
 
 } // namespace qdtest

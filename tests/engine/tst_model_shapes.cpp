@@ -10,7 +10,8 @@
 
 using nlohmann::json;
 
-namespace {
+namespace
+{
 
 const json& fullSizeShapes()
 {
@@ -57,7 +58,8 @@ qd::StateDict metaStateDict(const json& reference)
 {
     qd::StateDict sd;
     for (const auto& [key, shape] : reference.items())
-        sd.emplace(key, torch::empty(shape.get<std::vector<int64_t>>(), torch::TensorOptions().device(torch::kMeta)));
+        sd.emplace(key,
+            torch::empty(shape.get<std::vector<int64_t>>(), torch::TensorOptions().device(torch::kMeta)));
     return sd;
 }
 
@@ -65,7 +67,8 @@ qd::StateDict metaStateDict(const json& reference)
 
 // The full-size SD 1.5, SD 2.1 and SDXL UNet and VAE trees have exactly the real checkpoints'
 // names and shapes, so real files load. Built on the meta device: no weights are allocated.
-class TestModelShapes : public QObject {
+class TestModelShapes : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -86,11 +89,13 @@ private slots:
                                                       : qd::UNetConfig::sdxlBase();
         qd::UNetModel unet(unetConfig, meta);
         QVERIFY(unet.named_parameters()[0].value().device().is_meta());
-        const std::string unetDiff = compareWithReference(unet, qd::UNetModel::kPrefix, fullSizeShapes().at(m));
+        const std::string unetDiff
+            = compareWithReference(unet, qd::UNetModel::kPrefix, fullSizeShapes().at(m));
         QVERIFY2(unetDiff.empty(), unetDiff.c_str());
 
         qd::AutoencoderKL vae(m == "sdxl" ? qd::VaeConfig::sdxl() : qd::VaeConfig::sd(), meta);
-        const std::string vaeDiff = compareWithReference(vae, qd::AutoencoderKL::kPrefix, fullSizeShapes().at(m));
+        const std::string vaeDiff
+            = compareWithReference(vae, qd::AutoencoderKL::kPrefix, fullSizeShapes().at(m));
         QVERIFY2(vaeDiff.empty(), vaeDiff.c_str());
     }
 
@@ -105,9 +110,11 @@ private slots:
             : m == "sd21"                           ? qd::UNetConfig::sd21()
                                                     : qd::UNetConfig::sdxlBase();
         const auto detected = qd::UNetConfig::detectFromWeights(sd);
-        QVERIFY2(detected == expected, (detected.toJson().dump() + " vs " + expected.toJson().dump()).c_str());
+        QVERIFY2(
+            detected == expected, (detected.toJson().dump() + " vs " + expected.toJson().dump()).c_str());
         const auto vae = qd::VaeConfig::detectFromWeights(sd);
-        QVERIFY2(vae == (m == "sdxl" ? qd::VaeConfig::sdxl() : qd::VaeConfig::sd()), vae.toJson().dump().c_str());
+        QVERIFY2(
+            vae == (m == "sdxl" ? qd::VaeConfig::sdxl() : qd::VaeConfig::sd()), vae.toJson().dump().c_str());
     }
 };
 

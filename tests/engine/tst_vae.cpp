@@ -13,7 +13,8 @@ using qd::VaeConfig;
 using qdtest::conformance;
 using qdtest::golden;
 
-namespace {
+namespace
+{
 
 const qd::StateDict& tiny(const std::string& model)
 {
@@ -36,10 +37,12 @@ std::unique_ptr<AutoencoderKL> tinyVae(const std::string& model)
     return vae;
 }
 
-double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b)
+{
+    return (a - b).abs().max().item<double>();
+}
 
-template <typename Fn>
-QString errorOf(Fn fn)
+template <typename Fn> QString errorOf(Fn fn)
 {
     try {
         fn();
@@ -52,7 +55,8 @@ QString errorOf(Fn fn)
 } // namespace
 
 // The VAE encodes and decodes like diffusers' AutoencoderKL, and large images tile without seams.
-class TestVae : public QObject {
+class TestVae : public QObject
+{
     Q_OBJECT
 
 private slots:
@@ -95,11 +99,11 @@ private slots:
     void tiledDecodeMatchesWhole()
     {
         auto vae = tinyVae("sd1");
-        vae->setTiling({qd::VaeTiling::Mode::Always, 32, 16, 0});
-        const auto latent = torch::randn({1, 4, 40, 56});
+        vae->setTiling({ qd::VaeTiling::Mode::Always, 32, 16, 0 });
+        const auto latent = torch::randn({ 1, 4, 40, 56 });
         const auto whole = vae->decodeWhole(latent);
         const auto tiled = vae->decode(latent);
-        QCOMPARE(tiled.sizes().vec(), (std::vector<int64_t>{1, 3, 320, 448}));
+        QCOMPARE(tiled.sizes().vec(), (std::vector<int64_t> { 1, 3, 320, 448 }));
         const double err = maxAbsDiff(tiled, whole);
         qInfo("tiled decode: max |tiled - whole| = %.4g", err);
         QVERIFY2(err <= 2e-2, qPrintable(QString::number(err)));
@@ -108,12 +112,12 @@ private slots:
     void tiledEncodeMatchesWhole()
     {
         auto vae = tinyVae("sd1");
-        vae->setTiling({qd::VaeTiling::Mode::Always, 32, 16, 0});
+        vae->setTiling({ qd::VaeTiling::Mode::Always, 32, 16, 0 });
         // a smooth image, as real ones are: the tiny decoder's output for a random latent
-        const auto image = vae->decodeWhole(torch::randn({1, 4, 40, 56})).clamp(-1, 1);
+        const auto image = vae->decodeWhole(torch::randn({ 1, 4, 40, 56 })).clamp(-1, 1);
         const auto whole = vae->encodeWhole(image);
         const auto tiled = vae->encode(image);
-        QCOMPARE(tiled.mean.sizes().vec(), (std::vector<int64_t>{1, 4, 40, 56}));
+        QCOMPARE(tiled.mean.sizes().vec(), (std::vector<int64_t> { 1, 4, 40, 56 }));
         const double errMean = maxAbsDiff(tiled.mean, whole.mean), errStd = maxAbsDiff(tiled.std, whole.std);
         qInfo("tiled encode: max |tiled - whole| mean %.4g, std %.4g", errMean, errStd);
         QVERIFY2(errMean <= 2e-2 && errStd <= 2e-2, qPrintable(QString("%1 %2").arg(errMean).arg(errStd)));
@@ -124,29 +128,29 @@ private slots:
     void independentTilesGiveTheWholeImage()
     {
         auto vae = tinyVae("sd1");
-        qd::VaeTiling tiling{qd::VaeTiling::Mode::Always, 32, 16, 0};
+        qd::VaeTiling tiling { qd::VaeTiling::Mode::Always, 32, 16, 0 };
         tiling.wholeImageStatistics = false;
         vae->setTiling(tiling);
-        const auto latent = torch::randn({1, 4, 40, 56});
+        const auto latent = torch::randn({ 1, 4, 40, 56 });
         const auto image = vae->decode(latent);
-        QCOMPARE(image.sizes().vec(), (std::vector<int64_t>{1, 3, 320, 448}));
+        QCOMPARE(image.sizes().vec(), (std::vector<int64_t> { 1, 3, 320, 448 }));
         QVERIFY(torch::isfinite(image).all().item<bool>());
         const auto moments = vae->encode(image.clamp(-1, 1));
-        QCOMPARE(moments.mean.sizes().vec(), (std::vector<int64_t>{1, 4, 40, 56}));
+        QCOMPARE(moments.mean.sizes().vec(), (std::vector<int64_t> { 1, 4, 40, 56 }));
         QVERIFY(torch::isfinite(moments.std).all().item<bool>());
     }
 
     void tilingFollowsTheMode()
     {
         auto vae = tinyVae("sd1");
-        const auto latent = torch::randn({1, 4, 40, 40});
-        vae->setTiling({qd::VaeTiling::Mode::Auto, 24, 8, 40 * 40}); // not above the limit: whole
+        const auto latent = torch::randn({ 1, 4, 40, 40 });
+        vae->setTiling({ qd::VaeTiling::Mode::Auto, 24, 8, 40 * 40 }); // not above the limit: whole
         QCOMPARE(maxAbsDiff(vae->decode(latent), vae->decodeWhole(latent)), 0.0);
-        vae->setTiling({qd::VaeTiling::Mode::Auto, 24, 8, 40 * 40 - 1}); // above: tiles
+        vae->setTiling({ qd::VaeTiling::Mode::Auto, 24, 8, 40 * 40 - 1 }); // above: tiles
         const auto autoTiled = vae->decode(latent);
         QCOMPARE(maxAbsDiff(autoTiled, vae->decodeTiled(latent)), 0.0);
         QVERIFY(maxAbsDiff(autoTiled, vae->decodeWhole(latent)) > 0); // tiles really were used
-        vae->setTiling({qd::VaeTiling::Mode::Never, 24, 8, 0});
+        vae->setTiling({ qd::VaeTiling::Mode::Never, 24, 8, 0 });
         QCOMPARE(maxAbsDiff(vae->decode(latent), vae->decodeWhole(latent)), 0.0);
     }
 
@@ -157,7 +161,7 @@ private slots:
         int reshaped = 0;
         for (auto& [key, t] : sd)
             if (key.find(".mid.attn_1.") != std::string::npos && t.dim() == 4) {
-                t = t.reshape({t.size(0), t.size(1)});
+                t = t.reshape({ t.size(0), t.size(1) });
                 ++reshaped;
             }
         QCOMPARE(reshaped, 8); // q, k, v, proj_out in the encoder and the decoder
@@ -182,14 +186,17 @@ private slots:
         const VaeConfig fromYaml = yamlConfig(m);
         const VaeConfig fromDiffusers = VaeConfig::fromDiffusersConfig(diffusers.at(m + ".vae"));
         const VaeConfig detected = VaeConfig::detectFromWeights(tiny(m));
-        QVERIFY2(fromYaml == fromDiffusers, (fromYaml.toJson().dump() + " vs " + fromDiffusers.toJson().dump()).c_str());
-        QVERIFY2(fromYaml == detected, (fromYaml.toJson().dump() + " vs " + detected.toJson().dump()).c_str());
-        QCOMPARE(fromYaml.chMult, (std::vector<int64_t>{1, 1, 2, 2}));
+        QVERIFY2(fromYaml == fromDiffusers,
+            (fromYaml.toJson().dump() + " vs " + fromDiffusers.toJson().dump()).c_str());
+        QVERIFY2(
+            fromYaml == detected, (fromYaml.toJson().dump() + " vs " + detected.toJson().dump()).c_str());
+        QCOMPARE(fromYaml.chMult, (std::vector<int64_t> { 1, 1, 2, 2 }));
     }
 
     void badConfigNamesTheField()
     {
-        json params = qdtest::yamlFileToJson(conformance("sd1-tiny.yaml"))["model"]["params"]["first_stage_config"]["params"];
+        json params = qdtest::yamlFileToJson(
+            conformance("sd1-tiny.yaml"))["model"]["params"]["first_stage_config"]["params"];
         json p = params;
         p["ddconfig"]["ch"] = 48;
         QVERIFY(errorOf([&] { VaeConfig::fromLdmParams(p).validate(); }).contains("'ch'"));
@@ -209,8 +216,8 @@ private slots:
     void wrongInputsAreClearErrors()
     {
         auto vae = tinyVae("sd1");
-        QVERIFY(errorOf([&] { vae->decode(torch::zeros({1, 3, 8, 8})); }).contains("[1, 3, 8, 8]"));
-        QVERIFY(errorOf([&] { vae->encode(torch::zeros({1, 4, 64, 64})); }).contains("[1, 4, 64, 64]"));
+        QVERIFY(errorOf([&] { vae->decode(torch::zeros({ 1, 3, 8, 8 })); }).contains("[1, 3, 8, 8]"));
+        QVERIFY(errorOf([&] { vae->encode(torch::zeros({ 1, 4, 64, 64 })); }).contains("[1, 4, 64, 64]"));
     }
 };
 
