@@ -6,6 +6,8 @@
 
 #include <sys/resource.h>
 
+#include <torch/cuda.h>
+
 #include "CliCommon.h"
 #include "Commands.h"
 #include "EngineInfo.h"
@@ -78,7 +80,10 @@ int run(const BenchOptions& o)
         auto last = std::chrono::steady_clock::now();
         const auto start = last;
         double firstStepAt = 0;
+        const bool cuda = o.device.rfind("cuda", 0) == 0;
         pipeline->generate(p, {}, PreviewOptions{PreviewMethod::None}, [&](const StepUpdate& u) {
+            if (cuda)
+                torch::cuda::synchronize(); // GPU work is asynchronous: a step ends when its kernels do
             const auto now = std::chrono::steady_clock::now();
             if (stepTimes.empty())
                 firstStepAt = std::chrono::duration<double>(now - start).count();

@@ -20,6 +20,7 @@ Command addConformance(CLI::App& app)
     sub->add_option("--data", o->dataDir, "Folder with tiny_layouts.json and the *-tiny.yaml configs "
                                           "(default: the project's copy of the conformance data)");
     sub->add_option("--filter", o->filter, "Run only cases whose name contains this");
+    sub->add_option("--device", o->device, "cpu, cuda or cuda:N (float32 either way)")->capture_default_str();
     return {sub, [o] {
         configureThreads();
         if (o->dataDir.empty())

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "Generation.h"
+#include "Pipeline.h"
 #include "SafeTensors.h"
 #include "TinyModels.h"
 
@@ -65,8 +66,10 @@ private:
         auto& slot = m_models[prefix];
         if (!slot) {
             const StateDict sd = tinyStateDict(prefix, m_o.dataDir + "/tiny_layouts.json");
+            SdLoadOptions load;
+            load.device = torch::Device(m_o.device);
             slot = SdModel::fromStateDict(sd, ModelConfig::fromYaml(m_o.dataDir + "/" + yamlFor(prefix)),
-                                          "tiny " + prefix + " model");
+                                          "tiny " + prefix + " model", load);
         }
         return *slot;
     }
@@ -116,7 +119,7 @@ private:
             std::string key = c["init_image"].get<std::string>();
             key = key.substr(0, key.find(' '));
             // HWC in [0, 1] -> [1, 3, H, W] in [-1, 1]
-            const auto img = golden(key).permute({2, 0, 1}).unsqueeze(0) * 2.0 - 1.0;
+            const auto img = golden(key).permute({2, 0, 1}).unsqueeze(0).to(m.device()) * 2.0 - 1.0;
             init = m.encodeImage(img);
             req.init = &init;
         }
@@ -153,7 +156,7 @@ private:
 
         // the image as diffusers returns it: (x / 2 + 0.5).clamp(0, 1), HWC
         const auto decoded = m.decodeLatent(finalLatents);
-        const auto image = (decoded / 2 + 0.5).clamp(0, 1)[0].permute({1, 2, 0});
+        const auto image = (decoded / 2 + 0.5).clamp(0, 1)[0].permute({1, 2, 0}).to(torch::kCPU);
         const auto& goldenImage = golden(name + "/image");
         r.imageError = image.sizes() == goldenImage.sizes()
             ? (image.to(torch::kFloat64) - goldenImage.to(torch::kFloat64)).abs().max().item<double>()
@@ -186,6 +189,12 @@ std::vector<ConformanceResult> runConformance(const ConformanceOptions& options,
     const nlohmann::json cases = parsePythonJson(text.str());
     if (!cases.contains("cases") || !cases["cases"].is_object())
         throw EngineError(options.cases + ": no \"cases\" object");
+    if (options.device != "cpu") {
+        validateDevice(options.device, "fp32");
+        // diffusers' float32 reference: full-precision matrix products and convolutions
+        at::globalContext().setAllowTF32CuBLAS(false);
+        at::globalContext().setAllowTF32CuDNN(false);
+    }
     Runner runner(options);
     std::vector<ConformanceResult> results;
     for (const auto& [name, c] : cases["cases"].items()) {

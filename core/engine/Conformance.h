@@ -23,6 +23,8 @@ struct ConformanceOptions {
     std::string cases;       // cases.json
     std::string dataDir;     // tiny_layouts.json, *-tiny.yaml, LoRA files
     std::string filter;      // run only cases whose name contains this
+    std::string device = "cpu"; // "cpu", "cuda" or "cuda:N": the models run there in float32
+                                // (TF32 off); the random draws stay on the CPU generator
     double latentTol = 1e-3; // README: per-step latents <= 1e-3 * max(1, max|b|)
     double imageTol = 2e-3;  // README: final image max|a-b| <= 2e-3
 };
