@@ -1,9 +1,15 @@
 #include "EngineInfo.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <thread>
 
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#endif
 
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -42,6 +48,20 @@ void ensurePassiveOpenMpWait(char** argv)
         return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     execv("/proc/self/exe", argv); // returns only on failure: then run on as we are
+}
+
+void lowerCurrentThreadPriority(int niceIncrement)
+{
+#ifdef __linux__
+    // On Linux, setpriority(PRIO_PROCESS, tid) sets one thread's nice value (man 2 setpriority, BUGS).
+    const id_t tid = id_t(syscall(SYS_gettid));
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0)
+        setpriority(PRIO_PROCESS, tid, std::min(19, current + niceIncrement)); // best effort
+#else
+    (void)niceIncrement;
+#endif
 }
 
 } // namespace qd

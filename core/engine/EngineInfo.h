@@ -19,4 +19,10 @@ int configureThreads(int n = 0);
 // it to PASSIVE and re-executes the program once (argv unchanged). Call first thing in main().
 void ensurePassiveOpenMpWait(char** argv);
 
+// Lowers the calling thread's CPU priority by `niceIncrement` (Linux: the thread's nice value; a
+// no-op elsewhere). Threads it starts later, LibTorch's OpenMP team among them, inherit it. The
+// inference thread calls it so that, on a machine with few cores, the GUI thread gets a core as soon
+// as it wakes. (OpenBLAS's worker threads, started by the main thread, keep their priority.)
+void lowerCurrentThreadPriority(int niceIncrement);
+
 } // namespace qd
