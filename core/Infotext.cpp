@@ -45,6 +45,14 @@ const char* const kTailKeys[] = {"Version", "User"};
 // Keys we model that A1111 writes among the extra parameters (Eta is added by the sampler; guidance
 // rescale is not an A1111 setting, we keep it so that the image can be made again).
 const QString kEta = QStringLiteral("Eta");
+const QString kEtaDdim = QStringLiteral("Eta DDIM");
+
+// A1111 (Sampler.initialize) writes the eta only when it differs from the sampler's default:
+// "Eta DDIM" (default 0) for its CompVis-style samplers, "Eta" (default 1) for k-diffusion's.
+bool usesDdimEta(const std::string& sampler)
+{
+    return sampler == "DDIM" || sampler == "PLMS" || sampler == "UniPC" || sampler == "DDIM CFG++";
+}
 const QString kGuidanceRescale = QStringLiteral("Guidance rescale");
 
 const std::set<std::string>& reservedKeys()
@@ -56,6 +64,7 @@ const std::set<std::string>& reservedKeys()
         for (const char* key : kTailKeys)
             k.insert(key);
         k.insert(kEta.toStdString());
+        k.insert(kEtaDdim.toStdString());
         k.insert(kGuidanceRescale.toStdString());
         return k;
     }();
@@ -325,9 +334,10 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     const auto& reserved = reservedKeys();
     std::set<std::string> written;
     bool etaWritten = false, rescaleWritten = false;
+    const bool ddimEta = usesDdimEta(p.sampler);
     auto writeModelled = [&](const QString& key) {
-        if (key == kEta && !etaWritten && p.eta >= 0) {
-            add(kEta, formatInfotextNumber(p.eta));
+        if (key == kEta && !etaWritten && p.eta >= 0 && p.eta != (ddimEta ? 0.0 : 1.0)) {
+            add(ddimEta ? kEtaDdim : kEta, formatInfotextNumber(p.eta));
             etaWritten = true;
         } else if (key == kGuidanceRescale && !rescaleWritten && p.guidanceRescale != 0) {
             add(kGuidanceRescale, formatInfotextNumber(p.guidanceRescale));
@@ -336,8 +346,8 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     };
     for (const std::string& key : p.extraOrder) {
         const QString k = qs(key);
-        if (k == kEta || k == kGuidanceRescale) {
-            writeModelled(k);
+        if (k == kEta || k == kEtaDdim || k == kGuidanceRescale) {
+            writeModelled(k == kEtaDdim ? kEta : k);
             continue;
         }
         const auto it = p.extra.find(key);
@@ -467,9 +477,9 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
                 p.clipSkip = int(i);
             else
                 warn(key, value, "a whole number from 1 to 12");
-        } else if (key == kEta || key == kGuidanceRescale) {
+        } else if (key == kEta || key == kEtaDdim || key == kGuidanceRescale) {
             if (toDouble(value, &d)) {
-                (key == kEta ? p.eta : p.guidanceRescale) = d;
+                (key == kGuidanceRescale ? p.guidanceRescale : p.eta) = d;
                 // remember where it stood so that a re-save writes it there again
                 if (std::find(p.extraOrder.begin(), p.extraOrder.end(), key.toStdString())
                     == p.extraOrder.end())

@@ -104,6 +104,29 @@ private slots:
                            "Variation seed: 42, Variation seed strength: 0.3, Eta: 0.5, Version: v1"));
     }
 
+    void etaOnlyWhenNotTheSamplersDefault()
+    {
+        // A1111 writes "Eta DDIM" (default 0) for DDIM/PLMS/UniPC and "Eta" (default 1) for the
+        // k-diffusion samplers, and only when the value differs from that default.
+        GenerationParams p = typical();
+        p.sampler = "DDIM";
+        p.eta = 0;
+        QVERIFY(!qd::toInfotext(p).contains("Eta"));
+        p.eta = 0.3;
+        QVERIFY(qd::toInfotext(p).contains(", Eta DDIM: 0.3"));
+        QCOMPARE(qd::parseInfotext(qd::toInfotext(p)).eta, 0.3);
+        p.sampler = "Euler a";
+        p.eta = 1;
+        QVERIFY(!qd::toInfotext(p).contains("Eta"));
+        p.eta = 0.7;
+        QVERIFY(qd::toInfotext(p).contains(", Eta: 0.7"));
+        QVERIFY(!qd::toInfotext(p).contains("Eta DDIM"));
+        const GenerationParams read = qd::parseInfotext(
+            "x\nSteps: 20, Sampler: DDIM, CFG scale: 7, Seed: 1, Size: 512x512, Eta DDIM: 0.25");
+        QCOMPARE(read.eta, 0.25);
+        QVERIFY(read.extra.find("Eta DDIM") == read.extra.end()); // modelled, not an unknown extra
+    }
+
     void quotesValuesWithCommaColonNewlineAndQuotes()
     {
         GenerationParams p = typical();
