@@ -941,6 +941,22 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <source>A tiny model whose weights follow a fixed rule: it draws abstract images. Put checkpoints in the models folder to use real ones.</source>
         <translation>一个权重按固定规则生成的微型模型，会绘制抽象图像。将模型文件放入模型文件夹即可使用真实模型。</translation>
     </message>
+    <message>
+        <source>Automatic: a NAME.vae.pt, .vae.ckpt or .vae.safetensors file beside the checkpoint (or in a VAE folder); None: the VAE inside the checkpoint</source>
+        <translation>自动：使用模型文件旁（或 VAE 文件夹中）同名的 NAME.vae.pt、.vae.ckpt 或 .vae.safetensors 文件；无：使用模型文件自带的 VAE</translation>
+    </message>
+    <message>
+        <source>V&amp;AE</source>
+        <translation>VAE(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
 </context>
 <context>
     <name>qd::PreviewCanvas</name>

@@ -22,6 +22,7 @@
 #include "ImageMetadata.h"
 #include "Infotext.h"
 #include "LivePreview.h"
+#include "ModelLibrary.h"
 #include "ParameterPanel.h"
 #include "PromptEditor.h"
 #include "QueuePanel.h"
@@ -343,40 +344,47 @@ void MainWindow::installImageSaver()
 
 QList<ModelChoice> MainWindow::scanModels() const
 {
-    // Stand-in for the model library (hashes, configs, VAEs): the checkpoints in the model folders.
+    // The model library's list (A1111's titles "name [hash10]"; the bare name until hashed).
     QList<ModelChoice> models;
-    QStringList folders = m_settings.modelFolders;
-    folders.prepend(AppPaths::modelsDir());
-    for (const QString& folder : folders) {
-        QDirIterator it(folder, {QStringLiteral("*.safetensors"), QStringLiteral("*.ckpt")}, QDir::Files);
-        QStringList files;
-        while (it.hasNext())
-            files << it.next();
-        const QFileInfoList dirs = QDir(folder).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot);
-        for (const QFileInfo& d : dirs)
-            if (QFileInfo::exists(d.filePath() + QStringLiteral("/model_index.json")))
-                files << d.filePath(); // a diffusers folder
-        files.sort();
-        for (const QString& f : files) {
-            const QString base = QFileInfo(f).completeBaseName();
-            if (base.startsWith(QLatin1String("taesd")))
-                continue; // preview decoders, not checkpoints
-            ModelChoice m;
-            m.title = base;
-            m.name = base;
-            m.checkpoint = f;
-            m.defaultSize = base.contains(QLatin1String("xl"), Qt::CaseInsensitive) ? 1024 : 512;
-            models << m;
-        }
+    if (!m_library)
+        return models;
+    for (const ModelEntry& e : m_library->entries()) {
+        ModelChoice m;
+        m.title = e.title();
+        m.name = e.modelName;
+        m.hash = e.hash();
+        m.checkpoint = e.path;
+        m.config = e.config;
+        m.vae = m_library->automaticVae(e);
+        m.defaultSize = e.name.contains(QLatin1String("xl"), Qt::CaseInsensitive) ? 1024 : 512;
+        models << m;
     }
     return models;
+}
+
+void MainWindow::refreshModelPicker()
+{
+    m_params->setModels(scanModels());
+    QStringList vaes;
+    for (const VaeEntry& v : m_library->vaes())
+        vaes << v.name;
+    m_params->setVaes(vaes);
 }
 
 void MainWindow::setSettings(const Settings& settings)
 {
     m_settings = settings;
     applyTheme(settings.theme);
-    m_params->setModels(scanModels());
+    if (!m_library) {
+        // Hashes arrive one by one from the library's pool: the picker's titles follow in place.
+        m_library = new ModelLibrary(this);
+        connect(m_library, &ModelLibrary::entriesChanged, this, &MainWindow::refreshModelPicker);
+        connect(m_library, &ModelLibrary::hashReady, this, &MainWindow::refreshModelPicker);
+        connect(m_params, &ParameterPanel::modelChanged, m_library,
+                [this] { m_library->prioritize(m_params->currentModel().checkpoint); });
+    }
+    m_library->setFolders(ModelLibrary::defaultFolders(settings));
+    refreshModelPicker();
     installImageSaver();
     const GenerationJob job = currentJob();
     m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(job.model.device).toUpper(), qs(job.model.dtype)));
@@ -397,6 +405,24 @@ GenerationJob MainWindow::currentJob() const
     job.params = currentParams();
     const ModelChoice model = m_params->currentModel();
     job.model.checkpoint = model.checkpoint.toStdString();
+    job.model.config = model.config.toStdString();
+    job.model.hash = model.hash.toStdString();
+    // The VAE as A1111 resolves its sd_vae setting; infotext "VAE" / "VAE hash" only when one is used.
+    const QString vaeChoice = m_params->vaeChoice();
+    QString vaePath;
+    if (vaeChoice == QLatin1String("Automatic"))
+        vaePath = model.vae;
+    else if (vaeChoice != QLatin1String("None") && m_library)
+        if (const auto v = m_library->findVae(vaeChoice))
+            vaePath = v->path;
+    job.params.vaeName.clear();
+    job.params.vaeHash.clear();
+    if (!model.demo && !vaePath.isEmpty()) {
+        job.model.vae = vaePath.toStdString();
+        job.params.vaeName = QFileInfo(vaePath).fileName().toStdString();
+        if (const auto v = m_library ? m_library->findVae(vaePath) : std::nullopt)
+            job.params.vaeHash = v->hash().toStdString();
+    }
     // "auto": the GPU when the engine sees one, in half precision; else the CPU in fp32.
     const bool gpu = cudaAvailable();
     job.model.device = m_settings.device == QLatin1String("auto") ? (gpu ? "cuda" : "cpu") : m_settings.device.toStdString();
@@ -431,6 +457,14 @@ void MainWindow::restoreParams(const GenerationParams& params)
     m_prompt->setText(qs(params.prompt));
     m_negative->setText(qs(params.negativePrompt));
     m_params->setParams(params);
+    // The library also knows full SHA-256s, A1111's old 8-hex hashes and "sub_dir_name" model names.
+    if (m_library) {
+        std::optional<ModelEntry> e = m_library->findByHash(qs(params.modelHash));
+        if (!e)
+            e = m_library->findByModelName(qs(params.modelName));
+        if (e)
+            m_params->selectModel(e->path);
+    }
 }
 
 bool MainWindow::restoreFromImageFile(const QString& path)

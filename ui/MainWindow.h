@@ -21,6 +21,7 @@ namespace qd {
 
 class HistoryGallery;
 class LivePreview;
+class ModelLibrary;
 class ParameterPanel;
 class PromptEditor;
 class QueuePanel;
@@ -41,6 +42,7 @@ public:
     LivePreview* livePreview() const { return m_preview; }
     QueuePanel* queuePanel() const { return m_queue; }
     HistoryGallery* historyGallery() const { return m_gallery; }
+    ModelLibrary* modelLibrary() const { return m_library; }
     QTabWidget* tabs() const { return m_tabs; }
     const Settings& settings() const { return m_settings; }
     void setSettings(const Settings& settings); // applies them (theme, models, output) without saving
@@ -84,6 +86,7 @@ private:
     void showError(const QString& message);
     void installImageSaver();
     QList<ModelChoice> scanModels() const;
+    void refreshModelPicker(); // the library's checkpoints and VAEs into the parameter panel
     // MainWindowMenus.cpp
     void buildMenus();
     void rebuildPresetMenu();
@@ -93,6 +96,7 @@ private:
     Settings m_settings;
     InferenceWorker* m_worker;
     HistoryStore* m_store;
+    ModelLibrary* m_library = nullptr; // made by the first setSettings()
     QHash<int, GenerationParams> m_jobParams; // params of jobs queued from this window, by id
 
     QTabWidget* m_tabs = nullptr;

@@ -105,7 +105,7 @@ ParameterPanel::ParameterPanel(QWidget* parent)
     m_seed->setText(QStringLiteral("-1"));
 
     // Tab order follows the reading order, top to bottom.
-    QWidget* order[] = {m_model, m_sampler, m_schedule, m_steps, m_stepsSlider, m_cfg, m_cfgSlider, m_seed,
+    QWidget* order[] = {m_model, m_vae, m_sampler, m_schedule, m_steps, m_stepsSlider, m_cfg, m_cfgSlider, m_seed,
                         m_randomSeed, m_reuseSeed, m_lockSeed, m_width, m_height, m_swap, m_aspect, m_batchCount,
                         m_batchSize, m_clipSkip, m_img2img, m_initImage, m_strength, m_strengthSlider};
     for (size_t i = 1; i < std::size(order); ++i)
@@ -126,6 +126,19 @@ QWidget* ParameterPanel::buildModelGroup()
         emit modelChanged();
         emit paramsChanged();
     });
+
+    // Values as A1111's sd_vae setting takes them; the texts are translated.
+    m_vae = new QComboBox(box);
+    m_vae->setObjectName("vaeCombo");
+    m_vae->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_vae->setMinimumContentsLength(12);
+    m_vae->setToolTip(tr("Automatic: a NAME.vae.pt, .vae.ckpt or .vae.safetensors file beside the checkpoint "
+                         "(or in a VAE folder); None: the VAE inside the checkpoint"));
+    auto* vaeLabel = new QLabel(tr("V&AE"), box);
+    vaeLabel->setBuddy(m_vae);
+    form->addRow(vaeLabel, m_vae);
+    setVaes({});
+    connect(m_vae, &QComboBox::currentIndexChanged, this, &ParameterPanel::paramsChanged);
     return box;
 }
 
@@ -398,16 +411,30 @@ void ParameterPanel::setModels(const QList<ModelChoice>& models)
         demo.defaultSize = 64;
         m_models.append(demo);
     }
+    auto tooltip = [this](const ModelChoice& m) {
+        return m.demo ? tr("A tiny model whose weights follow a fixed rule: it draws abstract images. "
+                           "Put checkpoints in the models folder to use real ones.")
+                      : QDir::toNativeSeparators(m.checkpoint);
+    };
+    // The same checkpoints (their hashes arrived): new titles in place, so the selection and an
+    // open popup stay as they are.
+    bool same = m_model->count() == m_models.size();
+    for (int i = 0; same && i < m_models.size(); ++i)
+        same = m_model->itemData(i).toString() == m_models[i].checkpoint;
+    if (same) {
+        for (int i = 0; i < m_models.size(); ++i) {
+            m_model->setItemText(i, m_models[i].title);
+            m_model->setItemData(i, tooltip(m_models[i]), Qt::ToolTipRole);
+        }
+        emit modelChanged();
+        return;
+    }
     const QString current = m_model->currentIndex() >= 0 ? m_model->currentData().toString() : QString();
     QSignalBlocker block(m_model);
     m_model->clear();
     for (const ModelChoice& m : m_models) {
         m_model->addItem(m.title, m.checkpoint);
-        m_model->setItemData(m_model->count() - 1,
-                             m.demo ? tr("A tiny model whose weights follow a fixed rule: it draws abstract images. "
-                                         "Put checkpoints in the models folder to use real ones.")
-                                    : QDir::toNativeSeparators(m.checkpoint),
-                             Qt::ToolTipRole);
+        m_model->setItemData(m_model->count() - 1, tooltip(m), Qt::ToolTipRole);
     }
     const int i = m_model->findData(current);
     m_model->setCurrentIndex(i >= 0 ? i : 0);
@@ -426,12 +453,40 @@ bool ParameterPanel::selectModel(const QString& nameOrHash)
         return false;
     for (int i = 0; i < m_models.size(); ++i) {
         const ModelChoice& m = m_models[i];
-        if ((!m.hash.isEmpty() && m.hash.startsWith(nameOrHash, Qt::CaseInsensitive)) || m.name == nameOrHash) {
+        if ((!m.hash.isEmpty() && m.hash.startsWith(nameOrHash, Qt::CaseInsensitive)) || m.name == nameOrHash
+            || m.title == nameOrHash || (!m.checkpoint.isEmpty() && m.checkpoint == nameOrHash)) {
             m_model->setCurrentIndex(i);
             return true;
         }
     }
     return false;
+}
+
+void ParameterPanel::setVaes(const QStringList& names)
+{
+    const QString current = m_vae->count() > 0 ? vaeChoice() : QStringLiteral("Automatic");
+    QSignalBlocker block(m_vae);
+    m_vae->clear();
+    m_vae->addItem(tr("Automatic"), QStringLiteral("Automatic"));
+    m_vae->addItem(tr("None"), QStringLiteral("None"));
+    for (const QString& name : names)
+        m_vae->addItem(name, name);
+    const int i = m_vae->findData(current);
+    m_vae->setCurrentIndex(i >= 0 ? i : 0); // a VAE that went away: back to Automatic
+}
+
+QString ParameterPanel::vaeChoice() const
+{
+    return m_vae->currentData().toString();
+}
+
+bool ParameterPanel::setVaeChoice(const QString& choice)
+{
+    const int i = m_vae->findData(choice);
+    if (i < 0)
+        return false;
+    m_vae->setCurrentIndex(i);
+    return true;
 }
 
 GenerationParams ParameterPanel::params() const
@@ -456,6 +511,11 @@ GenerationParams ParameterPanel::params() const
     const ModelChoice model = currentModel();
     p.modelName = ss(model.name);
     p.modelHash = ss(model.hash);
+    // A VAE picked by name; which file "Automatic" means, and every hash, the library knows
+    // (MainWindow::currentJob fills them in).
+    const QString vae = vaeChoice();
+    p.vaeName = vae == QLatin1String("Automatic") || vae == QLatin1String("None") ? std::string() : ss(vae);
+    p.vaeHash.clear();
     return p;
 }
 
@@ -480,6 +540,8 @@ void ParameterPanel::setParams(const GenerationParams& p)
         selectModel(qs(p.modelName));
     else if (p.modelHash.empty())
         selectModel(qs(p.modelName));
+    if (!p.vaeName.empty())
+        setVaeChoice(qs(p.vaeName)); // the image's VAE when this library has it
     emit paramsChanged();
 }
 

@@ -28,6 +28,8 @@ struct ModelChoice {
     QString name;       // infotext "Model"
     QString hash;       // infotext "Model hash"
     QString checkpoint; // file or folder; empty for the demo model
+    QString config;     // NAME.yaml beside it; "" = detect from the weights
+    QString vae;        // the VAE "Automatic" picks for it (NAME.vae.* ...); "" = its own
     int defaultSize = 512;
     bool demo = false;
 };
@@ -46,7 +48,14 @@ public:
     void setModels(const QList<ModelChoice>& models);
     QList<ModelChoice> models() const { return m_models; }
     ModelChoice currentModel() const;
+    // By hash (a prefix of it), infotext model name, title or checkpoint path.
     bool selectModel(const QString& nameOrHash);
+
+    // The VAE picker: "Automatic" (A1111's default: the checkpoint's NAME.vae.* file), "None" (the
+    // checkpoint's own VAE), or one of `names` (file names of the VAE files the library found).
+    void setVaes(const QStringList& names);
+    QString vaeChoice() const;
+    bool setVaeChoice(const QString& choice);
 
     void setSamplers(const QStringList& labels);
     void setSchedules(const QStringList& labels);
@@ -88,6 +97,7 @@ private:
     qint64 m_lastSeed = -1;
 
     QComboBox* m_model = nullptr;
+    QComboBox* m_vae = nullptr;
     QComboBox* m_sampler = nullptr;
     QComboBox* m_schedule = nullptr;
     QSpinBox* m_steps = nullptr;

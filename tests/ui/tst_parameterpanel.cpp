@@ -231,6 +231,71 @@ private slots:
         p.modelName = "alpha";
         panel.setParams(p);
         QCOMPARE(panel.currentModel().checkpoint, QString("/m/alpha.safetensors"));
+        QVERIFY(panel.selectModel("/m/beta.safetensors")); // by path (the model library's lookups)
+        QCOMPARE(panel.currentModel().name, QString("beta"));
+        QVERIFY(panel.selectModel("alpha [1111111111]")); // by title
+        QCOMPARE(panel.currentModel().name, QString("alpha"));
+    }
+
+    void modelTitlesUpdateInPlace()
+    {
+        // Hashes arrive after the scan: the same checkpoints get new titles without a reselection.
+        qd::ParameterPanel panel;
+        auto* combo = panel.findChild<QComboBox*>("modelCombo");
+        qd::ModelChoice a, b;
+        a.title = a.name = "alpha.safetensors";
+        a.checkpoint = "/m/alpha.safetensors";
+        b.title = b.name = "beta.safetensors";
+        b.checkpoint = "/m/beta.safetensors";
+        panel.setModels({a, b});
+        combo->setCurrentIndex(1);
+        QSignalSpy indexChanged(combo, &QComboBox::currentIndexChanged);
+        QSignalSpy modelChanged(&panel, &qd::ParameterPanel::modelChanged);
+        a.title = "alpha.safetensors [1111111111]";
+        b.title = "beta.safetensors [2222222222]";
+        b.hash = "2222222222";
+        panel.setModels({a, b});
+        QCOMPARE(combo->itemText(0), a.title);
+        QCOMPARE(combo->itemText(1), b.title);
+        QCOMPARE(combo->currentIndex(), 1);
+        QCOMPARE(indexChanged.count(), 0);
+        QCOMPARE(modelChanged.count(), 1); // the status bar shows the new title
+        QCOMPARE(panel.params().modelHash, std::string("2222222222"));
+        // a different list: rebuilt, the selection kept by checkpoint
+        qd::ModelChoice c;
+        c.title = c.name = "gamma.safetensors";
+        c.checkpoint = "/m/gamma.safetensors";
+        panel.setModels({c, a, b});
+        QCOMPARE(panel.currentModel().checkpoint, b.checkpoint);
+        panel.setModels({c});
+        QCOMPARE(panel.currentModel().checkpoint, c.checkpoint); // beta went away
+    }
+
+    void vaePicker()
+    {
+        qd::ParameterPanel panel;
+        auto* combo = panel.findChild<QComboBox*>("vaeCombo");
+        QVERIFY(combo);
+        QCOMPARE(panel.vaeChoice(), QString("Automatic"));
+        QVERIFY(panel.params().vaeName.empty());
+        panel.setVaes({"vae-ft-mse.safetensors", "kl-f8.pt"});
+        QCOMPARE(combo->count(), 4);
+        QVERIFY(panel.setVaeChoice("kl-f8.pt"));
+        QCOMPARE(panel.params().vaeName, std::string("kl-f8.pt"));
+        QVERIFY(!panel.setVaeChoice("missing.pt"));
+        QCOMPARE(panel.vaeChoice(), QString("kl-f8.pt"));
+        QVERIFY(panel.setVaeChoice("None"));
+        QVERIFY(panel.params().vaeName.empty());
+        // restoring an image's "VAE" picks it when present
+        qd::GenerationParams p = sample();
+        p.vaeName = "vae-ft-mse.safetensors";
+        p.vaeHash = "735e4c3a44";
+        panel.setParams(p);
+        QCOMPARE(panel.vaeChoice(), QString("vae-ft-mse.safetensors"));
+        QVERIFY(panel.params().vaeHash.empty()); // the job fills in the hash of the file it uses
+        // a list without the chosen VAE falls back to Automatic
+        panel.setVaes({"kl-f8.pt"});
+        QCOMPARE(panel.vaeChoice(), QString("Automatic"));
     }
 };
 
