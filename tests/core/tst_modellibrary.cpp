@@ -331,6 +331,21 @@ private slots:
         QVERIFY(QJsonDocument::fromJson(f.readAll()).isObject());
     }
 
+    void prioritizedFileIsHashedNext()
+    {
+        const auto lib = library(false);
+        QCOMPARE(lib->pendingHashes(), 0);
+        QSignalSpy ready(lib.get(), &qd::ModelLibrary::hashReady);
+        lib->setHashingEnabled(true);
+        // the VAE folder's last file would be hashed last of all (checkpoints first)
+        const QString last = lib->vaes().last().path;
+        lib->prioritize(last);
+        QVERIFY(lib->waitForHashes(60000));
+        QCOMPARE(ready.count(), kNames.size() + 3);
+        // the file the worker had already taken may come first; the picked one right after it
+        QVERIFY(ready[0][0].toString() == last || ready[1][0].toString() == last);
+    }
+
     void fileDeletedBetweenScanAndHash()
     {
         const auto lib = library(false); // listed, not hashed yet
