@@ -103,6 +103,8 @@ ParameterPanel::ParameterPanel(QWidget* parent)
     setModels({});
     setParams(GenerationParams());
     m_seed->setText(QStringLiteral("-1"));
+    m_sizeDefault = GenerationParams().width;
+    connect(this, &ParameterPanel::modelChanged, this, &ParameterPanel::adoptModelSize);
 
     // Tab order follows the reading order, top to bottom.
     QWidget* order[] = {m_model, m_vae, m_sampler, m_schedule, m_steps, m_stepsSlider, m_cfg, m_cfgSlider, m_seed,
@@ -408,7 +410,7 @@ void ParameterPanel::setModels(const QList<ModelChoice>& models)
         demo.title = tr("Demo model (built in)");
         demo.name = QStringLiteral("demo");
         demo.demo = true;
-        demo.defaultSize = 64;
+        demo.defaultSize = 256; // as the CLI: its attention at 512 px is slow on a CPU
         m_models.append(demo);
     }
     auto tooltip = [this](const ModelChoice& m) {
@@ -593,6 +595,18 @@ void ParameterPanel::swapSize()
     const int w = m_width->value();
     m_width->setValue(m_height->value());
     m_height->setValue(w);
+}
+
+void ParameterPanel::adoptModelSize()
+{
+    // A size still at the previous model's native square follows the new model's (SD 1.5 512,
+    // SDXL 1024, the demo model 256); a size the user chose stays.
+    const int native = currentModel().defaultSize;
+    if (m_width->value() == m_sizeDefault && m_height->value() == m_sizeDefault) {
+        m_width->setValue(native);
+        m_height->setValue(native);
+    }
+    m_sizeDefault = native;
 }
 
 void ParameterPanel::applyAspect(int w, int h)

@@ -84,6 +84,7 @@ signals:
     void seedLockChanged(bool locked);
 
 private:
+    void adoptModelSize(); // on a model change
     QWidget* buildModelGroup();
     QWidget* buildSamplingGroup();
     QWidget* buildSeedGroup();
@@ -94,6 +95,7 @@ private:
 
     GenerationParams m_base; // pass-through fields (variation seed, eta, mask, extras ...)
     QList<ModelChoice> m_models;
+    int m_sizeDefault = 0; // the native square of the model the size fields were last set for
     qint64 m_lastSeed = -1;
 
     QComboBox* m_model = nullptr;

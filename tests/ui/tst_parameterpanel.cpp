@@ -158,6 +158,33 @@ private slots:
         QCOMPARE(panel.params().height, 512);
     }
 
+    void sizeFollowsTheModelUntilTheUserChangesIt()
+    {
+        qd::ParameterPanel panel;
+        panel.setModels({}); // only the demo model: its native 256 px (512 px is slow on a CPU)
+        QCOMPARE(panel.params().width, 256);
+        QCOMPARE(panel.params().height, 256);
+        qd::ModelChoice sd15, sdxl;
+        sd15.title = sd15.name = "sd15";
+        sd15.checkpoint = "/m/sd15.safetensors";
+        sd15.defaultSize = 512;
+        sdxl.title = sdxl.name = "sdxl";
+        sdxl.checkpoint = "/m/sdxl.safetensors";
+        sdxl.defaultSize = 1024;
+        panel.setModels({sd15, sdxl});
+        QCOMPARE(panel.params().width, 512);
+        QVERIFY(panel.selectModel("sdxl"));
+        QCOMPARE(panel.params().width, 1024);
+        QCOMPARE(panel.params().height, 1024);
+        qd::GenerationParams p = panel.params();
+        p.width = 832; // the user's choice survives a model change
+        p.height = 1216;
+        panel.setParams(p);
+        QVERIFY(panel.selectModel("sd15"));
+        QCOMPARE(panel.params().width, 832);
+        QCOMPARE(panel.params().height, 1216);
+    }
+
     void seedRandomReuseAndLock()
     {
         qd::ParameterPanel panel;
