@@ -4,6 +4,7 @@
 #include <QRandomGenerator>
 
 #include "EngineError.h"
+#include "Infotext.h"
 
 namespace qd {
 
@@ -142,6 +143,7 @@ private:
             result.images.push_back(toQImage(g.image));
             result.params.push_back(g.params);
             result.interrupted = result.interrupted || g.interrupted;
+            result.infotexts.push_back(toInfotext(g.params, QStringLiteral("QDiffusion " QD_VERSION)));
             QString file;
             if (saver) {
                 QString error;

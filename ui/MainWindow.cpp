@@ -20,6 +20,7 @@
 #include "EngineInfo.h"
 #include "HistoryGallery.h"
 #include "ImageMetadata.h"
+#include "ImageSaver.h"
 #include "Infotext.h"
 #include "LivePreview.h"
 #include "ModelLibrary.h"
@@ -305,41 +306,12 @@ void MainWindow::connectWorker()
 
 void MainWindow::installImageSaver()
 {
-    // Runs on the inference thread: save the image with its infotext (atomic, durable), then add
-    // the history row through that thread's own connection (HistoryStore is per thread).
-    const ImageFileFormat format = outputFormat(m_settings.outputFormat);
-    const int quality = m_settings.imageQuality;
-    const QString dataDir = AppPaths::dataDir();
-    m_worker->setImageSaver([format, quality, dataDir](const QImage& image, const GenerationParams& params,
-                                                       const QString& outputDir, QString* error) -> QString {
-        const QString dir = outputDir.isEmpty() ? AppPaths::outputDir() : outputDir;
-        if (!QDir().mkpath(dir)) {
-            *error = tr("%1: cannot create the output folder").arg(dir);
-            return QString();
-        }
-        const QString suffix = format == ImageFileFormat::Jpeg ? QStringLiteral("jpg")
-            : format == ImageFileFormat::WebP                  ? QStringLiteral("webp")
-                                                               : QStringLiteral("png");
-        // A1111's naming: a running 5-digit number, then the seed.
-        int n = int(QDir(dir).entryList(QDir::Files).size());
-        QString path;
-        do
-            path = QStringLiteral("%1/%2-%3.%4").arg(dir).arg(n++, 5, 10, QChar('0')).arg(params.seed).arg(suffix);
-        while (QFileInfo::exists(path));
-        ImageMetadata meta;
-        meta.setInfotext(toInfotext(params, QStringLiteral("QDiffusion " QD_VERSION)));
-        if (!ImageMetadata::save(image, path, meta, quality, error))
-            return QString();
-        thread_local std::unique_ptr<HistoryStore> store;
-        if (!store || store->databasePath() != dataDir + QStringLiteral("/history.sqlite")) {
-            store = std::make_unique<HistoryStore>(dataDir);
-            store->open(error);
-        }
-        QString insertError;
-        if (!store->insert(path, params, &insertError))
-            qWarning("history: %s", qPrintable(insertError)); // the image itself is saved
-        return path;
-    });
+    // Runs on the inference thread: the file with its infotext, then the history row (ImageSaver).
+    ImageSaver::Options options;
+    options.format = outputFormat(m_settings.outputFormat);
+    options.quality = m_settings.imageQuality;
+    options.dataDir = AppPaths::dataDir();
+    m_worker->setImageSaver(ImageSaver(options).function());
 }
 
 QList<ModelChoice> MainWindow::scanModels() const
