@@ -1,5 +1,6 @@
 // qdiffusion-cli conformance: runs every case of a conformance cases file against its goldens and
-// prints one line per case, then "N passed, M failed". Exit 1 on any failure.
+// prints one line per case (PASS / FAIL, or SKIP with the reason for a case it cannot run), then
+// "N passed, M failed, K skipped". Exit 1 on any failure or when nothing passed.
 #include <cstdio>
 #include <iostream>
 
@@ -25,9 +26,15 @@ Command addConformance(CLI::App& app)
         configureThreads();
         if (o->dataDir.empty())
             o->dataDir = std::string(QD_SOURCE_DIR) + "/tests/data/conformance";
-        int passed = 0, failed = 0;
+        int passed = 0, failed = 0, skipped = 0;
         try {
             runConformance(*o, [&](const ConformanceResult& r) {
+                if (r.skipped) {
+                    std::printf("SKIP %-38s -- %s\n", r.name.c_str(), r.message.c_str());
+                    std::fflush(stdout);
+                    ++skipped;
+                    return;
+                }
                 std::printf("%-4s %-38s noise %.1e  latents %.2e (tol %.0e, %d steps)  image %.2e (tol %.0e)%s%s\n",
                             r.passed ? "PASS" : "FAIL", r.name.c_str(), r.noiseError, r.latentError, o->latentTol,
                             r.steps, r.imageError, o->imageTol, r.message.empty() ? "" : "  -- ", r.message.c_str());
@@ -37,7 +44,7 @@ Command addConformance(CLI::App& app)
         } catch (const std::exception& e) {
             return badInput(e.what());
         }
-        std::printf("%d passed, %d failed\n", passed, failed);
+        std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
         return failed == 0 && passed > 0 ? 0 : 1;
     }};
 }

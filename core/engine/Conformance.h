@@ -11,6 +11,7 @@ namespace qd {
 struct ConformanceResult {
     std::string name;
     bool passed = false;
+    bool skipped = false;    // a case this runner cannot run (the reason in `message`); not a failure
     double noiseError = 0;   // max |a - b| of the initial noise (expected 0: bit-exact generator)
     double latentError = 0;  // worst step: max |a - b| / max(1, max |b|)
     double imageError = 0;   // max |a - b| of the final image in [0, 1]
@@ -21,7 +22,7 @@ struct ConformanceResult {
 struct ConformanceOptions {
     std::string goldens;     // goldens.safetensors (also holds inputs such as init images)
     std::string cases;       // cases.json
-    std::string dataDir;     // tiny_layouts.json, *-tiny.yaml, LoRA files
+    std::string dataDir;     // tiny_layouts.json, *-tiny.yaml, the LoRA files cases name
     std::string filter;      // run only cases whose name contains this
     std::string device = "cpu"; // "cpu", "cuda" or "cuda:N": the models run there in float32
                                 // (TF32 off); the random draws stay on the CPU generator

@@ -24,9 +24,13 @@ inline int count(const SamplerArgs& args, const char* sampler)
     return static_cast<int>(s.size()) - 1;
 }
 
+// After each model evaluation's update: args.editLatents may replace x (inpainting's latent
+// blend, as diffusers' pipelines do it between scheduler steps), then the callback sees it.
 inline void report(const SamplerArgs& args, int step, int total, double sigma, double sigmaOfX,
-    const torch::Tensor& x, const torch::Tensor& denoised)
+    torch::Tensor& x, const torch::Tensor& denoised)
 {
+    if (args.editLatents)
+        x = args.editLatents(x, sigmaOfX);
     if (!args.callback)
         return;
     const double t = args.timestepOf ? args.timestepOf(sigma) : std::numeric_limits<double>::quiet_NaN();

@@ -133,9 +133,10 @@ torch::Tensor runSampler(const std::string& name, const DenoiseFn& model, torch:
 
 torch::Tensor runSampler(const std::string& name, const Denoiser& denoiser, torch::Tensor x,
     const std::vector<double>& sigmas, const StepCallback& callback, NoiseSource* noise,
-    const std::atomic<bool>* cancel, const SamplerOptions& options)
+    const std::atomic<bool>* cancel, const SamplerOptions& options, const LatentEdit& edit)
 {
     SamplerArgs args;
+    args.editLatents = edit;
     args.sigmas = sigmas;
     args.callback = callback;
     args.noise = noise;

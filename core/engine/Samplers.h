@@ -31,6 +31,12 @@ struct StepInfo {
 };
 using StepCallback = std::function<void(const StepInfo&)>;
 
+// Replaces the latents after each model evaluation's update, before the step callback sees them:
+// x (k-diffusion scaling) at noise level sigmaOfX -> the latents to continue from. diffusers'
+// inpainting with an ordinary (4-channel) UNet puts the noised original back outside the mask here,
+// once per pipeline step, which is once per model evaluation.
+using LatentEdit = std::function<torch::Tensor(const torch::Tensor& x, double sigmaOfX)>;
+
 struct SamplerOptions {
     double eta = -1.0; // ancestral / DDIM noise amount; < 0: the sampler's default (1, DDIM 0)
     double sNoise = 1.0; // scale of the added noise (k-diffusion s_noise)
@@ -48,6 +54,7 @@ struct SamplerArgs {
     NoiseSource* noise = nullptr; // required by samplers that draw noise
     std::function<double(double)> timestepOf; // sigma -> model timestep (callbacks; LCM needs it)
     SamplerOptions options;
+    LatentEdit editLatents; // optional
 };
 
 using SamplerFn = torch::Tensor (*)(const DenoiseFn& model, torch::Tensor x, const SamplerArgs& args);
@@ -102,6 +109,6 @@ torch::Tensor runSampler(const std::string& name, const DenoiseFn& model, torch:
 // The same over a Denoiser, which also supplies the sigma -> timestep mapping.
 torch::Tensor runSampler(const std::string& name, const Denoiser& denoiser, torch::Tensor x,
     const std::vector<double>& sigmas, const StepCallback& callback = {}, NoiseSource* noise = nullptr,
-    const std::atomic<bool>* cancel = nullptr, const SamplerOptions& options = {});
+    const std::atomic<bool>* cancel = nullptr, const SamplerOptions& options = {}, const LatentEdit& edit = {});
 
 } // namespace qd

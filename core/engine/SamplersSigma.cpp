@@ -111,7 +111,7 @@ torch::Tensor sampleHeun(const DenoiseFn& model, torch::Tensor x, const SamplerA
             steps::report(args, call++, total, s[i], s[i + 1], x, denoised);
             continue;
         }
-        const torch::Tensor x2 = x + d * dt;
+        torch::Tensor x2 = x + d * dt;
         steps::report(args, call++, total, s[i], s[i + 1], x2, denoised);
         const torch::Tensor denoised2 = model(x2, s[i + 1]);
         const torch::Tensor d2 = (x2 - denoised2) / s[i + 1];
@@ -138,7 +138,7 @@ torch::Tensor sampleDpm2(const DenoiseFn& model, torch::Tensor x, const SamplerA
             continue;
         }
         const double mid = std::exp(0.5 * (std::log(s[i]) + std::log(s[i + 1])));
-        const torch::Tensor x2 = x + d * (mid - s[i]);
+        torch::Tensor x2 = x + d * (mid - s[i]);
         steps::report(args, call++, total, s[i], mid, x2, denoised);
         const torch::Tensor denoised2 = model(x2, mid);
         x = x + (x2 - denoised2) / mid * (s[i + 1] - s[i]);
@@ -167,7 +167,7 @@ torch::Tensor sampleDpm2Ancestral(const DenoiseFn& model, torch::Tensor x, const
             continue;
         }
         const double mid = std::exp(0.5 * (std::log(s[i]) + std::log(down)));
-        const torch::Tensor x2 = x + d * (mid - s[i]);
+        torch::Tensor x2 = x + d * (mid - s[i]);
         steps::report(args, call++, total, s[i], mid, x2, denoised);
         const torch::Tensor denoised2 = model(x2, mid);
         x = x + (x2 - denoised2) / mid * (down - s[i]);
@@ -197,7 +197,7 @@ torch::Tensor sampleDpmpp2sAncestral(const DenoiseFn& model, torch::Tensor x, co
         } else {
             const double h = std::log(s[i] / down),
                          mid = s[i] * std::exp(-0.5 * h); // t + h/2, t = -log(sigma)
-            const torch::Tensor x2 = (mid / s[i]) * x - std::expm1(-0.5 * h) * denoised;
+            torch::Tensor x2 = (mid / s[i]) * x - std::expm1(-0.5 * h) * denoised;
             steps::report(args, call++, total, s[i], mid, x2, denoised);
             denoised = model(x2, mid);
             evaluatedAt = mid;

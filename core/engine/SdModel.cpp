@@ -178,6 +178,38 @@ torch::Tensor SdModel::decodeLatent(const torch::Tensor& latent)
     return m_vae->decode((latent / m_config.scaleFactor).to(m_device, vaeDtype(m_dtype))).to(torch::kFloat32);
 }
 
+LoraModelView SdModel::loraView()
+{
+    LoraModelView v;
+    v.family = m_config.family == ModelFamily::SDXL ? "sdxl" : m_config.family == ModelFamily::SD2 ? "sd2" : "sd1";
+    for (const auto& p : m_unet->named_parameters())
+        v.weights.emplace(UNetModel::kPrefix + p.key(), p.value());
+    // where each encoder sits in a single file (Conditioner::fromStateDict reads them from there)
+    switch (m_conditioner->family()) {
+    case TextFamily::SD1: v.textPrefixes = {"cond_stage_model.transformer."}; break;
+    case TextFamily::SD2: v.textPrefixes = {"cond_stage_model.model."}; break;
+    case TextFamily::SDXL: v.textPrefixes = {"conditioner.embedders.0.transformer.", "conditioner.embedders.1.model."}; break;
+    }
+    const auto& encoders = m_conditioner->encoders();
+    for (size_t i = 0; i < encoders.size() && i < v.textPrefixes.size(); ++i)
+        for (const auto& p : encoders[i].model->named_parameters())
+            v.weights.emplace(v.textPrefixes[i] + p.key(), p.value());
+    // diffusers up block i is level L-1-i of the LDM UNet
+    const UNetConfig& c = m_unet->config();
+    v.layersPerBlock = int(c.numResBlocks);
+    for (int64_t i = 0; i < c.levels(); ++i)
+        v.upBlockHasAttention.push_back(c.hasAttentionAt(c.levels() - 1 - i));
+    return v;
+}
+
+void SdModel::setLoras(const std::vector<LoraUse>& loras)
+{
+    if (loras.empty() && m_loras.applied().empty())
+        return;
+    LoraModelView view = loraView();
+    m_loras.apply(view, loras);
+}
+
 bool looksLikeVPrediction(UNetModel& unet)
 {
     c10::InferenceMode guard;

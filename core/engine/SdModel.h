@@ -10,6 +10,7 @@
 #include "AutoencoderKL.h"
 #include "Conditioner.h"
 #include "Denoiser.h"
+#include "Lora.h"
 #include "ModelConfig.h"
 #include "NoiseSchedule.h"
 #include "UNetModel.h"
@@ -61,6 +62,16 @@ public:
     VaeMoments encodeImage(const torch::Tensor& image);
     torch::Tensor decodeLatent(const torch::Tensor& latent);
 
+    // LoRA: merges `loras` into the UNet and text-encoder weights, after putting back the weights
+    // the previous set changed (nothing happens when the set is unchanged; an empty list restores
+    // the checkpoint's weights exactly). Throws EngineError (weights restored) for a layer this
+    // model has no weight for.
+    void setLoras(const std::vector<LoraUse>& loras);
+    const std::vector<LoraUse>& loras() const { return m_loras.applied(); }
+    // The weights a LoRA may change, by single-file key (same storage as the modules), and what
+    // the name mapping needs to know about the architecture.
+    LoraModelView loraView();
+
 private:
     SdModel() = default;
     ModelConfig m_config;
@@ -69,6 +80,7 @@ private:
     std::unique_ptr<Conditioner> m_conditioner;
     std::shared_ptr<UNetModel> m_unet;
     std::shared_ptr<AutoencoderKL> m_vae;
+    LoraPatcher m_loras;
 };
 
 // AUTOMATIC1111's test for SD 2.x checkpoints without a config: run the UNet once on a constant
