@@ -2,7 +2,8 @@
 
 #include <torch/torch.h>
 
-#include "SafeTensors.h"
+#include "Checkpoint.h"
+#include "StateDict.h"
 
 namespace qd {
 
@@ -97,24 +98,32 @@ torch::Tensor TaesdDecoderImpl::forward(torch::Tensor latent) { return layers->f
 
 void TaesdDecoderImpl::loadFile(const std::string& path)
 {
-    StateDict raw = loadSafetensors(path);
-    // madebyollin's files: "1.weight" (index 0 is the Clamp). diffusers' AutoencoderTiny applies
-    // the clamp outside its Sequential, so its "decoder.layers.0.weight" is our index 1.
+    // .safetensors (ComfyUI, diffusers) or a PyTorch .pth (what A1111 downloads), told by content.
+    if (detectCheckpointFormat(path) == CheckpointFormat::Diffusers)
+        throw EngineError(path + ": a folder; expected a TAESD decoder file (taesd_decoder.safetensors or .pth)");
+    const StateDict raw = loadCheckpoint(path);
+    // madebyollin's files name the Sequential's children: "1.weight" (index 0 is the Clamp).
+    // diffusers' AutoencoderTiny applies the clamp outside its Sequential, so its
+    // "decoder.layers.0.weight" is our index 1; its encoder ("encoder.*") is not needed here.
     StateDict sd;
-    for (auto& [key, t] : raw) {
+    for (const auto& [key, t] : raw) {
         std::string k = key;
         if (k.rfind("decoder.layers.", 0) == 0) {
             k = k.substr(15);
             const size_t dot = k.find('.');
-            k = std::to_string(std::stoi(k.substr(0, dot)) + 1) + k.substr(dot);
+            const std::string index = k.substr(0, dot);
+            if (dot == std::string::npos || index.empty() || index.find_first_not_of("0123456789") != std::string::npos)
+                throw EngineError(path + ": tensor '" + key + "' is not a decoder layer (expected decoder.layers.N.*)");
+            k = std::to_string(std::stoi(index) + 1) + k.substr(dot);
         } else if (k.rfind("decoder.", 0) == 0) {
             k = k.substr(8);
         } else if (k.rfind("encoder.", 0) == 0) {
             continue;
         }
-        sd.emplace("layers." + k, t);
+        sd.emplace(k, t);
     }
-    loadModule(*this, sd, "", path);
+    // The Sequential itself, so that errors name the file's own keys ("1.weight").
+    loadModule(*layers, sd, "", path);
 }
 
 } // namespace qd

@@ -23,10 +23,13 @@ torch::Tensor imageToTensor(const Image& image);
 class TaesdDecoderImpl : public torch::nn::Module {
 public:
     TaesdDecoderImpl();
-    // latent: [N, 4, h, w] scaled latent -> [N, 3, 8h, 8w] in [0, 1].
+    // latent: [N, 4, h, w] latent as the UNet sees it (scaled) -> [N, 3, 8h, 8w], RGB about in
+    // [0, 1] (the network's raw output, as taesd.py's Decoder; A1111 clamps it for previews).
     torch::Tensor forward(torch::Tensor latent);
-    // Loads taesd_decoder.safetensors / taesdxl_decoder.safetensors (plain or "decoder."-prefixed
-    // keys, as madebyollin's and diffusers' files name them). Throws EngineError.
+    // Loads a taesd_decoder / taesdxl_decoder file: .safetensors or PyTorch .pth, with
+    // madebyollin's keys ("1.weight", "3.conv.0.weight", ...), the same behind "decoder.", or
+    // diffusers' AutoencoderTiny keys ("decoder.layers.0.weight", one index lower). Throws
+    // EngineError naming the file (and the key) when it is missing, damaged or another model.
     void loadFile(const std::string& path);
 
 private:
