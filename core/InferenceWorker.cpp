@@ -4,6 +4,7 @@
 #include <QRandomGenerator>
 
 #include "EngineError.h"
+#include "EngineInfo.h"
 #include "Infotext.h"
 
 namespace qd {
@@ -54,6 +55,7 @@ public:
 protected:
     void run() override
     {
+        lowerCurrentThreadPriority(5); // the GUI thread first (see EngineInfo.h)
         std::unique_ptr<Pipeline> pipeline;
         ModelSpec loadedSpec;
         for (;;) {
