@@ -2,6 +2,7 @@
 // Writes OUTDIR/samples/NNNNN.png (+ OUTDIR/grid-NNNN.png) carrying the AUTOMATIC1111 infotext.
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -25,7 +26,8 @@ namespace {
 
 struct GenerateOptions {
     std::string prompt, negativePrompt, outdir = "outputs/txt2img-samples", fromFile, ckpt, config, vae;
-    std::string sampler, scheduler = "Automatic", initImg, device = "cpu", dtype = "fp32", precision = "autocast";
+    std::string sampler, scheduler = "Automatic", initImg, mask, device = "cpu", dtype = "fp32", precision = "autocast";
+    std::vector<std::string> loras, loraDirs; // --lora NAME_OR_PATH[:WEIGHT], --lora-dir DIR
     int ddimSteps = 50, steps = 0, nIter = 0, nSamples = 0, nRows = 0, H = 0, W = 0, C = 4, f = 8; // 0: not given
     int batchSize = 0, clipSkip = 1;
     double scale = 7.5, cfgScale = NAN, ddimEta = 0.0, strength = 0.75;
@@ -72,6 +74,30 @@ QImage makeGrid(const QList<QImage>& images, int rows)
     return grid;
 }
 
+// --lora NAME_OR_PATH[:WEIGHT] -> the `<lora:NAME:WEIGHT>` tag AUTOMATIC1111 would add to the prompt,
+// and for a file path its folder (searched first). False when WEIGHT is not a number.
+bool loraTag(const std::string& arg, std::string& tag, std::vector<std::string>& dirs)
+{
+    std::string name = arg, weight = "1";
+    const size_t colon = arg.rfind(':');
+    if (colon != std::string::npos) {
+        const std::string w = arg.substr(colon + 1);
+        char* end = nullptr;
+        const double v = std::strtod(w.c_str(), &end);
+        if (w.empty() || *end != '\0' || !std::isfinite(v))
+            return false;
+        name = arg.substr(0, colon);
+        weight = w;
+    }
+    const QFileInfo file(QString::fromStdString(name));
+    if (file.isFile()) {
+        dirs.insert(dirs.begin(), file.absolutePath().toStdString());
+        name = file.completeBaseName().toStdString();
+    }
+    tag = "<lora:" + name + ":" + weight + ">";
+    return true;
+}
+
 int run(const GenerateOptions& o)
 {
     // ---- parameters: CompVis flags, then the modern ones that override them -------------------
@@ -97,6 +123,15 @@ int run(const GenerateOptions& o)
     if (!(o.precision == "autocast" || o.precision == "full"))
         return badInput("--precision must be 'autocast' or 'full', not '" + o.precision + "'");
 
+    std::vector<std::string> loraDirs = o.loraDirs;
+    std::string loraTags;
+    for (const std::string& l : o.loras) {
+        std::string tag;
+        if (!loraTag(l, tag, loraDirs))
+            return badInput("--lora '" + l + "': expected NAME_OR_PATH or NAME_OR_PATH:WEIGHT with a number as WEIGHT");
+        loraTags += tag;
+    }
+
     std::vector<std::string> prompts;
     if (!o.fromFile.empty()) {
         std::ifstream in(o.fromFile);
@@ -110,6 +145,9 @@ int run(const GenerateOptions& o)
     } else {
         prompts.push_back(o.prompt);
     }
+    for (std::string& prompt : prompts) // A1111 appends a default LoRA's tag the same way
+        prompt += loraTags;
+    p.prompt += loraTags;
 
     GenerationInputs inputs;
     if (!o.initImg.empty()) {
@@ -123,6 +161,15 @@ int run(const GenerateOptions& o)
             p.height = std::max(8, init.height() / 8 * 8);
         }
     }
+    if (!o.mask.empty()) {
+        if (o.initImg.empty())
+            return badInput("--mask needs --init-img (the image to inpaint)");
+        QImage mask(QString::fromStdString(o.mask));
+        if (mask.isNull())
+            return badInput("--mask: cannot read '" + o.mask + "' as an image");
+        inputs.mask = fromQImage(mask);
+        p.maskImage = o.mask;
+    }
     try {
         validateParams(p);
     } catch (const EngineError& e) {
@@ -133,6 +180,7 @@ int run(const GenerateOptions& o)
     spec.checkpoint = o.ckpt;
     spec.config = o.config;
     spec.vae = o.vae;
+    spec.loraDirs = loraDirs;
     spec.device = o.device;
     spec.dtype = o.precision == "full" ? "fp32" : o.dtype;
     try {
@@ -274,7 +322,13 @@ Command addGenerate(CLI::App& app)
                                      "CFG scale (overrides --scale)");
     sub->add_option("--clip-skip", o->clipSkip, "1 = last CLIP layer, 2 = penultimate, ...")->capture_default_str();
     sub->add_option("--init-img", o->initImg, "Init image for img2img");
-    sub->add_option("--strength", o->strength, "img2img denoising strength in [0, 1]")->capture_default_str();
+    sub->add_option("--strength", o->strength, "img2img / inpainting denoising strength in [0, 1]")->capture_default_str();
+    sub->add_option("--mask", o->mask, "Inpainting mask for --init-img (white = repaint)");
+    sub->add_option("--lora", o->loras,
+                    "LoRA NAME_OR_PATH[:WEIGHT] (repeatable): adds <lora:NAME:WEIGHT> to the prompt; prompts may "
+                    "also carry such tags");
+    sub->add_option("--lora-dir", o->loraDirs, "Folder searched for LoRA names (repeatable; then models/Lora beside "
+                                                 "the checkpoint's folder)");
     sub->add_option("--batch-size", o->batchSize, "Images per batch (overrides --n_samples)");
     sub->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
     sub->add_option("--dtype", o->dtype, "fp32, fp16 or bf16")->capture_default_str();

@@ -42,15 +42,24 @@ const Suffix kSuffixes[] = {
     {"_lora.down.weight", Role::Down},      {"_lora.up.weight", Role::Up}, // diffusers attention processors
 };
 
-// Layer types of other network kinds, named so the error says what the file is.
+// Layer types of other network kinds, named so the error says what the file is. `suffix`: the
+// marker ends the key (".diff" also begins "model.diffusion_model").
 struct Foreign {
     const char* marker;
+    bool suffix;
     const char* kind;
 };
 const Foreign kForeign[] = {
-    {".hada_", "LyCORIS LoHa"}, {".lokr_", "LyCORIS LoKr"}, {".lora_mid.", "LoCon CP-decomposition (lora_mid)"},
-    {".dora_scale", "DoRA"},    {".oft_", "OFT"},           {".diff", "full-difference (LyCORIS full)"},
-    {".w_norm", "LyCORIS norm"}, {".b_norm", "LyCORIS norm"}, {"bundle_emb.", "embedded textual inversion"},
+    {".hada_", false, "LyCORIS LoHa"},
+    {".lokr_", false, "LyCORIS LoKr"},
+    {".lora_mid.", false, "LoCon CP-decomposition (lora_mid)"},
+    {".oft_", false, "OFT"},
+    {"bundle_emb.", false, "embedded textual inversion"},
+    {".dora_scale", true, "DoRA"},
+    {".diff", true, "full-difference (LyCORIS full)"},
+    {".diff_b", true, "full-difference (LyCORIS full)"},
+    {".w_norm", true, "LyCORIS norm"},
+    {".b_norm", true, "LyCORIS norm"},
 };
 
 // Compound words of diffusers / transformers module paths, for turning kohya's `_`-joined names
@@ -137,7 +146,7 @@ LoraFile LoraFile::read(const std::string& path)
     std::map<std::string, Parts> groups;
     for (const auto& [key, t] : tensors) {
         for (const Foreign& x : kForeign)
-            if (key.find(x.marker) != std::string::npos)
+            if (x.suffix ? endsWith(key, x.marker) : key.find(x.marker) != std::string::npos)
                 throw EngineError(path + ": tensor '" + key + "' belongs to a " + x.kind
                                   + " layer; only LoRA / LoCon layers (lora_down / lora_up, lora_A / lora_B) are supported");
         const Suffix* match = nullptr;

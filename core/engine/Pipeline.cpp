@@ -3,12 +3,15 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include <torch/torch.h>
 
 #include "LatentPreview.h"
 #include "Generation.h"
+#include "Lora.h"
 #include "Noise.h"
+#include "PromptParser.h"
 #include "SamplingPlan.h"
 #include "Schedules.h"
 #include "SdModel.h"
@@ -48,11 +51,27 @@ std::vector<Image> toImages(const torch::Tensor& decoded)
     return out;
 }
 
+// 8-bit RGB mask -> [1, 1, H, W] in [0, 1]: PIL's convert("L") luminance (ITU-R 601-2, its integer
+// rounding), what diffusers' mask processor and AUTOMATIC1111 read a mask image as.
+torch::Tensor maskToTensor(const Image& mask)
+{
+    if (mask.empty() || mask.pixels.size() != size_t(mask.width) * mask.height * 3)
+        throw EngineError("mask image has " + std::to_string(mask.pixels.size()) + " bytes, expected "
+                          + std::to_string(size_t(mask.width) * mask.height * 3) + " for " + std::to_string(mask.width)
+                          + "x" + std::to_string(mask.height) + " RGB");
+    auto rgb = torch::from_blob(const_cast<uint8_t*>(mask.pixels.data()), {mask.height, mask.width, 3}, torch::kUInt8)
+                   .to(torch::kInt32);
+    // L = (19595 R + 38470 G + 7471 B + 2^15) >> 16
+    const auto l = (rgb.select(2, 0) * 19595 + rgb.select(2, 1) * 38470 + rgb.select(2, 2) * 7471 + 32768) / 65536;
+    return (l.to(torch::kFloat32) / 255.0).unsqueeze(0).unsqueeze(0);
+}
+
 class SdPipeline final : public Pipeline {
 public:
-    SdPipeline(std::unique_ptr<SdModel> model, ModelInfo info)
+    SdPipeline(std::unique_ptr<SdModel> model, ModelInfo info, std::vector<std::string> loraDirs)
         : m_model(std::move(model))
         , m_info(std::move(info))
+        , m_loraDirs(std::move(loraDirs))
     {
     }
 
@@ -66,6 +85,14 @@ public:
         c10::InferenceMode guard;
         SdModel& m = *m_model;
         const bool img2img = !inputs.initImage.empty();
+        const bool inpaint = img2img && !inputs.mask.empty();
+        if (!inputs.mask.empty() && !img2img)
+            throw EngineError("a mask was given without an init image (inpainting needs both)");
+
+        // 0. LoRA: the prompt's <lora:...> tags (A1111 reads them from the positive prompt), merged
+        // before the text encoders run; a job without tags restores the checkpoint's weights
+        std::string loraHashes;
+        m.setLoras(lorasFor(params.prompt, loraHashes));
 
         // 1. text: both prompts with the same chunk count (A1111 applies clip skip to both)
         ConditionerOptions copt;
@@ -85,13 +112,18 @@ public:
             plan.options.eta = params.eta;
 
         VaeMoments initMoments; // img2img: the init image's posterior
+        InpaintInputs inpaintInputs;
         if (img2img) {
-            Image init = inputs.initImage;
+            const Image& init = inputs.initImage;
             if (init.width != params.width || init.height != params.height)
                 throw EngineError("init image is " + std::to_string(init.width) + "x" + std::to_string(init.height)
                                   + ", expected the generation size " + std::to_string(params.width) + "x"
                                   + std::to_string(params.height) + " (resize it first)");
-            initMoments = m.encodeImage(imageToTensor(init));
+            if (inpaint) // [-1, 1] -> [0, 1], as diffusers' image processor takes it
+                inpaintInputs = prepareInpaint(m, (imageToTensor(init) + 1.0) / 2.0, maskToTensor(inputs.mask),
+                                               params.width, params.height, params.denoisingStrength);
+            else
+                initMoments = m.encodeImage(imageToTensor(init));
         }
 
         std::vector<GeneratedImage> results;
@@ -128,7 +160,9 @@ public:
             req.cfgScale = params.cfgScale;
             req.guidanceRescale = params.guidanceRescale;
             req.plan = plan;
-            req.init = img2img ? &initMoments : nullptr;
+            req.init = img2img && !inpaint ? &initMoments : nullptr;
+            req.inpaint = inpaint ? &inpaintInputs : nullptr;
+            req.strength = params.denoisingStrength;
             req.batch = B;
             req.latentHeight = h;
             req.latentWidth = w;
@@ -158,6 +192,10 @@ public:
                 g.params.modelName = m_info.name;
                 if (g.params.modelHash.empty())
                     g.params.modelHash = m_info.hash;
+                if (!loraHashes.empty())
+                    g.params.extra["Lora hashes"] = loraHashes;
+                else
+                    g.params.extra.erase("Lora hashes"); // from reused parameters, not this job
                 g.interrupted = interrupted;
                 results.push_back(std::move(g));
             }
@@ -168,6 +206,42 @@ public:
     }
 
 private:
+    // The LoRAs `<lora:NAME:...>` tags of `prompt` name, read once per file version, and A1111's
+    // "Lora hashes" value for them ("name: hash12, ...", names without ':' and ',').
+    std::vector<LoraUse> lorasFor(const std::string& prompt, std::string& hashes)
+    {
+        std::vector<LoraUse> uses;
+        for (const ExtraNetwork& net : extractExtraNetworks(prompt).networks) {
+            if (net.kind != "lora")
+                continue; // other kinds (hypernet ...) are not supported; their tags are still removed
+            const std::string path = findLoraFile(net.name, m_loraDirs);
+            if (path.empty()) {
+                std::string where;
+                for (const auto& d : m_loraDirs)
+                    where += (where.empty() ? "" : ", ") + d;
+                throw EngineError("<lora:" + net.name + ">: no LoRA file named '" + net.name + "' (.safetensors, .pt, "
+                                  ".ckpt) in " + (where.empty() ? std::string("any LoRA folder (none set)") : where));
+            }
+            std::error_code ec;
+            const auto stamp = fs::last_write_time(path, ec).time_since_epoch().count() ^ int64_t(fs::file_size(path, ec));
+            CachedLora& cached = m_loraCache[path];
+            if (!cached.file || cached.stamp != stamp) {
+                cached.file = std::make_shared<const LoraFile>(LoraFile::read(path));
+                cached.hash = loraShortHash(path);
+                cached.stamp = stamp;
+            }
+            uses.push_back({cached.file, net.teMultiplier, net.unetMultiplier});
+            if (!cached.hash.empty()) {
+                std::string alias;
+                for (char ch : net.name)
+                    if (ch != ':' && ch != ',')
+                        alias += ch;
+                hashes += (hashes.empty() ? "" : ", ") + alias + ": " + cached.hash;
+            }
+        }
+        return uses;
+    }
+
     std::vector<Image> makePreviews(const torch::Tensor& denoised, const PreviewOptions& preview, int step, int total)
     {
         const bool due = step == total || preview.interval <= 1 || step % preview.interval == 0;
@@ -204,8 +278,15 @@ private:
         return {};
     }
 
+    struct CachedLora {
+        std::shared_ptr<const LoraFile> file;
+        std::string hash;
+        int64_t stamp = 0; // modification time ^ size
+    };
     std::unique_ptr<SdModel> m_model;
     ModelInfo m_info;
+    std::vector<std::string> m_loraDirs;
+    std::map<std::string, CachedLora> m_loraCache;
     TaesdDecoder m_taesd{nullptr};
     std::string m_taesdPath;
 };
@@ -247,7 +328,10 @@ std::unique_ptr<Pipeline> Pipeline::open(const ModelSpec& spec)
     info.prediction = predictionName(model->prediction());
     info.device = spec.device;
     info.dtype = spec.dtype;
-    return std::make_unique<SdPipeline>(std::move(model), info);
+    std::vector<std::string> loraDirs = spec.loraDirs;
+    if (!spec.checkpoint.empty()) // models/Stable-diffusion/x -> models/Lora
+        loraDirs.push_back((fs::absolute(spec.checkpoint).parent_path().parent_path() / "Lora").string());
+    return std::make_unique<SdPipeline>(std::move(model), info, std::move(loraDirs));
 }
 
 void validateParams(const GenerationParams& p)

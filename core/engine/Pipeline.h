@@ -68,9 +68,14 @@ struct StepUpdate {
 };
 
 // Pixels for img2img and inpainting; the front end decodes the files named in GenerationParams.
+// With a mask the job is diffusers' inpainting (StableDiffusionInpaintPipeline): an ordinary model
+// repaints the masked area by putting the noised original back elsewhere after every step, an
+// inpainting model (9-channel UNet) sees the mask and the masked image; params.denoisingStrength
+// below 1 starts from the noised image instead of pure noise.
 struct GenerationInputs {
-    Image initImage;           // resized by the pipeline to params.width x params.height when needed
-    Image mask;                // white (255) = repaint; same size as initImage
+    Image initImage;           // params.width x params.height
+    Image mask;                // white = repaint (luminance >= 128 after a nearest-neighbour resize
+                               // to the generation size when its size differs); needs initImage
 };
 
 struct GeneratedImage {
@@ -87,6 +92,10 @@ struct ModelSpec {
     std::string dtype = "fp32";    // "fp32", "fp16", "bf16"
     std::string prediction;        // "" (from config / detection), "epsilon", "v"
     std::string hash;              // the checkpoint's hash when known (the model library computes it)
+    // Folders searched (with subfolders) for the files `<lora:NAME:weight>` prompt tags name, in
+    // order; after them models/Lora beside the checkpoint's folder (AUTOMATIC1111's layout:
+    // models/Stable-diffusion/x.safetensors -> models/Lora).
+    std::vector<std::string> loraDirs;
 };
 
 struct ModelInfo {
@@ -110,8 +119,12 @@ public:
 
     virtual ModelInfo info() const = 0;
 
-    // Runs batchCount model calls of batchSize images each (txt2img, or img2img when
-    // inputs.initImage is set). Validates params first (EngineError naming the bad value).
+    // Runs batchCount model calls of batchSize images each (txt2img, img2img when inputs.initImage
+    // is set, inpainting when inputs.mask is too). Validates params first (EngineError naming the
+    // bad value). `<lora:NAME:w>` / `<lora:NAME:te:unet>` tags in the prompt merge those LoRAs for
+    // this job (the weights go back when a later job names other or none) and add AUTOMATIC1111's
+    // "Lora hashes" to each result's params.extra; an unknown name or a LoRA for another
+    // architecture throws EngineError naming the file and the layer.
     virtual std::vector<GeneratedImage> generate(const GenerationParams& params, const GenerationInputs& inputs,
                                                  const PreviewOptions& preview, const StepCallback& onStep,
                                                  CancelToken* cancel)
