@@ -6,6 +6,7 @@
 #include "EngineError.h"
 #include "EngineInfo.h"
 #include "Infotext.h"
+#include "MemoryRelease.h"
 
 namespace qd {
 
@@ -65,7 +66,7 @@ protected:
                 while (!stopping && (paused || queue.isEmpty()))
                     wake.wait(&mutex);
                 if (stopping)
-                    return;
+                    break;
                 job = queue.takeFirst();
                 runningId = job.id;
                 cancel.reset();
@@ -74,7 +75,10 @@ protected:
             emit m_owner->started(job.id);
             try {
                 if (!pipeline || !sameModel(loadedSpec, job.model)) {
-                    pipeline.reset(); // release the previous model before loading the next
+                    if (pipeline) { // release the previous model before loading the next
+                        pipeline.reset();
+                        releaseFreedMemory();
+                    }
                     emit m_owner->modelLoading(QString::fromStdString(job.model.checkpoint.empty()
                                                                           ? std::string("demo") : job.model.checkpoint));
                     pipeline = Pipeline::open(job.model);
@@ -88,6 +92,8 @@ protected:
                 }
                 runJob(*pipeline, job);
             } catch (const std::exception& e) {
+                if (!pipeline) // a load that failed half-way freed what it had read
+                    releaseFreedMemory();
                 emit m_owner->failed(job.id, QString::fromUtf8(e.what()));
             }
             bool nowIdle;
@@ -99,6 +105,8 @@ protected:
             if (nowIdle)
                 emit m_owner->idle();
         }
+        pipeline.reset(); // the worker ends: the model goes with it
+        releaseFreedMemory();
     }
 
 private:
