@@ -11,7 +11,8 @@
 #include "HistoryStore.h"
 #include "Infotext.h"
 
-namespace qd {
+namespace qd
+{
 
 ImageFileFormat imageFormatFromName(const QString& name)
 {
@@ -37,7 +38,8 @@ QString imageFileSuffix(ImageFileFormat format)
     }
 }
 
-namespace {
+namespace
+{
 
 bool fail(QString* error, const QString& message)
 {
@@ -95,7 +97,7 @@ int ImageSaver::nextSequenceNumber(const QString& dir)
 }
 
 QString ImageSaver::save(const QImage& image, const GenerationParams& params, const QString& outputDir,
-                         QString* error, QString* historyError) const
+    QString* error, QString* historyError) const
 {
     if (image.isNull()) {
         fail(error, QStringLiteral("no image to save (seed %1)").arg(params.seed));
@@ -156,9 +158,8 @@ QString ImageSaver::save(const QImage& image, const GenerationParams& params, co
 InferenceWorker::ImageSaver ImageSaver::function() const
 {
     const ImageSaver self = *this;
-    return [self](const QImage& image, const GenerationParams& params, const QString& outputDir, QString* error) {
-        return self.save(image, params, outputDir, error);
-    };
+    return [self](const QImage& image, const GenerationParams& params, const QString& outputDir,
+               QString* error) { return self.save(image, params, outputDir, error); };
 }
 
 } // namespace qd

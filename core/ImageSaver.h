@@ -14,7 +14,8 @@
 #include "ImageMetadata.h"
 #include "InferenceWorker.h"
 
-namespace qd {
+namespace qd
+{
 
 // "png", "jpg" / "jpeg", "webp" (any case; what Settings::outputFormat holds) -> the format;
 // Unknown for anything else.
@@ -22,15 +23,16 @@ ImageFileFormat imageFormatFromName(const QString& name);
 // The suffix saved files get: "png", "jpg", "webp".
 QString imageFileSuffix(ImageFileFormat format);
 
-class ImageSaver {
+class ImageSaver
+{
 public:
     struct Options {
         ImageFileFormat format = ImageFileFormat::Png;
-        int quality = 95;      // JPEG / WebP, 1-100 (WebP 100 = lossless)
-        QString outputDir;     // used when a job names no folder; "" = AppPaths::outputDir()
-        QString dataDir;       // the history's folder; "" = AppPaths::dataDir()
+        int quality = 95; // JPEG / WebP, 1-100 (WebP 100 = lossless)
+        QString outputDir; // used when a job names no folder; "" = AppPaths::outputDir()
+        QString dataDir; // the history's folder; "" = AppPaths::dataDir()
         bool addToHistory = true;
-        QString version;       // the infotext's "Version"; "" = "QDiffusion <version>"
+        QString version; // the infotext's "Version"; "" = "QDiffusion <version>"
     };
 
     ImageSaver();
@@ -42,7 +44,7 @@ public:
     // A history row that cannot be added does not undo the file: the reason goes to *historyError
     // (and the log) and the path is still returned.
     QString save(const QImage& image, const GenerationParams& params, const QString& outputDir = QString(),
-                 QString* error = nullptr, QString* historyError = nullptr) const;
+        QString* error = nullptr, QString* historyError = nullptr) const;
 
     // save() as InferenceWorker wants it (the saver keeps a copy of these options).
     InferenceWorker::ImageSaver function() const;

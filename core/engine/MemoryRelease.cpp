@@ -18,7 +18,8 @@
 #endif
 #endif
 
-namespace qd {
+namespace qd
+{
 
 void releaseFreedMemory()
 {

@@ -4,7 +4,8 @@
 // 400 MB resident after its release, tests/bench/bench_modelswitch), and LibTorch's CUDA caching
 // allocator keeps freed blocks reserved on the GPU. Users switching models expect the memory back
 // (REFERENCE.md §7).
-namespace qd {
+namespace qd
+{
 
 // Returns freed memory to the system: malloc_trim(0) where the C library is glibc, and the CUDA
 // caching allocator's unused blocks where LibTorch was built with CUDA and a device is present.

@@ -20,7 +20,8 @@
 
 using namespace qd;
 
-namespace {
+namespace
+{
 
 struct Memory {
     double rss = 0, anon = 0, file = 0, peak = 0; // MiB
@@ -52,8 +53,8 @@ Memory memoryNow()
 void print(const char* what, double seconds)
 {
     const Memory m = memoryNow();
-    std::printf("%-34s %8.0f MiB RSS  (heap %7.0f, files %7.0f)  peak %7.0f MiB  %6.1f s\n", what, m.rss, m.anon,
-                m.file, m.peak, seconds);
+    std::printf("%-34s %8.0f MiB RSS  (heap %7.0f, files %7.0f)  peak %7.0f MiB  %6.1f s\n", what, m.rss,
+        m.anon, m.file, m.peak, seconds);
     std::fflush(stdout);
 }
 

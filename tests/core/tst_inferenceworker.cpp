@@ -17,11 +17,17 @@ using namespace qd;
 // infotext, Skip keeps nothing, progress and previews arrive once per step, images land on disk with
 // A1111's names and in the history, and a broken job fails with a message naming the file while the
 // queue goes on.
-namespace {
+namespace
+{
 
 struct Event {
     Event(const QString& k = QString(), int j = 0, int s = 0, int tot = 0, double ips = 0, double e = 0)
-        : kind(k), job(j), step(s), total(tot), itPerSec(ips), eta(e)
+        : kind(k)
+        , job(j)
+        , step(s)
+        , total(tot)
+        , itPerSec(ips)
+        , eta(e)
     {
     }
     QString kind; // started, progress, preview, finished, failed, skipped, idle
@@ -38,25 +44,31 @@ struct Event {
 
 // Records every signal on the thread that emits it (direct connections: timestamps are the worker's,
 // and a hook can interrupt or skip right after a given step, before the next one starts).
-class Recorder {
+class Recorder
+{
 public:
     explicit Recorder(InferenceWorker& w)
     {
         m_clock.start();
         auto ctx = &w;
         const auto direct = Qt::DirectConnection;
-        QObject::connect(&w, &InferenceWorker::started, ctx, [this](int id) { add({"started", id}); }, direct);
+        QObject::connect(
+            &w, &InferenceWorker::started, ctx,
+            [this](int id) {
+                add({ "started", id });
+            },
+            direct);
         QObject::connect(
             &w, &InferenceWorker::progress, ctx,
             [this](int id, int step, int total, double ips, double eta) {
-                Event e{"progress", id, step, total, ips, eta};
+                Event e { "progress", id, step, total, ips, eta };
                 add(e);
             },
             direct);
         QObject::connect(
             &w, &InferenceWorker::preview, ctx,
             [this](int id, int step, const QImage& img) {
-                Event e{"preview", id, step};
+                Event e { "preview", id, step };
                 e.image = img;
                 add(e);
                 if (onPreview)
@@ -66,7 +78,7 @@ public:
         QObject::connect(
             &w, &InferenceWorker::finished, ctx,
             [this](const GenerationResult& r) {
-                Event e{"finished", r.jobId};
+                Event e { "finished", r.jobId };
                 e.result = r;
                 add(e);
             },
@@ -74,13 +86,23 @@ public:
         QObject::connect(
             &w, &InferenceWorker::failed, ctx,
             [this](int id, const QString& msg) {
-                Event e{"failed", id};
+                Event e { "failed", id };
                 e.message = msg;
                 add(e);
             },
             direct);
-        QObject::connect(&w, &InferenceWorker::skipped, ctx, [this](int id) { add({"skipped", id}); }, direct);
-        QObject::connect(&w, &InferenceWorker::idle, ctx, [this] { add({"idle", 0}); }, direct);
+        QObject::connect(
+            &w, &InferenceWorker::skipped, ctx,
+            [this](int id) {
+                add({ "skipped", id });
+            },
+            direct);
+        QObject::connect(
+            &w, &InferenceWorker::idle, ctx,
+            [this] {
+                add({ "idle", 0 });
+            },
+            direct);
     }
 
     std::function<void(int job, int step)> onPreview; // runs on the inference thread
@@ -136,7 +158,8 @@ constexpr int kTimeout = 180000; // a slow shared 2-core machine; the demo model
 
 } // namespace
 
-class TestInferenceWorker : public QObject {
+class TestInferenceWorker : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_home;
     QString outputs() const { return m_home.filePath("outputs"); }
@@ -161,13 +184,21 @@ class TestInferenceWorker : public QObject {
         const double lower = steps / (tLast - tStart);
         const double upper = steps / std::max(1e-6, tLast - prog.first().t) * 1.1;
         QVERIFY2(prog.last().itPerSec >= lower * 0.9 && prog.last().itPerSec <= upper,
-                 qPrintable(QString("%1: %2 it/s, expected %3..%4").arg(what).arg(prog.last().itPerSec).arg(lower).arg(upper)));
+            qPrintable(QString("%1: %2 it/s, expected %3..%4")
+                           .arg(what)
+                           .arg(prog.last().itPerSec)
+                           .arg(lower)
+                           .arg(upper)));
         // half-way, the predicted end is about when the job really ended (ETA in seconds)
         const Event& mid = prog[steps / 2];
         const double predicted = mid.t + mid.eta;
         QVERIFY2(std::abs(predicted - tLast) <= std::max(0.5, 2.0 * (tLast - tStart)),
-                 qPrintable(QString("%1: ETA %2 s at step %3 predicts the end at %4 s, it came at %5 s")
-                                .arg(what).arg(mid.eta).arg(mid.step).arg(predicted).arg(tLast)));
+            qPrintable(QString("%1: ETA %2 s at step %3 predicts the end at %4 s, it came at %5 s")
+                           .arg(what)
+                           .arg(mid.eta)
+                           .arg(mid.step)
+                           .arg(predicted)
+                           .arg(tLast)));
     }
 
     // One preview per finished step, 1..N, each an image with the generation's aspect.
@@ -222,7 +253,7 @@ private slots:
         QList<int> order;
         for (const GenerationJob& j : worker.queuedJobs())
             order << j.id;
-        QCOMPARE(order, (QList<int>{id1, id3, id2}));
+        QCOMPARE(order, (QList<int> { id1, id3, id2 }));
 
         // Job 3 is skipped after its 2nd step; job 2 interrupted after its 3rd of 8.
         const int interruptAfter = 3;
@@ -233,7 +264,8 @@ private slots:
                 worker.interrupt();
         };
         worker.resume();
-        QTRY_VERIFY_WITH_TIMEOUT(rec.has("finished", id2) || rec.has("failed", id2) || rec.has("skipped", id2), kTimeout);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            rec.has("finished", id2) || rec.has("failed", id2) || rec.has("skipped", id2), kTimeout);
         QTRY_VERIFY_WITH_TIMEOUT(!rec.events("idle").isEmpty(), 10000);
         QVERIFY2(!rec.has("skipped", id2), "Interrupt dropped the image like Skip");
         QVERIFY(rec.events("failed").isEmpty());
@@ -242,7 +274,7 @@ private slots:
         QList<int> started;
         for (const Event& e : rec.events("started"))
             started << e.job;
-        QCOMPARE(started, (QList<int>{id1, id3, id2}));
+        QCOMPARE(started, (QList<int> { id1, id3, id2 }));
 
         // job 1: finished normally
         checkProgress(rec, id1, 6, "job 1");
@@ -255,7 +287,7 @@ private slots:
         QCOMPARE(r1.params.value(0).seed, int64_t(101));
         QVERIFY(r1.seconds > 0);
         const QString file1 = QFileInfo(outputs() + "/00000-101.png").absoluteFilePath();
-        QCOMPARE(r1.files, QStringList{file1});
+        QCOMPARE(r1.files, QStringList { file1 });
         QCOMPARE(QImage(file1), r1.images[0].convertToFormat(QImage(file1).format()));
 
         // job 3: skipped after step 2; nothing kept
@@ -271,7 +303,7 @@ private slots:
         QCOMPARE(r2.images.size(), 1);
         QCOMPARE(r2.images[0].size(), QSize(96, 64));
         const QString file2 = QFileInfo(outputs() + "/00001-202.png").absoluteFilePath();
-        QCOMPARE(r2.files, QStringList{file2});
+        QCOMPARE(r2.files, QStringList { file2 });
         const GenerationParams back = readBack(file2);
         QCOMPARE(QString::fromStdString(back.prompt), QString("a green valley"));
         QCOMPARE(QString::fromStdString(back.negativePrompt), QString("blurry, low quality"));
@@ -285,14 +317,14 @@ private slots:
         QCOMPARE(QString::fromStdString(back.modelName), QString("demo (tiny fill-rule model)"));
         ImageMetadata meta2;
         QVERIFY(ImageMetadata::read(file2, &meta2));
-        QCOMPARE(r2.infotexts, QStringList{meta2.infotext()}); // the result says what the file says
+        QCOMPARE(r2.infotexts, QStringList { meta2.infotext() }); // the result says what the file says
         // job 1's file carries its own parameters too
         QCOMPARE(readBack(file1).seed, int64_t(101));
         QCOMPARE(QString::fromStdString(readBack(file1).prompt), QString("a red lighthouse, at dawn"));
 
         // on disk: exactly the two kept images, A1111 names, no temporaries
         QCOMPARE(QDir(outputs()).entryList(QDir::Files | QDir::Hidden),
-                 (QStringList{"00000-101.png", "00001-202.png"}));
+            (QStringList { "00000-101.png", "00001-202.png" }));
 
         // history: one row per kept image, pointing at the file
         HistoryStore store(AppPaths::dataDir());
@@ -338,8 +370,8 @@ private slots:
         QVERIFY(!rec.has("finished", idMissing));
         QVERIFY(!rec.has("finished", idBad));
         const GenerationResult r = rec.events("finished", idGood).value(0).result;
-        QCOMPARE(r.files, QStringList{QFileInfo(out + "/00000-3.png").absoluteFilePath()});
-        QCOMPARE(QDir(out).entryList(QDir::Files), QStringList{"00000-3.png"});
+        QCOMPARE(r.files, QStringList { QFileInfo(out + "/00000-3.png").absoluteFilePath() });
+        QCOMPARE(QDir(out).entryList(QDir::Files), QStringList { "00000-3.png" });
     }
 
     // The saver on its own: A1111's numbering, the formats, and errors that name the folder.
@@ -349,14 +381,15 @@ private slots:
         QVERIFY(QDir().mkpath(dir));
         QCOMPARE(ImageSaver::nextSequenceNumber(dir), 0);
         QCOMPARE(ImageSaver::nextSequenceNumber(dir + "/missing"), 0);
-        for (const char* name : {"00003-1.png", "00041-77.jpg", "grid-0099.png", "notes.txt", "7.webp"})
+        for (const char* name : { "00003-1.png", "00041-77.jpg", "grid-0099.png", "notes.txt", "7.webp" })
             QVERIFY(QFile(dir + "/" + name).open(QIODevice::WriteOnly));
         QCOMPARE(ImageSaver::nextSequenceNumber(dir), 42); // the largest number + 1, not the file count
 
         QImage img(40, 24, QImage::Format_RGB888);
         img.fill(QColor(200, 40, 10));
         const GenerationParams p = params("saved, as jpeg", 55, 20);
-        for (ImageFileFormat format : {ImageFileFormat::Jpeg, ImageFileFormat::WebP, ImageFileFormat::Png}) {
+        for (ImageFileFormat format :
+            { ImageFileFormat::Jpeg, ImageFileFormat::WebP, ImageFileFormat::Png }) {
             ImageSaver::Options o;
             o.format = format;
             o.quality = 90;

@@ -14,7 +14,8 @@
 // files with the published key names load, in every form they come in, and decode exactly as
 // taesd.py's Decoder does, written out here independently from the functional ops; broken or wrong
 // files are refused naming the file.
-namespace {
+namespace
+{
 
 namespace F = torch::nn::functional;
 
@@ -27,15 +28,15 @@ struct Layer {
 };
 std::vector<Layer> decoderLayers()
 {
-    std::vector<Layer> l{{Layer::Clamp}, {Layer::Conv, 4, 64}, {Layer::Relu}};
+    std::vector<Layer> l { { Layer::Clamp }, { Layer::Conv, 4, 64 }, { Layer::Relu } };
     for (int stage = 0; stage < 3; ++stage) {
         for (int b = 0; b < 3; ++b)
-            l.push_back({Layer::Block});
-        l.push_back({Layer::Upsample});
-        l.push_back({Layer::ConvNoBias});
+            l.push_back({ Layer::Block });
+        l.push_back({ Layer::Upsample });
+        l.push_back({ Layer::ConvNoBias });
     }
-    l.push_back({Layer::Block});
-    l.push_back({Layer::Conv, 64, 3});
+    l.push_back({ Layer::Block });
+    l.push_back({ Layer::Conv, 64, 3 });
     return l;
 }
 
@@ -47,23 +48,28 @@ qd::StateDict randomDecoder(uint64_t seed)
     qd::StateDict sd;
     const auto layers = decoderLayers();
     auto conv = [&](const std::string& prefix, int in, int out, bool bias, double gain) {
-        sd[prefix + "weight"] = torch::randn({out, in, 3, 3}) * (gain / std::sqrt(in * 9.0));
+        sd[prefix + "weight"] = torch::randn({ out, in, 3, 3 }) * (gain / std::sqrt(in * 9.0));
         if (bias)
-            sd[prefix + "bias"] = torch::randn({out}) * 0.05;
+            sd[prefix + "bias"] = torch::randn({ out }) * 0.05;
     };
     for (size_t i = 0; i < layers.size(); ++i) {
         const std::string p = std::to_string(i) + ".";
         switch (layers[i].kind) {
-        case Layer::Conv: conv(p, layers[i].inChannels, layers[i].outChannels, true, 1.0); break;
-        case Layer::ConvNoBias: conv(p, 64, 64, false, 1.0); break;
+        case Layer::Conv:
+            conv(p, layers[i].inChannels, layers[i].outChannels, true, 1.0);
+            break;
+        case Layer::ConvNoBias:
+            conv(p, 64, 64, false, 1.0);
+            break;
         case Layer::Block:
-            for (int c : {0, 2, 4})
+            for (int c : { 0, 2, 4 })
                 conv(p + "conv." + std::to_string(c) + ".", 64, 64, true, c == 4 ? 0.3 : 1.2);
             break;
-        default: break;
+        default:
+            break;
         }
     }
-    sd["19.bias"] = torch::full({3}, 0.5) + torch::randn({3}) * 0.05;
+    sd["19.bias"] = torch::full({ 3 }, 0.5) + torch::randn({ 3 }) * 0.05;
     return sd;
 }
 
@@ -81,14 +87,23 @@ torch::Tensor referenceDecode(const qd::StateDict& w, torch::Tensor x)
     for (size_t i = 0; i < layers.size(); ++i) {
         const std::string p = std::to_string(i) + ".";
         switch (layers[i].kind) {
-        case Layer::Clamp: x = torch::tanh(x / 3) * 3; break;
+        case Layer::Clamp:
+            x = torch::tanh(x / 3) * 3;
+            break;
         case Layer::Conv:
-        case Layer::ConvNoBias: x = conv(x, p); break;
-        case Layer::Relu: x = torch::relu(x); break;
-        case Layer::Upsample: x = x.repeat_interleave(2, 2).repeat_interleave(2, 3); break; // nearest, x2
+        case Layer::ConvNoBias:
+            x = conv(x, p);
+            break;
+        case Layer::Relu:
+            x = torch::relu(x);
+            break;
+        case Layer::Upsample:
+            x = x.repeat_interleave(2, 2).repeat_interleave(2, 3);
+            break; // nearest, x2
         case Layer::Block: {
             // Block(64, 64): fuse(conv(x) + skip(x)), skip = Identity when n_in == n_out
-            auto y = conv(torch::relu(conv(torch::relu(conv(x, p + "conv.0.")), p + "conv.2.")), p + "conv.4.");
+            auto y
+                = conv(torch::relu(conv(torch::relu(conv(x, p + "conv.0.")), p + "conv.2.")), p + "conv.4.");
             x = torch::relu(y + x);
             break;
         }
@@ -97,7 +112,8 @@ torch::Tensor referenceDecode(const qd::StateDict& w, torch::Tensor x)
     return x;
 }
 
-// diffusers' AutoencoderTiny names: the clamp is outside its Sequential, so index i is "decoder.layers.(i-1)".
+// diffusers' AutoencoderTiny names: the clamp is outside its Sequential, so index i is
+// "decoder.layers.(i-1)".
 qd::StateDict diffusersNames(const qd::StateDict& sd)
 {
     qd::StateDict out;
@@ -105,7 +121,7 @@ qd::StateDict diffusersNames(const qd::StateDict& sd)
         const size_t dot = k.find('.');
         out["decoder.layers." + std::to_string(std::stoi(k.substr(0, dot)) - 1) + k.substr(dot)] = t;
     }
-    out["encoder.layers.0.weight"] = torch::randn({64, 3, 3, 3}); // a full AutoencoderTiny file has both
+    out["encoder.layers.0.weight"] = torch::randn({ 64, 3, 3, 3 }); // a full AutoencoderTiny file has both
     return out;
 }
 
@@ -123,7 +139,8 @@ std::string errorOf(const std::function<void()>& f)
 
 } // namespace
 
-class TestTaesd : public QObject {
+class TestTaesd : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_dir;
     std::string path(const char* name) const { return m_dir.filePath(name).toStdString(); }
@@ -135,9 +152,9 @@ class TestTaesd : public QObject {
         qd::TaesdDecoder dec;
         dec->loadFile(file);
         torch::manual_seed(7);
-        const auto latent = torch::randn({2, 4, 5, 7}) * 2.0; // two images, odd latent size
+        const auto latent = torch::randn({ 2, 4, 5, 7 }) * 2.0; // two images, odd latent size
         const auto out = dec->forward(latent);
-        QCOMPARE(out.sizes().vec(), (std::vector<int64_t>{2, 3, 40, 56})); // 8x the latent
+        QCOMPARE(out.sizes().vec(), (std::vector<int64_t> { 2, 3, 40, 56 })); // 8x the latent
         const auto ref = referenceDecode(weights, latent);
         QD_VERIFY_CLOSE(out, ref, 1e-4);
         // the weights make a non-trivial image about in [0, 1]: the comparison means something
@@ -149,7 +166,8 @@ private slots:
     void madebyollinSafetensors()
     {
         const auto w = randomDecoder(1);
-        QCOMPARE(int(w.size()), 2 + 10 * 6 + 3 + 2); // conv in, 10 blocks x 3 convs, 3 bias-free convs, conv out
+        QCOMPARE(
+            int(w.size()), 2 + 10 * 6 + 3 + 2); // conv in, 10 blocks x 3 convs, 3 bias-free convs, conv out
         int64_t params = 0;
         for (const auto& [k, t] : w)
             params += t.numel();
@@ -189,7 +207,8 @@ private slots:
         const auto w = randomDecoder(5);
         const std::string good = path("good.safetensors");
         qd::saveSafetensors(good, w);
-        auto load = [](const std::string& f) { return errorOf([&] { qd::TaesdDecoder().ptr()->loadFile(f); }); };
+        auto load
+            = [](const std::string& f) { return errorOf([&] { qd::TaesdDecoder().ptr()->loadFile(f); }); };
 
         // truncated download
         QFile in(QString::fromStdString(good));
@@ -209,22 +228,24 @@ private slots:
 
         // the encoder instead of the decoder: names the file and a decoder key it lacks
         qd::StateDict enc;
-        enc["0.weight"] = torch::zeros({64, 3, 3, 3});
-        enc["0.bias"] = torch::zeros({64});
-        enc["1.conv.0.weight"] = torch::zeros({64, 64, 3, 3});
+        enc["0.weight"] = torch::zeros({ 64, 3, 3, 3 });
+        enc["0.bias"] = torch::zeros({ 64 });
+        enc["1.conv.0.weight"] = torch::zeros({ 64, 64, 3, 3 });
         qd::saveSafetensors(path("taesd_encoder.safetensors"), enc);
         e = load(path("taesd_encoder.safetensors"));
-        QVERIFY2(e.find(path("taesd_encoder.safetensors")) != std::string::npos && e.find("1.weight") != std::string::npos,
-                 e.c_str());
+        QVERIFY2(e.find(path("taesd_encoder.safetensors")) != std::string::npos
+                && e.find("1.weight") != std::string::npos,
+            e.c_str());
 
         // a 16-channel (SD3 / Flux) decoder: the shape mismatch is named
         qd::StateDict sd3 = w;
-        sd3["1.weight"] = torch::zeros({64, 16, 3, 3});
+        sd3["1.weight"] = torch::zeros({ 64, 16, 3, 3 });
         qd::saveSafetensors(path("taesd3_decoder.safetensors"), sd3);
         e = load(path("taesd3_decoder.safetensors"));
-        QVERIFY2(e.find(path("taesd3_decoder.safetensors")) != std::string::npos && e.find("'1.weight'") != std::string::npos
-                     && e.find("[64, 16, 3, 3]") != std::string::npos && e.find("[64, 4, 3, 3]") != std::string::npos,
-                 e.c_str());
+        QVERIFY2(e.find(path("taesd3_decoder.safetensors")) != std::string::npos
+                && e.find("'1.weight'") != std::string::npos && e.find("[64, 16, 3, 3]") != std::string::npos
+                && e.find("[64, 4, 3, 3]") != std::string::npos,
+            e.c_str());
 
         // not a weights file at all
         QFile text(m_dir.filePath("notes.safetensors"));
@@ -241,7 +262,7 @@ private slots:
     {
         const auto w = randomDecoder(6);
         qd::saveSafetensors(path("preview_taesd.safetensors"), w);
-        auto pipeline = qd::Pipeline::open(qd::ModelSpec{});
+        auto pipeline = qd::Pipeline::open(qd::ModelSpec {});
         qd::GenerationParams p;
         p.prompt = "a lighthouse";
         p.sampler = "Euler";
@@ -255,15 +276,16 @@ private slots:
         preview.taesdPath = path("preview_taesd.safetensors");
         std::vector<int> steps;
         std::vector<qd::Image> images;
-        pipeline->generate(p, {}, preview,
-                           [&](const qd::StepUpdate& u) {
-                               if (!u.previews.empty()) {
-                                   steps.push_back(u.step);
-                                   images.push_back(u.previews.front());
-                               }
-                           },
-                           nullptr);
-        QCOMPARE(steps, (std::vector<int>{2, 4, 5}));
+        pipeline->generate(
+            p, {}, preview,
+            [&](const qd::StepUpdate& u) {
+                if (!u.previews.empty()) {
+                    steps.push_back(u.step);
+                    images.push_back(u.previews.front());
+                }
+            },
+            nullptr);
+        QCOMPARE(steps, (std::vector<int> { 2, 4, 5 }));
         for (const qd::Image& img : images) {
             QCOMPARE(img.width, 96);
             QCOMPARE(img.height, 64);
@@ -272,7 +294,10 @@ private slots:
         }
 
         preview.taesdPath = path("missing_taesd.safetensors");
-        const std::string e = errorOf([&] { pipeline->generate(p, {}, preview, [](const qd::StepUpdate&) {}, nullptr); });
+        const std::string e = errorOf([&] {
+            pipeline->generate(
+                p, {}, preview, [](const qd::StepUpdate&) {}, nullptr);
+        });
         QVERIFY2(e.find(preview.taesdPath) != std::string::npos, e.c_str());
     }
 };
