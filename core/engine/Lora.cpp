@@ -17,16 +17,21 @@
 
 namespace fs = std::filesystem;
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 bool endsWith(const std::string& s, const std::string& suffix)
 {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool startsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool startsWith(const std::string& s, const std::string& prefix)
+{
+    return s.rfind(prefix, 0) == 0;
+}
 
 // Tensor name suffixes of the LoRA layer forms, and which matrix each is.
 enum class Role { Down, Up, Alpha };
@@ -35,11 +40,11 @@ struct Suffix {
     Role role;
 };
 const Suffix kSuffixes[] = {
-    {".lora_down.weight", Role::Down},      {".lora_up.weight", Role::Up}, {".alpha", Role::Alpha}, // kohya
-    {".lora_A.weight", Role::Down},         {".lora_B.weight", Role::Up},                             // PEFT
-    {".lora.down.weight", Role::Down},      {".lora.up.weight", Role::Up}, // diffusers LoRACompatibleLinear
-    {".lora_linear_layer.down.weight", Role::Down}, {".lora_linear_layer.up.weight", Role::Up},
-    {"_lora.down.weight", Role::Down},      {"_lora.up.weight", Role::Up}, // diffusers attention processors
+    { ".lora_down.weight", Role::Down }, { ".lora_up.weight", Role::Up }, { ".alpha", Role::Alpha }, // kohya
+    { ".lora_A.weight", Role::Down }, { ".lora_B.weight", Role::Up }, // PEFT
+    { ".lora.down.weight", Role::Down }, { ".lora.up.weight", Role::Up }, // diffusers LoRACompatibleLinear
+    { ".lora_linear_layer.down.weight", Role::Down }, { ".lora_linear_layer.up.weight", Role::Up },
+    { "_lora.down.weight", Role::Down }, { "_lora.up.weight", Role::Up }, // diffusers attention processors
 };
 
 // Layer types of other network kinds, named so the error says what the file is. `suffix`: the
@@ -50,25 +55,52 @@ struct Foreign {
     const char* kind;
 };
 const Foreign kForeign[] = {
-    {".hada_", false, "LyCORIS LoHa"},
-    {".lokr_", false, "LyCORIS LoKr"},
-    {".lora_mid.", false, "LoCon CP-decomposition (lora_mid)"},
-    {".oft_", false, "OFT"},
-    {"bundle_emb.", false, "embedded textual inversion"},
-    {".dora_scale", true, "DoRA"},
-    {".diff", true, "full-difference (LyCORIS full)"},
-    {".diff_b", true, "full-difference (LyCORIS full)"},
-    {".w_norm", true, "LyCORIS norm"},
-    {".b_norm", true, "LyCORIS norm"},
+    { ".hada_", false, "LyCORIS LoHa" },
+    { ".lokr_", false, "LyCORIS LoKr" },
+    { ".lora_mid.", false, "LoCon CP-decomposition (lora_mid)" },
+    { ".oft_", false, "OFT" },
+    { "bundle_emb.", false, "embedded textual inversion" },
+    { ".dora_scale", true, "DoRA" },
+    { ".diff", true, "full-difference (LyCORIS full)" },
+    { ".diff_b", true, "full-difference (LyCORIS full)" },
+    { ".w_norm", true, "LyCORIS norm" },
+    { ".b_norm", true, "LyCORIS norm" },
 };
 
 // Compound words of diffusers / transformers module paths, for turning kohya's `_`-joined names
 // back into dotted ones (longest first where one is a prefix of another).
 const char* const kCompound[] = {
-    "transformer_blocks", "conv_norm_out", "time_emb_proj", "conv_shortcut", "time_embedding", "add_embedding",
-    "final_layer_norm", "token_embedding", "position_embedding", "text_projection", "down_blocks", "up_blocks",
-    "mid_block", "text_model", "self_attn", "layer_norm1", "layer_norm2", "proj_in", "proj_out", "conv_in",
-    "conv_out", "linear_1", "linear_2", "to_out", "q_proj", "k_proj", "v_proj", "out_proj", "to_q", "to_k", "to_v",
+    "transformer_blocks",
+    "conv_norm_out",
+    "time_emb_proj",
+    "conv_shortcut",
+    "time_embedding",
+    "add_embedding",
+    "final_layer_norm",
+    "token_embedding",
+    "position_embedding",
+    "text_projection",
+    "down_blocks",
+    "up_blocks",
+    "mid_block",
+    "text_model",
+    "self_attn",
+    "layer_norm1",
+    "layer_norm2",
+    "proj_in",
+    "proj_out",
+    "conv_in",
+    "conv_out",
+    "linear_1",
+    "linear_2",
+    "to_out",
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "out_proj",
+    "to_q",
+    "to_k",
+    "to_v",
 };
 
 // "down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_out_0" -> "down_blocks.0.attentions.0.
@@ -81,7 +113,8 @@ std::string dotted(const std::string& underscored)
         size_t len = 0;
         for (const char* c : kCompound) {
             const size_t n = std::strlen(c);
-            if (n > len && underscored.compare(p, n, c) == 0 && (p + n == underscored.size() || underscored[p + n] == '_'))
+            if (n > len && underscored.compare(p, n, c) == 0
+                && (p + n == underscored.size() || underscored[p + n] == '_'))
                 len = n;
         }
         if (len == 0) {
@@ -107,8 +140,8 @@ std::string canonicalDotted(std::string d)
 
 // `_`-joined module path (under `prefix`) -> the weight's key, for the names kohya writes as the
 // single-file layout has them (its SDXL UNet, and SD1 / SDXL-first CLIP encoders).
-std::map<std::string, std::string> underscoreIndex(const std::map<std::string, torch::Tensor>& weights,
-                                                   const std::string& prefix)
+std::map<std::string, std::string> underscoreIndex(
+    const std::map<std::string, torch::Tensor>& weights, const std::string& prefix)
 {
     std::map<std::string, std::string> index;
     for (const auto& [key, t] : weights) {
@@ -138,7 +171,8 @@ LoraFile LoraFile::read(const std::string& path)
         f.metadata = safetensorsMetadata(path);
     const StateDict tensors = loadCheckpoint(path);
     if (tensors.empty())
-        throw EngineError(path + ": holds no tensors (expected LoRA layers such as 'lora_unet_*.lora_down.weight')");
+        throw EngineError(
+            path + ": holds no tensors (expected LoRA layers such as 'lora_unet_*.lora_down.weight')");
 
     struct Parts {
         torch::Tensor down, up, alpha;
@@ -148,15 +182,16 @@ LoraFile LoraFile::read(const std::string& path)
         for (const Foreign& x : kForeign)
             if (x.suffix ? endsWith(key, x.marker) : key.find(x.marker) != std::string::npos)
                 throw EngineError(path + ": tensor '" + key + "' belongs to a " + x.kind
-                                  + " layer; only LoRA / LoCon layers (lora_down / lora_up, lora_A / lora_B) are supported");
+                    + " layer; only LoRA / LoCon layers (lora_down / lora_up, lora_A / lora_B) are "
+                      "supported");
         const Suffix* match = nullptr;
         for (const Suffix& s : kSuffixes)
             if (endsWith(key, s.text) && (!match || std::strlen(s.text) > std::strlen(match->text)))
                 match = &s;
         if (!match)
             throw EngineError(path + ": tensor '" + key
-                              + "' is not part of a LoRA layer (expected names ending in .lora_down.weight, "
-                                ".lora_up.weight, .alpha, .lora_A.weight or .lora_B.weight)");
+                + "' is not part of a LoRA layer (expected names ending in .lora_down.weight, "
+                  ".lora_up.weight, .alpha, .lora_A.weight or .lora_B.weight)");
         // processor form "...attn1.processor.to_q_lora.down.weight" leaves "...processor.to_q", which
         // the name mapping reads as "...attn1.to_q"
         Parts& p = groups[key.substr(0, key.size() - std::strlen(match->text))];
@@ -166,18 +201,19 @@ LoraFile LoraFile::read(const std::string& path)
 
     for (auto& [name, p] : groups) {
         if (!p.down.defined() || !p.up.defined())
-            throw EngineError(path + ": LoRA layer '" + name + "' has no " + (p.down.defined() ? "up" : "down")
-                              + " matrix (expected both '.lora_down.weight' and '.lora_up.weight', or lora_A and lora_B)");
+            throw EngineError(path + ": LoRA layer '" + name + "' has no "
+                + (p.down.defined() ? "up" : "down")
+                + " matrix (expected both '.lora_down.weight' and '.lora_up.weight', or lora_A and lora_B)");
         if (p.down.dim() != 2 && p.down.dim() != 4)
-            throw EngineError(path + ": LoRA layer '" + name + "' down matrix is " + shapeString(p.down.sizes())
-                              + " (expected [rank, in] or [rank, in, kh, kw])");
+            throw EngineError(path + ": LoRA layer '" + name + "' down matrix is "
+                + shapeString(p.down.sizes()) + " (expected [rank, in] or [rank, in, kh, kw])");
         if (p.up.dim() != 2 && !(p.up.dim() == 4 && p.up.size(2) == 1 && p.up.size(3) == 1))
             throw EngineError(path + ": LoRA layer '" + name + "' up matrix is " + shapeString(p.up.sizes())
-                              + " (expected [out, rank] or [out, rank, 1, 1])");
+                + " (expected [out, rank] or [out, rank, 1, 1])");
         if (p.up.size(1) != p.down.size(0))
             throw EngineError(path + ": LoRA layer '" + name + "' has rank " + std::to_string(p.down.size(0))
-                              + " in its down matrix " + shapeString(p.down.sizes()) + " but "
-                              + std::to_string(p.up.size(1)) + " in its up matrix " + shapeString(p.up.sizes()));
+                + " in its down matrix " + shapeString(p.down.sizes()) + " but "
+                + std::to_string(p.up.size(1)) + " in its up matrix " + shapeString(p.up.sizes()));
         LoraLayer layer;
         layer.name = name;
         layer.down = p.down;
@@ -186,7 +222,7 @@ LoraFile LoraFile::read(const std::string& path)
         if (p.alpha.defined()) {
             if (p.alpha.numel() != 1)
                 throw EngineError(path + ": '" + name + ".alpha' has shape " + shapeString(p.alpha.sizes())
-                                  + " (expected a single number)");
+                    + " (expected a single number)");
             layer.alpha = p.alpha.item<double>();
         }
         f.layers.push_back(std::move(layer));
@@ -224,7 +260,7 @@ std::string loraShortHash(const std::string& path)
 
 std::string findLoraFile(const std::string& name, const std::vector<std::string>& folders)
 {
-    static const char* const exts[] = {".safetensors", ".pt", ".ckpt", ".bin"};
+    static const char* const exts[] = { ".safetensors", ".pt", ".ckpt", ".bin" };
     std::error_code ec;
     if (!name.empty() && fs::is_regular_file(name, ec))
         return name;
@@ -235,7 +271,8 @@ std::string findLoraFile(const std::string& name, const std::vector<std::string>
             if (fs::is_regular_file(fs::path(folder) / (name + ext), ec))
                 return (fs::path(folder) / (name + ext)).string();
         std::vector<fs::path> found;
-        for (auto it = fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied, ec);
+        for (auto it
+             = fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied, ec);
              !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
             const fs::path& p = it->path();
             if (p.stem().string() != name || !it->is_regular_file(ec))
@@ -269,8 +306,13 @@ LoraTarget loraTarget(const std::string& layerName, const LoraModelView& model, 
         bool underscored;
     };
     static const Prefix prefixes[] = {
-        {"lora_unet_", -1, true},     {"lora_te1_", 0, true},     {"lora_te2_", 1, true}, {"lora_te_", 0, true},
-        {"unet.", -1, false},         {"text_encoder_2.", 1, false}, {"text_encoder.", 0, false},
+        { "lora_unet_", -1, true },
+        { "lora_te1_", 0, true },
+        { "lora_te2_", 1, true },
+        { "lora_te_", 0, true },
+        { "unet.", -1, false },
+        { "text_encoder_2.", 1, false },
+        { "text_encoder.", 0, false },
     };
     bool known = false;
     for (const Prefix& p : prefixes) {
@@ -284,10 +326,11 @@ LoraTarget loraTarget(const std::string& layerName, const LoraModelView& model, 
     }
     auto fail = [&](const std::string& why) -> LoraTarget {
         throw EngineError(file + ": LoRA layer '" + layerName + "' " + why + " in this " + model.family
-                          + " model (is the LoRA made for another model architecture?)");
+            + " model (is the LoRA made for another model architecture?)");
     };
     if (!known)
-        fail("names no UNet or text encoder module (expected lora_unet_*, lora_te_*, unet.*, text_encoder.*)");
+        fail(
+            "names no UNet or text encoder module (expected lora_unet_*, lora_te_*, unet.*, text_encoder.*)");
     if (encoder >= int(model.textPrefixes.size()))
         fail("is for text encoder " + std::to_string(encoder + 1) + ", which does not exist");
 
@@ -322,7 +365,8 @@ LoraTarget loraTarget(const std::string& layerName, const LoraModelView& model, 
     target.key = r->ldmKey;
     if (r->transform == DiffusersRename::Transform::FusedQkv)
         target.part = r->part;
-    else if (r->transform != DiffusersRename::Transform::None && r->transform != DiffusersRename::Transform::Conv1x1)
+    else if (r->transform != DiffusersRename::Transform::None
+        && r->transform != DiffusersRename::Transform::Conv1x1)
         fail("maps to '" + r->ldmKey + "', which a LoRA cannot change");
     return target;
 }
@@ -347,7 +391,8 @@ void LoraPatcher::apply(LoraModelView& model, const std::vector<LoraUse>& loras)
         if (a.size() != b.size())
             return false;
         for (size_t i = 0; i < a.size(); ++i)
-            if (a[i].file != b[i].file || a[i].textWeight != b[i].textWeight || a[i].unetWeight != b[i].unetWeight)
+            if (a[i].file != b[i].file || a[i].textWeight != b[i].textWeight
+                || a[i].unetWeight != b[i].unetWeight)
                 return false;
         return true;
     };
@@ -383,11 +428,12 @@ void LoraPatcher::merge(LoraModelView& model, const LoraUse& use)
         const torch::Tensor up = layer.up.flatten(1), down = layer.down.flatten(1);
         const int64_t in = dest.numel() / std::max<int64_t>(1, dest.size(0));
         if (up.size(0) != dest.size(0) || down.size(1) != in)
-            throw EngineError(f.path + ": LoRA layer '" + layer.name + "' (up " + shapeString(layer.up.sizes()) + ", down "
-                              + shapeString(layer.down.sizes()) + ") does not fit '" + target.key
-                              + (target.part >= 0 ? "' rows " + std::to_string(target.part) : std::string("'"))
-                              + " of shape " + shapeString(dest.sizes())
-                              + " (is the LoRA made for another model architecture?)");
+            throw EngineError(f.path + ": LoRA layer '" + layer.name + "' (up "
+                + shapeString(layer.up.sizes()) + ", down " + shapeString(layer.down.sizes())
+                + ") does not fit '" + target.key
+                + (target.part >= 0 ? "' rows " + std::to_string(target.part) : std::string("'"))
+                + " of shape " + shapeString(dest.sizes())
+                + " (is the LoRA made for another model architecture?)");
         const torch::Tensor delta = at::mm(up, down).reshape(dest.sizes()) * (multiplier * layer.scale());
         if (!m_backup.count(target.key))
             m_backup.emplace(target.key, weight.to(torch::kCPU, weight.scalar_type(), false, /*copy=*/true));

@@ -23,19 +23,20 @@
 
 #include "StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
 // One low-rank layer as the file holds it.
 struct LoraLayer {
-    std::string name;       // the file's name for it without the suffix, e.g. "lora_unet_..._to_q"
+    std::string name; // the file's name for it without the suffix, e.g. "lora_unet_..._to_q"
     torch::Tensor down, up; // float32 CPU: [r, in(, kh, kw)], [out, r(, 1, 1)]
-    double alpha = 0;       // the file's alpha; r when it has none (scale 1)
+    double alpha = 0; // the file's alpha; r when it has none (scale 1)
     double scale() const { return alpha / double(down.size(0)); }
 };
 
 struct LoraFile {
     std::string path;
-    std::string name;                            // file stem (what `<lora:NAME:w>` names)
+    std::string name; // file stem (what `<lora:NAME:w>` names)
     std::map<std::string, std::string> metadata; // safetensors __metadata__ (ss_* keys from kohya)
     std::vector<LoraLayer> layers;
 
@@ -57,10 +58,10 @@ std::string findLoraFile(const std::string& name, const std::vector<std::string>
 
 // The model a LoRA is merged into, as the name mapping needs it.
 struct LoraModelView {
-    std::string family;               // "sd1", "sd2", "sdxl" (diffusers' component naming)
+    std::string family; // "sd1", "sd2", "sdxl" (diffusers' component naming)
     std::map<std::string, torch::Tensor> weights; // single-file key -> the module's tensor (same storage)
     std::vector<std::string> textPrefixes; // per text encoder, e.g. "cond_stage_model.transformer."
-    int layersPerBlock = 2;           // UNet res blocks per level (diffusers block index arithmetic)
+    int layersPerBlock = 2; // UNet res blocks per level (diffusers block index arithmetic)
     std::vector<bool> upBlockHasAttention; // per diffusers up block
     // cache: prefix -> {module path with '.' -> '_': weight key}, filled by loraTarget
     mutable std::map<std::string, std::map<std::string, std::string>> underscored;
@@ -87,7 +88,8 @@ struct LoraUse {
 
 // Keeps a copy of every weight it changes so that the next set (or none) starts from the
 // checkpoint's own weights, bit for bit, without reloading it.
-class LoraPatcher {
+class LoraPatcher
+{
 public:
     // Restores the weights, then merges `loras` in order. Nothing is changed when `loras` is the set
     // already merged. Layers whose multiplier is 0 are skipped. On an error (unknown layer, shape

@@ -13,7 +13,8 @@
 // W + m * alpha / r * up @ down, weight 0 changes nothing, removing restores the checkpoint bit for
 // bit, and a LoRA for another architecture is refused naming the file and a layer. (That the merged
 // model generates what diffusers generates is the conformance_extra test.)
-class TestLora : public QObject {
+class TestLora : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_dir;
     std::map<std::string, std::unique_ptr<qd::SdModel>> m_models;
@@ -23,9 +24,10 @@ class TestLora : public QObject {
     {
         auto& slot = m_models[name];
         if (!slot)
-            slot = qd::SdModel::fromStateDict(qd::tinyStateDict(name, qdtest::conformance("tiny_layouts.json")),
-                                              qd::ModelConfig::fromYaml(qdtest::conformance((name + "-tiny.yaml").c_str())),
-                                              "tiny " + name);
+            slot = qd::SdModel::fromStateDict(
+                qd::tinyStateDict(name, qdtest::conformance("tiny_layouts.json")),
+                qd::ModelConfig::fromYaml(qdtest::conformance((name + "-tiny.yaml").c_str())),
+                "tiny " + name);
         return *slot;
     }
 
@@ -38,7 +40,8 @@ class TestLora : public QObject {
     }
 
     // Keys whose tensors differ (bitwise) between the model now and `before`.
-    static std::vector<std::string> changed(qd::SdModel& m, const std::map<std::string, torch::Tensor>& before)
+    static std::vector<std::string> changed(
+        qd::SdModel& m, const std::map<std::string, torch::Tensor>& before)
     {
         std::vector<std::string> out;
         for (const auto& [k, t] : m.loraView().weights)
@@ -48,11 +51,12 @@ class TestLora : public QObject {
     }
 
     // The merge formula computed here in float64, independently of the engine.
-    static torch::Tensor expected(const torch::Tensor& w0, const torch::Tensor& down, const torch::Tensor& up, double alpha,
-                                  double weight)
+    static torch::Tensor expected(const torch::Tensor& w0, const torch::Tensor& down, const torch::Tensor& up,
+        double alpha, double weight)
     {
         const auto d = down.to(torch::kFloat64).flatten(1), u = up.to(torch::kFloat64).flatten(1);
-        return w0.to(torch::kFloat64) + weight * alpha / double(down.size(0)) * at::mm(u, d).reshape(w0.sizes());
+        return w0.to(torch::kFloat64)
+            + weight * alpha / double(down.size(0)) * at::mm(u, d).reshape(w0.sizes());
     }
 
     std::string writeFile(const QString& name, const qd::StateDict& tensors)
@@ -66,7 +70,8 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        m_tiny = std::make_shared<const qd::LoraFile>(qd::LoraFile::read(qdtest::conformance("tiny-sd1-lora.safetensors")));
+        m_tiny = std::make_shared<const qd::LoraFile>(
+            qd::LoraFile::read(qdtest::conformance("tiny-sd1-lora.safetensors")));
     }
 
     void readsTheKohyaFile()
@@ -86,29 +91,34 @@ private slots:
     {
         qd::SdModel& m = model("sd1");
         const auto before = snapshot(m);
-        m.setLoras({{m_tiny, 1.0, 1.0}});
+        m.setLoras({ { m_tiny, 1.0, 1.0 } });
         const auto diff = changed(m, before);
         QCOMPARE(int(diff.size()), 195);
         const auto view = m.loraView();
         // a 3x3 LoCon convolution, a 1x1 proj_in, an attention projection, a feed-forward layer
-        const std::map<std::string, std::string> samples{
-            {"lora_unet_down_blocks_0_resnets_0_conv1", "model.diffusion_model.input_blocks.1.0.in_layers.2.weight"},
-            {"lora_unet_up_blocks_3_resnets_1_conv2", "model.diffusion_model.output_blocks.10.0.out_layers.3.weight"},
-            {"lora_unet_mid_block_resnets_0_conv1", "model.diffusion_model.middle_block.0.in_layers.2.weight"},
-            {"lora_unet_down_blocks_1_attentions_1_proj_in", "model.diffusion_model.input_blocks.5.1.proj_in.weight"},
-            {"lora_unet_up_blocks_2_attentions_0_transformer_blocks_0_attn2_to_k",
-             "model.diffusion_model.output_blocks.6.1.transformer_blocks.0.attn2.to_k.weight"},
-            {"lora_unet_mid_block_attentions_0_transformer_blocks_0_ff_net_0_proj",
-             "model.diffusion_model.middle_block.1.transformer_blocks.0.ff.net.0.proj.weight"},
-            {"lora_unet_up_blocks_1_attentions_2_transformer_blocks_0_attn1_to_out_0",
-             "model.diffusion_model.output_blocks.5.1.transformer_blocks.0.attn1.to_out.0.weight"},
+        const std::map<std::string, std::string> samples {
+            { "lora_unet_down_blocks_0_resnets_0_conv1",
+                "model.diffusion_model.input_blocks.1.0.in_layers.2.weight" },
+            { "lora_unet_up_blocks_3_resnets_1_conv2",
+                "model.diffusion_model.output_blocks.10.0.out_layers.3.weight" },
+            { "lora_unet_mid_block_resnets_0_conv1",
+                "model.diffusion_model.middle_block.0.in_layers.2.weight" },
+            { "lora_unet_down_blocks_1_attentions_1_proj_in",
+                "model.diffusion_model.input_blocks.5.1.proj_in.weight" },
+            { "lora_unet_up_blocks_2_attentions_0_transformer_blocks_0_attn2_to_k",
+                "model.diffusion_model.output_blocks.6.1.transformer_blocks.0.attn2.to_k.weight" },
+            { "lora_unet_mid_block_attentions_0_transformer_blocks_0_ff_net_0_proj",
+                "model.diffusion_model.middle_block.1.transformer_blocks.0.ff.net.0.proj.weight" },
+            { "lora_unet_up_blocks_1_attentions_2_transformer_blocks_0_attn1_to_out_0",
+                "model.diffusion_model.output_blocks.5.1.transformer_blocks.0.attn1.to_out.0.weight" },
         };
         for (const auto& [layerName, key] : samples) {
             const auto it = std::find_if(m_tiny->layers.begin(), m_tiny->layers.end(),
-                                         [&](const qd::LoraLayer& l) { return l.name == layerName; });
+                [&](const qd::LoraLayer& l) { return l.name == layerName; });
             QVERIFY2(it != m_tiny->layers.end(), layerName.c_str());
             const auto want = expected(before.at(key), it->down, it->up, it->alpha, 1.0);
-            QVERIFY2((view.weights.at(key).to(torch::kFloat64) - want).abs().max().item<double>() < 1e-6, key.c_str());
+            QVERIFY2((view.weights.at(key).to(torch::kFloat64) - want).abs().max().item<double>() < 1e-6,
+                key.c_str());
         }
         m.setLoras({});
     }
@@ -120,28 +130,33 @@ private slots:
         qd::SdModel& m = model("sd1");
         const auto before = snapshot(m);
         torch::manual_seed(3);
-        const std::map<std::string, std::pair<std::string, std::vector<int64_t>>> layers{
-            {"unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q",
-             {"model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn1.to_q.weight", {32, 32}}},
-            {"unet.up_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out.0",
-             {"model.diffusion_model.output_blocks.3.1.transformer_blocks.0.attn1.to_out.0.weight", {64, 64}}},
-            {"unet.down_blocks.1.downsamplers.0.conv",
-             {"model.diffusion_model.input_blocks.6.0.op.weight", {64, 64 * 9}}},
-            {"unet.up_blocks.0.upsamplers.0.conv", {"model.diffusion_model.output_blocks.2.1.conv.weight", {128, 128 * 9}}},
-            {"text_encoder.text_model.encoder.layers.1.self_attn.v_proj",
-             {"cond_stage_model.transformer.text_model.encoder.layers.1.self_attn.v_proj.weight", {128, 128}}},
-            {"text_encoder.text_model.encoder.layers.0.mlp.fc2",
-             {"cond_stage_model.transformer.text_model.encoder.layers.0.mlp.fc2.weight", {128, 512}}},
+        const std::map<std::string, std::pair<std::string, std::vector<int64_t>>> layers {
+            { "unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q",
+                { "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn1.to_q.weight",
+                    { 32, 32 } } },
+            { "unet.up_blocks.1.attentions.0.transformer_blocks.0.attn1.to_out.0",
+                { "model.diffusion_model.output_blocks.3.1.transformer_blocks.0.attn1.to_out.0.weight",
+                    { 64, 64 } } },
+            { "unet.down_blocks.1.downsamplers.0.conv",
+                { "model.diffusion_model.input_blocks.6.0.op.weight", { 64, 64 * 9 } } },
+            { "unet.up_blocks.0.upsamplers.0.conv",
+                { "model.diffusion_model.output_blocks.2.1.conv.weight", { 128, 128 * 9 } } },
+            { "text_encoder.text_model.encoder.layers.1.self_attn.v_proj",
+                { "cond_stage_model.transformer.text_model.encoder.layers.1.self_attn.v_proj.weight",
+                    { 128, 128 } } },
+            { "text_encoder.text_model.encoder.layers.0.mlp.fc2",
+                { "cond_stage_model.transformer.text_model.encoder.layers.0.mlp.fc2.weight", { 128, 512 } } },
         };
         qd::StateDict tensors;
         for (const auto& [name, target] : layers) {
             const auto& shape = target.second;
-            tensors[name + ".lora_A.weight"] = torch::randn({2, shape[1]}) * 0.1;
-            tensors[name + ".lora_B.weight"] = torch::randn({shape[0], 2}) * 0.1;
+            tensors[name + ".lora_A.weight"] = torch::randn({ 2, shape[1] }) * 0.1;
+            tensors[name + ".lora_B.weight"] = torch::randn({ shape[0], 2 }) * 0.1;
         }
-        const auto file = std::make_shared<const qd::LoraFile>(qd::LoraFile::read(writeFile("peft.safetensors", tensors)));
+        const auto file = std::make_shared<const qd::LoraFile>(
+            qd::LoraFile::read(writeFile("peft.safetensors", tensors)));
         QCOMPARE(int(file->layers.size()), int(layers.size()));
-        m.setLoras({{file, 0.5, 0.75}}); // te 0.5, unet 0.75
+        m.setLoras({ { file, 0.5, 0.75 } }); // te 0.5, unet 0.75
         QCOMPARE(int(changed(m, before).size()), int(layers.size()));
         const auto view = m.loraView();
         for (const auto& [name, target] : layers) {
@@ -149,7 +164,7 @@ private slots:
             const auto& a = tensors.at(name + ".lora_A.weight");
             const auto& b = tensors.at(name + ".lora_B.weight");
             const double weight = name.rfind("text_encoder", 0) == 0 ? 0.5 : 0.75;
-            const auto want = expected(before.at(target.first), a.reshape({2, -1}), b, 2.0, weight);
+            const auto want = expected(before.at(target.first), a.reshape({ 2, -1 }), b, 2.0, weight);
             QVERIFY2((w.to(torch::kFloat64) - want).abs().max().item<double>() < 1e-6, name.c_str());
         }
         m.setLoras({});
@@ -165,19 +180,22 @@ private slots:
             qd::SdModel& m = model("sd2");
             const auto before = snapshot(m);
             qd::StateDict t;
-            t["lora_te_text_model_encoder_layers_1_self_attn_k_proj.lora_down.weight"] = torch::randn({4, 128});
-            t["lora_te_text_model_encoder_layers_1_self_attn_k_proj.lora_up.weight"] = torch::randn({128, 4});
+            t["lora_te_text_model_encoder_layers_1_self_attn_k_proj.lora_down.weight"]
+                = torch::randn({ 4, 128 });
+            t["lora_te_text_model_encoder_layers_1_self_attn_k_proj.lora_up.weight"]
+                = torch::randn({ 128, 4 });
             t["lora_te_text_model_encoder_layers_1_self_attn_k_proj.alpha"] = torch::tensor(8.0);
-            const auto f = std::make_shared<const qd::LoraFile>(qd::LoraFile::read(writeFile("sd2te.safetensors", t)));
-            m.setLoras({{f, 1.0, 1.0}});
+            const auto f
+                = std::make_shared<const qd::LoraFile>(qd::LoraFile::read(writeFile("sd2te.safetensors", t)));
+            m.setLoras({ { f, 1.0, 1.0 } });
             const std::string key = "cond_stage_model.model.transformer.resblocks.1.attn.in_proj_weight";
-            QCOMPARE(changed(m, before), std::vector<std::string>{key});
+            QCOMPARE(changed(m, before), std::vector<std::string> { key });
             const auto w = m.loraView().weights.at(key);
             QVERIFY(torch::equal(w.narrow(0, 0, 128), before.at(key).narrow(0, 0, 128)));
             QVERIFY(torch::equal(w.narrow(0, 256, 128), before.at(key).narrow(0, 256, 128)));
             const auto want = expected(before.at(key).narrow(0, 128, 128),
-                                       t.at("lora_te_text_model_encoder_layers_1_self_attn_k_proj.lora_down.weight"),
-                                       t.at("lora_te_text_model_encoder_layers_1_self_attn_k_proj.lora_up.weight"), 8.0, 1.0);
+                t.at("lora_te_text_model_encoder_layers_1_self_attn_k_proj.lora_down.weight"),
+                t.at("lora_te_text_model_encoder_layers_1_self_attn_k_proj.lora_up.weight"), 8.0, 1.0);
             QVERIFY((w.narrow(0, 128, 128).to(torch::kFloat64) - want).abs().max().item<double>() < 1e-5);
             m.setLoras({});
         }
@@ -185,20 +203,25 @@ private slots:
             qd::SdModel& m = model("sdxl");
             const auto before = snapshot(m);
             qd::StateDict t;
-            const std::string a = "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q"; // single-file name
-            const std::string b = "lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q"; // diffusers
+            const std::string a
+                = "lora_unet_input_blocks_4_1_transformer_blocks_0_attn1_to_q"; // single-file name
+            const std::string b
+                = "lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q"; // diffusers
             const std::string c = "lora_te2_text_model_encoder_layers_0_mlp_fc1"; // OpenCLIP c_fc
-            for (const auto& n : {a, c}) {
+            for (const auto& n : { a, c }) {
                 const bool te = n == c;
-                t[n + ".lora_down.weight"] = torch::randn({2, te ? 192 : 64});
-                t[n + ".lora_up.weight"] = torch::randn({te ? 768 : 64, 2});
+                t[n + ".lora_down.weight"] = torch::randn({ 2, te ? 192 : 64 });
+                t[n + ".lora_up.weight"] = torch::randn({ te ? 768 : 64, 2 });
             }
-            const auto fa = std::make_shared<const qd::LoraFile>(qd::LoraFile::read(writeFile("xl.safetensors", t)));
-            m.setLoras({{fa, 1.0, 1.0}});
+            const auto fa
+                = std::make_shared<const qd::LoraFile>(qd::LoraFile::read(writeFile("xl.safetensors", t)));
+            m.setLoras({ { fa, 1.0, 1.0 } });
             auto diff = changed(m, before);
             std::sort(diff.begin(), diff.end());
-            QCOMPARE(diff, (std::vector<std::string>{"conditioner.embedders.1.model.transformer.resblocks.0.mlp.c_fc.weight",
-                                                     "model.diffusion_model.input_blocks.4.1.transformer_blocks.0.attn1.to_q.weight"}));
+            QCOMPARE(diff,
+                (std::vector<std::string> {
+                    "conditioner.embedders.1.model.transformer.resblocks.0.mlp.c_fc.weight",
+                    "model.diffusion_model.input_blocks.4.1.transformer_blocks.0.attn1.to_q.weight" }));
             // the diffusers name of the same module lands on the same weight
             const auto view = m.loraView();
             QCOMPARE(qd::loraTarget(b, view, "x").key, qd::loraTarget(a, view, "x").key);
@@ -211,7 +234,7 @@ private slots:
     {
         qd::SdModel& m = model("sd1");
         const auto before = snapshot(m);
-        m.setLoras({{m_tiny, 0.0, 0.0}});
+        m.setLoras({ { m_tiny, 0.0, 0.0 } });
         QVERIFY(changed(m, before).empty());
         m.setLoras({});
     }
@@ -222,13 +245,13 @@ private slots:
     {
         qd::SdModel& m = model("sd1");
         const auto before = snapshot(m);
-        m.setLoras({{m_tiny, 1.0, 1.0}});
+        m.setLoras({ { m_tiny, 1.0, 1.0 } });
         QVERIFY(!changed(m, before).empty());
-        m.setLoras({{m_tiny, 0.5, 0.5}});
+        m.setLoras({ { m_tiny, 0.5, 0.5 } });
         const auto halfAfterSwitch = snapshot(m);
         m.setLoras({});
         QVERIFY(changed(m, before).empty());
-        m.setLoras({{m_tiny, 0.5, 0.5}});
+        m.setLoras({ { m_tiny, 0.5, 0.5 } });
         QVERIFY(changed(m, halfAfterSwitch).empty());
         m.setLoras({});
         QVERIFY(changed(m, before).empty());
@@ -239,7 +262,7 @@ private slots:
         qd::SdModel& m = model("sdxl");
         const auto before = snapshot(m);
         try {
-            m.setLoras({{m_tiny, 1.0, 1.0}});
+            m.setLoras({ { m_tiny, 1.0, 1.0 } });
             QFAIL("an SD1 LoRA merged into an SDXL model");
         } catch (const qd::EngineError& e) {
             const QString msg = e.what();
@@ -253,17 +276,22 @@ private slots:
     {
         QTest::addColumn<QString>("key");
         QTest::addColumn<QString>("expect");
-        QTest::newRow("LoHa") << "lora_unet_mid_block_attentions_0_proj_in.hada_w1_a" << "LoHa";
-        QTest::newRow("not LoRA") << "model.diffusion_model.out.2.weight" << "not part of a LoRA layer";
-        QTest::newRow("no up") << "lora_unet_mid_block_attentions_0_proj_in.lora_down.weight" << "has no up matrix";
-        QTest::newRow("DoRA") << "lora_unet_mid_block_attentions_0_proj_in.dora_scale" << "DoRA";
+        QTest::newRow("LoHa") << "lora_unet_mid_block_attentions_0_proj_in.hada_w1_a"
+                              << "LoHa";
+        QTest::newRow("not LoRA") << "model.diffusion_model.out.2.weight"
+                                  << "not part of a LoRA layer";
+        QTest::newRow("no up") << "lora_unet_mid_block_attentions_0_proj_in.lora_down.weight"
+                               << "has no up matrix";
+        QTest::newRow("DoRA") << "lora_unet_mid_block_attentions_0_proj_in.dora_scale"
+                              << "DoRA";
     }
 
     void badFilesAreRefused()
     {
         QFETCH(QString, key);
         QFETCH(QString, expect);
-        const std::string path = writeFile("bad.safetensors", {{key.toStdString(), torch::zeros({4, 32})}});
+        const std::string path
+            = writeFile("bad.safetensors", { { key.toStdString(), torch::zeros({ 4, 32 }) } });
         try {
             qd::LoraFile::read(path);
             QFAIL("read a bad LoRA file");
@@ -278,7 +306,7 @@ private slots:
     void promptTagsInThePipeline()
     {
         qd::ModelSpec spec; // the demo model is the tiny SD1 model
-        spec.loraDirs = {QD_TEST_DATA "/conformance"};
+        spec.loraDirs = { QD_TEST_DATA "/conformance" };
         auto pipe = qd::Pipeline::open(spec);
         qd::GenerationParams p;
         p.prompt = "a fantasy landscape";
@@ -290,7 +318,8 @@ private slots:
         auto run = [&](const std::string& prompt) {
             qd::GenerationParams q = p;
             q.prompt = prompt;
-            return pipe->generate(q, {}, qd::PreviewOptions{qd::PreviewMethod::None, 1, {}}, {}, nullptr).at(0);
+            return pipe->generate(q, {}, qd::PreviewOptions { qd::PreviewMethod::None, 1, {} }, {}, nullptr)
+                .at(0);
         };
         const auto plain = run(p.prompt);
         const auto tagged = run(p.prompt + " <lora:tiny-sd1-lora:0.8>");
