@@ -17,6 +17,8 @@ packages=(
   qt6-image-formats-plugins
   # images, configs, metadata, archives, JSON, Unicode
   libopencv-dev libyaml-cpp-dev libcli11-dev libexiv2-dev libpng-dev libzip-dev nlohmann-json3-dev libutf8proc-dev zlib1g-dev
+  # SHA-256 in the engine (LoRA hashes as AUTOMATIC1111 writes them)
+  libssl-dev
   # headless GUI runs and screenshots; CJK fonts for the Chinese UI; Qt's own strings (OK, Cancel,
   # file dialogs) in Chinese
   xvfb xauth fonts-noto-cjk qt6-translations-l10n
