@@ -153,6 +153,9 @@ private:
             result.images.push_back(toQImage(g.image));
             result.params.push_back(g.params);
             result.interrupted = result.interrupted || g.interrupted;
+            for (const std::string& w : g.warnings)
+                if (!result.warnings.contains(QString::fromStdString(w)))
+                    result.warnings << QString::fromStdString(w);
             result.infotexts.push_back(toInfotext(g.params, QStringLiteral("QDiffusion " QD_VERSION)));
             QString file;
             if (saver) {

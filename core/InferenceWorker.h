@@ -35,6 +35,7 @@ struct GenerationResult {
     QStringList infotexts;
     bool interrupted = false;
     double seconds = 0;
+    QStringList warnings;          // made anyway, but the user should know (e.g. a LoRA not found)
 };
 
 class InferenceWorker : public QObject {

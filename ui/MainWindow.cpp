@@ -282,6 +282,8 @@ void MainWindow::connectWorker()
         if (!r.files.isEmpty() && !r.files.first().isEmpty())
             msg += QStringLiteral(" · ") + QDir::toNativeSeparators(r.files.first());
         statusBar()->showMessage(msg, 8000);
+        if (!r.warnings.isEmpty())
+            showError(r.warnings.join(u'\n')); // made, but e.g. without a LoRA the prompt names
         // The rows were written on the inference thread's own connection.
         m_gallery->refresh();
         emit historyUpdated();
@@ -420,6 +422,12 @@ GenerationJob MainWindow::currentJob() const
         if (job.preview.taesdPath.empty())
             job.preview.method = PreviewMethod::Cheap; // no decoder file: fall back, still every step
     }
+    // LoRA files: a Lora folder in each model folder (AUTOMATIC1111's models/Lora); the engine also
+    // looks beside the checkpoint's folder.
+    QStringList modelFolders = m_settings.modelFolders;
+    modelFolders.prepend(AppPaths::modelsDir());
+    for (const QString& f : modelFolders)
+        job.model.loraDirs.push_back(QDir(f).filePath(QStringLiteral("Lora")).toStdString());
     job.outputDir = m_settings.effectiveOutputFolder();
     return job;
 }

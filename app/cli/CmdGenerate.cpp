@@ -238,6 +238,11 @@ int run(const GenerateOptions& o)
             std::cerr << "error: " << e.what() << "\n";
             return 2;
         }
+        if (!images.empty() && !images.front().warnings.empty()) {
+            bar.finish(); // end the progress line
+            for (const std::string& w : images.front().warnings)
+                std::cerr << "warning: " << w << "\n";
+        }
         for (const GeneratedImage& g : images) {
             const QImage img = toQImage(g.image);
             all.push_back(img);

@@ -92,7 +92,8 @@ public:
         // 0. LoRA: the prompt's <lora:...> tags (A1111 reads them from the positive prompt), merged
         // before the text encoders run; a job without tags restores the checkpoint's weights
         std::string loraHashes;
-        m.setLoras(lorasFor(params.prompt, loraHashes));
+        std::vector<std::string> warnings;
+        m.setLoras(lorasFor(params.prompt, loraHashes, warnings));
 
         // 1. text: both prompts with the same chunk count (A1111 applies clip skip to both)
         ConditionerOptions copt;
@@ -197,6 +198,7 @@ public:
                 else
                     g.params.extra.erase("Lora hashes"); // from reused parameters, not this job
                 g.interrupted = interrupted;
+                g.warnings = warnings;
                 results.push_back(std::move(g));
             }
             if (interrupted)
@@ -208,7 +210,7 @@ public:
 private:
     // The LoRAs `<lora:NAME:...>` tags of `prompt` name, read once per file version, and A1111's
     // "Lora hashes" value for them ("name: hash12, ...", names without ':' and ',').
-    std::vector<LoraUse> lorasFor(const std::string& prompt, std::string& hashes)
+    std::vector<LoraUse> lorasFor(const std::string& prompt, std::string& hashes, std::vector<std::string>& warnings)
     {
         std::vector<LoraUse> uses;
         for (const ExtraNetwork& net : extractExtraNetworks(prompt).networks) {
@@ -219,8 +221,11 @@ private:
                 std::string where;
                 for (const auto& d : m_loraDirs)
                     where += (where.empty() ? "" : ", ") + d;
-                throw EngineError("<lora:" + net.name + ">: no LoRA file named '" + net.name + "' (.safetensors, .pt, "
-                                  ".ckpt) in " + (where.empty() ? std::string("any LoRA folder (none set)") : where));
+                warnings.push_back("<lora:" + net.name + ">: no LoRA file named '" + net.name
+                                   + "' (.safetensors, .pt, .ckpt) in "
+                                   + (where.empty() ? std::string("any LoRA folder (none set)") : where)
+                                   + "; the image is made without it");
+                continue;
             }
             std::error_code ec;
             const auto stamp = fs::last_write_time(path, ec).time_since_epoch().count() ^ int64_t(fs::file_size(path, ec));

@@ -82,6 +82,9 @@ struct GeneratedImage {
     Image image;
     GenerationParams params;   // as used: the actual seed, size, model name and hash filled in
     bool interrupted = false;  // decoded from an intermediate state
+    // What the user should know although the image was made, e.g. a `<lora:NAME>` tag whose file
+    // was not found (the image is made without it, as AUTOMATIC1111 does).
+    std::vector<std::string> warnings;
 };
 
 struct ModelSpec {
@@ -123,8 +126,9 @@ public:
     // is set, inpainting when inputs.mask is too). Validates params first (EngineError naming the
     // bad value). `<lora:NAME:w>` / `<lora:NAME:te:unet>` tags in the prompt merge those LoRAs for
     // this job (the weights go back when a later job names other or none) and add AUTOMATIC1111's
-    // "Lora hashes" to each result's params.extra; an unknown name or a LoRA for another
-    // architecture throws EngineError naming the file and the layer.
+    // "Lora hashes" to each result's params.extra; a name with no file is left out with a warning
+    // in each result (as A1111 does); a LoRA for another architecture throws EngineError naming
+    // the file and the layer.
     virtual std::vector<GeneratedImage> generate(const GenerationParams& params, const GenerationInputs& inputs,
                                                  const PreviewOptions& preview, const StepCallback& onStep,
                                                  CancelToken* cancel)

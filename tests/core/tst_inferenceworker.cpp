@@ -374,6 +374,25 @@ private slots:
         QCOMPARE(QDir(out).entryList(QDir::Files), QStringList { "00000-3.png" });
     }
 
+    // A prompt naming a LoRA that isn't there: the image is made and saved without it, and the
+    // result carries a warning naming it (AUTOMATIC1111 goes on the same way).
+    void missingLoraWarnsAndStillSaves()
+    {
+        const QString out = m_home.filePath("lora");
+        InferenceWorker worker;
+        worker.setImageSaver(ImageSaver().function());
+        Recorder rec(worker);
+        const int id = worker.enqueue(job(params("a lake <lora:not-installed:0.7>", 5, 3), out));
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has("finished", id) || rec.has("failed", id), kTimeout);
+        QVERIFY2(!rec.has("failed", id), qPrintable(rec.events("failed", id).value(0).message));
+        const GenerationResult r = rec.events("finished", id).value(0).result;
+        QCOMPARE(r.warnings.size(), 1);
+        QVERIFY2(r.warnings[0].contains("not-installed"), qPrintable(r.warnings[0]));
+        QCOMPARE(r.files.size(), 1);
+        QVERIFY(QFileInfo::exists(r.files[0]));
+        QVERIFY(!readBack(r.files[0]).extra.count("Lora hashes"));
+    }
+
     // The saver on its own: A1111's numbering, the formats, and errors that name the folder.
     void saverNamesFilesAsA1111()
     {
