@@ -1,5 +1,7 @@
 #include "ImageSaver.h"
 
+#include <QThreadStorage>
+
 #include <QDir>
 #include <QFileInfo>
 #include <QMutex>
@@ -50,10 +52,15 @@ bool fail(QString* error, const QString& message)
 
 // The calling thread's history connection for `dataDir`, opened on first use and closed when the
 // thread ends (HistoryStore's database connection may only be used by the thread that opened it).
+// QThreadStorage, not thread_local: Qt deletes it before QThread::wait() returns, whereas a
+// thread_local's destructor may still be running while the process exits.
+using StoreMap = std::map<QString, std::unique_ptr<HistoryStore>>;
 HistoryStore* threadStore(const QString& dataDir, QString* error)
 {
-    thread_local std::map<QString, std::unique_ptr<HistoryStore>> stores;
-    auto& store = stores[dataDir];
+    static QThreadStorage<StoreMap*> storage;
+    if (!storage.hasLocalData())
+        storage.setLocalData(new StoreMap);
+    auto& store = (*storage.localData())[dataDir];
     if (!store || !store->isOpen()) {
         store = std::make_unique<HistoryStore>(dataDir);
         if (!store->open(error))
