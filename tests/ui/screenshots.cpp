@@ -6,12 +6,14 @@
 #include <QApplication>
 #include <QDialog>
 #include <QDir>
+#include <QFile>
 #include <QLibraryInfo>
 #include <QListView>
 #include <QTabWidget>
 #include <QTimer>
 #include <QTranslator>
 
+#include "AppPaths.h"
 #include "ExportDialog.h"
 #include "HistoryGallery.h"
 #include "HistoryModel.h"
@@ -24,7 +26,7 @@
 
 namespace {
 const char* kPrompts[] = {
-    "a lighthouse on a cliff at dawn, (oil painting:1.2), [blurry], dramatic sky, <lora:film_grain:0.6> BREAK warm light, seagulls",
+    "a lighthouse on a cliff at dawn, (oil painting:1.2), [blurry], dramatic sky, <lora:tiny-sd1-lora:0.6> BREAK warm light, seagulls",
     "portrait of a red fox in fresh snow, (soft light:1.1), bokeh",
     "a quiet city street at night, neon signs, rain, reflections",
     "watercolor mountains, mist, (pastel colors:1.3)",
@@ -57,13 +59,18 @@ int main(int argc, char* argv[])
         app.installTranslator(&qt);
     if (ours.load(locale, "qdiffusion", "_", ":/i18n"))
         app.installTranslator(&ours);
-    const QString suffix = "_" + (lang.isEmpty() ? QString("en") : lang);
+    const QString suffix = "-" + (lang.isEmpty() ? QString("en") : lang);
     QSize size(1600, 1000);
     if (!option("--size").isEmpty()) {
         const QStringList wh = option("--size").split('x');
         size = QSize(wh.value(0).toInt(), wh.value(1).toInt());
     }
     const int jobs = option("--jobs").toInt();
+    // The first prompt names the conformance data's LoRA for the tiny SD1 model (the demo model):
+    // put it in the models folder's Lora folder so the shots show a LoRA really applied.
+    const QString lora = QStringLiteral(QD_SOURCE_DIR "/tests/data/conformance/tiny-sd1-lora.safetensors");
+    QDir().mkpath(qd::AppPaths::modelsDir() + "/Lora");
+    QFile::copy(lora, qd::AppPaths::modelsDir() + "/Lora/tiny-sd1-lora.safetensors");
 
     qd::MainWindow w;
     if (!option("--theme").isEmpty())
