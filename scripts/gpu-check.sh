@@ -47,6 +47,12 @@ tail -1 "$OUT/conformance-cpu.txt"; grep FAIL "$OUT/conformance-cpu.txt"
 echo "== conformance, CUDA (float32, TF32 off)"
 $CLI conformance --goldens $CONF/goldens.safetensors --cases $CONF/cases.json --device cuda >"$OUT/conformance-cuda.txt"
 tail -1 "$OUT/conformance-cuda.txt"; grep FAIL "$OUT/conformance-cuda.txt"
+echo "== conformance extra (LoRA, inpainting), CPU and CUDA"
+for dev in cpu cuda; do
+    $CLI conformance --goldens $CONF/goldens_extra.safetensors --cases $CONF/cases_extra.json --device $dev \
+        >"$OUT/conformance-extra-$dev.txt"
+    echo "$dev: $(tail -1 "$OUT/conformance-extra-$dev.txt")"; grep FAIL "$OUT/conformance-extra-$dev.txt"
+done
 awk '/^PASS|^FAIL/ { for (i = 1; i <= NF; i++) { if ($i == "latents" && $(i+1) > l) l = $(i+1); if ($i == "image" && $(i+1) > m) m = $(i+1) } }
      END { print "CUDA worst latents", l, "worst image", m }' "$OUT/conformance-cuda.txt"
 [ "${1:-}" = quick ] && exit 0
@@ -66,6 +72,8 @@ $CLI make-checkpoint --arch sd15 --dtype fp16 --out /tmp/sd15.safetensors >/dev/
 $CLI make-checkpoint --arch sdxl --dtype fp16 --out /tmp/sdxl.safetensors >/dev/null
 bench "SD 1.5 512x512, 20 Euler steps, fp16, CFG 7" --ckpt /tmp/sd15.safetensors \
     --config resources/configs/v1-inference.yaml --device cuda --dtype fp16 --steps 20 --runs 3
+bench "SD 1.5 512x512, fp16, cheap live preview every step" --ckpt /tmp/sd15.safetensors \
+    --config resources/configs/v1-inference.yaml --device cuda --dtype fp16 --steps 20 --runs 3 --preview cheap
 bench "SD 1.5 512x512, batch 4, fp16" --ckpt /tmp/sd15.safetensors \
     --config resources/configs/v1-inference.yaml --device cuda --dtype fp16 --steps 20 --batch-size 4 --runs 2
 bench "SDXL 1024x1024, 20 Euler steps, fp16, CFG 7" --ckpt /tmp/sdxl.safetensors \

@@ -19,7 +19,8 @@ namespace {
 
 struct BenchOptions {
     std::string ckpt, config, device = "cpu", dtype = "fp32", sampler = "Euler", prompt = "a fantasy landscape, epic mountains and sunset";
-    int steps = 20, width = 512, height = 512, batch = 1, runs = 1, threads = 0;
+    std::string preview = "none", taesd;
+    int steps = 20, width = 512, height = 512, batch = 1, runs = 1, threads = 0, previewInterval = 1;
     double cfg = 7.0;
 };
 
@@ -59,6 +60,15 @@ int run(const BenchOptions& o)
     spec.config = o.config;
     spec.device = o.device;
     spec.dtype = o.dtype;
+    PreviewOptions preview;
+    preview.method = o.preview == "cheap" ? PreviewMethod::Cheap
+        : o.preview == "taesd"            ? PreviewMethod::Taesd
+        : o.preview == "vae"              ? PreviewMethod::FullVae
+                                          : PreviewMethod::None;
+    preview.interval = o.previewInterval;
+    preview.taesdPath = o.taesd;
+    if (preview.method == PreviewMethod::Taesd && o.taesd.empty())
+        return badInput("--preview taesd needs --taesd FILE (taesd_decoder.safetensors or taesdxl_decoder.safetensors)");
     auto t0 = std::chrono::steady_clock::now();
     std::unique_ptr<Pipeline> pipeline;
     try {
@@ -72,8 +82,8 @@ int run(const BenchOptions& o)
     std::printf("model      %s (%s, %s)\ndevice     %s %s, %d CPU threads, LibTorch %s\n", info.name.c_str(),
                 info.family.c_str(), info.prediction.c_str(), o.device.c_str(), o.dtype.c_str(), threads,
                 torchVersion().c_str());
-    std::printf("size       %dx%d, batch %d, %d steps of %s, CFG %.1f\n", o.width, o.height, o.batch, o.steps,
-                o.sampler.c_str(), o.cfg);
+    std::printf("size       %dx%d, batch %d, %d steps of %s, CFG %.1f, preview %s\n", o.width, o.height, o.batch,
+                o.steps, o.sampler.c_str(), o.cfg, o.preview.c_str());
     std::printf("load       %.2f s\n", loadSecs);
     for (int run = 0; run < o.runs; ++run) {
         std::vector<double> stepTimes;
@@ -81,7 +91,7 @@ int run(const BenchOptions& o)
         const auto start = last;
         double firstStepAt = 0;
         const bool cuda = o.device.rfind("cuda", 0) == 0;
-        pipeline->generate(p, {}, PreviewOptions{PreviewMethod::None}, [&](const StepUpdate& u) {
+        pipeline->generate(p, {}, preview, [&](const StepUpdate& u) {
             if (cuda)
                 torch::cuda::synchronize(); // GPU work is asynchronous: a step ends when its kernels do
             const auto now = std::chrono::steady_clock::now();
@@ -121,6 +131,11 @@ Command addBench(CLI::App& app)
     sub->add_option("--cfg-scale", o->cfg, "CFG scale (1 skips the unconditional pass)")->capture_default_str();
     sub->add_option("--runs", o->runs, "Timed runs after loading")->capture_default_str();
     sub->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
+    sub->add_option("--preview", o->preview, "Per-step preview: none, cheap, taesd or vae")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"none", "cheap", "taesd", "vae"}));
+    sub->add_option("--preview-interval", o->previewInterval, "Preview every N steps (taesd, vae)")->capture_default_str();
+    sub->add_option("--taesd", o->taesd, "TAESD decoder file for --preview taesd");
     return {sub, [o] { return run(*o); }};
 }
 
