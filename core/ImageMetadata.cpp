@@ -273,16 +273,33 @@ QByteArray encodePixels(const QImage& image, ImageFileFormat format, int quality
 
 } // namespace
 
-ImageFileFormat imageFormatFromSuffix(const QString& path)
+ImageFileFormat imageFormatFromName(const QString& name)
 {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix == QLatin1String("png"))
+    const QString n = name.trimmed().toLower();
+    if (n == QLatin1String("png"))
         return ImageFileFormat::Png;
-    if (suffix == QLatin1String("jpg") || suffix == QLatin1String("jpeg"))
+    if (n == QLatin1String("jpg") || n == QLatin1String("jpeg"))
         return ImageFileFormat::Jpeg;
-    if (suffix == QLatin1String("webp"))
+    if (n == QLatin1String("webp"))
         return ImageFileFormat::WebP;
     return ImageFileFormat::Unknown;
+}
+
+ImageFileFormat imageFormatFromSuffix(const QString& path)
+{
+    return imageFormatFromName(QFileInfo(path).suffix());
+}
+
+QString imageFileSuffix(ImageFileFormat format)
+{
+    switch (format) {
+    case ImageFileFormat::Jpeg:
+        return QStringLiteral("jpg");
+    case ImageFileFormat::WebP:
+        return QStringLiteral("webp");
+    default:
+        return QStringLiteral("png");
+    }
 }
 
 ImageFileFormat imageFormatFromData(const QByteArray& head)

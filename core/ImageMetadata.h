@@ -20,7 +20,12 @@ namespace qd {
 
 enum class ImageFileFormat { Unknown, Png, Jpeg, WebP };
 
+// "png", "jpg" / "jpeg", "webp" (any case; what Settings::outputFormat holds) -> the format;
+// Unknown for anything else.
+ImageFileFormat imageFormatFromName(const QString& name);
 ImageFileFormat imageFormatFromSuffix(const QString& path);    // .png, .jpg/.jpeg, .webp
+// The suffix (without the dot) files of a format get: "png", "jpg", "webp".
+QString imageFileSuffix(ImageFileFormat format);
 ImageFileFormat imageFormatFromData(const QByteArray& head);  // by the file signature
 QString imageFormatName(ImageFileFormat format);
 

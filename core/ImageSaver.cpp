@@ -16,30 +16,6 @@
 namespace qd
 {
 
-ImageFileFormat imageFormatFromName(const QString& name)
-{
-    const QString n = name.trimmed().toLower();
-    if (n == QLatin1String("png"))
-        return ImageFileFormat::Png;
-    if (n == QLatin1String("jpg") || n == QLatin1String("jpeg"))
-        return ImageFileFormat::Jpeg;
-    if (n == QLatin1String("webp"))
-        return ImageFileFormat::WebP;
-    return ImageFileFormat::Unknown;
-}
-
-QString imageFileSuffix(ImageFileFormat format)
-{
-    switch (format) {
-    case ImageFileFormat::Jpeg:
-        return QStringLiteral("jpg");
-    case ImageFileFormat::WebP:
-        return QStringLiteral("webp");
-    default:
-        return QStringLiteral("png");
-    }
-}
-
 namespace
 {
 

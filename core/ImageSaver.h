@@ -17,12 +17,6 @@
 namespace qd
 {
 
-// "png", "jpg" / "jpeg", "webp" (any case; what Settings::outputFormat holds) -> the format;
-// Unknown for anything else.
-ImageFileFormat imageFormatFromName(const QString& name);
-// The suffix saved files get: "png", "jpg", "webp".
-QString imageFileSuffix(ImageFileFormat format);
-
 class ImageSaver
 {
 public:

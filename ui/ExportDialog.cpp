@@ -130,14 +130,7 @@ void ExportDialog::updatePreview()
 
 QString ExportDialog::suffix(ImageFileFormat format)
 {
-    switch (format) {
-    case ImageFileFormat::Jpeg:
-        return QStringLiteral(".jpg");
-    case ImageFileFormat::WebP:
-        return QStringLiteral(".webp");
-    default:
-        return QStringLiteral(".png");
-    }
+    return u'.' + imageFileSuffix(format);
 }
 
 QString ExportDialog::fileName(const QString& pattern, const HistoryRecord& r, int index, ImageFileFormat format)

@@ -48,11 +48,8 @@ qint64 residentBytes()
 
 ImageFileFormat outputFormat(const QString& name)
 {
-    if (name == QLatin1String("jpeg") || name == QLatin1String("jpg"))
-        return ImageFileFormat::Jpeg;
-    if (name == QLatin1String("webp"))
-        return ImageFileFormat::WebP;
-    return ImageFileFormat::Png;
+    const ImageFileFormat f = imageFormatFromName(name);
+    return f == ImageFileFormat::Unknown ? ImageFileFormat::Png : f;
 }
 } // namespace
 
