@@ -4,29 +4,12 @@
 #include <QRandomGenerator>
 
 #include "EngineError.h"
+#include "EngineImage.h"
 #include "EngineInfo.h"
 #include "Infotext.h"
 #include "MemoryRelease.h"
 
 namespace qd {
-
-static QImage toQImage(const Image& img)
-{
-    QImage q(img.pixels.data(), img.width, img.height, img.width * 3, QImage::Format_RGB888);
-    return q.copy(); // own the pixels
-}
-
-static Image fromQImage(const QImage& q)
-{
-    const QImage rgb = q.convertToFormat(QImage::Format_RGB888);
-    Image img;
-    img.width = rgb.width();
-    img.height = rgb.height();
-    img.pixels.resize(size_t(img.width) * img.height * 3);
-    for (int y = 0; y < img.height; ++y)
-        memcpy(img.pixels.data() + size_t(y) * img.width * 3, rgb.constScanLine(y), size_t(img.width) * 3);
-    return img;
-}
 
 static bool sameModel(const ModelSpec& a, const ModelSpec& b)
 {

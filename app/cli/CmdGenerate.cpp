@@ -16,6 +16,7 @@
 
 #include "CliCommon.h"
 #include "Commands.h"
+#include "EngineImage.h"
 #include "ImageMetadata.h"
 #include "Infotext.h"
 #include "Pipeline.h"
@@ -35,23 +36,6 @@ struct GenerateOptions {
     bool stepsGiven = false, cfgGiven = false; // --steps / --cfg-scale override the CompVis flags
     bool plms = false, dpmSolver = false, fixedCode = false, skipGrid = false, skipSave = false, json = false;
 };
-
-QImage toQImage(const Image& img)
-{
-    return QImage(img.pixels.data(), img.width, img.height, img.width * 3, QImage::Format_RGB888).copy();
-}
-
-Image fromQImage(const QImage& q)
-{
-    const QImage rgb = q.convertToFormat(QImage::Format_RGB888);
-    Image img;
-    img.width = rgb.width();
-    img.height = rgb.height();
-    img.pixels.resize(size_t(img.width) * img.height * 3);
-    for (int y = 0; y < img.height; ++y)
-        memcpy(img.pixels.data() + size_t(y) * img.width * 3, rgb.constScanLine(y), size_t(img.width) * 3);
-    return img;
-}
 
 // Number of files already in `dir`, as CompVis numbers its outputs (base_count = len(listdir)).
 int countEntries(const QString& dir)
