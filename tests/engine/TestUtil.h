@@ -4,6 +4,7 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
+#include "EngineError.h"
 #include "SafeTensors.h"
 
 namespace qdtest {
@@ -41,6 +42,17 @@ inline QString closeTo(const torch::Tensor& actual, const torch::Tensor& expecte
     if (err <= tol * scale && std::isfinite(err))
         return {};
     return QString("max|a-b| = %1 > %2 (tol %3 x scale %4)").arg(err).arg(tol * scale).arg(tol).arg(scale);
+}
+
+// The error message of `fn`, or "" when it does not throw EngineError.
+template <typename Fn> QString errorOf(Fn fn)
+{
+    try {
+        fn();
+    } catch (const qd::EngineError& e) {
+        return QString::fromUtf8(e.what());
+    }
+    return {};
 }
 
 } // namespace qdtest

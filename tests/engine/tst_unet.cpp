@@ -13,6 +13,7 @@ using nlohmann::json;
 using qd::UNetConfig;
 using qd::UNetModel;
 using qdtest::conformance;
+using qdtest::errorOf;
 using qdtest::golden;
 
 namespace
@@ -48,17 +49,6 @@ std::unique_ptr<UNetModel> tinyUNet(const std::string& model)
     auto unet = std::make_unique<UNetModel>(yamlConfig(model));
     unet->load(tiny(model), "tiny " + model);
     return unet;
-}
-
-// The error message of `fn`, or "" when it does not throw EngineError.
-template <typename Fn> QString errorOf(Fn fn)
-{
-    try {
-        fn();
-    } catch (const qd::EngineError& e) {
-        return QString::fromUtf8(e.what());
-    }
-    return {};
 }
 
 } // namespace

@@ -11,6 +11,7 @@ using nlohmann::json;
 using qd::AutoencoderKL;
 using qd::VaeConfig;
 using qdtest::conformance;
+using qdtest::errorOf;
 using qdtest::golden;
 
 namespace
@@ -40,16 +41,6 @@ std::unique_ptr<AutoencoderKL> tinyVae(const std::string& model)
 double maxAbsDiff(const torch::Tensor& a, const torch::Tensor& b)
 {
     return (a - b).abs().max().item<double>();
-}
-
-template <typename Fn> QString errorOf(Fn fn)
-{
-    try {
-        fn();
-    } catch (const qd::EngineError& e) {
-        return QString::fromUtf8(e.what());
-    }
-    return {};
 }
 
 } // namespace
