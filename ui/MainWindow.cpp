@@ -416,8 +416,8 @@ GenerationJob MainWindow::currentJob() const
                 job.preview.taesdPath = QDir(f).filePath(name).toStdString();
                 break;
             }
-        if (job.preview.taesdPath.empty())
-            job.preview.method = PreviewMethod::Cheap; // no decoder file: fall back, still every step
+        if (job.preview.taesdPath.empty()) // not found: the engine warns, naming where it belongs,
+            job.preview.taesdPath = QDir(AppPaths::modelsDir()).filePath(name).toStdString(); // and previews cheaply
     }
     // LoRA files: a Lora folder in each model folder (AUTOMATIC1111's models/Lora); the engine also
     // looks beside the checkpoint's folder.

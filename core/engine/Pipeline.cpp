@@ -78,7 +78,7 @@ public:
     ModelInfo info() const override { return m_info; }
 
     std::vector<GeneratedImage> generate(const GenerationParams& params, const GenerationInputs& inputs,
-                                         const PreviewOptions& preview, const StepCallback& onStep,
+                                         const PreviewOptions& previewAsked, const StepCallback& onStep,
                                          CancelToken* cancel) override
     {
         validateParams(params);
@@ -94,6 +94,17 @@ public:
         std::string loraHashes;
         std::vector<std::string> warnings;
         m.setLoras(lorasFor(params.prompt, loraHashes, warnings));
+
+        // A TAESD file that can't be read costs the job its fancy preview, not its image.
+        PreviewOptions preview = previewAsked;
+        if (preview.method == PreviewMethod::Taesd) {
+            try {
+                loadTaesd(preview.taesdPath);
+            } catch (const EngineError& e) {
+                warnings.push_back(std::string(e.what()) + "; showing the cheap preview instead");
+                preview.method = PreviewMethod::Cheap;
+            }
+        }
 
         // 1. text: both prompts with the same chunk count (A1111 applies clip skip to both)
         ConditionerOptions copt;
@@ -263,12 +274,7 @@ private:
         case PreviewMethod::Taesd: {
             if (!due)
                 return {};
-            if (!m_taesd || m_taesdPath != preview.taesdPath) {
-                m_taesd = TaesdDecoder();
-                m_taesd->loadFile(preview.taesdPath);
-                m_taesd->to(m_model->device());
-                m_taesdPath = preview.taesdPath;
-            }
+            loadTaesd(preview.taesdPath);
             std::vector<Image> out;
             const auto rgb = m_taesd->forward(denoised.to(m_model->device(), torch::kFloat32)).clamp(0, 1);
             for (int64_t i = 0; i < rgb.size(0); ++i)
@@ -281,6 +287,17 @@ private:
             return toImages(m_model->decodeLatent(denoised));
         }
         return {};
+    }
+
+    void loadTaesd(const std::string& path)
+    {
+        if (m_taesd && m_taesdPath == path)
+            return;
+        TaesdDecoder decoder;
+        decoder->loadFile(path); // throws EngineError naming the file
+        decoder->to(m_model->device());
+        m_taesd = decoder;
+        m_taesdPath = path;
     }
 
     struct CachedLora {
