@@ -1,7 +1,10 @@
 #include "MappedFile.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -11,6 +14,20 @@
 #include "EngineError.h"
 
 namespace qd {
+
+namespace {
+// The live mappings, for dropPages (a handful at a time: a checkpoint, a VAE, a LoRA).
+std::mutex& registryMutex()
+{
+    static std::mutex m;
+    return m;
+}
+std::vector<const MappedFile*>& registry()
+{
+    static std::vector<const MappedFile*> r;
+    return r;
+}
+} // namespace
 
 std::shared_ptr<MappedFile> MappedFile::open(const std::string& path)
 {
@@ -38,13 +55,23 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path)
         f->m_data = static_cast<uint8_t*>(p);
     }
     ::close(fd); // the mapping keeps its own reference to the file
+    if (f->m_data) {
+        std::lock_guard<std::mutex> lock(registryMutex());
+        registry().push_back(f.get());
+    }
     return f;
 }
 
 MappedFile::~MappedFile()
 {
-    if (m_data)
-        ::munmap(m_data, m_size);
+    if (!m_data)
+        return;
+    {
+        std::lock_guard<std::mutex> lock(registryMutex());
+        auto& r = registry();
+        r.erase(std::remove(r.begin(), r.end(), this), r.end());
+    }
+    ::munmap(m_data, m_size);
 }
 
 namespace {
@@ -72,6 +99,18 @@ void MappedFile::dontNeed(uint64_t begin, uint64_t end) const
     const uint64_t e = end / pageSize() * pageSize();
     if (b < e)
         ::madvise(m_data + b, e - b, MADV_DONTNEED);
+}
+
+void MappedFile::dropPages(const void* p, uint64_t n)
+{
+    const auto* bytes = static_cast<const uint8_t*>(p);
+    std::lock_guard<std::mutex> lock(registryMutex());
+    for (const MappedFile* f : registry())
+        if (bytes >= f->m_data && n <= f->m_size && uint64_t(bytes - f->m_data) <= f->m_size - n) {
+            const uint64_t begin = uint64_t(bytes - f->m_data);
+            f->dontNeed(begin, begin + n);
+            return;
+        }
 }
 
 } // namespace qd

@@ -25,6 +25,11 @@ public:
     void willNeed(uint64_t begin, uint64_t end) const;
     void dontNeed(uint64_t begin, uint64_t end) const;
 
+    // dontNeed for the bytes [p, p + n) when they lie inside a live mapping; a no-op for any other
+    // memory. Only for bytes that were read and never written: a private page someone wrote to
+    // would fall back to the file's content.
+    static void dropPages(const void* p, uint64_t n);
+
 private:
     MappedFile() = default;
     std::string m_path;

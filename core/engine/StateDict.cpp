@@ -1,5 +1,7 @@
 #include "StateDict.h"
 
+#include "MappedFile.h"
+
 #include <sstream>
 
 #include <torch/torch.h>
@@ -39,6 +41,11 @@ int loadModule(torch::nn::Module& module, const StateDict& sd, const std::string
             throw EngineError(source + ": tensor '" + key + "' has integer type "
                               + std::string(c10::toString(src.scalar_type())) + ", expected floating point");
         target.copy_(src);
+        // A memory-mapped source has done its job: drop its pages from the resident set, so that
+        // converting a checkpoint (fp16 file -> fp32 model) peaks near the model's size instead of
+        // the model plus the file.
+        if (src.device().is_cpu() && src.is_contiguous() && target.data_ptr() != src.data_ptr())
+            MappedFile::dropPages(src.data_ptr(), uint64_t(src.nbytes()));
         used.insert(key);
         ++copied;
     };

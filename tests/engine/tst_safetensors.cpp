@@ -3,6 +3,7 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
+#include "MappedFile.h"
 #include "SafeTensors.h"
 #include "TestUtil.h"
 
@@ -75,6 +76,27 @@ private slots:
         const auto* a = static_cast<const char*>(back.at("a").data_ptr());
         const auto* b = static_cast<const char*>(back.at("b").data_ptr());
         QCOMPARE(int64_t(b - a), int64_t(header.tensors[1].begin - header.tensors[0].begin));
+    }
+
+    void loadingIntoAModuleDropsOnlyMappedPages()
+    {
+        // loadModule drops a mapped source's pages after copying it (peak memory of a converting
+        // load); the tensor must still read the file's values afterwards, and heap tensors must be
+        // left alone by dropPages.
+        const torch::Tensor w = torch::randn({256, 1024}); // 1 MiB: many whole pages
+        const std::string p = path("drop.safetensors");
+        qd::saveSafetensors(p, {{"lin.weight", w.to(torch::kFloat16)}, {"lin.bias", torch::randn({256})}});
+        const qd::StateDict sd = qd::loadSafetensors(p);
+        torch::nn::Linear lin(1024, 256);
+        torch::nn::Sequential model;
+        model->register_module("lin", lin);
+        QCOMPARE(qd::loadModule(*model, sd, "", p), 2);
+        QVERIFY(torch::equal(lin->weight, w.to(torch::kFloat16).to(torch::kFloat32)));
+        QVERIFY(torch::equal(sd.at("lin.weight"), w.to(torch::kFloat16))); // re-read from the file
+        const torch::Tensor heap = torch::randn({256, 1024});
+        const torch::Tensor before = heap.clone();
+        qd::MappedFile::dropPages(heap.data_ptr(), uint64_t(heap.nbytes()));
+        QVERIFY(torch::equal(heap, before));
     }
 
     void writingToALoadedTensorLeavesTheFileAlone()
