@@ -407,15 +407,22 @@ GenerationJob MainWindow::currentJob() const
                                                         : PreviewMethod::Cheap;
     job.preview.interval = qMax(1, m_settings.previewInterval);
     if (job.preview.method == PreviewMethod::Taesd) {
-        const QString name = model.defaultSize >= 1024 ? QStringLiteral("taesdxl_decoder.safetensors")
-                                                       : QStringLiteral("taesd_decoder.safetensors");
+        // The model folders, and their VAE-approx folders where AUTOMATIC1111 keeps the .pth files.
+        const QString stem = model.defaultSize >= 1024 ? QStringLiteral("taesdxl_decoder") : QStringLiteral("taesd_decoder");
+        const QString name = stem + QStringLiteral(".safetensors");
         QStringList folders = m_settings.modelFolders;
         folders.prepend(AppPaths::modelsDir());
-        for (const QString& f : folders)
-            if (QFileInfo::exists(QDir(f).filePath(name))) {
-                job.preview.taesdPath = QDir(f).filePath(name).toStdString();
+        for (const QString& f : folders) {
+            for (const QString& candidate : {QDir(f).filePath(name), QDir(f).filePath(stem + QStringLiteral(".pth")),
+                                             QDir(f).filePath(QStringLiteral("VAE-approx/") + name),
+                                             QDir(f).filePath(QStringLiteral("VAE-approx/") + stem + QStringLiteral(".pth"))})
+                if (QFileInfo::exists(candidate)) {
+                    job.preview.taesdPath = candidate.toStdString();
+                    break;
+                }
+            if (!job.preview.taesdPath.empty())
                 break;
-            }
+        }
         if (job.preview.taesdPath.empty()) // not found: the engine warns, naming where it belongs,
             job.preview.taesdPath = QDir(AppPaths::modelsDir()).filePath(name).toStdString(); // and previews cheaply
     }

@@ -45,6 +45,30 @@ private slots:
         QVERIFY(qEnvironmentVariableIsSet("QDIFFUSION_HOME")); // never write into the user's folders
     }
 
+    // "TAESD" previews: the decoder file is looked up in the model folders and their VAE-approx
+    // folders (AUTOMATIC1111 keeps taesd_decoder.pth there); without one the job still names where
+    // it belongs, so the engine's warning can tell the user.
+    void taesdDecoderIsFoundWhereArtistsKeepIt()
+    {
+        QTemporaryDir models;
+        QVERIFY(models.isValid());
+        qd::MainWindow w;
+        qd::Settings s = w.settings();
+        s.previewMethod = "taesd";
+        s.modelFolders = {models.path()};
+        w.setSettings(s);
+        qd::GenerationJob job = w.currentJob();
+        QCOMPARE(job.preview.method, qd::PreviewMethod::Taesd);
+        QVERIFY2(QString::fromStdString(job.preview.taesdPath).endsWith("/models/taesd_decoder.safetensors"),
+                 job.preview.taesdPath.c_str());
+        QVERIFY(QDir(models.path()).mkpath("VAE-approx"));
+        write(models.filePath("VAE-approx/taesd_decoder.pth"), "not read here");
+        job = w.currentJob();
+        QCOMPARE(QString::fromStdString(job.preview.taesdPath), models.filePath("VAE-approx/taesd_decoder.pth"));
+        write(models.filePath("taesd_decoder.safetensors"), "not read here"); // the folder itself wins
+        QCOMPARE(QString::fromStdString(w.currentJob().preview.taesdPath), models.filePath("taesd_decoder.safetensors"));
+    }
+
     void pickerFollowsTheLibrary()
     {
         QTemporaryDir models;
