@@ -9,7 +9,9 @@
 #   mkdir -p .gpu/debs && (cd .gpu/debs && apt-get download nlohmann-json3-dev libcli11-dev \
 #     libutf8proc-dev libutf8proc2 zlib1g-dev libyaml-cpp-dev libyaml-cpp0.7)
 #   for f in .gpu/debs/*.deb; do dpkg -x "$f" .gpu/root; done
-# Usage (repository root): scripts/gpu-check.sh [quick]   -- results also go to $OUT (or /tmp/gpu-out)
+# Usage (repository root): scripts/gpu-check.sh [quick|preview]   -- results also go to $OUT (or
+# /tmp/gpu-out). quick: build and conformance only; preview: build, then what the cheap live preview
+# costs per SD 1.5 step (no conformance).
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUT"
@@ -40,6 +42,15 @@ echo "build: $(($(date +%s) - t0)) s"
 export LD_LIBRARY_PATH=$L${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 CLI=$B/bin/qdiffusion-cli
 $CLI --version
+
+if [ "${1:-}" = preview ]; then
+    $CLI make-checkpoint --arch sd15 --dtype fp16 --out /tmp/sd15.safetensors >/dev/null
+    for pv in none cheap none cheap; do
+        $CLI bench --ckpt /tmp/sd15.safetensors --config resources/configs/v1-inference.yaml --device cuda \
+            --dtype fp16 --steps 30 --runs 4 --preview $pv | grep -E "size|run [234]"
+    done
+    exit 0
+fi
 
 echo "== conformance, CPU (LibTorch 2.x)"
 $CLI conformance --goldens $CONF/goldens.safetensors --cases $CONF/cases.json >"$OUT/conformance-cpu.txt"

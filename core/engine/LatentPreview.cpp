@@ -7,26 +7,65 @@
 
 namespace qd {
 
+namespace {
+// Rows = latent channels, columns = R, G, B (REFERENCE.md §3).
+const float kSdFactors[4][3] = {{0.3512f, 0.2297f, 0.3227f},
+                                {0.3250f, 0.4974f, 0.2350f},
+                                {-0.2829f, 0.1762f, 0.2721f},
+                                {-0.2120f, -0.2616f, -0.7177f}};
+const float kXlFactors[4][3] = {{0.3651f, 0.4232f, 0.4341f},
+                                {-0.2533f, -0.0042f, 0.1068f},
+                                {0.1076f, 0.1111f, -0.0362f},
+                                {-0.3165f, -0.2492f, -0.2188f}};
+const float kXlBias[3] = {0.1084f, -0.0175f, -0.0011f};
+} // namespace
+
 torch::Tensor cheapPreview(const torch::Tensor& x0, ModelFamily family)
 {
-    // Rows = latent channels, columns = R, G, B (REFERENCE.md §3).
-    static const float sd[4][3] = {{0.3512f, 0.2297f, 0.3227f},
-                                   {0.3250f, 0.4974f, 0.2350f},
-                                   {-0.2829f, 0.1762f, 0.2721f},
-                                   {-0.2120f, -0.2616f, -0.7177f}};
-    static const float xl[4][3] = {{0.3651f, 0.4232f, 0.4341f},
-                                   {-0.2533f, -0.0042f, 0.1068f},
-                                   {0.1076f, 0.1111f, -0.0362f},
-                                   {-0.3165f, -0.2492f, -0.2188f}};
-    static const float xlBias[3] = {0.1084f, -0.0175f, -0.0011f};
     const bool isXl = family == ModelFamily::SDXL;
     const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-    auto m = torch::from_blob(const_cast<float*>(&(isXl ? xl : sd)[0][0]), {4, 3}, opts).to(x0.device());
+    auto m = torch::from_blob(const_cast<float*>(&(isXl ? kXlFactors : kSdFactors)[0][0]), {4, 3}, opts).to(x0.device());
     // [N, 4, h, w] x [4, 3] -> [N, h, w, 3] -> [N, 3, h, w]
     auto rgb = torch::einsum("nchw,cd->ndhw", {x0.to(torch::kFloat32), m});
     if (isXl)
-        rgb = rgb + torch::from_blob(const_cast<float*>(xlBias), {1, 3, 1, 1}, opts).to(x0.device());
+        rgb = rgb + torch::from_blob(const_cast<float*>(kXlBias), {1, 3, 1, 1}, opts).to(x0.device());
     return ((rgb + 1.0) / 2.0).clamp(0.0, 1.0);
+}
+
+torch::Tensor cheapPreviewBytesMatrix(ModelFamily family)
+{
+    // rows 0-3: the factors * 127.5; row 4: (bias + 1) * 127.5 + 0.5, so that
+    // x @ rows + row4 = ((x @ factors + bias + 1) / 2) * 255 + 0.5, truncated as tensorToImage does
+    const bool isXl = family == ModelFamily::SDXL;
+    const auto& f = isXl ? kXlFactors : kSdFactors;
+    auto m = torch::empty({ 5, 3 }, torch::kFloat32);
+    auto a = m.accessor<float, 2>();
+    for (int c = 0; c < 3; ++c) {
+        for (int r = 0; r < 4; ++r)
+            a[r][c] = f[r][c] * 127.5f;
+        a[4][c] = ((isXl ? kXlBias[c] : 0.0f) + 1.0f) * 127.5f + 0.5f;
+    }
+    return m;
+}
+
+std::vector<Image> cheapPreviewImages(const torch::Tensor& x0, const torch::Tensor& bytesMatrix)
+{
+    const int64_t n = x0.size(0), h = x0.size(2), w = x0.size(3);
+    // [N, 4, h, w] -> [N*h*w, 4] @ [4, 3] + [3] -> [N, h, w, 3] bytes
+    const auto x = x0.to(torch::kFloat32).permute({ 0, 2, 3, 1 }).reshape({ -1, 4 });
+    const auto bytes = at::addmm(bytesMatrix[4], x, bytesMatrix.narrow(0, 0, 4))
+                           .clamp_(0.5, 255.5)
+                           .to(torch::kUInt8)
+                           .view({ n, h, w, 3 })
+                           .to(torch::kCPU);
+    std::vector<Image> out(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        out[size_t(i)].width = int(w);
+        out[size_t(i)].height = int(h);
+        const uint8_t* p = bytes[i].data_ptr<uint8_t>();
+        out[size_t(i)].pixels.assign(p, p + h * w * 3);
+    }
+    return out;
 }
 
 Image tensorToImage(const torch::Tensor& rgb01)

@@ -13,6 +13,12 @@ namespace qd {
 // x0: [N, 4, h, w] latent as the UNet sees it (scaled). Returns [N, 3, h, w] RGB in [0, 1].
 torch::Tensor cheapPreview(const torch::Tensor& x0, ModelFamily family);
 
+// The same preview straight to 8-bit images, for every step of a generation: `bytesMatrix` (from
+// cheapPreviewBytesMatrix, moved once to x0's device) folds the map, (x + 1) / 2, * 255 and the
+// rounding into one matrix product, so a GPU runs three small kernels and sends only the bytes.
+torch::Tensor cheapPreviewBytesMatrix(ModelFamily family); // [5, 3] float: 4 rows of factors, a bias row
+std::vector<Image> cheapPreviewImages(const torch::Tensor& x0, const torch::Tensor& bytesMatrix);
+
 // [3, H, W] (or [1, 3, H, W]) float in [0, 1] -> 8-bit RGB image.
 Image tensorToImage(const torch::Tensor& rgb01);
 // 8-bit RGB image -> [1, 3, H, W] float in [-1, 1] (what the VAE encoder takes).

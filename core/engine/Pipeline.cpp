@@ -265,11 +265,9 @@ private:
         case PreviewMethod::None:
             return {};
         case PreviewMethod::Cheap: {
-            std::vector<Image> out;
-            const auto rgb = cheapPreview(denoised, m_model->family());
-            for (int64_t i = 0; i < rgb.size(0); ++i)
-                out.push_back(tensorToImage(rgb[i]));
-            return out;
+            if (!m_cheapMatrix.defined()) // once: a host-to-device copy each step would wait for the GPU
+                m_cheapMatrix = cheapPreviewBytesMatrix(m_model->family()).to(m_model->device());
+            return cheapPreviewImages(denoised, m_cheapMatrix);
         }
         case PreviewMethod::Taesd: {
             if (!due)
@@ -309,6 +307,7 @@ private:
     ModelInfo m_info;
     std::vector<std::string> m_loraDirs;
     std::map<std::string, CachedLora> m_loraCache;
+    torch::Tensor m_cheapMatrix; // cheapPreviewBytesMatrix on the model's device
     TaesdDecoder m_taesd{nullptr};
     std::string m_taesdPath;
 };

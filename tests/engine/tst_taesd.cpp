@@ -163,6 +163,39 @@ class TestTaesd : public QObject
     }
 
 private slots:
+    // The cheap preview's fused 8-bit path gives the images of REFERENCE.md §3's matrices: a pixel
+    // holding only channel 0 = 1 becomes the first row mapped by clamp((x + 1) / 2) * 255 (computed
+    // by hand: SD (172, 157, 169), SDXL with its bias (188, 179, 183)), and any latent matches the
+    // float preview rounded to bytes within one level.
+    void cheapPreviewImagesFollowTheMatrix()
+    {
+        for (const auto family : { qd::ModelFamily::SD1, qd::ModelFamily::SDXL }) {
+            const torch::Tensor m = qd::cheapPreviewBytesMatrix(family);
+            auto one = torch::zeros({ 1, 4, 1, 2 });
+            one[0][0][0][1] = 1.0;
+            const qd::Image px = qd::cheapPreviewImages(one, m).at(0);
+            QCOMPARE(px.width, 2);
+            QCOMPARE(px.height, 1);
+            const std::vector<uint8_t> expected = family == qd::ModelFamily::SD1
+                ? std::vector<uint8_t> { 172, 157, 169 }
+                : std::vector<uint8_t> { 188, 179, 183 };
+            QVERIFY(std::equal(expected.begin(), expected.end(), px.pixels.begin() + 3));
+
+            const auto x0 = torch::randn({ 2, 4, 5, 7 }) * 2.0; // beyond [-1, 1]: clamping too
+            const auto images = qd::cheapPreviewImages(x0, m);
+            const auto reference = qd::cheapPreview(x0, family);
+            QCOMPARE(images.size(), size_t(2));
+            for (int i = 0; i < 2; ++i) {
+                const qd::Image ref = qd::tensorToImage(reference[i]);
+                QCOMPARE(images[size_t(i)].width, 7);
+                QCOMPARE(images[size_t(i)].height, 5);
+                QCOMPARE(images[size_t(i)].pixels.size(), ref.pixels.size());
+                for (size_t k = 0; k < ref.pixels.size(); ++k)
+                    QVERIFY(std::abs(int(images[size_t(i)].pixels[k]) - int(ref.pixels[k])) <= 1);
+            }
+        }
+    }
+
     void madebyollinSafetensors()
     {
         const auto w = randomDecoder(1);
