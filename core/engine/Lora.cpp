@@ -409,6 +409,36 @@ void LoraPatcher::apply(LoraModelView& model, const std::vector<LoraUse>& loras)
     m_applied = loras;
 }
 
+namespace {
+
+// The part of the model's weight `layer` changes (the q/k/v rows of a fused OpenCLIP in_proj_weight,
+// else the whole tensor); throws EngineError when the layer's shapes do not fit it.
+torch::Tensor layerDestination(const LoraModelView& model, const LoraLayer& layer, const LoraTarget& target,
+                               const std::string& file)
+{
+    const torch::Tensor& weight = model.weights.at(target.key);
+    torch::Tensor dest = weight;
+    if (target.part >= 0) // fused OpenCLIP in_proj_weight [3C, C]: rows of q, k or v
+        dest = weight.narrow(0, weight.size(0) / 3 * target.part, weight.size(0) / 3);
+    const int64_t in = dest.numel() / std::max<int64_t>(1, dest.size(0));
+    if (layer.up.size(0) != dest.size(0) || layer.down.flatten(1).size(1) != in)
+        throw EngineError(file + ": LoRA layer '" + layer.name + "' (up " + shapeString(layer.up.sizes()) + ", down "
+            + shapeString(layer.down.sizes()) + ") does not fit '" + target.key
+            + (target.part >= 0 ? "' rows " + std::to_string(target.part) : std::string("'")) + " of shape "
+            + shapeString(dest.sizes()) + " (is the LoRA made for another model architecture?)");
+    return dest;
+}
+
+} // namespace
+
+void LoraPatcher::check(const LoraModelView& model, const LoraUse& use)
+{
+    if (!use.file)
+        return;
+    for (const LoraLayer& layer : use.file->layers)
+        layerDestination(model, layer, loraTarget(layer.name, model, use.file->path), use.file->path);
+}
+
 void LoraPatcher::merge(LoraModelView& model, const LoraUse& use)
 {
     if (!use.file)
@@ -421,19 +451,9 @@ void LoraPatcher::merge(LoraModelView& model, const LoraUse& use)
         if (multiplier == 0.0)
             continue; // weight 0: leave the weight untouched, bit for bit
         torch::Tensor weight = model.weights.at(target.key);
-        torch::Tensor dest = weight;
-        if (target.part >= 0) // fused OpenCLIP in_proj_weight [3C, C]: rows of q, k or v
-            dest = weight.narrow(0, weight.size(0) / 3 * target.part, weight.size(0) / 3);
+        torch::Tensor dest = layerDestination(model, layer, target, f.path);
         // [out, r] @ [r, in * kh * kw] -> the weight's shape ([out, in] or [out, in, kh, kw])
         const torch::Tensor up = layer.up.flatten(1), down = layer.down.flatten(1);
-        const int64_t in = dest.numel() / std::max<int64_t>(1, dest.size(0));
-        if (up.size(0) != dest.size(0) || down.size(1) != in)
-            throw EngineError(f.path + ": LoRA layer '" + layer.name + "' (up "
-                + shapeString(layer.up.sizes()) + ", down " + shapeString(layer.down.sizes())
-                + ") does not fit '" + target.key
-                + (target.part >= 0 ? "' rows " + std::to_string(target.part) : std::string("'"))
-                + " of shape " + shapeString(dest.sizes())
-                + " (is the LoRA made for another model architecture?)");
         const torch::Tensor delta = at::mm(up, down).reshape(dest.sizes()) * (multiplier * layer.scale());
         if (!m_backup.count(target.key))
             m_backup.emplace(target.key, weight.to(torch::kCPU, weight.scalar_type(), false, /*copy=*/true));

@@ -97,6 +97,9 @@ public:
     void apply(LoraModelView& model, const std::vector<LoraUse>& loras);
     // Puts back every changed weight (copy of the original: exact).
     void restore(LoraModelView& model);
+    // Whether `use` fits `model`, changing nothing: throws the EngineError apply would (a layer the
+    // model lacks, a shape that does not fit), naming the file and the layer.
+    static void check(const LoraModelView& model, const LoraUse& use);
     const std::vector<LoraUse>& applied() const { return m_applied; }
     size_t changedWeights() const { return m_backup.size(); }
 

@@ -241,12 +241,22 @@ private:
             std::error_code ec;
             const auto stamp = fs::last_write_time(path, ec).time_since_epoch().count() ^ int64_t(fs::file_size(path, ec));
             CachedLora& cached = m_loraCache[path];
-            if (!cached.file || cached.stamp != stamp) {
-                cached.file = std::make_shared<const LoraFile>(LoraFile::read(path));
-                cached.hash = loraShortHash(path);
-                cached.stamp = stamp;
+            const LoraUse use{nullptr, net.teMultiplier, net.unetMultiplier}; // weights only
+            try {
+                if (!cached.file || cached.stamp != stamp) {
+                    cached.file = std::make_shared<const LoraFile>(LoraFile::read(path));
+                    cached.hash = loraShortHash(path);
+                    cached.stamp = stamp;
+                }
+                LoraPatcher::check(m_model->loraView(), {cached.file, use.textWeight, use.unetWeight});
+            } catch (const EngineError& e) {
+                // A file that can't be read, or a LoRA for another architecture: as A1111, the image
+                // is made without it and the user is told why.
+                m_loraCache.erase(path);
+                warnings.push_back(std::string(e.what()) + "; the image is made without it");
+                continue;
             }
-            uses.push_back({cached.file, net.teMultiplier, net.unetMultiplier});
+            uses.push_back({cached.file, use.textWeight, use.unetWeight});
             if (!cached.hash.empty()) {
                 std::string alias;
                 for (char ch : net.name)

@@ -126,9 +126,9 @@ public:
     // is set, inpainting when inputs.mask is too). Validates params first (EngineError naming the
     // bad value). `<lora:NAME:w>` / `<lora:NAME:te:unet>` tags in the prompt merge those LoRAs for
     // this job (the weights go back when a later job names other or none) and add AUTOMATIC1111's
-    // "Lora hashes" to each result's params.extra; a name with no file is left out with a warning
-    // in each result (as A1111 does); a LoRA for another architecture throws EngineError naming
-    // the file and the layer.
+    // "Lora hashes" to each result's params.extra. A name with no file, a file that can't be read
+    // and a LoRA for another architecture are left out, with a warning in each result naming the
+    // file (and the layer), as A1111 does.
     virtual std::vector<GeneratedImage> generate(const GenerationParams& params, const GenerationInputs& inputs,
                                                  const PreviewOptions& preview, const StepCallback& onStep,
                                                  CancelToken* cancel)

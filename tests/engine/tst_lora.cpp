@@ -336,6 +336,21 @@ private slots:
         QCOMPARE(missing.warnings.size(), size_t(1));
         QVERIFY2(QString::fromStdString(missing.warnings[0]).contains("no-such-lora"), missing.warnings[0].c_str());
         QVERIFY(!missing.params.extra.count("Lora hashes"));
+
+        // A LoRA whose shapes don't fit this model, and a file that isn't a LoRA: made without
+        // them too, each warning naming its file (the fitting one is still merged).
+        writeFile("misfit.safetensors",
+            { { "lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight", torch::zeros({ 4, 5, 1, 1 }) },
+                { "lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight", torch::zeros({ 6, 4, 1, 1 }) } });
+        writeFile("notalora.safetensors", { { "model.diffusion_model.out.2.weight", torch::zeros({ 4, 4 }) } });
+        spec.loraDirs = { QD_TEST_DATA "/conformance", m_dir.path().toStdString() };
+        pipe = qd::Pipeline::open(spec);
+        const auto mixed = run(p.prompt + " <lora:misfit:1> <lora:tiny-sd1-lora:0.8> <lora:notalora:1>");
+        QVERIFY(mixed.image.pixels == tagged.image.pixels);
+        QCOMPARE(mixed.warnings.size(), size_t(2));
+        QVERIFY2(QString::fromStdString(mixed.warnings[0]).contains("misfit.safetensors"), mixed.warnings[0].c_str());
+        QVERIFY2(QString::fromStdString(mixed.warnings[1]).contains("notalora.safetensors"), mixed.warnings[1].c_str());
+        QCOMPARE(mixed.params.extra.at("Lora hashes"), std::string("tiny-sd1-lora: 41df0a42fc63"));
     }
 };
 
