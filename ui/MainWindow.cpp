@@ -400,11 +400,7 @@ GenerationJob MainWindow::currentJob() const
     const bool onGpu = job.model.device.rfind("cuda", 0) == 0;
     job.model.dtype = m_settings.precision == QLatin1String("auto") ? (onGpu ? "fp16" : "fp32")
                                                                     : m_settings.precision.toStdString();
-    const QString method = m_settings.previewMethod;
-    job.preview.method = method == QLatin1String("none") ? PreviewMethod::None
-        : method == QLatin1String("taesd")              ? PreviewMethod::Taesd
-        : method == QLatin1String("vae")                ? PreviewMethod::FullVae
-                                                        : PreviewMethod::Cheap;
+    job.preview.method = previewMethodFromName(m_settings.previewMethod.toStdString()).value_or(PreviewMethod::Cheap);
     job.preview.interval = qMax(1, m_settings.previewInterval);
     if (job.preview.method == PreviewMethod::Taesd) {
         // The model folders, and their VAE-approx folders where AUTOMATIC1111 keeps the .pth files.

@@ -61,10 +61,7 @@ int run(const BenchOptions& o)
     spec.device = o.device;
     spec.dtype = o.dtype;
     PreviewOptions preview;
-    preview.method = o.preview == "cheap" ? PreviewMethod::Cheap
-        : o.preview == "taesd"            ? PreviewMethod::Taesd
-        : o.preview == "vae"              ? PreviewMethod::FullVae
-                                          : PreviewMethod::None;
+    preview.method = previewMethodFromName(o.preview).value_or(PreviewMethod::None); // CLI11 checked it
     preview.interval = o.previewInterval;
     preview.taesdPath = o.taesd;
     if (preview.method == PreviewMethod::Taesd && o.taesd.empty())

@@ -247,8 +247,12 @@ private:
                     cached.file = std::make_shared<const LoraFile>(LoraFile::read(path));
                     cached.hash = loraShortHash(path);
                     cached.stamp = stamp;
+                    cached.fits = false;
                 }
-                LoraPatcher::check(m_model->loraView(), {cached.file, use.textWeight, use.unetWeight});
+                if (!cached.fits) { // once per file version: this pipeline's model does not change
+                    LoraPatcher::check(m_model->loraView(), {cached.file, use.textWeight, use.unetWeight});
+                    cached.fits = true;
+                }
             } catch (const EngineError& e) {
                 // A file that can't be read, or a LoRA for another architecture: as A1111, the image
                 // is made without it and the user is told why.
@@ -312,6 +316,7 @@ private:
         std::shared_ptr<const LoraFile> file;
         std::string hash;
         int64_t stamp = 0; // modification time ^ size
+        bool fits = false; // LoraPatcher::check passed against this pipeline's model
     };
     std::unique_ptr<SdModel> m_model;
     ModelInfo m_info;
@@ -395,6 +400,19 @@ void validateParams(const GenerationParams& p)
     const auto& types = scheduleTypes();
     if (!p.scheduler.empty() && std::find(types.begin(), types.end(), p.scheduler) == types.end())
         fail("unknown schedule type '" + p.scheduler + "' (valid: " + joined(types) + ")");
+}
+
+std::optional<PreviewMethod> previewMethodFromName(const std::string& name)
+{
+    if (name == "none")
+        return PreviewMethod::None;
+    if (name == "cheap")
+        return PreviewMethod::Cheap;
+    if (name == "taesd")
+        return PreviewMethod::Taesd;
+    if (name == "vae")
+        return PreviewMethod::FullVae;
+    return std::nullopt;
 }
 
 void validateDevice(const std::string& device, const std::string& dtype)

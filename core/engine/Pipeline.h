@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ enum class PreviewMethod {
     Taesd,   // tiny VAE decoder from a user-provided taesd_decoder / taesdxl_decoder file
     FullVae, // the model's own VAE
 };
+
+// The names settings and command lines use: "none", "cheap", "taesd", "vae"; nullopt otherwise.
+std::optional<PreviewMethod> previewMethodFromName(const std::string& name);
 
 struct PreviewOptions {
     PreviewMethod method = PreviewMethod::Cheap;
