@@ -1,11 +1,16 @@
 #pragma once
 // Shared helpers for engine tests: conformance paths and the README's tolerance rule.
+#include <fstream>
+#include <sstream>
+
 #include <QString>
+#include <nlohmann/json.hpp>
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
 #include "EngineError.h"
 #include "SafeTensors.h"
+#include "SamplingPlan.h"
 
 namespace qdtest {
 
@@ -42,6 +47,18 @@ inline QString closeTo(const torch::Tensor& actual, const torch::Tensor& expecte
     if (err <= tol * scale && std::isfinite(err))
         return {};
     return QString("max|a-b| = %1 > %2 (tol %3 x scale %4)").arg(err).arg(tol * scale).arg(tol).arg(scale);
+}
+
+// The "cases" object of the conformance cases.json, read once.
+inline const nlohmann::json& conformanceCases()
+{
+    static const nlohmann::json c = [] {
+        std::ifstream in(conformance("cases.json"));
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return qd::parsePythonJson(ss.str())["cases"];
+    }();
+    return c;
 }
 
 // The error message of `fn`, or "" when it does not throw EngineError.

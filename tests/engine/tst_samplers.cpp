@@ -17,17 +17,6 @@
 namespace
 {
 
-const nlohmann::json& cases()
-{
-    static const nlohmann::json c = [] {
-        std::ifstream in(qdtest::conformance("cases.json"));
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return qd::parsePythonJson(ss.str())["cases"];
-    }();
-    return c;
-}
-
 std::shared_ptr<qd::NoiseSchedule> sdSchedule(qd::Prediction p = qd::Prediction::Epsilon)
 {
     qd::NoiseScheduleConfig c;
@@ -59,7 +48,7 @@ private slots:
     void generatorDrawsEqualGoldens_data()
     {
         QTest::addColumn<QString>("name");
-        for (auto it = cases().begin(); it != cases().end(); ++it)
+        for (auto it = qdtest::conformanceCases().begin(); it != qdtest::conformanceCases().end(); ++it)
             QTest::newRow(it.key().c_str()) << QString::fromStdString(it.key());
     }
 
@@ -67,7 +56,7 @@ private slots:
     {
         QFETCH(QString, name);
         const std::string key = name.toStdString();
-        const auto& c = cases()[key];
+        const auto& c = qdtest::conformanceCases()[key];
         QCOMPARE(c["seed"].get<int>(), 1234);
         QVERIFY(torch::equal(
             qd::randnLike(qdtest::golden(key + "/noise.0").sizes(), 1234), qdtest::golden(key + "/noise.0")));
@@ -190,7 +179,7 @@ private slots:
         QFETCH(QString, algorithm);
         QFETCH(int, steps);
         QFETCH(double, strength);
-        nlohmann::json config = cases()["sd1/txt2img/ddim"]["scheduler_config"]; // the SD base config
+        nlohmann::json config = qdtest::conformanceCases()["sd1/txt2img/ddim"]["scheduler_config"]; // the SD base config
         if (!algorithm.isEmpty() && algorithm != "karras")
             config["algorithm_type"] = algorithm.toStdString();
         if (algorithm == "karras")
@@ -259,7 +248,7 @@ private slots:
     void interleavedSamplersMatchDiffusersStepByStep()
     {
         QFETCH(QString, cls);
-        const nlohmann::json config = cases()["sd1/txt2img/dpm2"]["scheduler_config"];
+        const nlohmann::json config = qdtest::conformanceCases()["sd1/txt2img/dpm2"]["scheduler_config"];
         const qd::SamplingPlan plan = qd::planFromDiffusers(cls.toStdString(), config, 7);
         auto schedule = sdSchedule();
         qd::Denoiser denoiser([](const torch::Tensor& xIn, const torch::Tensor& t,

@@ -16,17 +16,6 @@
 namespace
 {
 
-const nlohmann::json& cases()
-{
-    static const nlohmann::json c = [] {
-        std::ifstream in(qdtest::conformance("cases.json"));
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return qd::parsePythonJson(ss.str())["cases"];
-    }();
-    return c;
-}
-
 // Max relative error |a - b| / |b| (|b| >= 1e-3) elementwise; shape mismatch -> message.
 QString relClose(const std::vector<double>& actual, const torch::Tensor& expected, double tol)
 {
@@ -101,7 +90,7 @@ private slots:
     void everyCaseMatchesGoldens_data()
     {
         QTest::addColumn<QString>("name");
-        for (auto it = cases().begin(); it != cases().end(); ++it)
+        for (auto it = qdtest::conformanceCases().begin(); it != qdtest::conformanceCases().end(); ++it)
             QTest::newRow(it.key().c_str()) << QString::fromStdString(it.key());
     }
 
@@ -109,7 +98,7 @@ private slots:
     {
         QFETCH(QString, name);
         const std::string key = name.toStdString();
-        const nlohmann::json& c = cases()[key];
+        const nlohmann::json& c = qdtest::conformanceCases()[key];
         const auto& config = c["scheduler_config"];
         qd::SamplingPlan full = qd::planFromDiffusers(c["scheduler_class"], config, c["steps"].get<int>());
         const auto& goldens = qdtest::goldens();
@@ -279,7 +268,7 @@ private slots:
 
     void unsupportedDiffusersOptionsAreNamed()
     {
-        nlohmann::json c = cases()["sd1/txt2img/dpmpp_2m"]["scheduler_config"];
+        nlohmann::json c = qdtest::conformanceCases()["sd1/txt2img/dpmpp_2m"]["scheduler_config"];
         c["thresholding"] = true;
         try {
             qd::planFromDiffusers("DPMSolverMultistepScheduler", c, 6);
