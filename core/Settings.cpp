@@ -1,8 +1,8 @@
-#include "Settings.h"
+#include "core/Settings.h"
 
-#include "AppPaths.h"
-#include "AtomicFile.h"
-#include "Infotext.h"
+#include "core/AppPaths.h"
+#include "core/AtomicFile.h"
+#include "core/metadata/Infotext.h"
 
 #include <QFile>
 #include <QRegularExpression>

@@ -3,7 +3,7 @@
 // docs/settings.md). A file with a syntax error is reported with its line and ignored as a whole
 // (defaults are used, the file is left alone); a bad value is reported with its line and only that
 // key falls back to its default.
-#include "GenerationParams.h"
+#include "core/engine/GenerationParams.h"
 
 #include <QList>
 #include <QString>

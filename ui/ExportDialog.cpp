@@ -1,4 +1,4 @@
-#include "ExportDialog.h"
+#include "ui/ExportDialog.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -20,8 +20,8 @@
 #include <QStandardPaths>
 #include <QtConcurrent>
 
-#include "Infotext.h"
-#include "UiState.h"
+#include "core/metadata/Infotext.h"
+#include "ui/UiState.h"
 
 namespace qd {
 

@@ -4,8 +4,8 @@
 // and any other metadata the source carried (ComfyUI workflow, ...) is kept where the format allows.
 #include <QDialog>
 
-#include "HistoryStore.h"
-#include "ImageMetadata.h"
+#include "core/history/HistoryStore.h"
+#include "core/metadata/ImageMetadata.h"
 
 class QComboBox;
 class QDialogButtonBox;

@@ -1,4 +1,4 @@
-#include "HistoryGallery.h"
+#include "ui/HistoryGallery.h"
 
 #include <QAction>
 #include <QApplication>
@@ -26,10 +26,10 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
-#include "ExportDialog.h"
-#include "HistoryModel.h"
-#include "Icons.h"
-#include "Infotext.h"
+#include "ui/ExportDialog.h"
+#include "ui/HistoryModel.h"
+#include "ui/Icons.h"
+#include "core/metadata/Infotext.h"
 
 namespace qd {
 

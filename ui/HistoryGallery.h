@@ -5,7 +5,7 @@
 // delete (undoable) and export.
 #include <QWidget>
 
-#include "HistoryStore.h"
+#include "core/history/HistoryStore.h"
 
 class QAction;
 class QButtonGroup;

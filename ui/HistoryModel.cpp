@@ -1,4 +1,4 @@
-#include "HistoryModel.h"
+#include "ui/HistoryModel.h"
 
 #include <QFutureWatcher>
 #include <QMimeData>
@@ -7,7 +7,7 @@
 #include <QPalette>
 #include <QGuiApplication>
 
-#include "Infotext.h"
+#include "core/metadata/Infotext.h"
 
 namespace qd {
 

@@ -11,7 +11,7 @@
 #include <QSet>
 #include <QTimer>
 
-#include "HistoryStore.h"
+#include "core/history/HistoryStore.h"
 
 namespace qd {
 

@@ -1,4 +1,4 @@
-#include "InitImageView.h"
+#include "ui/InitImageView.h"
 
 #include <QDragEnterEvent>
 #include <QDropEvent>

@@ -1,4 +1,4 @@
-#include "LivePreview.h"
+#include "ui/LivePreview.h"
 
 #include <QHBoxLayout>
 #include <QLabel>

@@ -1,4 +1,4 @@
-#include "MainWindow.h"
+#include "ui/MainWindow.h"
 
 #include <QApplication>
 #include <QDir>
@@ -16,18 +16,18 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
-#include "AppPaths.h"
-#include "EngineInfo.h"
-#include "HistoryGallery.h"
-#include "ImageMetadata.h"
-#include "ImageSaver.h"
-#include "Infotext.h"
-#include "LivePreview.h"
-#include "ModelLibrary.h"
-#include "ParameterPanel.h"
-#include "PromptEditor.h"
-#include "QueuePanel.h"
-#include "Theme.h"
+#include "core/AppPaths.h"
+#include "core/engine/EngineInfo.h"
+#include "ui/HistoryGallery.h"
+#include "core/metadata/ImageMetadata.h"
+#include "core/generation/ImageSaver.h"
+#include "core/metadata/Infotext.h"
+#include "ui/LivePreview.h"
+#include "core/library/ModelLibrary.h"
+#include "ui/ParameterPanel.h"
+#include "ui/PromptEditor.h"
+#include "ui/QueuePanel.h"
+#include "ui/Theme.h"
 
 namespace qd {
 

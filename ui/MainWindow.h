@@ -5,9 +5,9 @@
 #include <QHash>
 #include <QMainWindow>
 
-#include "HistoryStore.h"
-#include "InferenceWorker.h"
-#include "Settings.h"
+#include "core/history/HistoryStore.h"
+#include "core/generation/InferenceWorker.h"
+#include "core/Settings.h"
 
 class QAction;
 class QLabel;

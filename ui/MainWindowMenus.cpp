@@ -1,5 +1,5 @@
 // MainWindow: menus and their shortcuts, settings, import, drop-to-restore, saved window state.
-#include "MainWindow.h"
+#include "ui/MainWindow.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -20,15 +20,15 @@
 #include <QTabWidget>
 #include <QtConcurrent>
 
-#include "AppPaths.h"
-#include "HistoryGallery.h"
-#include "InitImageView.h"
-#include "LivePreview.h"
-#include "ParameterPanel.h"
-#include "PromptEditor.h"
-#include "QueuePanel.h"
-#include "SettingsDialog.h"
-#include "UiState.h"
+#include "core/AppPaths.h"
+#include "ui/HistoryGallery.h"
+#include "ui/InitImageView.h"
+#include "ui/LivePreview.h"
+#include "ui/ParameterPanel.h"
+#include "ui/PromptEditor.h"
+#include "ui/QueuePanel.h"
+#include "ui/SettingsDialog.h"
+#include "ui/UiState.h"
 
 namespace qd {
 

@@ -1,4 +1,4 @@
-#include "ParameterPanel.h"
+#include "ui/ParameterPanel.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -23,9 +23,9 @@
 
 #include <cmath>
 
-#include "Icons.h"
-#include "InitImageView.h"
-#include "Infotext.h"
+#include "ui/Icons.h"
+#include "ui/InitImageView.h"
+#include "core/metadata/Infotext.h"
 
 namespace qd {
 

@@ -5,7 +5,7 @@
 // GenerationParams; fields it has no widget for pass through unchanged.
 #include <QWidget>
 
-#include "GenerationParams.h"
+#include "core/engine/GenerationParams.h"
 
 class QAbstractButton;
 class QCheckBox;

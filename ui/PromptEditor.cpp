@@ -1,4 +1,4 @@
-#include "PromptEditor.h"
+#include "ui/PromptEditor.h"
 
 #include <QEvent>
 #include <QHBoxLayout>
@@ -8,7 +8,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
-#include "PromptHighlighter.h"
+#include "ui/PromptHighlighter.h"
 
 namespace qd {
 

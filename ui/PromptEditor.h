@@ -4,7 +4,7 @@
 #include <QPlainTextEdit>
 #include <QWidget>
 
-#include "TokenCounter.h"
+#include "ui/TokenCounter.h"
 
 class QLabel;
 class QTimer;

@@ -1,4 +1,4 @@
-#include "PromptHighlighter.h"
+#include "ui/PromptHighlighter.h"
 
 #include <QApplication>
 #include <QPalette>

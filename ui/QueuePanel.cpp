@@ -1,4 +1,4 @@
-#include "QueuePanel.h"
+#include "ui/QueuePanel.h"
 
 #include <QHBoxLayout>
 #include <QKeyEvent>

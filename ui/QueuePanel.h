@@ -3,7 +3,7 @@
 // drag), remove (Delete), pause / resume. It only shows and asks: the worker owns the queue.
 #include <QWidget>
 
-#include "InferenceWorker.h"
+#include "core/generation/InferenceWorker.h"
 
 class QLabel;
 class QListWidget;

@@ -1,4 +1,4 @@
-#include "SettingsDialog.h"
+#include "ui/SettingsDialog.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -14,7 +14,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include "AppPaths.h"
+#include "core/AppPaths.h"
 
 namespace qd {
 

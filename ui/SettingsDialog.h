@@ -4,7 +4,7 @@
 // stay in the YAML file (docs/settings.md).
 #include <QDialog>
 
-#include "Settings.h"
+#include "core/Settings.h"
 
 class QComboBox;
 class QListWidget;

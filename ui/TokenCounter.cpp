@@ -1,9 +1,9 @@
-#include "TokenCounter.h"
+#include "ui/TokenCounter.h"
 
 #include <QRegularExpression>
 
-#include "EngineError.h"
-#include "PromptParser.h"
+#include "core/engine/EngineError.h"
+#include "core/engine/text/PromptParser.h"
 
 namespace qd {
 

@@ -3,7 +3,7 @@
 // file next to the history, so that QDIFFUSION_HOME keeps tests and portable installs self-contained.
 #include <QSettings>
 
-#include "AppPaths.h"
+#include "core/AppPaths.h"
 
 namespace qd {
 

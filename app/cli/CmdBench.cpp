@@ -10,8 +10,8 @@
 
 #include "CliCommon.h"
 #include "Commands.h"
-#include "EngineInfo.h"
-#include "Pipeline.h"
+#include "core/engine/EngineInfo.h"
+#include "core/engine/Pipeline.h"
 
 namespace qd::cli {
 

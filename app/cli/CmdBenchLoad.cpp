@@ -12,7 +12,7 @@
 
 #include <torch/torch.h>
 
-#include "Checkpoint.h"
+#include "core/engine/io/Checkpoint.h"
 #include "Commands.h"
 
 namespace qd::cli {

@@ -6,9 +6,9 @@
 
 #include "CliCommon.h"
 #include "Commands.h"
-#include "Conformance.h"
-#include "EngineInfo.h"
-#include "Resources.h"
+#include "core/engine/conformance/Conformance.h"
+#include "core/engine/EngineInfo.h"
+#include "core/engine/pipeline/Resources.h"
 
 namespace qd::cli {
 

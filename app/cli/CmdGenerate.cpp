@@ -16,10 +16,10 @@
 
 #include "CliCommon.h"
 #include "Commands.h"
-#include "EngineImage.h"
-#include "ImageMetadata.h"
-#include "Infotext.h"
-#include "Pipeline.h"
+#include "core/generation/EngineImage.h"
+#include "core/metadata/ImageMetadata.h"
+#include "core/metadata/Infotext.h"
+#include "core/engine/Pipeline.h"
 
 namespace qd::cli {
 

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "Checkpoint.h"
+#include "core/engine/io/Checkpoint.h"
 #include "Commands.h"
 
 namespace qd::cli {

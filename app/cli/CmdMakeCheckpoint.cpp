@@ -8,10 +8,10 @@
 #include <torch/torch.h>
 
 #include "Commands.h"
-#include "FillRule.h"
-#include "Resources.h"
-#include "SafeTensors.h"
-#include "TorchCheckpoint.h"
+#include "core/engine/models/FillRule.h"
+#include "core/engine/pipeline/Resources.h"
+#include "core/engine/io/SafeTensors.h"
+#include "core/engine/io/TorchCheckpoint.h"
 
 namespace qd::cli {
 

@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ClipTokenizer.h"
+#include "core/engine/text/ClipTokenizer.h"
 #include "Commands.h"
-#include "PromptParser.h"
-#include "StateDict.h"
+#include "core/engine/text/PromptParser.h"
+#include "core/engine/io/StateDict.h"
 
 namespace qd::cli
 {

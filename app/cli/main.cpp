@@ -2,7 +2,7 @@
 #include <vector>
 
 #include "Commands.h"
-#include "EngineInfo.h"
+#include "core/engine/EngineInfo.h"
 
 int main(int argc, char** argv)
 {

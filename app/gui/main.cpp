@@ -4,9 +4,9 @@
 #include <QLocale>
 #include <QTranslator>
 
-#include "EngineInfo.h"
-#include "MainWindow.h"
-#include "Settings.h"
+#include "core/engine/EngineInfo.h"
+#include "ui/MainWindow.h"
+#include "core/Settings.h"
 
 int main(int argc, char* argv[])
 {

@@ -7,14 +7,14 @@
 
 #include <torch/torch.h>
 
-#include "LatentPreview.h"
-#include "Generation.h"
-#include "Lora.h"
-#include "Noise.h"
-#include "PromptParser.h"
-#include "SamplingPlan.h"
-#include "Schedules.h"
-#include "SdModel.h"
+#include "models/LatentPreview.h"
+#include "pipeline/Generation.h"
+#include "lora/Lora.h"
+#include "sampling/Noise.h"
+#include "text/PromptParser.h"
+#include "sampling/SamplingPlan.h"
+#include "sampling/Schedules.h"
+#include "pipeline/SdModel.h"
 
 namespace fs = std::filesystem;
 

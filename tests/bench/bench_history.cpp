@@ -3,8 +3,8 @@
 // common words, filters and deep pages. Goals (issue 5): search < 50 ms, open < 200 ms.
 //
 //   bench_history [ROWS] [FOLDER]      (defaults: 50000, a temporary folder)
-#include "HistoryStore.h"
-#include "ImageMetadata.h"
+#include "core/history/HistoryStore.h"
+#include "core/metadata/ImageMetadata.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -16,7 +16,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "InferenceWorker.h"
+#include "core/generation/InferenceWorker.h"
 
 using namespace qd;
 

@@ -1,8 +1,8 @@
 #include <QProcess>
 #include <QtTest/QtTest>
 
-#include "ImageMetadata.h"
-#include "Infotext.h"
+#include "core/metadata/ImageMetadata.h"
+#include "core/metadata/Infotext.h"
 
 // qdiffusion-cli generate as a user runs it: out of the box on the demo model, CompVis flags, the
 // PNG's parameters chunk parsing back to the settings used, and one-line errors (exit 2) for bad

@@ -5,9 +5,9 @@
 #include <QTemporaryDir>
 #include <QtConcurrent/QtConcurrentRun>
 
-#include "HistoryStore.h"
-#include "ImageMetadata.h"
-#include "Infotext.h"
+#include "core/history/HistoryStore.h"
+#include "core/metadata/ImageMetadata.h"
+#include "core/metadata/Infotext.h"
 
 using qd::GenerationParams;
 using qd::HistoryQuery;

@@ -7,8 +7,8 @@
 
 #include <zlib.h>
 
-#include "ImageMetadata.h"
-#include "Infotext.h"
+#include "core/metadata/ImageMetadata.h"
+#include "core/metadata/Infotext.h"
 
 using qd::ImageFileFormat;
 using qd::ImageMetadata;

@@ -3,12 +3,12 @@
 #include <cmath>
 #include <functional>
 
-#include "AppPaths.h"
-#include "HistoryStore.h"
-#include "ImageMetadata.h"
-#include "ImageSaver.h"
-#include "InferenceWorker.h"
-#include "Infotext.h"
+#include "core/AppPaths.h"
+#include "core/history/HistoryStore.h"
+#include "core/metadata/ImageMetadata.h"
+#include "core/generation/ImageSaver.h"
+#include "core/generation/InferenceWorker.h"
+#include "core/metadata/Infotext.h"
 
 using namespace qd;
 

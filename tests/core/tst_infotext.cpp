@@ -2,9 +2,9 @@
 // string here is written by hand from A1111's rules, not produced by the code under test.
 #include <QtTest/QtTest>
 
-#include "ForeignMetadata.h"
-#include "Infotext.h"
-#include "ParamsJson.h"
+#include "core/metadata/ForeignMetadata.h"
+#include "core/metadata/Infotext.h"
+#include "core/metadata/ParamsJson.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

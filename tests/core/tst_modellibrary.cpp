@@ -9,7 +9,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-#include "ModelLibrary.h"
+#include "core/library/ModelLibrary.h"
 
 namespace
 {

@@ -4,8 +4,8 @@
 
 #include <QTemporaryDir>
 
-#include "AppPaths.h"
-#include "Settings.h"
+#include "core/AppPaths.h"
+#include "core/Settings.h"
 
 using qd::Settings;
 

@@ -12,7 +12,7 @@
 
 #include <torch/torch.h>
 
-#include "Noise.h"
+#include "core/engine/sampling/Noise.h"
 
 namespace ref
 {

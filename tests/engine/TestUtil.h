@@ -8,9 +8,9 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "EngineError.h"
-#include "SafeTensors.h"
-#include "SamplingPlan.h"
+#include "core/engine/EngineError.h"
+#include "core/engine/io/SafeTensors.h"
+#include "core/engine/sampling/SamplingPlan.h"
 
 namespace qdtest {
 

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "SafeTensors.h"
+#include "core/engine/io/SafeTensors.h"
 #include "TestUtil.h"
-#include "TinyModels.h"
+#include "core/engine/models/TinyModels.h"
 
 namespace qdtest {
 

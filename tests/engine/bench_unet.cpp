@@ -15,9 +15,9 @@
 
 #include <torch/torch.h>
 
-#include "EngineInfo.h"
-#include "FillRule.h"
-#include "UNetModel.h"
+#include "core/engine/EngineInfo.h"
+#include "core/engine/models/FillRule.h"
+#include "core/engine/models/UNetModel.h"
 
 static double cpuSeconds()
 {

@@ -3,11 +3,11 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "Checkpoint.h"
-#include "SafeTensors.h"
+#include "core/engine/io/Checkpoint.h"
+#include "core/engine/io/SafeTensors.h"
 #include "TestUtil.h"
-#include "TinyModels.h"
-#include "TorchCheckpoint.h"
+#include "core/engine/models/TinyModels.h"
+#include "core/engine/io/TorchCheckpoint.h"
 
 // The one entry point: recognises the form by content, skips EMA copies, describes files without
 // loading them, and turns anything it cannot read into a clear EngineError.

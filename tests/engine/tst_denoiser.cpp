@@ -1,9 +1,9 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "Denoiser.h"
-#include "Noise.h"
-#include "SamplingPlan.h"
+#include "core/engine/sampling/Denoiser.h"
+#include "core/engine/sampling/Noise.h"
+#include "core/engine/sampling/SamplingPlan.h"
 #include "TestUtil.h"
 
 namespace

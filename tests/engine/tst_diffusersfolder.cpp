@@ -4,13 +4,13 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "Checkpoint.h"
-#include "DiffusersFolder.h"
-#include "SafeTensors.h"
+#include "core/engine/io/Checkpoint.h"
+#include "core/engine/io/DiffusersFolder.h"
+#include "core/engine/io/SafeTensors.h"
 #include "TestUtil.h"
 #include "TinyDiffusersFolder.h"
-#include "TinyModels.h"
-#include "TorchCheckpoint.h"
+#include "core/engine/models/TinyModels.h"
+#include "core/engine/io/TorchCheckpoint.h"
 
 // diffusers folders load into the single-file key layout: the tiny SD1 / SD2 / SDXL models written
 // in diffusers layout (from the conformance manifest, not from the loader's own table) come back

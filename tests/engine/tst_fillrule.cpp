@@ -1,6 +1,6 @@
 #include <QtTest/QtTest>
 
-#include "FillRule.h"
+#include "core/engine/models/FillRule.h"
 
 // The fill rule is the ground every conformance test stands on: check it against the README's
 // published values.

@@ -1,12 +1,12 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "Generation.h"
-#include "Pipeline.h"
-#include "SafeTensors.h"
-#include "SdModel.h"
+#include "core/engine/pipeline/Generation.h"
+#include "core/engine/Pipeline.h"
+#include "core/engine/io/SafeTensors.h"
+#include "core/engine/pipeline/SdModel.h"
 #include "TestUtil.h"
-#include "TinyModels.h"
+#include "core/engine/models/TinyModels.h"
 
 // Inpainting pieces the end-to-end conformance cases (conformance_extra) do not isolate: the
 // 9-channel UNet against its unit golden, diffusers' mask preparation, and the app path through

@@ -1,12 +1,12 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "Lora.h"
-#include "Pipeline.h"
-#include "SafeTensors.h"
-#include "SdModel.h"
+#include "core/engine/lora/Lora.h"
+#include "core/engine/Pipeline.h"
+#include "core/engine/io/SafeTensors.h"
+#include "core/engine/pipeline/SdModel.h"
 #include "TestUtil.h"
-#include "TinyModels.h"
+#include "core/engine/models/TinyModels.h"
 
 // LoRA files as artists have them (kohya lora_down / lora_up / alpha, diffusers / PEFT lora_A /
 // lora_B) merged into the tiny models: each layer lands on the right weight with

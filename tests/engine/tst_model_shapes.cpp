@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "AutoencoderKL.h"
+#include "core/engine/models/AutoencoderKL.h"
 #include "TestUtil.h"
-#include "UNetModel.h"
+#include "core/engine/models/UNetModel.h"
 
 using nlohmann::json;
 

@@ -1,10 +1,10 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "SdModel.h"
+#include "core/engine/pipeline/SdModel.h"
 #include "TestUtil.h"
 #include "TinyDiffusersFolder.h"
-#include "TorchCheckpoint.h"
+#include "core/engine/io/TorchCheckpoint.h"
 
 // Issue 3's bar: every unit golden (UNet, VAE, prompt embeddings) matches diffusers when the tiny
 // model is loaded through the public loading path from each file form artists have: a

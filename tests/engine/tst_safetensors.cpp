@@ -3,8 +3,8 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "MappedFile.h"
-#include "SafeTensors.h"
+#include "core/engine/io/MappedFile.h"
+#include "core/engine/io/SafeTensors.h"
 #include "TestUtil.h"
 
 // .safetensors: memory-mapped reading, conversion on load, the streaming writer, and strict header

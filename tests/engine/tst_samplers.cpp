@@ -6,12 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "Denoiser.h"
+#include "core/engine/sampling/Denoiser.h"
 #include "DiffusersReference.h"
-#include "Noise.h"
-#include "Samplers.h"
-#include "SamplingPlan.h"
-#include "Schedules.h"
+#include "core/engine/sampling/Noise.h"
+#include "core/engine/sampling/Samplers.h"
+#include "core/engine/sampling/SamplingPlan.h"
+#include "core/engine/sampling/Schedules.h"
 #include "TestUtil.h"
 
 namespace

@@ -6,11 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "Denoiser.h"
-#include "NoiseSchedule.h"
-#include "Samplers.h"
-#include "SamplingPlan.h"
-#include "Schedules.h"
+#include "core/engine/sampling/Denoiser.h"
+#include "core/engine/sampling/NoiseSchedule.h"
+#include "core/engine/sampling/Samplers.h"
+#include "core/engine/sampling/SamplingPlan.h"
+#include "core/engine/sampling/Schedules.h"
 #include "TestUtil.h"
 
 namespace

@@ -1,9 +1,9 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "SafeTensors.h"
+#include "core/engine/io/SafeTensors.h"
 #include "TestUtil.h"
-#include "TinyModels.h"
+#include "core/engine/models/TinyModels.h"
 
 // The generic loader every model uses: names mirror keys, shapes are checked, errors are clear.
 class TestStateDict : public QObject {

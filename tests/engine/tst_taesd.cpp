@@ -3,12 +3,12 @@
 
 #include <QTemporaryDir>
 
-#include "EngineError.h"
-#include "LatentPreview.h"
-#include "Pipeline.h"
-#include "SafeTensors.h"
+#include "core/engine/EngineError.h"
+#include "core/engine/models/LatentPreview.h"
+#include "core/engine/Pipeline.h"
+#include "core/engine/io/SafeTensors.h"
 #include "TestUtil.h"
-#include "TorchCheckpoint.h"
+#include "core/engine/io/TorchCheckpoint.h"
 
 // TAESD, the tiny preview decoder users download (madebyollin/taesd: taesd_decoder, taesdxl_decoder):
 // files with the published key names load, in every form they come in, and decode exactly as

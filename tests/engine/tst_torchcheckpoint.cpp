@@ -4,10 +4,10 @@
 #include <torch/torch.h>
 #include <zip.h>
 
-#include "Pickle.h"
+#include "core/engine/io/Pickle.h"
 #include "TestUtil.h"
-#include "TinyModels.h"
-#include "TorchCheckpoint.h"
+#include "core/engine/models/TinyModels.h"
+#include "core/engine/io/TorchCheckpoint.h"
 
 // PyTorch .ckpt archives: the restricted pickle reader rebuilds tensors and plain data, never runs
 // anything, and every malformed archive is an EngineError naming the file and the problem.

@@ -2,11 +2,11 @@
 #include <fstream>
 #include <torch/torch.h>
 
-#include "CpuKernels.h"
-#include "SafeTensors.h"
+#include "core/engine/models/CpuKernels.h"
+#include "core/engine/io/SafeTensors.h"
 #include "TestUtil.h"
-#include "TinyModels.h"
-#include "UNetModel.h"
+#include "core/engine/models/TinyModels.h"
+#include "core/engine/models/UNetModel.h"
 #include "YamlJson.h"
 
 using nlohmann::json;

@@ -2,9 +2,9 @@
 #include <fstream>
 #include <torch/torch.h>
 
-#include "AutoencoderKL.h"
+#include "core/engine/models/AutoencoderKL.h"
 #include "TestUtil.h"
-#include "TinyModels.h"
+#include "core/engine/models/TinyModels.h"
 #include "YamlJson.h"
 
 using nlohmann::json;

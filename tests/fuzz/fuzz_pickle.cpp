@@ -5,8 +5,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "EngineError.h"
-#include "Pickle.h"
+#include "core/engine/EngineError.h"
+#include "core/engine/io/Pickle.h"
 
 namespace {
 

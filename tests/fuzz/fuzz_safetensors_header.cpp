@@ -3,8 +3,8 @@
 // exception type) is a finding.
 #include <cstdint>
 
-#include "EngineError.h"
-#include "SafeTensorsFormat.h"
+#include "core/engine/EngineError.h"
+#include "core/engine/io/SafeTensorsFormat.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

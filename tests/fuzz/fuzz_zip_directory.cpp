@@ -2,7 +2,7 @@
 // reads to find stored tensor data. Every entry it reports must lie inside the input.
 #include <cstdint>
 
-#include "ZipDirectory.h"
+#include "core/engine/io/ZipDirectory.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {

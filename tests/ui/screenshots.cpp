@@ -13,16 +13,16 @@
 #include <QTimer>
 #include <QTranslator>
 
-#include "AppPaths.h"
-#include "ExportDialog.h"
-#include "HistoryGallery.h"
-#include "HistoryModel.h"
-#include "LivePreview.h"
-#include "MainWindow.h"
-#include "ParameterPanel.h"
-#include "PromptEditor.h"
-#include "SettingsDialog.h"
-#include "Theme.h"
+#include "core/AppPaths.h"
+#include "ui/ExportDialog.h"
+#include "ui/HistoryGallery.h"
+#include "ui/HistoryModel.h"
+#include "ui/LivePreview.h"
+#include "ui/MainWindow.h"
+#include "ui/ParameterPanel.h"
+#include "ui/PromptEditor.h"
+#include "ui/SettingsDialog.h"
+#include "ui/Theme.h"
 
 namespace {
 const char* kPrompts[] = {

@@ -9,12 +9,12 @@
 #include <QTemporaryDir>
 #include <QToolButton>
 
-#include "ExportDialog.h"
-#include "HistoryGallery.h"
-#include "HistoryModel.h"
-#include "ImageMetadata.h"
-#include "Infotext.h"
-#include "SettingsDialog.h"
+#include "ui/ExportDialog.h"
+#include "ui/HistoryGallery.h"
+#include "ui/HistoryModel.h"
+#include "core/metadata/ImageMetadata.h"
+#include "core/metadata/Infotext.h"
+#include "ui/SettingsDialog.h"
 
 using qd::HistoryGallery;
 using qd::HistoryModel;

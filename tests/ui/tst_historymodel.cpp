@@ -6,8 +6,8 @@
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 
-#include "HistoryModel.h"
-#include "HistoryStore.h"
+#include "ui/HistoryModel.h"
+#include "core/history/HistoryStore.h"
 
 using qd::HistoryModel;
 using qd::HistoryStore;

@@ -5,7 +5,7 @@
 #include <QProgressBar>
 #include <QToolButton>
 
-#include "LivePreview.h"
+#include "ui/LivePreview.h"
 
 class TestLivePreview : public QObject {
     Q_OBJECT

@@ -17,16 +17,16 @@
 #include <QTabWidget>
 #include <QTranslator>
 
-#include "ExportDialog.h"
-#include "HistoryGallery.h"
-#include "HistoryModel.h"
-#include "ImageMetadata.h"
-#include "Infotext.h"
-#include "LivePreview.h"
-#include "MainWindow.h"
-#include "ParameterPanel.h"
-#include "PromptEditor.h"
-#include "QueuePanel.h"
+#include "ui/ExportDialog.h"
+#include "ui/HistoryGallery.h"
+#include "ui/HistoryModel.h"
+#include "core/metadata/ImageMetadata.h"
+#include "core/metadata/Infotext.h"
+#include "ui/LivePreview.h"
+#include "ui/MainWindow.h"
+#include "ui/ParameterPanel.h"
+#include "ui/PromptEditor.h"
+#include "ui/QueuePanel.h"
 
 class TestMainWindow : public QObject {
     Q_OBJECT

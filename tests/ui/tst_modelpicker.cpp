@@ -7,9 +7,9 @@
 #include <QComboBox>
 #include <QtTest/QtTest>
 
-#include "MainWindow.h"
-#include "ModelLibrary.h"
-#include "ParameterPanel.h"
+#include "ui/MainWindow.h"
+#include "core/library/ModelLibrary.h"
+#include "ui/ParameterPanel.h"
 
 namespace
 {

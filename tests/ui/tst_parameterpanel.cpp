@@ -9,7 +9,7 @@
 #include <QSpinBox>
 #include <QToolButton>
 
-#include "ParameterPanel.h"
+#include "ui/ParameterPanel.h"
 
 class TestParameterPanel : public QObject {
     Q_OBJECT

@@ -8,9 +8,9 @@
 #include <QTextBlock>
 #include <QTextLayout>
 
-#include "PromptEditor.h"
-#include "PromptHighlighter.h"
-#include "TokenCounter.h"
+#include "ui/PromptEditor.h"
+#include "ui/PromptHighlighter.h"
+#include "ui/TokenCounter.h"
 
 using qd::PromptHighlighter;
 

@@ -1,0 +1,148 @@
+#include "core/generation/ImageSaver.h"
+
+#include <QThreadStorage>
+
+#include <QDir>
+#include <QFileInfo>
+#include <QMutex>
+
+#include <map>
+#include <memory>
+
+#include "core/AppPaths.h"
+#include "core/history/HistoryStore.h"
+#include "core/metadata/Infotext.h"
+
+namespace qd
+{
+
+namespace
+{
+
+bool fail(QString* error, const QString& message)
+{
+    if (error)
+        *error = message;
+    return false;
+}
+
+// The calling thread's history connection for `dataDir`, opened on first use and closed when the
+// thread ends (HistoryStore's database connection may only be used by the thread that opened it).
+// QThreadStorage, not thread_local: Qt deletes it before QThread::wait() returns, whereas a
+// thread_local's destructor may still be running while the process exits.
+using StoreMap = std::map<QString, std::unique_ptr<HistoryStore>>;
+HistoryStore* threadStore(const QString& dataDir, QString* error)
+{
+    static QThreadStorage<StoreMap*> storage;
+    if (!storage.hasLocalData())
+        storage.setLocalData(new StoreMap);
+    auto& store = (*storage.localData())[dataDir];
+    if (!store || !store->isOpen()) {
+        store = std::make_unique<HistoryStore>(dataDir);
+        if (!store->open(error))
+            return nullptr;
+    }
+    return store.get();
+}
+
+// Choosing the number and writing the file happen under one lock, so two images saved at once in
+// this process never get the same name.
+QMutex& namingMutex()
+{
+    static QMutex m;
+    return m;
+}
+
+} // namespace
+
+ImageSaver::ImageSaver() = default;
+
+ImageSaver::ImageSaver(Options options)
+    : m_options(std::move(options))
+{
+}
+
+int ImageSaver::nextSequenceNumber(const QString& dir)
+{
+    // A1111 (modules/images.py): for every name in the folder, the part before the first '-' of the
+    // name without its extension, when it is an integer.
+    int result = -1;
+    const QStringList names = QDir(dir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden);
+    for (const QString& name : names) {
+        const int dot = name.lastIndexOf(QLatin1Char('.'));
+        const QString stem = dot > 0 ? name.left(dot) : name;
+        bool ok = false;
+        const int n = stem.section(QLatin1Char('-'), 0, 0).toInt(&ok);
+        if (ok && n >= 0)
+            result = std::max(result, n);
+    }
+    return result + 1;
+}
+
+QString ImageSaver::save(const QImage& image, const GenerationParams& params, const QString& outputDir,
+    QString* error, QString* historyError) const
+{
+    if (image.isNull()) {
+        fail(error, QStringLiteral("no image to save (seed %1)").arg(params.seed));
+        return QString();
+    }
+    QString dir = outputDir.isEmpty() ? m_options.outputDir : outputDir;
+    if (dir.isEmpty())
+        dir = AppPaths::outputDir();
+    if (!QDir().mkpath(dir)) {
+        fail(error, QStringLiteral("%1: cannot create the output folder").arg(dir));
+        return QString();
+    }
+    const ImageFileFormat format
+        = m_options.format == ImageFileFormat::Unknown ? ImageFileFormat::Png : m_options.format;
+    const QString version
+        = m_options.version.isEmpty() ? QStringLiteral("QDiffusion " QD_VERSION) : m_options.version;
+    ImageMetadata meta;
+    meta.setInfotext(toInfotext(params, version));
+
+    QString path;
+    {
+        QMutexLocker lock(&namingMutex());
+        // A1111 tries up to 500 numbers from the next one for a name that does not exist yet.
+        const int first = nextSequenceNumber(dir);
+        for (int i = 0; i < 500 && path.isEmpty(); ++i) {
+            const QString candidate = QStringLiteral("%1/%2-%3.%4")
+                                          .arg(dir)
+                                          .arg(first + i, 5, 10, QLatin1Char('0'))
+                                          .arg(params.seed)
+                                          .arg(imageFileSuffix(format));
+            if (!QFileInfo::exists(candidate))
+                path = candidate;
+        }
+        if (path.isEmpty()) {
+            fail(error, QStringLiteral("%1: no free file name from number %2").arg(dir).arg(first));
+            return QString();
+        }
+        if (!ImageMetadata::save(image, path, meta, m_options.quality, error))
+            return QString();
+    }
+
+    // The file is durable now; only then does the history point at it.
+    if (m_options.addToHistory) {
+        const QString dataDir = m_options.dataDir.isEmpty() ? AppPaths::dataDir() : m_options.dataDir;
+        QString why;
+        HistoryStore* store = threadStore(dataDir, &why);
+        if (store)
+            store->insert(path, params, &why);
+        if (!why.isEmpty()) {
+            qWarning("history: %s", qPrintable(why)); // the image itself is saved
+            if (historyError)
+                *historyError = why;
+        }
+    }
+    return path;
+}
+
+InferenceWorker::ImageSaver ImageSaver::function() const
+{
+    const ImageSaver self = *this;
+    return [self](const QImage& image, const GenerationParams& params, const QString& outputDir,
+               QString* error) { return self.save(image, params, outputDir, error); };
+}
+
+} // namespace qd

@@ -1,0 +1,280 @@
+#include "core/generation/InferenceWorker.h"
+
+#include <QElapsedTimer>
+#include <QRandomGenerator>
+
+#include "core/engine/EngineError.h"
+#include "core/generation/EngineImage.h"
+#include "core/engine/EngineInfo.h"
+#include "core/metadata/Infotext.h"
+#include "core/engine/pipeline/MemoryRelease.h"
+
+namespace qd {
+
+static bool sameModel(const ModelSpec& a, const ModelSpec& b)
+{
+    return a.checkpoint == b.checkpoint && a.config == b.config && a.vae == b.vae && a.device == b.device
+        && a.dtype == b.dtype && a.prediction == b.prediction;
+}
+
+class InferenceWorker::Thread : public QThread {
+public:
+    explicit Thread(InferenceWorker* owner)
+        : m_owner(owner)
+    {
+        setObjectName("qd-inference");
+    }
+
+    mutable QMutex mutex;
+    QWaitCondition wake;
+    QList<GenerationJob> queue;
+    bool paused = false;
+    bool stopping = false;
+    int runningId = 0;
+    int nextId = 1;
+    CancelToken cancel;
+    ModelInfo modelInfo;
+    InferenceWorker::ImageSaver saver;
+
+protected:
+    void run() override
+    {
+        lowerCurrentThreadPriority(5); // the GUI thread first (see EngineInfo.h)
+        std::unique_ptr<Pipeline> pipeline;
+        ModelSpec loadedSpec;
+        for (;;) {
+            GenerationJob job;
+            {
+                QMutexLocker lock(&mutex);
+                while (!stopping && (paused || queue.isEmpty()))
+                    wake.wait(&mutex);
+                if (stopping)
+                    break;
+                job = queue.takeFirst();
+                runningId = job.id;
+                cancel.reset();
+            }
+            emit m_owner->queueChanged();
+            emit m_owner->started(job.id);
+            try {
+                if (!pipeline || !sameModel(loadedSpec, job.model)) {
+                    if (pipeline) { // release the previous model before loading the next
+                        pipeline.reset();
+                        releaseFreedMemory();
+                    }
+                    emit m_owner->modelLoading(QString::fromStdString(job.model.checkpoint.empty()
+                                                                          ? std::string("demo") : job.model.checkpoint));
+                    pipeline = Pipeline::open(job.model);
+                    loadedSpec = job.model;
+                    {
+                        QMutexLocker lock(&mutex);
+                        modelInfo = pipeline->info();
+                    }
+                    emit m_owner->modelLoaded(QString::fromStdString(modelInfo.name),
+                                              QString::fromStdString(modelInfo.family));
+                }
+                runJob(*pipeline, job);
+            } catch (const std::exception& e) {
+                if (!pipeline) // a load that failed half-way freed what it had read
+                    releaseFreedMemory();
+                emit m_owner->failed(job.id, QString::fromUtf8(e.what()));
+            }
+            bool nowIdle;
+            {
+                QMutexLocker lock(&mutex);
+                runningId = 0;
+                nowIdle = queue.isEmpty();
+            }
+            if (nowIdle)
+                emit m_owner->idle();
+        }
+        pipeline.reset(); // the worker ends: the model goes with it
+        releaseFreedMemory();
+    }
+
+private:
+    void runJob(Pipeline& pipeline, const GenerationJob& job)
+    {
+        GenerationParams params = job.params;
+        if (params.seed < 0)
+            params.seed = int64_t(QRandomGenerator::global()->bounded(uint32_t(0xFFFFFFFF)));
+        GenerationInputs inputs;
+        if (!params.initImage.empty()) {
+            QImage init(QString::fromStdString(params.initImage));
+            if (init.isNull())
+                throw EngineError(params.initImage + ": cannot read the init image");
+            inputs.initImage = fromQImage(init);
+            if (!params.maskImage.empty()) {
+                QImage mask(QString::fromStdString(params.maskImage));
+                if (mask.isNull())
+                    throw EngineError(params.maskImage + ": cannot read the mask image");
+                inputs.mask = fromQImage(mask.scaled(init.size()));
+            }
+        }
+        QElapsedTimer clock;
+        clock.start();
+        int stepsDone = 0;
+        const int totalSteps = std::max(1, params.steps) * std::max(1, params.batchCount);
+        auto onStep = [&](const StepUpdate& u) {
+            ++stepsDone;
+            const double secs = clock.elapsed() / 1000.0;
+            const double itPerSec = secs > 0 ? stepsDone / secs : 0.0;
+            const double eta = itPerSec > 0 ? (totalSteps - stepsDone) / itPerSec : 0.0;
+            emit m_owner->progress(job.id, u.step, u.totalSteps, itPerSec, eta);
+            if (!u.previews.empty() && !u.previews.front().empty())
+                emit m_owner->preview(job.id, u.step, toQImage(u.previews.front()));
+        };
+        std::vector<GeneratedImage> images = pipeline.generate(params, inputs, job.preview, onStep, &cancel);
+        if (images.empty() && cancel.state() == CancelToken::Skip) {
+            emit m_owner->skipped(job.id);
+            return;
+        }
+        GenerationResult result;
+        result.jobId = job.id;
+        result.seconds = clock.elapsed() / 1000.0;
+        for (const GeneratedImage& g : images) {
+            result.images.push_back(toQImage(g.image));
+            result.params.push_back(g.params);
+            result.interrupted = result.interrupted || g.interrupted;
+            for (const std::string& w : g.warnings)
+                if (!result.warnings.contains(QString::fromStdString(w)))
+                    result.warnings << QString::fromStdString(w);
+            result.infotexts.push_back(toInfotext(g.params, QStringLiteral("QDiffusion " QD_VERSION)));
+            QString file;
+            if (saver) {
+                QString error;
+                file = saver(result.images.back(), g.params, job.outputDir, &error);
+                if (file.isEmpty())
+                    emit m_owner->failed(job.id, error);
+            }
+            result.files.push_back(file);
+        }
+        emit m_owner->finished(result);
+    }
+
+    InferenceWorker* m_owner;
+};
+
+InferenceWorker::InferenceWorker(QObject* parent)
+    : QObject(parent)
+    , m_thread(std::make_unique<Thread>(this))
+{
+    qRegisterMetaType<qd::GenerationResult>();
+    m_thread->start();
+}
+
+InferenceWorker::~InferenceWorker()
+{
+    {
+        QMutexLocker lock(&m_thread->mutex);
+        m_thread->stopping = true;
+        m_thread->queue.clear();
+        m_thread->cancel.skip();
+    }
+    m_thread->wake.wakeAll();
+    m_thread->wait();
+}
+
+void InferenceWorker::setImageSaver(ImageSaver saver)
+{
+    QMutexLocker lock(&m_thread->mutex);
+    m_thread->saver = std::move(saver);
+}
+
+int InferenceWorker::enqueue(GenerationJob job)
+{
+    int id;
+    {
+        QMutexLocker lock(&m_thread->mutex);
+        id = job.id = m_thread->nextId++;
+        m_thread->queue.push_back(std::move(job));
+    }
+    m_thread->wake.wakeAll();
+    emit queued(id);
+    emit queueChanged();
+    return id;
+}
+
+bool InferenceWorker::remove(int jobId)
+{
+    {
+        QMutexLocker lock(&m_thread->mutex);
+        if (m_thread->runningId == jobId) {
+            m_thread->cancel.skip();
+            return true;
+        }
+        bool found = false;
+        for (int i = 0; i < m_thread->queue.size(); ++i)
+            if (m_thread->queue[i].id == jobId) {
+                m_thread->queue.removeAt(i);
+                found = true;
+                break;
+            }
+        if (!found)
+            return false;
+    }
+    emit queueChanged();
+    return true;
+}
+
+bool InferenceWorker::move(int jobId, int newIndex)
+{
+    {
+        QMutexLocker lock(&m_thread->mutex);
+        auto& q = m_thread->queue;
+        int from = -1;
+        for (int i = 0; i < q.size(); ++i)
+            if (q[i].id == jobId)
+                from = i;
+        if (from < 0 || newIndex < 0 || newIndex >= q.size())
+            return false;
+        q.move(from, newIndex);
+    }
+    emit queueChanged();
+    return true;
+}
+
+void InferenceWorker::pause()
+{
+    QMutexLocker lock(&m_thread->mutex);
+    m_thread->paused = true;
+}
+
+void InferenceWorker::resume()
+{
+    {
+        QMutexLocker lock(&m_thread->mutex);
+        m_thread->paused = false;
+    }
+    m_thread->wake.wakeAll();
+}
+
+bool InferenceWorker::isPaused() const
+{
+    QMutexLocker lock(&m_thread->mutex);
+    return m_thread->paused;
+}
+
+QList<GenerationJob> InferenceWorker::queuedJobs() const
+{
+    QMutexLocker lock(&m_thread->mutex);
+    return m_thread->queue;
+}
+
+int InferenceWorker::runningJobId() const
+{
+    QMutexLocker lock(&m_thread->mutex);
+    return m_thread->runningId;
+}
+
+void InferenceWorker::interrupt() { m_thread->cancel.interrupt(); }
+
+void InferenceWorker::skip() { m_thread->cancel.skip(); }
+
+ModelInfo InferenceWorker::currentModel() const
+{
+    QMutexLocker lock(&m_thread->mutex);
+    return m_thread->modelInfo;
+}
+
+} // namespace qd

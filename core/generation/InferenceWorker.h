@@ -1,0 +1,88 @@
+#pragma once
+// One long-lived inference thread that owns the loaded model, and the job queue in front of it
+// (ARCHITECTURE.md "the data path of one image", STYLE.md §6-7). Jobs are value snapshots of all
+// parameters. Every signal is emitted from the inference thread; connect with the default
+// (queued) connection from GUI objects.
+#include <QImage>
+#include <QList>
+#include <QMutex>
+#include <QObject>
+#include <QStringList>
+#include <QThread>
+#include <QWaitCondition>
+
+#include <functional>
+#include <memory>
+
+#include "core/engine/GenerationParams.h"
+#include "core/engine/Pipeline.h"
+
+namespace qd {
+
+struct GenerationJob {
+    int id = 0;
+    GenerationParams params;
+    ModelSpec model;               // which checkpoint (empty = demo model)
+    PreviewOptions preview;
+    QString outputDir;             // where finished images are saved; empty = the settings' folder
+};
+
+struct GenerationResult {
+    int jobId = 0;
+    QList<QImage> images;
+    QStringList files;             // saved files, one per image (empty when saving failed)
+    QList<GenerationParams> params; // per image: actual seed etc.
+    QStringList infotexts;
+    bool interrupted = false;
+    double seconds = 0;
+    QStringList warnings;          // made anyway, but the user should know (e.g. a LoRA not found)
+};
+
+class InferenceWorker : public QObject {
+    Q_OBJECT
+public:
+    explicit InferenceWorker(QObject* parent = nullptr);
+    ~InferenceWorker() override; // stops the thread after the running step
+
+    // Queue editing (any thread). enqueue returns the job id.
+    int enqueue(GenerationJob job);
+    bool remove(int jobId);                 // a queued job; the running one is skipped instead
+    bool move(int jobId, int newIndex);     // reorder queued jobs
+    void pause();                           // finish the running job, start no new one
+    void resume();
+    bool isPaused() const;
+    QList<GenerationJob> queuedJobs() const;
+    int runningJobId() const;               // 0 when idle
+
+    void interrupt(); // stop the running job now; keep and save its image decoded from the current state
+    void skip();      // drop the running job; go on with the next
+
+    ModelInfo currentModel() const;         // empty name when none loaded yet
+
+    // Saves one finished image (with its infotext) and returns the file written, or "" with
+    // *error set. Called on the inference thread before `finished` is emitted.
+    using ImageSaver = std::function<QString(const QImage& image, const GenerationParams& params,
+                                             const QString& outputDir, QString* error)>;
+    void setImageSaver(ImageSaver saver);
+
+signals:
+    void queued(int jobId);
+    void queueChanged();
+    void started(int jobId);
+    void modelLoading(QString name);
+    void modelLoaded(QString name, QString family);
+    void progress(int jobId, int step, int total, double itPerSec, double etaSeconds);
+    void preview(int jobId, int step, QImage image);
+    void finished(qd::GenerationResult result);
+    void failed(int jobId, QString message);
+    void skipped(int jobId);
+    void idle();
+
+private:
+    class Thread;
+    std::unique_ptr<Thread> m_thread;
+};
+
+} // namespace qd
+
+Q_DECLARE_METATYPE(qd::GenerationResult)
