@@ -3,7 +3,8 @@
 #include <QDir>
 #include <QStandardPaths>
 
-namespace qd {
+namespace qd
+{
 
 static QString ensure(const QString& path)
 {
@@ -19,16 +20,15 @@ static QString home()
 QString AppPaths::dataDir()
 {
     const QString h = home();
-    return ensure(h.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
-                              : h + "/data");
+    return ensure(
+        h.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) : h + "/data");
 }
 
 QString AppPaths::configFile()
 {
     const QString h = home();
-    const QString dir = h.isEmpty()
-        ? QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)
-        : h + "/config";
+    const QString dir
+        = h.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) : h + "/config";
     return ensure(dir) + "/settings.yaml";
 }
 
@@ -36,8 +36,8 @@ QString AppPaths::outputDir()
 {
     const QString h = home();
     return ensure(h.isEmpty()
-                      ? QStandardPaths::writableLocation(QStandardPaths::PicturesLocation) + "/QDiffusion"
-                      : h + "/outputs");
+            ? QStandardPaths::writableLocation(QStandardPaths::PicturesLocation) + "/QDiffusion"
+            : h + "/outputs");
 }
 
 QString AppPaths::modelsDir()

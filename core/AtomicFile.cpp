@@ -10,9 +10,11 @@
 #include <unistd.h>
 #endif
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 bool fail(QString* error, const QString& message)
 {
     if (error)

@@ -5,7 +5,8 @@
 #include <QByteArray>
 #include <QString>
 
-namespace qd {
+namespace qd
+{
 
 bool writeFileAtomically(const QString& path, const QByteArray& data, QString* error = nullptr);
 

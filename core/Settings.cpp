@@ -11,16 +11,26 @@
 
 #include <limits>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
 
 // Reads values out of the YAML tree; every problem names the file, the line, the key and the value.
-class Reader {
+class Reader
+{
 public:
-    Reader(QString path, QStringList* problems) : m_path(std::move(path)), m_problems(problems) { }
+    Reader(QString path, QStringList* problems)
+        : m_path(std::move(path))
+        , m_problems(problems)
+    {
+    }
 
     void problem(const YAML::Node& at, const QString& message)
     {
@@ -45,20 +55,22 @@ public:
         if (!v)
             return std::nullopt;
         if (!allowed.contains(*v)) {
-            problem(n, QStringLiteral("\"%1\": \"%2\" is not one of: %3; the default is used")
-                           .arg(key, *v, allowed.join(QStringLiteral(", "))));
+            problem(n,
+                QStringLiteral("\"%1\": \"%2\" is not one of: %3; the default is used")
+                    .arg(key, *v, allowed.join(QStringLiteral(", "))));
             return std::nullopt;
         }
         return v;
     }
 
-    std::optional<QString> matching(const YAML::Node& n, const QString& key, const QRegularExpression& re,
-                                    const char* expected)
+    std::optional<QString> matching(
+        const YAML::Node& n, const QString& key, const QRegularExpression& re, const char* expected)
     {
         const auto v = text(n, key);
         if (v && !re.match(*v).hasMatch()) {
-            problem(n, QStringLiteral("\"%1\": \"%2\" is not %3; the default is used")
-                           .arg(key, *v, QLatin1String(expected)));
+            problem(n,
+                QStringLiteral("\"%1\": \"%2\" is not %3; the default is used")
+                    .arg(key, *v, QLatin1String(expected)));
             return std::nullopt;
         }
         return v;
@@ -86,10 +98,11 @@ public:
         bool ok = false;
         const double v = n.IsScalar() ? qs(n.Scalar()).toDouble(&ok) : 0;
         if (!ok || v < min || v > max) {
-            problem(n, QStringLiteral("\"%1\": \"%2\" is not a number from %3 to %4; the default is used")
-                           .arg(key, n.IsScalar() ? qs(n.Scalar()) : QStringLiteral("(not a value)"))
-                           .arg(min)
-                           .arg(max));
+            problem(n,
+                QStringLiteral("\"%1\": \"%2\" is not a number from %3 to %4; the default is used")
+                    .arg(key, n.IsScalar() ? qs(n.Scalar()) : QStringLiteral("(not a value)"))
+                    .arg(min)
+                    .arg(max));
             return std::nullopt;
         }
         return v;
@@ -97,8 +110,9 @@ public:
 
     void unknown(const YAML::Node& keyNode, const QString& section)
     {
-        problem(keyNode, QStringLiteral("unknown key \"%1\"%2 (ignored; see docs/settings.md)")
-                             .arg(qs(keyNode.Scalar()), section.isEmpty() ? QString() : " in " + section));
+        problem(keyNode,
+            QStringLiteral("unknown key \"%1\"%2 (ignored; see docs/settings.md)")
+                .arg(qs(keyNode.Scalar()), section.isEmpty() ? QString() : " in " + section));
     }
 
 private:
@@ -204,7 +218,10 @@ bool Preset::operator==(const Preset& o) const
         && height == o.height && clipSkip == o.clipSkip && seed == o.seed;
 }
 
-Settings Settings::load(LoadReport* report) { return load(AppPaths::configFile(), report); }
+Settings Settings::load(LoadReport* report)
+{
+    return load(AppPaths::configFile(), report);
+}
 
 Settings Settings::load(const QString& path, LoadReport* report)
 {
@@ -270,18 +287,18 @@ Settings Settings::load(const QString& path, LoadReport* report)
         } else if (key == QLatin1String("output_folder")) {
             s.outputFolder = rd.text(v, key).value_or(s.outputFolder);
         } else if (key == QLatin1String("output_format")) {
-            s.outputFormat = rd.choice(v, key, {"png", "jpeg", "webp"}).value_or(s.outputFormat);
+            s.outputFormat = rd.choice(v, key, { "png", "jpeg", "webp" }).value_or(s.outputFormat);
         } else if (key == QLatin1String("image_quality")) {
             s.imageQuality = int(rd.integer(v, key, 1, 100).value_or(s.imageQuality));
         } else if (key == QLatin1String("device")) {
             s.device = rd.matching(v, key, reDevice, "auto, cpu, cuda or cuda:N").value_or(s.device);
         } else if (key == QLatin1String("precision")) {
-            s.precision = rd.choice(v, key, {"auto", "fp32", "fp16", "bf16"}).value_or(s.precision);
+            s.precision = rd.choice(v, key, { "auto", "fp32", "fp16", "bf16" }).value_or(s.precision);
         } else if (key == QLatin1String("language")) {
             s.language = rd.matching(v, key, reLanguage, "system or a language code such as en, zh_CN")
                              .value_or(s.language);
         } else if (key == QLatin1String("theme")) {
-            s.theme = rd.choice(v, key, {"system", "light", "dark"}).value_or(s.theme);
+            s.theme = rd.choice(v, key, { "system", "light", "dark" }).value_or(s.theme);
         } else if (key == QLatin1String("preview")) {
             if (!v.IsMap()) {
                 if (!v.IsNull())

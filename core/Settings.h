@@ -11,7 +11,8 @@
 
 #include <optional>
 
-namespace qd {
+namespace qd
+{
 
 // A named set of generation parameters; keys left out keep what the user has.
 struct Preset {
@@ -31,26 +32,27 @@ struct Preset {
     bool operator==(const Preset& o) const;
 };
 
-class Settings {
+class Settings
+{
 public:
-    QStringList modelFolders;                  // searched besides AppPaths::modelsDir()
-    QString outputFolder;                      // "" = AppPaths::outputDir()
+    QStringList modelFolders; // searched besides AppPaths::modelsDir()
+    QString outputFolder; // "" = AppPaths::outputDir()
     QString outputFormat = QStringLiteral("png"); // png | jpeg | webp
-    int imageQuality = 95;                     // JPEG / WebP quality, 1-100 (WebP 100 = lossless)
-    QString device = QStringLiteral("auto");   // auto | cpu | cuda | cuda:N
+    int imageQuality = 95; // JPEG / WebP quality, 1-100 (WebP 100 = lossless)
+    QString device = QStringLiteral("auto"); // auto | cpu | cuda | cuda:N
     QString precision = QStringLiteral("auto"); // auto | fp32 | fp16 | bf16
     QString previewMethod = QStringLiteral("cheap"); // none | cheap | taesd | vae
-    int previewInterval = 1;                   // TAESD / VAE preview every N steps
+    int previewInterval = 1; // TAESD / VAE preview every N steps
     QString language = QStringLiteral("system"); // system | en | zh_CN | ...
-    QString theme = QStringLiteral("system");  // system | light | dark
-    GenerationParams defaults;                 // sampler, schedule, steps, cfg, size, clip skip, negative
+    QString theme = QStringLiteral("system"); // system | light | dark
+    GenerationParams defaults; // sampler, schedule, steps, cfg, size, clip skip, negative
     QList<Preset> presets;
 
     struct LoadReport {
         bool fileExisted = false;
         bool createdDefaultFile = false; // there was none: a commented one was written
-        bool usedDefaults = false;       // the whole file was rejected (syntax error, not a mapping)
-        QStringList problems;            // "settings.yaml:12: ...", one per problem
+        bool usedDefaults = false; // the whole file was rejected (syntax error, not a mapping)
+        QStringList problems; // "settings.yaml:12: ...", one per problem
     };
 
     // Reads `path`; writes a commented default file there when there is none.

@@ -23,7 +23,8 @@
 #include "core/metadata/Infotext.h"
 #include "ui/UiState.h"
 
-namespace qd {
+namespace qd
+{
 
 ExportDialog::ExportDialog(const QList<HistoryRecord>& records, QWidget* parent)
     : QDialog(parent)
@@ -106,7 +107,8 @@ ExportOptions ExportDialog::options() const
     o.format = ImageFileFormat(m_format->currentData().toInt());
     o.quality = m_quality->value();
     o.folder = m_folder->text().trimmed();
-    o.pattern = m_pattern->text().trimmed().isEmpty() ? QStringLiteral("{index}") : m_pattern->text().trimmed();
+    o.pattern
+        = m_pattern->text().trimmed().isEmpty() ? QStringLiteral("{index}") : m_pattern->text().trimmed();
     return o;
 }
 
@@ -123,7 +125,8 @@ void ExportDialog::updatePreview()
     const ExportOptions o = options();
     m_quality->setEnabled(o.format != ImageFileFormat::Png);
     const bool ok = !m_records.isEmpty() && !o.folder.isEmpty();
-    m_preview->setText(ok ? QDir::toNativeSeparators(QDir(o.folder).filePath(fileName(o.pattern, m_records.first(), 1, o.format)))
+    m_preview->setText(ok ? QDir::toNativeSeparators(
+                           QDir(o.folder).filePath(fileName(o.pattern, m_records.first(), 1, o.format)))
                           : QString());
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(ok);
 }
@@ -133,26 +136,27 @@ QString ExportDialog::suffix(ImageFileFormat format)
     return u'.' + imageFileSuffix(format);
 }
 
-QString ExportDialog::fileName(const QString& pattern, const HistoryRecord& r, int index, ImageFileFormat format)
+QString ExportDialog::fileName(
+    const QString& pattern, const HistoryRecord& r, int index, ImageFileFormat format)
 {
     const GenerationParams& p = r.params;
     QString prompt = QString::fromStdString(p.prompt).simplified();
     prompt = prompt.left(40).trimmed();
     const QDateTime created = r.created.toLocalTime();
     const QList<QPair<QString, QString>> tokens = {
-        {QStringLiteral("{index}"), QStringLiteral("%1").arg(index, 5, 10, QChar('0'))},
-        {QStringLiteral("{id}"), QString::number(r.id)},
-        {QStringLiteral("{seed}"), QString::number(p.seed)},
-        {QStringLiteral("{model}"), QString::fromStdString(p.modelName)},
-        {QStringLiteral("{sampler}"), QString::fromStdString(p.sampler)},
-        {QStringLiteral("{steps}"), QString::number(p.steps)},
-        {QStringLiteral("{cfg}"), formatInfotextNumber(p.cfgScale)},
-        {QStringLiteral("{width}"), QString::number(r.width ? r.width : p.width)},
-        {QStringLiteral("{height}"), QString::number(r.height ? r.height : p.height)},
-        {QStringLiteral("{date}"), created.toString(QStringLiteral("yyyy-MM-dd"))},
-        {QStringLiteral("{time}"), created.toString(QStringLiteral("HHmmss"))},
-        {QStringLiteral("{prompt}"), prompt},
-        {QStringLiteral("{name}"), QFileInfo(r.filePath).completeBaseName()},
+        { QStringLiteral("{index}"), QStringLiteral("%1").arg(index, 5, 10, QChar('0')) },
+        { QStringLiteral("{id}"), QString::number(r.id) },
+        { QStringLiteral("{seed}"), QString::number(p.seed) },
+        { QStringLiteral("{model}"), QString::fromStdString(p.modelName) },
+        { QStringLiteral("{sampler}"), QString::fromStdString(p.sampler) },
+        { QStringLiteral("{steps}"), QString::number(p.steps) },
+        { QStringLiteral("{cfg}"), formatInfotextNumber(p.cfgScale) },
+        { QStringLiteral("{width}"), QString::number(r.width ? r.width : p.width) },
+        { QStringLiteral("{height}"), QString::number(r.height ? r.height : p.height) },
+        { QStringLiteral("{date}"), created.toString(QStringLiteral("yyyy-MM-dd")) },
+        { QStringLiteral("{time}"), created.toString(QStringLiteral("HHmmss")) },
+        { QStringLiteral("{prompt}"), prompt },
+        { QStringLiteral("{name}"), QFileInfo(r.filePath).completeBaseName() },
     };
     QString name = pattern;
     for (const auto& [token, value] : tokens)
@@ -168,8 +172,8 @@ QString ExportDialog::fileName(const QString& pattern, const HistoryRecord& r, i
     return name.left(180) + suffix(format);
 }
 
-ExportResult ExportDialog::exportRecords(const QList<HistoryRecord>& records, const ExportOptions& o,
-                                         const std::function<void(int)>& progress)
+ExportResult ExportDialog::exportRecords(
+    const QList<HistoryRecord>& records, const ExportOptions& o, const std::function<void(int)>& progress)
 {
     ExportResult result;
     if (!QDir().mkpath(o.folder)) {
@@ -191,7 +195,8 @@ ExportResult ExportDialog::exportRecords(const QList<HistoryRecord>& records, co
         const QString name = fileName(o.pattern, r, i + 1, o.format);
         QString path = QDir(o.folder).filePath(name);
         for (int n = 2; QFileInfo::exists(path); ++n)
-            path = QDir(o.folder).filePath(QFileInfo(name).completeBaseName() + QStringLiteral("-%1").arg(n) + suffix(o.format));
+            path = QDir(o.folder).filePath(
+                QFileInfo(name).completeBaseName() + QStringLiteral("-%1").arg(n) + suffix(o.format));
         QString error;
         if (ImageMetadata::save(image, path, meta, o.quality, &error))
             result.written << path;
@@ -240,7 +245,8 @@ QString ExportDialog::summary() const
 {
     QString s = tr("%n image(s) exported", nullptr, int(m_result.written.size()));
     if (!m_result.written.isEmpty())
-        s += QStringLiteral(" → ") + QDir::toNativeSeparators(QFileInfo(m_result.written.first()).absolutePath());
+        s += QStringLiteral(" → ")
+            + QDir::toNativeSeparators(QFileInfo(m_result.written.first()).absolutePath());
     if (!m_result.errors.isEmpty())
         s += QStringLiteral(" · ") + tr("%n failed", nullptr, int(m_result.errors.size()));
     return s;

@@ -14,21 +14,23 @@ class QLineEdit;
 class QProgressBar;
 class QSpinBox;
 
-namespace qd {
+namespace qd
+{
 
 struct ExportOptions {
     ImageFileFormat format = ImageFileFormat::Png;
-    int quality = 95;           // JPEG / WebP; WebP 100 = lossless
+    int quality = 95; // JPEG / WebP; WebP 100 = lossless
     QString folder;
     QString pattern = QStringLiteral("{index}-{seed}");
 };
 
 struct ExportResult {
     QStringList written;
-    QStringList errors;         // each names the file and the problem
+    QStringList errors; // each names the file and the problem
 };
 
-class ExportDialog : public QDialog {
+class ExportDialog : public QDialog
+{
     Q_OBJECT
 public:
     explicit ExportDialog(const QList<HistoryRecord>& records, QWidget* parent = nullptr);
@@ -41,11 +43,12 @@ public:
     // The file name for one record (without the folder): pattern tokens {index} {id} {seed} {model}
     // {sampler} {steps} {cfg} {width} {height} {date} {time} {prompt} {name}, unsafe characters
     // replaced, the format's suffix added.
-    static QString fileName(const QString& pattern, const HistoryRecord& record, int index, ImageFileFormat format);
+    static QString fileName(
+        const QString& pattern, const HistoryRecord& record, int index, ImageFileFormat format);
     static QString suffix(ImageFileFormat format);
     // Exports every record (any thread); never overwrites: "-2", "-3" ... are appended instead.
     static ExportResult exportRecords(const QList<HistoryRecord>& records, const ExportOptions& options,
-                                      const std::function<void(int done)>& progress = {});
+        const std::function<void(int done)>& progress = {});
 
 public slots:
     void accept() override; // runs the export (off the GUI thread), then closes

@@ -26,17 +26,20 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include "core/metadata/Infotext.h"
 #include "ui/ExportDialog.h"
 #include "ui/HistoryModel.h"
 #include "ui/Icons.h"
-#include "core/metadata/Infotext.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 // One cell: the thumbnail centred, a selection frame, a star for favourites, dots for the rating.
-class ThumbnailDelegate : public QStyledItemDelegate {
+class ThumbnailDelegate : public QStyledItemDelegate
+{
 public:
     explicit ThumbnailDelegate(HistoryModel* model, QObject* parent)
         : QStyledItemDelegate(parent)
@@ -47,7 +50,7 @@ public:
     QSize sizeHint(const QStyleOptionViewItem&, const QModelIndex&) const override
     {
         const int s = m_model->thumbnailSize();
-        return {s + 12, s + 12};
+        return { s + 12, s + 12 };
     }
 
     void paint(QPainter* p, const QStyleOptionViewItem& option, const QModelIndex& index) const override
@@ -69,8 +72,8 @@ public:
         if (!pm.isNull()) {
             const QSizeF logical = QSizeF(pm.size()) / pm.devicePixelRatio();
             const QSizeF s = logical.scaled(cell.size() - QSizeF(6, 6), Qt::KeepAspectRatio);
-            const QRectF target(cell.center().x() - s.width() / 2, cell.center().y() - s.height() / 2, s.width(),
-                                s.height());
+            const QRectF target(
+                cell.center().x() - s.width() / 2, cell.center().y() - s.height() / 2, s.width(), s.height());
             p->drawPixmap(target, pm, QRectF(QPointF(0, 0), QSizeF(pm.size())));
         }
         if (index.data(HistoryModel::FavouriteRole).toBool()) {
@@ -96,7 +99,10 @@ private:
     HistoryModel* m_model;
 };
 
-QString html(const QString& s) { return s.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")); }
+QString html(const QString& s)
+{
+    return s.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>"));
+}
 
 // A menu text as a button label: no mnemonic ("&Open", or "打开(&O)" as Chinese writes it), no
 // ellipsis.
@@ -149,7 +155,7 @@ HistoryGallery::HistoryGallery(HistoryStore* store, QWidget* parent)
     splitter->addWidget(buildDetails());
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 0);
-    splitter->setSizes({900, 330});
+    splitter->setSizes({ 900, 330 });
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
@@ -157,17 +163,20 @@ HistoryGallery::HistoryGallery(HistoryStore* store, QWidget* parent)
     layout->addWidget(splitter, 1);
 
     buildActions();
-    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &HistoryGallery::updateDetails);
-    connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this, &HistoryGallery::updateDetails);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+        &HistoryGallery::updateDetails);
+    connect(
+        m_view->selectionModel(), &QItemSelectionModel::currentChanged, this, &HistoryGallery::updateDetails);
     connect(m_view, &QListView::activated, this, &HistoryGallery::restoreSelected);
     connect(m_model, &QAbstractItemModel::rowsInserted, this, &HistoryGallery::updateCount);
     connect(m_model, &QAbstractItemModel::rowsRemoved, this, &HistoryGallery::updateCount);
     connect(m_model, &QAbstractItemModel::modelReset, this, &HistoryGallery::updateCount);
-    connect(m_model, &QAbstractItemModel::dataChanged, this, [this](const QModelIndex& a, const QModelIndex& b) {
-        const QModelIndex cur = m_view->currentIndex();
-        if (cur.isValid() && cur.row() >= a.row() && cur.row() <= b.row())
-            updateDetails();
-    });
+    connect(
+        m_model, &QAbstractItemModel::dataChanged, this, [this](const QModelIndex& a, const QModelIndex& b) {
+            const QModelIndex cur = m_view->currentIndex();
+            if (cur.isValid() && cur.row() >= a.row() && cur.row() <= b.row())
+                updateDetails();
+        });
     reloadFilterChoices();
     updateCount();
     updateDetails();
@@ -246,7 +255,7 @@ QWidget* HistoryGallery::buildFilterBar()
     connect(m_search, &QLineEdit::textChanged, m_searchTimer, qOverload<>(&QTimer::start));
     connect(m_searchTimer, &QTimer::timeout, this, &HistoryGallery::applyFilters);
     connect(m_search, &QLineEdit::returnPressed, this, &HistoryGallery::applyFilters);
-    for (QComboBox* c : {m_modelFilter, m_samplerFilter, m_dateFilter, m_sort})
+    for (QComboBox* c : { m_modelFilter, m_samplerFilter, m_dateFilter, m_sort })
         connect(c, &QComboBox::activated, this, &HistoryGallery::applyFilters);
     connect(m_favouritesOnly, &QToolButton::toggled, this, &HistoryGallery::applyFilters);
     connect(m_zoom, &QSlider::valueChanged, this, [this](int v) {
@@ -328,11 +337,13 @@ void HistoryGallery::buildActions()
         return a;
     };
     m_restoreAction = add(tr("&Restore All Parameters"), QKeySequence(Qt::Key_Return), "actionRestoreParams",
-                          &HistoryGallery::restoreSelected);
-    add(tr("Reuse &Seed"), QKeySequence(Qt::Key_S), "actionReuseImageSeed", &HistoryGallery::reuseSeedOfSelected);
+        &HistoryGallery::restoreSelected);
+    add(tr("Reuse &Seed"), QKeySequence(Qt::Key_S), "actionReuseImageSeed",
+        &HistoryGallery::reuseSeedOfSelected);
     add(tr("&Copy Infotext"), QKeySequence::Copy, "actionCopyInfotext", &HistoryGallery::copyInfotext);
     add(tr("&Open"), QKeySequence(Qt::Key_O), "actionOpenImageFile", &HistoryGallery::openSelected);
-    add(tr("Reveal in &Folder"), QKeySequence(Qt::Key_R), "actionRevealImage", &HistoryGallery::revealSelected);
+    add(tr("Reveal in &Folder"), QKeySequence(Qt::Key_R), "actionRevealImage",
+        &HistoryGallery::revealSelected);
     add(tr("&Favourite"), QKeySequence(Qt::Key_F), "actionFavourite", &HistoryGallery::toggleFavourite);
     for (int i = 0; i <= 5; ++i) {
         auto* a = new QAction(i ? tr("Rate %n Star(s)", nullptr, i) : tr("Clear Rating"), this);
@@ -342,18 +353,19 @@ void HistoryGallery::buildActions()
         connect(a, &QAction::triggered, this, [this, i] { rateSelected(i); });
         m_view->addAction(a);
     }
-    add(tr("&Export…"), QKeySequence(Qt::CTRL | Qt::Key_E), "actionExportImages", &HistoryGallery::exportSelected);
+    add(tr("&Export…"), QKeySequence(Qt::CTRL | Qt::Key_E), "actionExportImages",
+        &HistoryGallery::exportSelected);
     add(tr("&Delete"), QKeySequence::Delete, "actionDeleteImages", &HistoryGallery::deleteSelected);
-    m_undoAction = add(tr("&Undo Delete"), QKeySequence::Undo, "actionUndoDelete", &HistoryGallery::undoDelete);
+    m_undoAction
+        = add(tr("&Undo Delete"), QKeySequence::Undo, "actionUndoDelete", &HistoryGallery::undoDelete);
     m_undoAction->setEnabled(false);
 
     // Buttons in the details pane for the mouse.
     auto* grid = static_cast<QGridLayout*>(m_detailButtons->layout());
-    const QList<QPair<QString, QAction*>> buttons = {
-        {"historyRestoreButton", m_actions[0]}, {"historyReuseSeedButton", m_actions[1]},
-        {"historyCopyButton", m_actions[2]},    {"historyOpenButton", m_actions[3]},
-        {"historyRevealButton", m_actions[4]},  {"historyExportButton", m_actions[6]},
-        {"historyDeleteButton", m_actions[7]}};
+    const QList<QPair<QString, QAction*>> buttons = { { "historyRestoreButton", m_actions[0] },
+        { "historyReuseSeedButton", m_actions[1] }, { "historyCopyButton", m_actions[2] },
+        { "historyOpenButton", m_actions[3] }, { "historyRevealButton", m_actions[4] },
+        { "historyExportButton", m_actions[6] }, { "historyDeleteButton", m_actions[7] } };
     for (int i = 0; i < buttons.size(); ++i) {
         auto* b = new QPushButton(buttonText(buttons[i].second->text()), m_detailButtons);
         b->setObjectName(buttons[i].first);
@@ -437,7 +449,8 @@ QList<HistoryRecord> HistoryGallery::selectedRecords() const
 {
     QList<HistoryRecord> out;
     QModelIndexList rows = m_view->selectionModel()->selectedIndexes();
-    std::sort(rows.begin(), rows.end(), [](const QModelIndex& a, const QModelIndex& b) { return a.row() < b.row(); });
+    std::sort(rows.begin(), rows.end(),
+        [](const QModelIndex& a, const QModelIndex& b) { return a.row() < b.row(); });
     for (const QModelIndex& ix : rows)
         if (auto r = m_model->recordAt(ix.row()))
             out << *r;
@@ -458,8 +471,10 @@ void HistoryGallery::updateDetails()
     if (recs.size() != 1) {
         m_detailsId = 0;
         m_detailsImage->clear();
-        m_details->setHtml(recs.isEmpty() ? QStringLiteral("<p>%1</p>").arg(html(tr("Select an image to see its parameters.")))
-                                          : QStringLiteral("<p>%1</p>").arg(html(tr("%n image(s) selected", nullptr, int(recs.size())))));
+        m_details->setHtml(recs.isEmpty()
+                ? QStringLiteral("<p>%1</p>").arg(html(tr("Select an image to see its parameters.")))
+                : QStringLiteral("<p>%1</p>")
+                      .arg(html(tr("%n image(s) selected", nullptr, int(recs.size())))));
         return;
     }
     const HistoryRecord& r = recs.first();
@@ -470,11 +485,13 @@ void HistoryGallery::updateDetails()
         b->setIcon(icons::star(m_stars->id(b) <= r.rating));
 
     auto rowHtml = [](const QString& k, const QString& v) {
-        return QStringLiteral("<tr><td style='padding-right:10px'><b>%1</b></td><td>%2</td></tr>").arg(html(k), html(v));
+        return QStringLiteral("<tr><td style='padding-right:10px'><b>%1</b></td><td>%2</td></tr>")
+            .arg(html(k), html(v));
     };
     QString h = QStringLiteral("<p>%1</p>").arg(html(QString::fromStdString(p.prompt)));
     if (!p.negativePrompt.empty())
-        h += QStringLiteral("<p><i>%1</i> %2</p>").arg(html(tr("Negative prompt:")), html(QString::fromStdString(p.negativePrompt)));
+        h += QStringLiteral("<p><i>%1</i> %2</p>")
+                 .arg(html(tr("Negative prompt:")), html(QString::fromStdString(p.negativePrompt)));
     h += QStringLiteral("<table>");
     h += rowHtml(tr("Steps"), QString::number(p.steps));
     h += rowHtml(tr("Sampler"), QString::fromStdString(p.sampler));
@@ -483,14 +500,17 @@ void HistoryGallery::updateDetails()
     h += rowHtml(tr("Seed"), QString::number(p.seed));
     h += rowHtml(tr("Size"), QStringLiteral("%1×%2").arg(r.width).arg(r.height));
     if (!p.modelName.empty() || !p.modelHash.empty())
-        h += rowHtml(tr("Model"), QString::fromStdString(p.modelName)
-                         + (p.modelHash.empty() ? QString() : QStringLiteral(" [%1]").arg(QString::fromStdString(p.modelHash))));
+        h += rowHtml(tr("Model"),
+            QString::fromStdString(p.modelName)
+                + (p.modelHash.empty() ? QString()
+                                       : QStringLiteral(" [%1]").arg(QString::fromStdString(p.modelHash))));
     if (p.clipSkip > 1)
         h += rowHtml(tr("Clip skip"), QString::number(p.clipSkip));
     if (!p.initImage.empty())
         h += rowHtml(tr("Denoising strength"), formatInfotextNumber(p.denoisingStrength));
     if (p.subseedStrength > 0)
-        h += rowHtml(tr("Variation seed"), QStringLiteral("%1 (%2)").arg(p.subseed).arg(formatInfotextNumber(p.subseedStrength)));
+        h += rowHtml(tr("Variation seed"),
+            QStringLiteral("%1 (%2)").arg(p.subseed).arg(formatInfotextNumber(p.subseedStrength)));
     for (const auto& [k, v] : p.extra)
         h += rowHtml(QString::fromStdString(k), QString::fromStdString(v));
     h += rowHtml(tr("Created"), QLocale().toString(r.created.toLocalTime(), QLocale::LongFormat));

@@ -19,11 +19,13 @@ class QTextBrowser;
 class QTimer;
 class QToolButton;
 
-namespace qd {
+namespace qd
+{
 
 class HistoryModel;
 
-class HistoryGallery : public QWidget {
+class HistoryGallery : public QWidget
+{
     Q_OBJECT
 public:
     explicit HistoryGallery(HistoryStore* store, QWidget* parent = nullptr);
@@ -38,7 +40,7 @@ public:
     void selectRow(int row);
 
 public slots:
-    void refresh();               // new images, deletions elsewhere; keeps the filters
+    void refresh(); // new images, deletions elsewhere; keeps the filters
     void restoreSelected();
     void reuseSeedOfSelected();
     void copyInfotext();

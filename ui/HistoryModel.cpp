@@ -1,15 +1,16 @@
 #include "ui/HistoryModel.h"
 
 #include <QFutureWatcher>
+#include <QGuiApplication>
 #include <QMimeData>
-#include <QUrl>
 #include <QPainter>
 #include <QPalette>
-#include <QGuiApplication>
+#include <QUrl>
 
 #include "core/metadata/Infotext.h"
 
-namespace qd {
+namespace qd
+{
 
 HistoryModel::HistoryModel(HistoryStore* store, QObject* parent)
     : QAbstractListModel(parent)
@@ -171,7 +172,7 @@ void HistoryModel::setThumbnailSize(int logicalPixels, qreal devicePixelRatio)
     ++m_generation;
     m_pending.clear();
     if (!m_ids.isEmpty())
-        emit dataChanged(index(0), index(int(m_ids.size()) - 1), {Qt::DecorationRole, ThumbnailReadyRole});
+        emit dataChanged(index(0), index(int(m_ids.size()) - 1), { Qt::DecorationRole, ThumbnailReadyRole });
 }
 
 QPixmap HistoryModel::thumbnail(int row, const HistoryRecord& rec) const
@@ -191,7 +192,8 @@ QPixmap HistoryModel::thumbnail(int row, const HistoryRecord& rec) const
             if (generation != self->m_generation)
                 return;
             self->m_pending.remove(id);
-            QImage img = watcher->future().isValid() && watcher->future().resultCount() ? watcher->result() : QImage();
+            QImage img = watcher->future().isValid() && watcher->future().resultCount() ? watcher->result()
+                                                                                        : QImage();
             if (img.isNull()) {
                 img = QImage(8, 8, QImage::Format_RGB32);
                 img.fill(QColor(120, 40, 40)); // unreadable file: a dark red tile, not a spinner forever
@@ -202,7 +204,7 @@ QPixmap HistoryModel::thumbnail(int row, const HistoryRecord& rec) const
             const int r = self->rowOf(id);
             if (r >= 0) {
                 const QModelIndex ix = self->index(r);
-                emit self->dataChanged(ix, ix, {Qt::DecorationRole, ThumbnailReadyRole});
+                emit self->dataChanged(ix, ix, { Qt::DecorationRole, ThumbnailReadyRole });
             }
             emit self->thumbnailReady(id);
         });
@@ -321,7 +323,7 @@ QHash<int, QByteArray> HistoryModel::roleNames() const
 
 QStringList HistoryModel::mimeTypes() const
 {
-    return {QStringLiteral("text/uri-list")};
+    return { QStringLiteral("text/uri-list") };
 }
 
 QMimeData* HistoryModel::mimeData(const QModelIndexList& indexes) const

@@ -13,9 +13,11 @@
 
 #include "core/history/HistoryStore.h"
 
-namespace qd {
+namespace qd
+{
 
-class HistoryModel : public QAbstractListModel {
+class HistoryModel : public QAbstractListModel
+{
     Q_OBJECT
 public:
     enum Role {
@@ -26,11 +28,11 @@ public:
         SeedRole,
         SamplerRole,
         ModelRole,
-        SizeRole,       // QSize of the image file
-        CreatedRole,    // QDateTime
-        FavouriteRole,  // bool, editable
-        RatingRole,     // int 0-5, editable
-        InfotextRole,   // the A1111 infotext of the parameters
+        SizeRole, // QSize of the image file
+        CreatedRole, // QDateTime
+        FavouriteRole, // bool, editable
+        RatingRole, // int 0-5, editable
+        InfotextRole, // the A1111 infotext of the parameters
         ThumbnailReadyRole, // bool: the decoration is the real thumbnail, not the placeholder
     };
     static constexpr int kPageSize = 200;
@@ -80,7 +82,7 @@ private:
     QList<qint64> m_ids;
     QHash<qint64, int> m_rowOfId; // rebuilt lazily
     mutable QHash<int, QList<HistoryRecord>> m_pages; // page number -> its records
-    mutable QList<int> m_pageUse;                     // least recently used first
+    mutable QList<int> m_pageUse; // least recently used first
     mutable QCache<qint64, QPixmap> m_thumbs;
     mutable QSet<qint64> m_pending;
     mutable QPixmap m_placeholder;

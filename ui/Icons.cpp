@@ -8,17 +8,19 @@
 #include <cmath>
 #include <functional>
 
-namespace qd::icons {
+namespace qd::icons
+{
 
-namespace {
+namespace
+{
 // Draws `paint` on a 16x16 logical canvas at 1x, 2x and 3x.
 QIcon make(const std::function<void(QPainter&, const QColor&)>& paint)
 {
     QIcon icon;
-    for (QIcon::Mode mode : {QIcon::Normal, QIcon::Disabled}) {
+    for (QIcon::Mode mode : { QIcon::Normal, QIcon::Disabled }) {
         const QColor color = QApplication::palette().color(
             mode == QIcon::Disabled ? QPalette::Disabled : QPalette::Active, QPalette::ButtonText);
-        for (int scale : {1, 2, 3}) {
+        for (int scale : { 1, 2, 3 }) {
             QPixmap pm(16 * scale, 16 * scale);
             pm.fill(Qt::transparent);
             QPainter p(&pm);
@@ -41,7 +43,7 @@ QIcon dice()
         p.drawRoundedRect(QRectF(2, 2, 12, 12), 2.5, 2.5);
         p.setPen(Qt::NoPen);
         p.setBrush(c);
-        for (QPointF pip : {QPointF(5, 5), QPointF(11, 5), QPointF(8, 8), QPointF(5, 11), QPointF(11, 11)})
+        for (QPointF pip : { QPointF(5, 5), QPointF(11, 5), QPointF(8, 8), QPointF(5, 11), QPointF(11, 11) })
             p.drawEllipse(pip, 1.2, 1.2);
     });
 }
@@ -69,9 +71,9 @@ QIcon swap()
     return make([](QPainter& p, const QColor& c) {
         p.setPen(QPen(c, 1.5, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
         p.drawLine(QPointF(5, 3), QPointF(5, 13));
-        p.drawPolyline(QPolygonF({QPointF(2, 6), QPointF(5, 3), QPointF(8, 6)}));
+        p.drawPolyline(QPolygonF({ QPointF(2, 6), QPointF(5, 3), QPointF(8, 6) }));
         p.drawLine(QPointF(11, 3), QPointF(11, 13));
-        p.drawPolyline(QPolygonF({QPointF(8, 10), QPointF(11, 13), QPointF(14, 10)}));
+        p.drawPolyline(QPolygonF({ QPointF(8, 10), QPointF(11, 13), QPointF(14, 10) }));
     });
 }
 

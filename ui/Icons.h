@@ -3,11 +3,12 @@
 // (no emoji font or icon theme needed).
 #include <QIcon>
 
-namespace qd::icons {
+namespace qd::icons
+{
 
-QIcon dice();   // random seed
-QIcon reuse();  // reuse the last seed
-QIcon swap();   // swap width and height
+QIcon dice(); // random seed
+QIcon reuse(); // reuse the last seed
+QIcon swap(); // swap width and height
 QIcon star(bool filled); // favourite
 
 } // namespace qd::icons

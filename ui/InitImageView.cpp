@@ -7,7 +7,8 @@
 #include <QMimeData>
 #include <QPainter>
 
-namespace qd {
+namespace qd
+{
 
 InitImageView::InitImageView(QWidget* parent)
     : QFrame(parent)
@@ -42,13 +43,17 @@ void InitImageView::setPath(const QString& path)
         // Decode at display size only: a 4K init image must not stall the window.
         const qreal dpr = devicePixelRatioF();
         const QSize box = QSize(480, 360) * dpr;
-        if (m_imageSize.isValid() && (m_imageSize.width() > box.width() || m_imageSize.height() > box.height()))
+        if (m_imageSize.isValid()
+            && (m_imageSize.width() > box.width() || m_imageSize.height() > box.height()))
             reader.setScaledSize(m_imageSize.scaled(box, Qt::KeepAspectRatio));
         m_thumb = reader.read();
         m_thumb.setDevicePixelRatio(dpr);
     }
     setToolTip(path.isEmpty() ? tr("Drop an image here or click to choose one")
-                              : tr("%1\n%2 × %3").arg(QFileInfo(path).fileName()).arg(m_imageSize.width()).arg(m_imageSize.height()));
+                              : tr("%1\n%2 × %3")
+                                    .arg(QFileInfo(path).fileName())
+                                    .arg(m_imageSize.width())
+                                    .arg(m_imageSize.height()));
     update();
     emit pathChanged(path);
 }
@@ -61,7 +66,7 @@ void InitImageView::paintEvent(QPaintEvent* event)
     if (m_thumb.isNull()) {
         p.setPen(palette().color(QPalette::PlaceholderText));
         p.drawText(r, Qt::AlignCenter | Qt::TextWordWrap,
-                   m_path.isEmpty() ? tr("Drop an image here\nor click to browse") : tr("Cannot read this image"));
+            m_path.isEmpty() ? tr("Drop an image here\nor click to browse") : tr("Cannot read this image"));
         return;
     }
     p.setRenderHint(QPainter::SmoothPixmapTransform);

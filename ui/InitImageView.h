@@ -3,9 +3,11 @@
 #include <QFrame>
 #include <QImage>
 
-namespace qd {
+namespace qd
+{
 
-class InitImageView : public QFrame {
+class InitImageView : public QFrame
+{
     Q_OBJECT
 public:
     explicit InitImageView(QWidget* parent = nullptr);
@@ -13,7 +15,7 @@ public:
     QString path() const { return m_path; }
     void setPath(const QString& path); // empty clears
     QSize imageSize() const { return m_imageSize; }
-    QSize sizeHint() const override { return {220, 160}; }
+    QSize sizeHint() const override { return { 220, 160 }; }
 
     static bool isImageFile(const QString& path);
 

@@ -9,11 +9,13 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
-constexpr int kThumb = 72;          // filmstrip icon edge, logical pixels
-constexpr int kMaxKeptEdge = 1024;  // frames kept for inspection are scaled down to this
+namespace
+{
+constexpr int kThumb = 72; // filmstrip icon edge, logical pixels
+constexpr int kMaxKeptEdge = 1024; // frames kept for inspection are scaled down to this
 } // namespace
 
 PreviewCanvas::PreviewCanvas(QWidget* parent)
@@ -56,7 +58,8 @@ void PreviewCanvas::paintEvent(QPaintEvent*)
     p.drawImage(target, m_image);
     if (!m_caption.isEmpty()) {
         const QFontMetrics fm(font());
-        QRectF box(target.topLeft() + QPointF(8, 8), QSizeF(fm.horizontalAdvance(m_caption) + 16, fm.height() + 8));
+        QRectF box(
+            target.topLeft() + QPointF(8, 8), QSizeF(fm.horizontalAdvance(m_caption) + 16, fm.height() + 8));
         p.setRenderHint(QPainter::Antialiasing);
         p.setPen(Qt::NoPen);
         p.setBrush(QColor(0, 0, 0, 150));
@@ -75,7 +78,8 @@ LivePreview::LivePreview(QWidget* parent)
     , m_liveButton(new QToolButton(this))
 {
     setObjectName("livePreview");
-    m_canvas->setPlaceholder(tr("Write a prompt and press Generate (Ctrl+Enter).\nEach step appears here as it is made."));
+    m_canvas->setPlaceholder(
+        tr("Write a prompt and press Generate (Ctrl+Enter).\nEach step appears here as it is made."));
 
     m_strip->setObjectName("filmstrip");
     m_strip->setAccessibleName(tr("Steps"));
@@ -120,7 +124,8 @@ LivePreview::LivePreview(QWidget* parent)
     layout->addLayout(progressRow);
     layout->addWidget(m_strip);
 
-    connect(m_strip, &QListWidget::itemClicked, this, [this](QListWidgetItem* item) { selectFrame(m_strip->row(item)); });
+    connect(m_strip, &QListWidget::itemClicked, this,
+        [this](QListWidgetItem* item) { selectFrame(m_strip->row(item)); });
     connect(m_strip, &QListWidget::currentRowChanged, this, [this](int row) {
         // Keyboard navigation in the strip inspects too; programmatic moves while live do not.
         if (row >= 0 && m_strip->hasFocus())
@@ -173,7 +178,10 @@ QString LivePreview::formatDuration(double seconds)
 {
     const int s = qMax(0, int(seconds + 0.5));
     if (s >= 3600)
-        return QStringLiteral("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
+        return QStringLiteral("%1:%2:%3")
+            .arg(s / 3600)
+            .arg(s / 60 % 60, 2, 10, QChar('0'))
+            .arg(s % 60, 2, 10, QChar('0'));
     return QStringLiteral("%1:%2").arg(s / 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
 }
 
@@ -212,7 +220,8 @@ void LivePreview::setProgress(int jobId, int step, int total, double itPerSec, d
     m_progress->setFormat(tr("Step %1 / %2").arg(step).arg(total));
     QString text = formatSpeed(itPerSec);
     if (etaSeconds >= 0 && step < total)
-        text += (text.isEmpty() ? QString() : QStringLiteral(" · ")) + tr("ETA %1").arg(formatDuration(etaSeconds));
+        text += (text.isEmpty() ? QString() : QStringLiteral(" · "))
+            + tr("ETA %1").arg(formatDuration(etaSeconds));
     m_speed->setText(text);
 }
 
@@ -254,7 +263,7 @@ void LivePreview::addFrame(int step, const QImage& image, const QString& label)
     QImage kept = image;
     if (qMax(kept.width(), kept.height()) > kMaxKeptEdge)
         kept = kept.scaled(kMaxKeptEdge, kMaxKeptEdge, Qt::KeepAspectRatio, Qt::SmoothTransformation);
-    m_frames.append({step, kept});
+    m_frames.append({ step, kept });
 
     const qreal dpr = devicePixelRatioF();
     QImage thumb = image.scaled(QSize(kThumb, kThumb) * dpr, Qt::KeepAspectRatio, Qt::SmoothTransformation);

@@ -10,10 +10,12 @@ class QListWidgetItem;
 class QProgressBar;
 class QToolButton;
 
-namespace qd {
+namespace qd
+{
 
 // Paints one image scaled to fit, sharp on high-DPI screens, with a caption in the corner.
-class PreviewCanvas : public QWidget {
+class PreviewCanvas : public QWidget
+{
     Q_OBJECT
 public:
     explicit PreviewCanvas(QWidget* parent = nullptr);
@@ -21,8 +23,8 @@ public:
     QImage image() const { return m_image; }
     QString caption() const { return m_caption; }
     void setPlaceholder(const QString& text);
-    QSize sizeHint() const override { return {512, 512}; }
-    QSize minimumSizeHint() const override { return {160, 160}; }
+    QSize sizeHint() const override { return { 512, 512 }; }
+    QSize minimumSizeHint() const override { return { 160, 160 }; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -33,15 +35,16 @@ private:
     QString m_placeholder;
 };
 
-class LivePreview : public QWidget {
+class LivePreview : public QWidget
+{
     Q_OBJECT
 public:
     explicit LivePreview(QWidget* parent = nullptr);
 
     int jobId() const { return m_jobId; }
-    int frameCount() const;              // filmstrip entries (steps, plus the final image)
-    int selectedFrame() const;           // row of the frame on the canvas; -1 when following live
-    int stepOfFrame(int row) const;      // 1-based step, 0 for the final image
+    int frameCount() const; // filmstrip entries (steps, plus the final image)
+    int selectedFrame() const; // row of the frame on the canvas; -1 when following live
+    int stepOfFrame(int row) const; // 1-based step, 0 for the final image
     QImage frameImage(int row) const;
     bool isFollowingLive() const { return m_followLive; }
     PreviewCanvas* canvas() const { return m_canvas; }
@@ -58,7 +61,7 @@ public slots:
     void addPreview(int jobId, int step, const QImage& image);
     void showFinal(int jobId, const QImage& image);
     void endJob(const QString& message = QString()); // idle again (done, failed or skipped)
-    void selectFrame(int row);                       // inspect one step; stops following live
+    void selectFrame(int row); // inspect one step; stops following live
     void followLive();
     void clear();
 
@@ -75,7 +78,7 @@ private:
     };
     QList<Frame> m_frames;
     int m_jobId = 0;
-    int m_run = 1;      // batch runs restart the step count
+    int m_run = 1; // batch runs restart the step count
     int m_lastStep = 0;
     bool m_followLive = true;
     int m_inspectedRow = -1;

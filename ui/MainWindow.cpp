@@ -18,21 +18,26 @@
 
 #include "core/AppPaths.h"
 #include "core/engine/EngineInfo.h"
-#include "ui/HistoryGallery.h"
-#include "core/metadata/ImageMetadata.h"
 #include "core/generation/ImageSaver.h"
-#include "core/metadata/Infotext.h"
-#include "ui/LivePreview.h"
 #include "core/library/ModelLibrary.h"
+#include "core/metadata/ImageMetadata.h"
+#include "core/metadata/Infotext.h"
+#include "ui/HistoryGallery.h"
+#include "ui/LivePreview.h"
 #include "ui/ParameterPanel.h"
 #include "ui/PromptEditor.h"
 #include "ui/QueuePanel.h"
 #include "ui/Theme.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+namespace
+{
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
 
 // The resident memory of this process, from /proc (Linux); -1 elsewhere.
 qint64 residentBytes()
@@ -74,7 +79,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_createSplitter->addWidget(m_preview);
     m_createSplitter->setStretchFactor(0, 0);
     m_createSplitter->setStretchFactor(1, 1);
-    m_createSplitter->setSizes({190, 640});
+    m_createSplitter->setSizes({ 190, 640 });
 
     m_gallery = new HistoryGallery(m_store, this);
     m_tabs = new QTabWidget(this);
@@ -99,7 +104,8 @@ MainWindow::MainWindow(QWidget* parent)
         m_params->setSeed(seed);
         statusBar()->showMessage(tr("Seed %1 set").arg(seed), 5000);
     });
-    connect(m_gallery, &HistoryGallery::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+    connect(m_gallery, &HistoryGallery::message, this,
+        [this](const QString& m) { statusBar()->showMessage(m, 8000); });
 
     // Start from the defaults of the settings file.
     GenerationParams defaults = m_settings.defaults;
@@ -124,7 +130,8 @@ QWidget* MainWindow::buildPromptArea()
     auto* area = new QWidget(this);
     area->setObjectName("promptArea");
     m_prompt = new PromptEditor(tr("&Prompt"), QStringLiteral("promptEditor"), area);
-    m_prompt->textEdit()->setPlaceholderText(tr("Describe the image, e.g. a lighthouse at dawn, (oil painting:1.2)"));
+    m_prompt->textEdit()->setPlaceholderText(
+        tr("Describe the image, e.g. a lighthouse at dawn, (oil painting:1.2)"));
     m_negative = new PromptEditor(tr("&Negative prompt"), QStringLiteral("negativePromptEditor"), area);
     m_negative->textEdit()->setPlaceholderText(tr("What to keep out of the image, e.g. blurry, text"));
 
@@ -147,8 +154,9 @@ QWidget* MainWindow::buildPromptArea()
     m_errorBanner->setObjectName("errorBanner");
     m_errorBanner->setWordWrap(true);
     m_errorBanner->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_errorBanner->setStyleSheet(QStringLiteral("QLabel { background: #fde2e1; color: #7a0c0c; border: 1px solid #e6a5a3;"
-                                                " border-radius: 4px; padding: 4px 8px; }"));
+    m_errorBanner->setStyleSheet(
+        QStringLiteral("QLabel { background: #fde2e1; color: #7a0c0c; border: 1px solid #e6a5a3;"
+                       " border-radius: 4px; padding: 4px 8px; }"));
     m_errorBanner->hide();
 
     auto* editors = new QVBoxLayout;
@@ -156,7 +164,8 @@ QWidget* MainWindow::buildPromptArea()
     editors->addWidget(m_prompt, 3);
     editors->addWidget(m_negative, 2);
     auto* buttons = new QVBoxLayout;
-    buttons->addSpacing(m_prompt->fontMetrics().height() + 2); // line up with the text boxes, under the titles
+    buttons->addSpacing(
+        m_prompt->fontMetrics().height() + 2); // line up with the text boxes, under the titles
     buttons->addWidget(m_generateButton);
     auto* stopRow = new QHBoxLayout;
     stopRow->addWidget(interrupt);
@@ -201,7 +210,7 @@ void MainWindow::buildDocks()
     queueDock->setObjectName("queueDock");
     queueDock->setWidget(m_queue);
     addDockWidget(Qt::RightDockWidgetArea, queueDock);
-    resizeDocks({paramsDock, queueDock}, {340, 260}, Qt::Horizontal);
+    resizeDocks({ paramsDock, queueDock }, { 340, 260 }, Qt::Horizontal);
 
     connect(m_params, &ParameterPanel::modelChanged, this, [this] {
         if (m_modelLabel)
@@ -251,21 +260,21 @@ void MainWindow::connectWorker()
         m_errorBanner->hide();
         refreshQueue();
     });
-    connect(m_worker, &InferenceWorker::modelLoading, this, [this](const QString& name) {
-        statusBar()->showMessage(tr("Loading model %1…").arg(name));
-    });
-    connect(m_worker, &InferenceWorker::modelLoaded, this, [this](const QString& name, const QString& family) {
-        const ModelInfo info = m_worker->currentModel();
-        m_modelLabel->setText(tr("Model: %1 (%2)").arg(name, family));
-        if (!info.device.empty())
-            m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(info.device).toUpper(), qs(info.dtype)));
-        statusBar()->showMessage(tr("Model %1 loaded").arg(name), 3000);
-    });
+    connect(m_worker, &InferenceWorker::modelLoading, this,
+        [this](const QString& name) { statusBar()->showMessage(tr("Loading model %1…").arg(name)); });
+    connect(
+        m_worker, &InferenceWorker::modelLoaded, this, [this](const QString& name, const QString& family) {
+            const ModelInfo info = m_worker->currentModel();
+            m_modelLabel->setText(tr("Model: %1 (%2)").arg(name, family));
+            if (!info.device.empty())
+                m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(info.device).toUpper(), qs(info.dtype)));
+            statusBar()->showMessage(tr("Model %1 loaded").arg(name), 3000);
+        });
     connect(m_worker, &InferenceWorker::progress, this,
-            [this](int id, int step, int total, double itPerSec, double eta) {
-                m_preview->setProgress(id, step, total, itPerSec, eta);
-                m_speedLabel->setText(LivePreview::formatSpeed(itPerSec));
-            });
+        [this](int id, int step, int total, double itPerSec, double eta) {
+            m_preview->setProgress(id, step, total, itPerSec, eta);
+            m_speedLabel->setText(LivePreview::formatSpeed(itPerSec));
+        });
     connect(m_worker, &InferenceWorker::preview, m_preview, &LivePreview::addPreview);
     connect(m_worker, &InferenceWorker::finished, this, [this](const GenerationResult& r) {
         if (!r.images.isEmpty())
@@ -352,7 +361,7 @@ void MainWindow::setSettings(const Settings& settings)
         connect(m_library, &ModelLibrary::entriesChanged, this, &MainWindow::refreshModelPicker);
         connect(m_library, &ModelLibrary::hashReady, this, &MainWindow::refreshModelPicker);
         connect(m_params, &ParameterPanel::modelChanged, m_library,
-                [this] { m_library->prioritize(m_params->currentModel().checkpoint); });
+            [this] { m_library->prioritize(m_params->currentModel().checkpoint); });
     }
     m_library->setFolders(ModelLibrary::defaultFolders(settings));
     refreshModelPicker();
@@ -396,22 +405,26 @@ GenerationJob MainWindow::currentJob() const
     }
     // "auto": the GPU when the engine sees one, in half precision; else the CPU in fp32.
     const bool gpu = cudaAvailable();
-    job.model.device = m_settings.device == QLatin1String("auto") ? (gpu ? "cuda" : "cpu") : m_settings.device.toStdString();
+    job.model.device = m_settings.device == QLatin1String("auto") ? (gpu ? "cuda" : "cpu")
+                                                                  : m_settings.device.toStdString();
     const bool onGpu = job.model.device.rfind("cuda", 0) == 0;
     job.model.dtype = m_settings.precision == QLatin1String("auto") ? (onGpu ? "fp16" : "fp32")
                                                                     : m_settings.precision.toStdString();
-    job.preview.method = previewMethodFromName(m_settings.previewMethod.toStdString()).value_or(PreviewMethod::Cheap);
+    job.preview.method
+        = previewMethodFromName(m_settings.previewMethod.toStdString()).value_or(PreviewMethod::Cheap);
     job.preview.interval = qMax(1, m_settings.previewInterval);
     if (job.preview.method == PreviewMethod::Taesd) {
         // The model folders, and their VAE-approx folders where AUTOMATIC1111 keeps the .pth files.
-        const QString stem = model.defaultSize >= 1024 ? QStringLiteral("taesdxl_decoder") : QStringLiteral("taesd_decoder");
+        const QString stem
+            = model.defaultSize >= 1024 ? QStringLiteral("taesdxl_decoder") : QStringLiteral("taesd_decoder");
         const QString name = stem + QStringLiteral(".safetensors");
         QStringList folders = m_settings.modelFolders;
         folders.prepend(AppPaths::modelsDir());
         for (const QString& f : folders) {
-            for (const QString& candidate : {QDir(f).filePath(name), QDir(f).filePath(stem + QStringLiteral(".pth")),
-                                             QDir(f).filePath(QStringLiteral("VAE-approx/") + name),
-                                             QDir(f).filePath(QStringLiteral("VAE-approx/") + stem + QStringLiteral(".pth"))})
+            for (const QString& candidate :
+                { QDir(f).filePath(name), QDir(f).filePath(stem + QStringLiteral(".pth")),
+                    QDir(f).filePath(QStringLiteral("VAE-approx/") + name),
+                    QDir(f).filePath(QStringLiteral("VAE-approx/") + stem + QStringLiteral(".pth")) })
                 if (QFileInfo::exists(candidate)) {
                     job.preview.taesdPath = candidate.toStdString();
                     break;
@@ -420,7 +433,8 @@ GenerationJob MainWindow::currentJob() const
                 break;
         }
         if (job.preview.taesdPath.empty()) // not found: the engine warns, naming where it belongs,
-            job.preview.taesdPath = QDir(AppPaths::modelsDir()).filePath(name).toStdString(); // and previews cheaply
+            job.preview.taesdPath
+                = QDir(AppPaths::modelsDir()).filePath(name).toStdString(); // and previews cheaply
     }
     // LoRA files: a Lora folder in each model folder (AUTOMATIC1111's models/Lora); the engine also
     // looks beside the checkpoint's folder.
@@ -457,7 +471,8 @@ bool MainWindow::restoreFromImageFile(const QString& path)
     }
     const ParsedParams parsed = meta.params();
     if (!parsed.found) {
-        statusBar()->showMessage(tr("%1 carries no generation parameters").arg(QFileInfo(path).fileName()), 8000);
+        statusBar()->showMessage(
+            tr("%1 carries no generation parameters").arg(QFileInfo(path).fileName()), 8000);
         return false;
     }
     restoreParams(parsed.params);
@@ -513,9 +528,9 @@ void MainWindow::refreshQueue()
     const QList<GenerationJob> jobs = m_worker->queuedJobs();
     m_queue->setQueue(jobs);
     const bool running = m_worker->runningJobId() != 0;
-    for (QAction* a : {m_interruptAction, m_skipAction})
+    for (QAction* a : { m_interruptAction, m_skipAction })
         a->setEnabled(running);
-    for (QPushButton* b : {m_interruptButton, m_skipButton})
+    for (QPushButton* b : { m_interruptButton, m_skipButton })
         b->setEnabled(running);
     m_queueLabel->setText(m_worker->isPaused() ? tr("Queue: %n waiting (paused)", nullptr, int(jobs.size()))
                                                : tr("Queue: %n waiting", nullptr, int(jobs.size())));
@@ -524,8 +539,10 @@ void MainWindow::refreshQueue()
 void MainWindow::updateMemory()
 {
     const qint64 bytes = residentBytes();
-    m_memoryLabel->setText(tr("Memory: %1").arg(bytes < 0 ? QStringLiteral("?")
-                                                           : QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat)));
+    m_memoryLabel->setText(
+        tr("Memory: %1")
+            .arg(bytes < 0 ? QStringLiteral("?")
+                           : QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat)));
 }
 
 void MainWindow::showError(const QString& message)

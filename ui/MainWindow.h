@@ -5,9 +5,9 @@
 #include <QHash>
 #include <QMainWindow>
 
-#include "core/history/HistoryStore.h"
-#include "core/generation/InferenceWorker.h"
 #include "core/Settings.h"
+#include "core/generation/InferenceWorker.h"
+#include "core/history/HistoryStore.h"
 
 class QAction;
 class QLabel;
@@ -17,7 +17,8 @@ class QSplitter;
 class QTabWidget;
 class QTimer;
 
-namespace qd {
+namespace qd
+{
 
 class HistoryGallery;
 class LivePreview;
@@ -27,7 +28,8 @@ class PromptEditor;
 class QueuePanel;
 struct ModelChoice;
 
-class MainWindow : public QMainWindow {
+class MainWindow : public QMainWindow
+{
     Q_OBJECT
 public:
     // Reads the settings file and opens the history in AppPaths (QDIFFUSION_HOME for tests).

@@ -30,7 +30,8 @@
 #include "ui/SettingsDialog.h"
 #include "ui/UiState.h"
 
-namespace qd {
+namespace qd
+{
 
 void MainWindow::buildMenus()
 {
@@ -38,8 +39,7 @@ void MainWindow::buildMenus()
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* open = file->addAction(tr("&Open Image Parameters…"), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Restore parameters from an image"),
-                                                          m_settings.effectiveOutputFolder(),
-                                                          tr("Images (*.png *.jpg *.jpeg *.webp)"));
+            m_settings.effectiveOutputFolder(), tr("Images (*.png *.jpg *.jpeg *.webp)"));
         if (!path.isEmpty())
             restoreFromImageFile(path);
     });
@@ -61,7 +61,7 @@ void MainWindow::buildMenus()
     // --- Edit: the text actions act on the focused prompt box (which handles their keys itself) ---
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
     auto textAction = [this, edit](const QString& text, QKeySequence::StandardKey key, const char* name,
-                                   void (QPlainTextEdit::*slot)()) {
+                          void (QPlainTextEdit::*slot)()) {
         QAction* a = edit->addAction(text, this, [slot] {
             if (auto* e = qobject_cast<QPlainTextEdit*>(QApplication::focusWidget()))
                 (e->*slot)();
@@ -105,7 +105,8 @@ void MainWindow::buildMenus()
     QMenu* gen = menuBar()->addMenu(tr("&Generation"));
     m_generateAction = gen->addAction(tr("&Generate"), this, &MainWindow::generate);
     m_generateAction->setObjectName("actionGenerate");
-    m_generateAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter)});
+    m_generateAction->setShortcuts(
+        { QKeySequence(Qt::CTRL | Qt::Key_Return), QKeySequence(Qt::CTRL | Qt::Key_Enter) });
     m_interruptAction = gen->addAction(tr("&Interrupt"), this, &MainWindow::interrupt);
     m_interruptAction->setObjectName("actionInterrupt");
     m_interruptAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
@@ -143,7 +144,8 @@ void MainWindow::buildMenus()
 
     // --- View ---
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    QAction* createTab = view->addAction(tr("&Create"), this, [this] { m_tabs->setCurrentWidget(m_createSplitter); });
+    QAction* createTab
+        = view->addAction(tr("&Create"), this, [this] { m_tabs->setCurrentWidget(m_createSplitter); });
     createTab->setObjectName("actionShowCreate");
     createTab->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
     QAction* historyTab = view->addAction(tr("&History"), this, [this] {
@@ -252,8 +254,8 @@ void MainWindow::importFolder()
 void MainWindow::showAbout()
 {
     QMessageBox::about(this, tr("About QDiffusion"),
-                       tr("QDiffusion %1\nA native desktop studio for Stable Diffusion.")
-                           .arg(QApplication::applicationVersion()));
+        tr("QDiffusion %1\nA native desktop studio for Stable Diffusion.")
+            .arg(QApplication::applicationVersion()));
 }
 
 void MainWindow::loadUiState()
@@ -283,7 +285,8 @@ void MainWindow::closeEvent(QCloseEvent* event)
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)
 {
     const auto urls = event->mimeData()->urls();
-    if (urls.size() == 1 && urls.first().isLocalFile() && InitImageView::isImageFile(urls.first().toLocalFile()))
+    if (urls.size() == 1 && urls.first().isLocalFile()
+        && InitImageView::isImageFile(urls.first().toLocalFile()))
         event->acceptProposedAction();
 }
 
@@ -297,8 +300,8 @@ void MainWindow::dropEvent(QDropEvent* event)
     if (!restoreFromImageFile(path)) {
         // No parameters: the image is still useful as an img2img start.
         m_params->setInitImage(path);
-        statusBar()->showMessage(tr("%1 has no parameters; set as the init image").arg(QFileInfo(path).fileName()),
-                                 8000);
+        statusBar()->showMessage(
+            tr("%1 has no parameters; set as the init image").arg(QFileInfo(path).fileName()), 8000);
     }
 }
 

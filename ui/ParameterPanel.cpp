@@ -23,17 +23,20 @@
 
 #include <cmath>
 
+#include "core/metadata/Infotext.h"
 #include "ui/Icons.h"
 #include "ui/InitImageView.h"
-#include "core/metadata/Infotext.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 // Width / height: arrows move by 8, typed values snap to the nearest multiple of 8 when editing ends
 // (the VAE downsamples by 8, so every size must divide by it).
-class SizeSpinBox : public QSpinBox {
+class SizeSpinBox : public QSpinBox
+{
 public:
     explicit SizeSpinBox(QWidget* parent)
         : QSpinBox(parent)
@@ -55,12 +58,19 @@ protected:
         bool ok = false;
         const int v = QString(input).remove(suffix()).trimmed().toInt(&ok);
         if (ok)
-            input = QString::number(qBound(minimum(), ParameterPanel::roundToMultipleOf8(v), maximum())) + suffix();
+            input = QString::number(qBound(minimum(), ParameterPanel::roundToMultipleOf8(v), maximum()))
+                + suffix();
     }
 };
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
-std::string ss(const QString& s) { return s.toStdString(); }
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+std::string ss(const QString& s)
+{
+    return s.toStdString();
+}
 
 QFormLayout* makeForm(QWidget* parent)
 {
@@ -107,9 +117,9 @@ ParameterPanel::ParameterPanel(QWidget* parent)
     connect(this, &ParameterPanel::modelChanged, this, &ParameterPanel::adoptModelSize);
 
     // Tab order follows the reading order, top to bottom.
-    QWidget* order[] = {m_model, m_vae, m_sampler, m_schedule, m_steps, m_stepsSlider, m_cfg, m_cfgSlider, m_seed,
-                        m_randomSeed, m_reuseSeed, m_lockSeed, m_width, m_height, m_swap, m_aspect, m_batchCount,
-                        m_batchSize, m_clipSkip, m_img2img, m_initImage, m_strength, m_strengthSlider};
+    QWidget* order[] = { m_model, m_vae, m_sampler, m_schedule, m_steps, m_stepsSlider, m_cfg, m_cfgSlider,
+        m_seed, m_randomSeed, m_reuseSeed, m_lockSeed, m_width, m_height, m_swap, m_aspect, m_batchCount,
+        m_batchSize, m_clipSkip, m_img2img, m_initImage, m_strength, m_strengthSlider };
     for (size_t i = 1; i < std::size(order); ++i)
         setTabOrder(order[i - 1], order[i]);
 }
@@ -206,7 +216,8 @@ QWidget* ParameterPanel::buildSeedGroup()
     m_seed->setObjectName("seedEdit");
     m_seed->setAccessibleName(tr("Seed"));
     m_seed->setToolTip(tr("-1 picks a new random seed for every image"));
-    m_seed->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("-1|[0-9]{1,18}")), m_seed));
+    m_seed->setValidator(
+        new QRegularExpressionValidator(QRegularExpression(QStringLiteral("-1|[0-9]{1,18}")), m_seed));
     m_seed->setClearButtonEnabled(false);
     m_randomSeed = toolButton(QString(), tr("Random seed (-1)"), "randomSeedButton", box);
     m_reuseSeed = toolButton(QString(), tr("Reuse the last image's seed"), "reuseSeedButton", box);
@@ -215,7 +226,8 @@ QWidget* ParameterPanel::buildSeedGroup()
     m_reuseSeed->setIcon(icons::reuse());
     m_lockSeed = new QCheckBox(tr("&Lock"), box);
     m_lockSeed->setObjectName("lockSeedCheck");
-    m_lockSeed->setToolTip(tr("Keep this seed when parameters are restored from the gallery or a dropped image"));
+    m_lockSeed->setToolTip(
+        tr("Keep this seed when parameters are restored from the gallery or a dropped image"));
     row->addWidget(m_seed, 1);
     row->addWidget(m_randomSeed);
     row->addWidget(m_reuseSeed);
@@ -240,13 +252,16 @@ QWidget* ParameterPanel::buildSizeGroup()
     m_height = new SizeSpinBox(box);
     m_height->setObjectName("heightSpin");
     m_swap = toolButton(QString(), tr("Swap width and height"), "swapSizeButton", box);
-    m_aspect = toolButton(tr("Aspect"), tr("Aspect ratio presets at the model's native size"), "aspectButton", box);
+    m_aspect = toolButton(
+        tr("Aspect"), tr("Aspect ratio presets at the model's native size"), "aspectButton", box);
     m_swap->setIcon(icons::swap());
     m_aspect->setPopupMode(QToolButton::InstantPopup);
     auto* menu = new QMenu(m_aspect);
-    const QList<QPair<int, int>> ratios = {{1, 1}, {4, 3}, {3, 4}, {3, 2}, {2, 3}, {16, 9}, {9, 16}, {21, 9}};
+    const QList<QPair<int, int>> ratios
+        = { { 1, 1 }, { 4, 3 }, { 3, 4 }, { 3, 2 }, { 2, 3 }, { 16, 9 }, { 9, 16 }, { 21, 9 } };
     for (const auto& [w, h] : ratios)
-        menu->addAction(QStringLiteral("%1:%2").arg(w).arg(h), this, [this, w = w, h = h] { applyAspect(w, h); });
+        menu->addAction(
+            QStringLiteral("%1:%2").arg(w).arg(h), this, [this, w = w, h = h] { applyAspect(w, h); });
     m_aspect->setMenu(menu);
 
     auto* wLabel = new QLabel(tr("&Width"), box);
@@ -335,13 +350,14 @@ QWidget* ParameterPanel::buildImg2ImgGroup()
         m_strengthSlider->setValue(int(std::lround(v * 100)));
         emit paramsChanged();
     });
-    connect(m_strengthSlider, &QSlider::valueChanged, this, [this](int v) { m_strength->setValue(v / 100.0); });
+    connect(
+        m_strengthSlider, &QSlider::valueChanged, this, [this](int v) { m_strength->setValue(v / 100.0); });
     auto browseFile = [this] {
         const QString dir = m_initImage->path().isEmpty()
             ? QStandardPaths::writableLocation(QStandardPaths::PicturesLocation)
             : QFileInfo(m_initImage->path()).absolutePath();
-        const QString file = QFileDialog::getOpenFileName(this, tr("Choose an init image"), dir,
-                                                          tr("Images (*.png *.jpg *.jpeg *.webp *.bmp)"));
+        const QString file = QFileDialog::getOpenFileName(
+            this, tr("Choose an init image"), dir, tr("Images (*.png *.jpg *.jpeg *.webp *.bmp)"));
         if (!file.isEmpty())
             setInitImage(file);
     };
@@ -551,8 +567,8 @@ void ParameterPanel::setLastSeed(qint64 seed)
 {
     m_lastSeed = seed;
     m_reuseSeed->setEnabled(seed >= 0 && !isSeedLocked());
-    m_reuseSeed->setToolTip(seed >= 0 ? tr("Reuse the last image's seed (%1)").arg(seed)
-                                      : tr("Reuse the last image's seed"));
+    m_reuseSeed->setToolTip(
+        seed >= 0 ? tr("Reuse the last image's seed (%1)").arg(seed) : tr("Reuse the last image's seed"));
 }
 
 bool ParameterPanel::isSeedLocked() const

@@ -18,23 +18,25 @@ class QSlider;
 class QSpinBox;
 class QToolButton;
 
-namespace qd {
+namespace qd
+{
 
 class InitImageView;
 
 // One entry of the model picker (filled from the model library; the demo model when it is empty).
 struct ModelChoice {
-    QString title;      // as A1111 shows it: "name [hash10]"
-    QString name;       // infotext "Model"
-    QString hash;       // infotext "Model hash"
+    QString title; // as A1111 shows it: "name [hash10]"
+    QString name; // infotext "Model"
+    QString hash; // infotext "Model hash"
     QString checkpoint; // file or folder; empty for the demo model
-    QString config;     // NAME.yaml beside it; "" = detect from the weights
-    QString vae;        // the VAE "Automatic" picks for it (NAME.vae.* ...); "" = its own
+    QString config; // NAME.yaml beside it; "" = detect from the weights
+    QString vae; // the VAE "Automatic" picks for it (NAME.vae.* ...); "" = its own
     int defaultSize = 512;
     bool demo = false;
 };
 
-class ParameterPanel : public QWidget {
+class ParameterPanel : public QWidget
+{
     Q_OBJECT
 public:
     explicit ParameterPanel(QWidget* parent = nullptr);
@@ -66,11 +68,11 @@ public:
     bool isSeedLocked() const;
 
     static int roundToMultipleOf8(int value);
-    static QStringList defaultSamplers();   // A1111 labels, REFERENCE.md §2
+    static QStringList defaultSamplers(); // A1111 labels, REFERENCE.md §2
     static QStringList defaultSchedules();
 
 public slots:
-    void randomizeSeed();   // seed -1: a fresh random seed for every job
+    void randomizeSeed(); // seed -1: a fresh random seed for every job
     void setSeed(qint64 seed); // ignored while the seed is locked
     void reuseLastSeed();
     void setSeedLocked(bool locked);

@@ -10,7 +10,8 @@
 
 #include "ui/PromptHighlighter.h"
 
-namespace qd {
+namespace qd
+{
 
 PromptEditor::PromptEditor(const QString& title, const QString& name, QWidget* parent)
     : QWidget(parent)
@@ -64,7 +65,7 @@ PromptEditor::PromptEditor(const QString& title, const QString& name, QWidget* p
     // Unbalanced-bracket marks depend on the whole text; prompts are short, so recolour it all when
     // lines come or go.
     connect(m_edit->document(), &QTextDocument::blockCountChanged, m_highlighter,
-            &QSyntaxHighlighter::rehighlight);
+        &QSyntaxHighlighter::rehighlight);
     updateTokenCount();
 }
 
@@ -110,7 +111,8 @@ void PromptEditor::updateTokenCount()
     m_counter->setToolTip(lines.join(u'\n'));
     // A1111 users know: a prompt spilling into another chunk is weighed differently.
     m_counter->setProperty("overflow", m_count.perChunk.size() > 1);
-    m_counter->setStyleSheet(m_count.perChunk.size() > 1 ? QStringLiteral("color: palette(link);") : QString());
+    m_counter->setStyleSheet(
+        m_count.perChunk.size() > 1 ? QStringLiteral("color: palette(link);") : QString());
 }
 
 void PromptEditor::setRecentPrompts(const QStringList& prompts)

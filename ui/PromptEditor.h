@@ -10,11 +10,13 @@ class QLabel;
 class QTimer;
 class QToolButton;
 
-namespace qd {
+namespace qd
+{
 
 class PromptHighlighter;
 
-class PromptEditor : public QWidget {
+class PromptEditor : public QWidget
+{
     Q_OBJECT
 public:
     // `name` prefixes the objectNames of the parts: "<name>Text", "<name>TokenCount", "<name>Recent".

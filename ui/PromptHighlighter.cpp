@@ -4,13 +4,24 @@
 #include <QPalette>
 #include <QRegularExpression>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 // Block state: paren depth in the low 16 bits, bracket depth above (a state of -1 means "none").
-int packState(int paren, int bracket) { return (bracket << 16) | paren; }
-int parenDepth(int state) { return state < 0 ? 0 : state & 0xffff; }
-int bracketDepth(int state) { return state < 0 ? 0 : state >> 16; }
+int packState(int paren, int bracket)
+{
+    return (bracket << 16) | paren;
+}
+int parenDepth(int state)
+{
+    return state < 0 ? 0 : state & 0xffff;
+}
+int bracketDepth(int state)
+{
+    return state < 0 ? 0 : state >> 16;
+}
 } // namespace
 
 PromptHighlighter::PromptHighlighter(QTextDocument* document)
@@ -22,7 +33,8 @@ PromptHighlighter::PromptHighlighter(QTextDocument* document)
 void PromptHighlighter::updateColors(const QPalette& palette)
 {
     const bool dark = palette.color(QPalette::Base).lightness() < 128;
-    auto color = [dark](const char* light, const char* darkColor) { return QColor(dark ? darkColor : light); };
+    auto color
+        = [dark](const char* light, const char* darkColor) { return QColor(dark ? darkColor : light); };
 
     m_formats[Emphasis].setForeground(color("#b35900", "#ffb86c"));
     m_formats[Emphasis].setFontWeight(QFont::DemiBold);

@@ -5,18 +5,20 @@
 #include <QSyntaxHighlighter>
 #include <QTextCharFormat>
 
-namespace qd {
+namespace qd
+{
 
-class PromptHighlighter : public QSyntaxHighlighter {
+class PromptHighlighter : public QSyntaxHighlighter
+{
     Q_OBJECT
 public:
     enum Kind {
-        Emphasis,     // ( ) and the text inside, one step per nesting level
-        Deemphasis,   // [ ] and the text inside
-        Weight,       // ":1.2" before a closing parenthesis
-        Break,        // BREAK
+        Emphasis, // ( ) and the text inside, one step per nesting level
+        Deemphasis, // [ ] and the text inside
+        Weight, // ":1.2" before a closing parenthesis
+        Break, // BREAK
         ExtraNetwork, // <lora:...>, <hypernet:...>
-        Unbalanced,   // a closing bracket without an opening one, or one never closed
+        Unbalanced, // a closing bracket without an opening one, or one never closed
         KindCount
     };
 

@@ -9,7 +9,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
-namespace qd {
+namespace qd
+{
 
 QueuePanel::QueuePanel(QWidget* parent)
     : QWidget(parent)
@@ -93,7 +94,11 @@ QString QueuePanel::summary(const GenerationParams& p)
     else if (prompt.size() > 90)
         prompt = prompt.left(89) + QChar(0x2026);
     const int images = p.batchCount * p.batchSize;
-    QString line = tr("%1 steps · %2 · %3×%4").arg(p.steps).arg(QString::fromStdString(p.sampler)).arg(p.width).arg(p.height);
+    QString line = tr("%1 steps · %2 · %3×%4")
+                       .arg(p.steps)
+                       .arg(QString::fromStdString(p.sampler))
+                       .arg(p.width)
+                       .arg(p.height);
     if (images > 1)
         line += QStringLiteral(" · ") + tr("%n image(s)", nullptr, images);
     if (!p.initImage.empty())
@@ -130,7 +135,8 @@ void QueuePanel::setPaused(bool paused)
     const QSignalBlocker block(m_pause);
     m_pause->setChecked(paused);
     m_pause->setText(paused ? tr("Resume") : tr("Pause"));
-    m_pause->setToolTip(paused ? tr("Start the waiting jobs again") : tr("Finish the running job, then wait"));
+    m_pause->setToolTip(
+        paused ? tr("Start the waiting jobs again") : tr("Finish the running job, then wait"));
 }
 
 QList<int> QueuePanel::queuedIds() const

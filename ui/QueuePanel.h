@@ -10,9 +10,11 @@ class QListWidget;
 class QPushButton;
 class QToolButton;
 
-namespace qd {
+namespace qd
+{
 
-class QueuePanel : public QWidget {
+class QueuePanel : public QWidget
+{
     Q_OBJECT
 public:
     explicit QueuePanel(QWidget* parent = nullptr);

@@ -16,9 +16,11 @@
 
 #include "core/AppPaths.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 void selectData(QComboBox* combo, const QString& value)
 {
     int i = combo->findData(value);
@@ -41,9 +43,9 @@ QString comboValue(const QComboBox* combo)
 QList<QPair<QString, QString>> SettingsDialog::languages()
 {
     // Languages name themselves, so that anyone can find theirs.
-    return {{QStringLiteral("system"), tr("System language")},
-            {QStringLiteral("en"), QStringLiteral("English")},
-            {QStringLiteral("zh_CN"), QStringLiteral("简体中文")}};
+    return { { QStringLiteral("system"), tr("System language") },
+        { QStringLiteral("en"), QStringLiteral("English") },
+        { QStringLiteral("zh_CN"), QStringLiteral("简体中文") } };
 }
 
 SettingsDialog::SettingsDialog(const Settings& settings, QWidget* parent)
@@ -69,7 +71,8 @@ SettingsDialog::SettingsDialog(const Settings& settings, QWidget* parent)
     m_modelFolders->setObjectName("settingsModelFolders");
     m_modelFolders->addItems(settings.modelFolders);
     m_modelFolders->setMinimumHeight(90);
-    m_modelFolders->setToolTip(tr("Searched for checkpoints besides %1").arg(QDir::toNativeSeparators(AppPaths::modelsDir())));
+    m_modelFolders->setToolTip(
+        tr("Searched for checkpoints besides %1").arg(QDir::toNativeSeparators(AppPaths::modelsDir())));
     auto* addFolder = new QPushButton(tr("&Add…"), this);
     addFolder->setObjectName("settingsAddModelFolder");
     auto* removeFolder = new QPushButton(tr("&Remove"), this);
@@ -172,14 +175,15 @@ SettingsDialog::SettingsDialog(const Settings& settings, QWidget* parent)
     layout->addWidget(buttons);
 
     connect(addFolder, &QPushButton::clicked, this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a model folder"), AppPaths::modelsDir());
+        const QString dir
+            = QFileDialog::getExistingDirectory(this, tr("Add a model folder"), AppPaths::modelsDir());
         if (!dir.isEmpty() && m_modelFolders->findItems(dir, Qt::MatchExactly).isEmpty())
             m_modelFolders->addItem(dir);
     });
     connect(removeFolder, &QPushButton::clicked, this, [this] { delete m_modelFolders->currentItem(); });
     connect(browseOutput, &QPushButton::clicked, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Output folder"),
-                                                              m_outputFolder->text().isEmpty() ? AppPaths::outputDir() : m_outputFolder->text());
+            m_outputFolder->text().isEmpty() ? AppPaths::outputDir() : m_outputFolder->text());
         if (!dir.isEmpty())
             m_outputFolder->setText(dir);
     });

@@ -11,9 +11,11 @@ class QListWidget;
 class QLineEdit;
 class QSpinBox;
 
-namespace qd {
+namespace qd
+{
 
-class SettingsDialog : public QDialog {
+class SettingsDialog : public QDialog
+{
     Q_OBJECT
 public:
     explicit SettingsDialog(const Settings& settings, QWidget* parent = nullptr);

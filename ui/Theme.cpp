@@ -5,7 +5,8 @@
 #include <QStyle>
 #include <QStyleFactory>
 
-namespace qd {
+namespace qd
+{
 
 void applyTheme(const QString& theme)
 {
@@ -35,7 +36,7 @@ void applyTheme(const QString& theme)
         p.setColor(QPalette::Midlight, QColor(0x3a, 0x3c, 0x41));
         p.setColor(QPalette::Dark, QColor(0x18, 0x19, 0x1b));
         p.setColor(QPalette::Light, QColor(0x50, 0x52, 0x57));
-        for (QPalette::ColorRole role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
+        for (QPalette::ColorRole role : { QPalette::WindowText, QPalette::Text, QPalette::ButtonText })
             p.setColor(QPalette::Disabled, role, QColor(0x7a, 0x7a, 0x7a));
         QApplication::setPalette(p);
     } else if (theme == QLatin1String("light")) {

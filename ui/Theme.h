@@ -2,7 +2,8 @@
 // Light / dark / system appearance for the whole application.
 #include <QString>
 
-namespace qd {
+namespace qd
+{
 
 // "system" keeps the platform's style and palette; "light" and "dark" use Fusion with a matching
 // palette (readable on every platform, also high-DPI).

@@ -5,11 +5,13 @@
 #include "core/engine/EngineError.h"
 #include "core/engine/text/PromptParser.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
-constexpr int kChunkLength = 75;       // CLIP's 77 positions minus BOS and EOS
-constexpr int kCommaBacktrack = 20;    // A1111 option comma_padding_backtrack (default 20)
+namespace
+{
+constexpr int kChunkLength = 75; // CLIP's 77 positions minus BOS and EOS
+constexpr int kCommaBacktrack = 20; // A1111 option comma_padding_backtrack (default 20)
 } // namespace
 
 QString stripPromptSyntax(const QString& prompt)
@@ -20,8 +22,8 @@ QString stripPromptSyntax(const QString& prompt)
     text.replace(extraNetwork, QString());
 
     // A1111's prompt_parser.re_attention, one alternative per token kind.
-    static const QRegularExpression attention(QStringLiteral(
-        R"(\\\(|\\\)|\\\[|\\\]|\\\\|\\|\(|\[|:\s*([+-]?[.\d]+)\s*\)|\)|\]|[^\\()\[\]:]+|:)"));
+    static const QRegularExpression attention(
+        QStringLiteral(R"(\\\(|\\\)|\\\[|\\\]|\\\\|\\|\(|\[|:\s*([+-]?[.\d]+)\s*\)|\)|\]|[^\\()\[\]:]+|:)"));
     QString out;
     auto it = attention.globalMatch(text);
     while (it.hasNext()) {
@@ -57,7 +59,7 @@ TokenCount chunkTokens(const QList<TokenKind>& tokens)
         if (kind == TokenKind::Comma) {
             lastComma = int(chunk.size());
         } else if (chunk.size() == kChunkLength && lastComma != -1
-                   && chunk.size() - lastComma <= kCommaBacktrack) {
+            && chunk.size() - lastComma <= kCommaBacktrack) {
             // Move the words after the last comma into the next chunk.
             const QList<TokenKind> moved = chunk.mid(lastComma + 1);
             chunk.resize(lastComma + 1);

@@ -7,13 +7,14 @@
 
 #include <functional>
 
-namespace qd {
+namespace qd
+{
 
 // Tokens of one prompt as A1111 counts them: the text after attention syntax and extra-network tags
 // are removed, split into chunks of 75 (REFERENCE.md §6).
 struct TokenCount {
-    int total = 0;         // tokens over all chunks, without BOS/EOS
-    QList<int> perChunk;   // tokens in each chunk; at least one (possibly empty) chunk
+    int total = 0; // tokens over all chunks, without BOS/EOS
+    QList<int> perChunk; // tokens in each chunk; at least one (possibly empty) chunk
     bool estimated = true; // false once a real tokenizer made the count
     int chunkCapacity() const { return 75 * int(perChunk.size()); } // A1111 shows "total/capacity"
 };

@@ -5,7 +5,8 @@
 
 #include "core/AppPaths.h"
 
-namespace qd {
+namespace qd
+{
 
 inline QString uiStateFile()
 {

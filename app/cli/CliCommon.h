@@ -7,7 +7,8 @@
 
 #include <unistd.h>
 
-namespace qd::cli {
+namespace qd::cli
+{
 
 // Bad input: one line naming what was wrong, exit code 2.
 inline int badInput(const std::string& message)
@@ -18,7 +19,8 @@ inline int badInput(const std::string& message)
 
 // A progress bar on stderr with it/s and ETA, redrawn in place (only on a terminal; otherwise a
 // line per 10 %).
-class ProgressBar {
+class ProgressBar
+{
 public:
     explicit ProgressBar(int total)
         : m_total(std::max(1, total))
@@ -39,8 +41,8 @@ public:
         m_lastDecile = pct / 10;
         const int width = 30, filled = width * m_done / m_total;
         std::fprintf(stderr, "%s%3d%%|%s%s| %d/%d [%s<%s, %.2fit/s]%s", m_tty ? "\r" : "", pct,
-                     std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(), m_done, m_total,
-                     clock(secs).c_str(), clock(eta).c_str(), rate, m_tty ? "" : "\n");
+            std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(), m_done, m_total,
+            clock(secs).c_str(), clock(eta).c_str(), rate, m_tty ? "" : "\n");
         std::fflush(stderr);
     }
 

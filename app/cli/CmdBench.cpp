@@ -13,12 +13,15 @@
 #include "core/engine/EngineInfo.h"
 #include "core/engine/Pipeline.h"
 
-namespace qd::cli {
+namespace qd::cli
+{
 
-namespace {
+namespace
+{
 
 struct BenchOptions {
-    std::string ckpt, config, device = "cpu", dtype = "fp32", sampler = "Euler", prompt = "a fantasy landscape, epic mountains and sunset";
+    std::string ckpt, config, device = "cpu", dtype = "fp32", sampler = "Euler",
+                              prompt = "a fantasy landscape, epic mountains and sunset";
     std::string preview = "none", taesd;
     int steps = 20, width = 512, height = 512, batch = 1, runs = 1, threads = 0, previewInterval = 1;
     double cfg = 7.0;
@@ -26,7 +29,7 @@ struct BenchOptions {
 
 double peakRssMiB()
 {
-    rusage u{};
+    rusage u {};
     getrusage(RUSAGE_SELF, &u);
     return u.ru_maxrss / 1024.0;
 }
@@ -65,7 +68,8 @@ int run(const BenchOptions& o)
     preview.interval = o.previewInterval;
     preview.taesdPath = o.taesd;
     if (preview.method == PreviewMethod::Taesd && o.taesd.empty())
-        return badInput("--preview taesd needs --taesd FILE (taesd_decoder.safetensors or taesdxl_decoder.safetensors)");
+        return badInput(
+            "--preview taesd needs --taesd FILE (taesd_decoder.safetensors or taesdxl_decoder.safetensors)");
     auto t0 = std::chrono::steady_clock::now();
     std::unique_ptr<Pipeline> pipeline;
     try {
@@ -77,10 +81,10 @@ int run(const BenchOptions& o)
     const double loadSecs = since(t0);
     const ModelInfo info = pipeline->info();
     std::printf("model      %s (%s, %s)\ndevice     %s %s, %d CPU threads, LibTorch %s\n", info.name.c_str(),
-                info.family.c_str(), info.prediction.c_str(), o.device.c_str(), o.dtype.c_str(), threads,
-                torchVersion().c_str());
-    std::printf("size       %dx%d, batch %d, %d steps of %s, CFG %.1f, preview %s\n", o.width, o.height, o.batch,
-                o.steps, o.sampler.c_str(), o.cfg, o.preview.c_str());
+        info.family.c_str(), info.prediction.c_str(), o.device.c_str(), o.dtype.c_str(), threads,
+        torchVersion().c_str());
+    std::printf("size       %dx%d, batch %d, %d steps of %s, CFG %.1f, preview %s\n", o.width, o.height,
+        o.batch, o.steps, o.sampler.c_str(), o.cfg, o.preview.c_str());
     std::printf("load       %.2f s\n", loadSecs);
     for (int run = 0; run < o.runs; ++run) {
         std::vector<double> stepTimes;
@@ -88,23 +92,27 @@ int run(const BenchOptions& o)
         const auto start = last;
         double firstStepAt = 0;
         const bool cuda = o.device.rfind("cuda", 0) == 0;
-        pipeline->generate(p, {}, preview, [&](const StepUpdate& u) {
-            if (cuda)
-                torch::cuda::synchronize(); // GPU work is asynchronous: a step ends when its kernels do
-            const auto now = std::chrono::steady_clock::now();
-            if (stepTimes.empty())
-                firstStepAt = std::chrono::duration<double>(now - start).count();
-            stepTimes.push_back(std::chrono::duration<double>(now - last).count());
-            last = now;
-        }, nullptr);
+        pipeline->generate(
+            p, {}, preview,
+            [&](const StepUpdate& u) {
+                if (cuda)
+                    torch::cuda::synchronize(); // GPU work is asynchronous: a step ends when its kernels do
+                const auto now = std::chrono::steady_clock::now();
+                if (stepTimes.empty())
+                    firstStepAt = std::chrono::duration<double>(now - start).count();
+                stepTimes.push_back(std::chrono::duration<double>(now - last).count());
+                last = now;
+            },
+            nullptr);
         const double total = since(start);
         double steady = 0;
         for (size_t i = 1; i < stepTimes.size(); ++i)
             steady += stepTimes[i];
         const double perStep = stepTimes.size() > 1 ? steady / double(stepTimes.size() - 1) : firstStepAt;
         const double tail = since(last); // VAE decode after the last step
-        std::printf("run %d      total %.2f s | text + first step %.2f s | %.3f s/step (%.2f it/s) | decode %.2f s\n",
-                    run + 1, total, firstStepAt, perStep, perStep > 0 ? 1.0 / perStep : 0.0, tail);
+        std::printf(
+            "run %d      total %.2f s | text + first step %.2f s | %.3f s/step (%.2f it/s) | decode %.2f s\n",
+            run + 1, total, firstStepAt, perStep, perStep > 0 ? 1.0 / perStep : 0.0, tail);
     }
     std::printf("peak RSS   %.0f MiB\n", peakRssMiB());
     return 0;
@@ -125,15 +133,17 @@ Command addBench(CLI::App& app)
     sub->add_option("--W", o->width, "Width")->capture_default_str();
     sub->add_option("--H", o->height, "Height")->capture_default_str();
     sub->add_option("--batch-size", o->batch, "Images per batch")->capture_default_str();
-    sub->add_option("--cfg-scale", o->cfg, "CFG scale (1 skips the unconditional pass)")->capture_default_str();
+    sub->add_option("--cfg-scale", o->cfg, "CFG scale (1 skips the unconditional pass)")
+        ->capture_default_str();
     sub->add_option("--runs", o->runs, "Timed runs after loading")->capture_default_str();
     sub->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
     sub->add_option("--preview", o->preview, "Per-step preview: none, cheap, taesd or vae")
         ->capture_default_str()
-        ->check(CLI::IsMember({"none", "cheap", "taesd", "vae"}));
-    sub->add_option("--preview-interval", o->previewInterval, "Preview every N steps (taesd, vae)")->capture_default_str();
+        ->check(CLI::IsMember({ "none", "cheap", "taesd", "vae" }));
+    sub->add_option("--preview-interval", o->previewInterval, "Preview every N steps (taesd, vae)")
+        ->capture_default_str();
     sub->add_option("--taesd", o->taesd, "TAESD decoder file for --preview taesd");
-    return {sub, [o] { return run(*o); }};
+    return { sub, [o] { return run(*o); } };
 }
 
 } // namespace qd::cli

@@ -12,12 +12,14 @@
 
 #include <torch/torch.h>
 
-#include "core/engine/io/Checkpoint.h"
 #include "Commands.h"
+#include "core/engine/io/Checkpoint.h"
 
-namespace qd::cli {
+namespace qd::cli
+{
 
-namespace {
+namespace
+{
 
 double seconds(std::chrono::steady_clock::time_point since)
 {
@@ -26,7 +28,7 @@ double seconds(std::chrono::steady_clock::time_point since)
 
 uint64_t peakRssBytes()
 {
-    rusage u{};
+    rusage u {};
     getrusage(RUSAGE_SELF, &u);
     return uint64_t(u.ru_maxrss) * 1024; // Linux reports KiB
 }
@@ -105,15 +107,17 @@ int benchLoad(const std::string& path, const std::string& dtypeName, bool touch)
               << (options.floatDtype ? dtypeName : std::string("stored dtypes kept")) << ")\n"
               << "load:          " << load << " s\n";
     if (touch)
-        std::cout << "touch:         " << touched << " s (one byte per page of every tensor; checksum " << checksum
-                  << ")\n"
+        std::cout << "touch:         " << touched << " s (one byte per page of every tensor; checksum "
+                  << checksum << ")\n"
                   << "load + touch:  " << load + touched << " s (goal <= 2 s)\n";
     std::cout << "RSS before:    " << gb(baseline) << " GB (process, LibTorch)\n"
               << "peak RSS:      " << gb(peak) << " GB\n";
     if (fileBytes > 0 && !options.floatDtype)
-        std::cout << "peak / file:   " << double(peak) / double(fileBytes) << " (goal <= 1.3 with the stored dtype kept)\n";
+        std::cout << "peak / file:   " << double(peak) / double(fileBytes)
+                  << " (goal <= 1.3 with the stored dtype kept)\n";
     if (options.floatDtype)
-        std::cout << "peak / loaded: " << double(peak) / double(tensorBytes) << " (goal <= 1.1 when converting)\n";
+        std::cout << "peak / loaded: " << double(peak) / double(tensorBytes)
+                  << " (goal <= 1.1 when converting)\n";
     return 0;
 }
 
@@ -127,20 +131,21 @@ Command addBenchLoadCommand(CLI::App& app)
         bool noTouch = false;
     };
     auto o = std::make_shared<Options>();
-    CLI::App* sub = app.add_subcommand("bench-load", "Time loading a checkpoint from the page cache and report the "
-                                                     "peak memory");
+    CLI::App* sub = app.add_subcommand("bench-load",
+        "Time loading a checkpoint from the page cache and report the "
+        "peak memory");
     sub->add_option("FILE", o->path, "Checkpoint file or diffusers folder")->required();
     sub->add_option("--dtype", o->dtype, "Convert floating tensors on load: keep, fp32, fp16 or bf16")
-        ->check(CLI::IsMember({"keep", "fp32", "fp16", "bf16"}));
+        ->check(CLI::IsMember({ "keep", "fp32", "fp16", "bf16" }));
     sub->add_flag("--no-touch", o->noTouch, "Do not read the loaded tensors' pages");
-    return {sub, [o] {
+    return { sub, [o] {
                 try {
                     return benchLoad(o->path, o->dtype, !o->noTouch);
                 } catch (const std::exception& e) {
                     std::cerr << "error: " << e.what() << "\n";
                     return 1;
                 }
-            }};
+            } };
 }
 
 } // namespace qd::cli

@@ -16,20 +16,24 @@
 
 #include "CliCommon.h"
 #include "Commands.h"
+#include "core/engine/Pipeline.h"
 #include "core/generation/EngineImage.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
-#include "core/engine/Pipeline.h"
 
-namespace qd::cli {
+namespace qd::cli
+{
 
-namespace {
+namespace
+{
 
 struct GenerateOptions {
     std::string prompt, negativePrompt, outdir = "outputs/txt2img-samples", fromFile, ckpt, config, vae;
-    std::string sampler, scheduler = "Automatic", initImg, mask, device = "cpu", dtype = "fp32", precision = "autocast";
+    std::string sampler, scheduler = "Automatic", initImg, mask, device = "cpu", dtype = "fp32",
+                         precision = "autocast";
     std::vector<std::string> loras, loraDirs; // --lora NAME_OR_PATH[:WEIGHT], --lora-dir DIR
-    int ddimSteps = 50, steps = 0, nIter = 0, nSamples = 0, nRows = 0, H = 0, W = 0, C = 4, f = 8; // 0: not given
+    int ddimSteps = 50, steps = 0, nIter = 0, nSamples = 0, nRows = 0, H = 0, W = 0, C = 4,
+        f = 8; // 0: not given
     int batchSize = 0, clipSkip = 1;
     double scale = 7.5, cfgScale = NAN, ddimEta = 0.0, strength = 0.75;
     int64_t seed = 42;
@@ -112,7 +116,8 @@ int run(const GenerateOptions& o)
     for (const std::string& l : o.loras) {
         std::string tag;
         if (!loraTag(l, tag, loraDirs))
-            return badInput("--lora '" + l + "': expected NAME_OR_PATH or NAME_OR_PATH:WEIGHT with a number as WEIGHT");
+            return badInput(
+                "--lora '" + l + "': expected NAME_OR_PATH or NAME_OR_PATH:WEIGHT with a number as WEIGHT");
         loraTags += tag;
     }
 
@@ -191,11 +196,12 @@ int run(const GenerateOptions& o)
             p.batchCount = 1;
     }
     if (info.demo)
-        std::cerr << "Using the built-in demo model (a tiny fill-rule model: it draws abstract images).\n"
-                     "Pass --ckpt FILE (.safetensors, .ckpt or a diffusers folder) to use your own checkpoint.\n";
+        std::cerr
+            << "Using the built-in demo model (a tiny fill-rule model: it draws abstract images).\n"
+               "Pass --ckpt FILE (.safetensors, .ckpt or a diffusers folder) to use your own checkpoint.\n";
     else
-        std::cerr << "Model: " << info.name << " (" << info.family << ", " << info.prediction << ", " << info.device
-                  << ")\n";
+        std::cerr << "Model: " << info.name << " (" << info.family << ", " << info.prediction << ", "
+                  << info.device << ")\n";
 
     // ---- output folders (CompVis layout) -----------------------------------------------------
     const QString outdir = QString::fromStdString(o.outdir);
@@ -215,8 +221,9 @@ int run(const GenerateOptions& o)
         pp.prompt = prompt;
         std::vector<GeneratedImage> images;
         try {
-            images = pipeline->generate(pp, inputs, PreviewOptions{PreviewMethod::None}, [&](const StepUpdate&) { bar.step(); },
-                                        nullptr);
+            images = pipeline->generate(
+                pp, inputs, PreviewOptions { PreviewMethod::None }, [&](const StepUpdate&) { bar.step(); },
+                nullptr);
         } catch (const EngineError& e) {
             bar.finish();
             std::cerr << "error: " << e.what() << "\n";
@@ -231,7 +238,7 @@ int run(const GenerateOptions& o)
             const QImage img = toQImage(g.image);
             all.push_back(img);
             const QString infotext = toInfotext(g.params, QString("QDiffusion ") + QD_VERSION);
-            QJsonObject entry{{"seed", qint64(g.params.seed)}, {"infotext", infotext}};
+            QJsonObject entry { { "seed", qint64(g.params.seed) }, { "infotext", infotext } };
             if (!o.skipSave) {
                 const QString file = QString("%1/%2.png").arg(samplesDir).arg(baseCount++, 5, 10, QChar('0'));
                 ImageMetadata meta;
@@ -253,22 +260,22 @@ int run(const GenerateOptions& o)
         ImageMetadata meta;
         meta.setInfotext(toInfotext(p, QString("QDiffusion ") + QD_VERSION));
         QString error;
-        if (!ImageMetadata::save(makeGrid(all, o.nRows > 0 ? o.nRows : p.batchSize), gridFile, meta, 95, &error)) {
+        if (!ImageMetadata::save(
+                makeGrid(all, o.nRows > 0 ? o.nRows : p.batchSize), gridFile, meta, 95, &error)) {
             std::cerr << "error: " << error.toStdString() << "\n";
             return 1;
         }
     }
     if (o.json) {
-        QJsonObject out{{"images", written},
-                        {"grid", gridFile.isEmpty() ? QJsonValue() : QJsonValue(QFileInfo(gridFile).absoluteFilePath())},
-                        {"model", QString::fromStdString(info.name)},
-                        {"demo_model", info.demo},
-                        {"seconds", bar.elapsedSeconds()},
-                        {"steps_per_second", bar.stepsPerSecond()}};
+        QJsonObject out { { "images", written },
+            { "grid",
+                gridFile.isEmpty() ? QJsonValue() : QJsonValue(QFileInfo(gridFile).absoluteFilePath()) },
+            { "model", QString::fromStdString(info.name) }, { "demo_model", info.demo },
+            { "seconds", bar.elapsedSeconds() }, { "steps_per_second", bar.stepsPerSecond() } };
         std::cout << QJsonDocument(out).toJson(QJsonDocument::Indented).toStdString();
     } else {
-        std::cerr << "Your samples are ready and waiting for you here: " << QFileInfo(outdir).absoluteFilePath().toStdString()
-                  << "\n";
+        std::cerr << "Your samples are ready and waiting for you here: "
+                  << QFileInfo(outdir).absoluteFilePath().toStdString() << "\n";
     }
     return 0;
 }
@@ -278,7 +285,8 @@ int run(const GenerateOptions& o)
 Command addGenerate(CLI::App& app)
 {
     auto o = std::make_shared<GenerateOptions>();
-    CLI::App* sub = app.add_subcommand("generate", "Generate images (CompVis txt2img.py flags; img2img with --init-img)");
+    CLI::App* sub = app.add_subcommand(
+        "generate", "Generate images (CompVis txt2img.py flags; img2img with --init-img)");
     sub->add_option("--prompt", o->prompt, "The prompt to render");
     sub->add_option("--negative-prompt", o->negativePrompt, "What the image should not show");
     sub->add_option("--outdir", o->outdir, "Output folder (samples/ and grids)")->capture_default_str();
@@ -287,7 +295,8 @@ Command addGenerate(CLI::App& app)
     sub->add_option("--ddim_steps", o->ddimSteps, "Number of sampling steps")->capture_default_str();
     sub->add_flag("--plms", o->plms, "Use the PLMS sampler");
     sub->add_flag("--dpm_solver", o->dpmSolver, "Use DPM-Solver++ (2M)");
-    sub->add_flag("--fixed_code", o->fixedCode, "Same starting noise for every batch (images i use seed + i)");
+    sub->add_flag(
+        "--fixed_code", o->fixedCode, "Same starting noise for every batch (images i use seed + i)");
     sub->add_option("--ddim_eta", o->ddimEta, "DDIM eta (0 = deterministic)")->capture_default_str();
     sub->add_option("--n_iter", o->nIter, "Number of batches (default 2; demo model 1)");
     sub->add_option("--H", o->H, "Image height in pixels (default 512; demo model 256)");
@@ -299,30 +308,47 @@ Command addGenerate(CLI::App& app)
     sub->add_option("--scale", o->scale, "Classifier-free guidance scale")->capture_default_str();
     sub->add_option("--from-file", o->fromFile, "Read prompts from this file, one per line");
     sub->add_option("--config", o->config, "Model config YAML (default: NAME.yaml beside the checkpoint)");
-    sub->add_option("--ckpt", o->ckpt, "Checkpoint (.safetensors, .ckpt, diffusers folder); none = demo model");
+    sub->add_option(
+        "--ckpt", o->ckpt, "Checkpoint (.safetensors, .ckpt, diffusers folder); none = demo model");
     sub->add_option("--vae", o->vae, "Separate VAE file");
-    sub->add_option("--seed", o->seed, "Seed (image i of a batch uses seed + i; -1 = random)")->capture_default_str();
-    sub->add_option("--precision", o->precision, "autocast (use --dtype) or full (fp32)")->capture_default_str();
+    sub->add_option("--seed", o->seed, "Seed (image i of a batch uses seed + i; -1 = random)")
+        ->capture_default_str();
+    sub->add_option("--precision", o->precision, "autocast (use --dtype) or full (fp32)")
+        ->capture_default_str();
     sub->add_option("--sampler", o->sampler, "Sampler (A1111 label, e.g. 'Euler a', 'DPM++ 2M Karras')");
-    sub->add_option("--scheduler", o->scheduler, "Schedule type (Automatic, Karras, Exponential, ...)")->capture_default_str();
-    sub->add_option_function<int>("--steps", [o](const int& v) { o->steps = v; o->stepsGiven = true; },
-                                  "Sampling steps (overrides --ddim_steps)");
-    sub->add_option_function<double>("--cfg-scale", [o](const double& v) { o->cfgScale = v; o->cfgGiven = true; },
-                                     "CFG scale (overrides --scale)");
-    sub->add_option("--clip-skip", o->clipSkip, "1 = last CLIP layer, 2 = penultimate, ...")->capture_default_str();
+    sub->add_option("--scheduler", o->scheduler, "Schedule type (Automatic, Karras, Exponential, ...)")
+        ->capture_default_str();
+    sub->add_option_function<int>(
+        "--steps",
+        [o](const int& v) {
+            o->steps = v;
+            o->stepsGiven = true;
+        },
+        "Sampling steps (overrides --ddim_steps)");
+    sub->add_option_function<double>(
+        "--cfg-scale",
+        [o](const double& v) {
+            o->cfgScale = v;
+            o->cfgGiven = true;
+        },
+        "CFG scale (overrides --scale)");
+    sub->add_option("--clip-skip", o->clipSkip, "1 = last CLIP layer, 2 = penultimate, ...")
+        ->capture_default_str();
     sub->add_option("--init-img", o->initImg, "Init image for img2img");
-    sub->add_option("--strength", o->strength, "img2img / inpainting denoising strength in [0, 1]")->capture_default_str();
+    sub->add_option("--strength", o->strength, "img2img / inpainting denoising strength in [0, 1]")
+        ->capture_default_str();
     sub->add_option("--mask", o->mask, "Inpainting mask for --init-img (white = repaint)");
     sub->add_option("--lora", o->loras,
-                    "LoRA NAME_OR_PATH[:WEIGHT] (repeatable): adds <lora:NAME:WEIGHT> to the prompt; prompts may "
-                    "also carry such tags");
-    sub->add_option("--lora-dir", o->loraDirs, "Folder searched for LoRA names (repeatable; then models/Lora beside "
-                                                 "the checkpoint's folder)");
+        "LoRA NAME_OR_PATH[:WEIGHT] (repeatable): adds <lora:NAME:WEIGHT> to the prompt; prompts may "
+        "also carry such tags");
+    sub->add_option("--lora-dir", o->loraDirs,
+        "Folder searched for LoRA names (repeatable; then models/Lora beside "
+        "the checkpoint's folder)");
     sub->add_option("--batch-size", o->batchSize, "Images per batch (overrides --n_samples)");
     sub->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
     sub->add_option("--dtype", o->dtype, "fp32, fp16 or bf16")->capture_default_str();
     sub->add_flag("--json", o->json, "Print the result metadata as JSON on stdout");
-    return {sub, [o] { return run(*o); }};
+    return { sub, [o] { return run(*o); } };
 }
 
 } // namespace qd::cli

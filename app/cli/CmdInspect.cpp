@@ -5,12 +5,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/engine/io/Checkpoint.h"
 #include "Commands.h"
+#include "core/engine/io/Checkpoint.h"
 
-namespace qd::cli {
+namespace qd::cli
+{
 
-namespace {
+namespace
+{
 
 std::string shapeText(const std::vector<int64_t>& s)
 {
@@ -24,18 +26,14 @@ int inspect(const std::string& path, bool keys, bool json)
 {
     const CheckpointInfo info = inspectCheckpoint(path);
     if (json) {
-        nlohmann::ordered_json j = {{"path", path},
-                                    {"format", formatName(info.format)},
-                                    {"family", info.family},
-                                    {"tensors", info.tensors.size()},
-                                    {"dtypes", info.dtypeCounts},
-                                    {"tensor_bytes", info.tensorBytes},
-                                    {"file_bytes", info.fileBytes},
-                                    {"metadata", info.metadata}};
+        nlohmann::ordered_json j = { { "path", path }, { "format", formatName(info.format) },
+            { "family", info.family }, { "tensors", info.tensors.size() }, { "dtypes", info.dtypeCounts },
+            { "tensor_bytes", info.tensorBytes }, { "file_bytes", info.fileBytes },
+            { "metadata", info.metadata } };
         if (keys) {
             nlohmann::ordered_json list = nlohmann::ordered_json::array();
             for (const auto& t : info.tensors)
-                list.push_back({{"key", t.key}, {"dtype", t.dtype}, {"shape", t.shape}});
+                list.push_back({ { "key", t.key }, { "dtype", t.dtype }, { "shape", t.shape } });
             j["keys"] = list;
         }
         std::cout << j.dump(1) << "\n";
@@ -69,19 +67,20 @@ Command addInspectCommand(CLI::App& app)
         bool json = false;
     };
     auto o = std::make_shared<Options>();
-    CLI::App* sub = app.add_subcommand("inspect", "Describe a checkpoint (.safetensors, .ckpt or diffusers folder) "
-                                                  "without loading it");
+    CLI::App* sub = app.add_subcommand("inspect",
+        "Describe a checkpoint (.safetensors, .ckpt or diffusers folder) "
+        "without loading it");
     sub->add_option("FILE", o->path, "Checkpoint file or diffusers folder")->required();
     sub->add_flag("--keys", o->keys, "Also list every tensor with its dtype and shape");
     sub->add_flag("--json", o->json, "Print JSON");
-    return {sub, [o] {
+    return { sub, [o] {
                 try {
                     return inspect(o->path, o->keys, o->json);
                 } catch (const std::exception& e) {
                     std::cerr << "error: " << e.what() << "\n";
                     return 1;
                 }
-            }};
+            } };
 }
 
 } // namespace qd::cli

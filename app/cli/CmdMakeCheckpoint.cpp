@@ -8,14 +8,16 @@
 #include <torch/torch.h>
 
 #include "Commands.h"
-#include "core/engine/models/FillRule.h"
-#include "core/engine/pipeline/Resources.h"
 #include "core/engine/io/SafeTensors.h"
 #include "core/engine/io/TorchCheckpoint.h"
+#include "core/engine/models/FillRule.h"
+#include "core/engine/pipeline/Resources.h"
 
-namespace qd::cli {
+namespace qd::cli
+{
 
-namespace {
+namespace
+{
 
 torch::ScalarType parseDtype(const std::string& s)
 {
@@ -36,9 +38,10 @@ int makeCheckpoint(const std::string& arch, const std::string& dtypeName, const 
     const torch::ScalarType dtype = parseDtype(dtypeName);
     std::vector<SafetensorsWriter::Entry> entries;
     for (const auto& [key, shape] : all[arch].items()) // sorted by key
-        entries.push_back({key, dtype, shape.get<std::vector<int64_t>>()});
+        entries.push_back({ key, dtype, shape.get<std::vector<int64_t>>() });
 
-    const bool ckpt = out.size() > 5 && (out.substr(out.size() - 5) == ".ckpt" || out.substr(out.size() - 3) == ".pt");
+    const bool ckpt
+        = out.size() > 5 && (out.substr(out.size() - 5) == ".ckpt" || out.substr(out.size() - 3) == ".pt");
     uint64_t bytes = 0;
     if (ckpt) {
         // The zip writer reads every storage at close: the model is held once, at the target dtype.
@@ -50,15 +53,15 @@ int makeCheckpoint(const std::string& arch, const std::string& dtypeName, const 
             bytes += uint64_t(t.numel()) * t.element_size();
     } else {
         // One tensor at a time: filled in float32, converted, written, released.
-        SafetensorsWriter writer(out, entries, {{"format", "pt"}, {"qdiffusion", "fill rule " + arch}});
+        SafetensorsWriter writer(out, entries, { { "format", "pt" }, { "qdiffusion", "fill rule " + arch } });
         for (const auto& e : entries)
             writer.write(e.key, fillRuleTensor(e.key, e.shape).to(dtype));
         writer.finish();
         bytes = writer.bytesWritten();
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::cout << "wrote " << out << ": " << arch << ", " << entries.size() << " tensors, " << dtypeName << ", "
-              << bytes << " bytes, " << seconds << " s\n";
+    std::cout << "wrote " << out << ": " << arch << ", " << entries.size() << " tensors, " << dtypeName
+              << ", " << bytes << " bytes, " << seconds << " s\n";
     return 0;
 }
 
@@ -72,20 +75,23 @@ Command addMakeCheckpointCommand(CLI::App& app)
         std::string out;
     };
     auto o = std::make_shared<Options>();
-    CLI::App* sub = app.add_subcommand(
-        "make-checkpoint", "Write a full-size checkpoint whose weights follow the conformance fill rule (.safetensors, "
-                           "or .ckpt by extension)");
-    sub->add_option("--arch", o->arch, "sd15, sd21 or sdxl")->required()->check(CLI::IsMember({"sd15", "sd21", "sdxl"}));
-    sub->add_option("--dtype", o->dtype, "fp16, fp32 or bf16")->check(CLI::IsMember({"fp16", "fp32", "bf16"}));
+    CLI::App* sub = app.add_subcommand("make-checkpoint",
+        "Write a full-size checkpoint whose weights follow the conformance fill rule (.safetensors, "
+        "or .ckpt by extension)");
+    sub->add_option("--arch", o->arch, "sd15, sd21 or sdxl")
+        ->required()
+        ->check(CLI::IsMember({ "sd15", "sd21", "sdxl" }));
+    sub->add_option("--dtype", o->dtype, "fp16, fp32 or bf16")
+        ->check(CLI::IsMember({ "fp16", "fp32", "bf16" }));
     sub->add_option("--out", o->out, "Output file")->required();
-    return {sub, [o] {
+    return { sub, [o] {
                 try {
                     return makeCheckpoint(o->arch, o->dtype, o->out);
                 } catch (const std::exception& e) {
                     std::cerr << "error: " << e.what() << "\n";
                     return 1;
                 }
-            }};
+            } };
 }
 
 } // namespace qd::cli

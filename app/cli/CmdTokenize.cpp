@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/engine/text/ClipTokenizer.h"
 #include "Commands.h"
-#include "core/engine/text/PromptParser.h"
 #include "core/engine/io/StateDict.h"
+#include "core/engine/text/ClipTokenizer.h"
+#include "core/engine/text/PromptParser.h"
 
 namespace qd::cli
 {

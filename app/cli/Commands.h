@@ -5,7 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
-namespace qd::cli {
+namespace qd::cli
+{
 
 using Runner = std::function<int()>;
 

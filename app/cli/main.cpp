@@ -7,21 +7,23 @@
 int main(int argc, char** argv)
 {
     qd::ensurePassiveOpenMpWait(argv);
-    CLI::App app{"qdiffusion-cli: Stable Diffusion from the command line (QDiffusion " + qd::engineVersion() + ")",
-                 "qdiffusion-cli"};
+    CLI::App app { "qdiffusion-cli: Stable Diffusion from the command line (QDiffusion " + qd::engineVersion()
+            + ")",
+        "qdiffusion-cli" };
     app.require_subcommand(0, 1);
     bool showVersion = false;
     app.add_flag("--version", showVersion, "Print the version and exit");
 
     std::vector<qd::cli::Command> commands;
 
-    CLI::App* version = app.add_subcommand("version", "Print versions of QDiffusion, LibTorch and the devices found");
-    commands.push_back({version, [] {
-        qd::configureThreads();
-        std::cout << "QDiffusion " << qd::engineVersion() << "\nLibTorch " << qd::torchVersion()
-                  << "\nDevice " << qd::deviceSummary() << "\n";
-        return 0;
-    }});
+    CLI::App* version
+        = app.add_subcommand("version", "Print versions of QDiffusion, LibTorch and the devices found");
+    commands.push_back({ version, [] {
+                            qd::configureThreads();
+                            std::cout << "QDiffusion " << qd::engineVersion() << "\nLibTorch "
+                                      << qd::torchVersion() << "\nDevice " << qd::deviceSummary() << "\n";
+                            return 0;
+                        } });
 
 #ifdef QD_WITH_QT
     commands.push_back(qd::cli::addGenerate(app));

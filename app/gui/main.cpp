@@ -4,9 +4,9 @@
 #include <QLocale>
 #include <QTranslator>
 
+#include "core/Settings.h"
 #include "core/engine/EngineInfo.h"
 #include "ui/MainWindow.h"
-#include "core/Settings.h"
 
 int main(int argc, char* argv[])
 {
@@ -20,11 +20,12 @@ int main(int argc, char* argv[])
     QApplication::setDesktopFileName("qdiffusion");
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QApplication::translate("main", "Native desktop studio for Stable Diffusion"));
+    parser.setApplicationDescription(
+        QApplication::translate("main", "Native desktop studio for Stable Diffusion"));
     parser.addHelpOption();
     parser.addVersionOption();
-    QCommandLineOption langOption("lang", QApplication::translate("main", "User interface language, e.g. zh_CN or en."),
-                                  "locale");
+    QCommandLineOption langOption(
+        "lang", QApplication::translate("main", "User interface language, e.g. zh_CN or en."), "locale");
     parser.addOption(langOption);
     parser.process(app);
 

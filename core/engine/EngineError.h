@@ -4,17 +4,20 @@
 // without seeing torch.
 #include <stdexcept>
 
-namespace qd {
+namespace qd
+{
 
 // Every engine failure a person can act on (bad file, bad key, bad parameter) is an EngineError
 // whose message names the file / key / value and what was expected.
-class EngineError : public std::runtime_error {
+class EngineError : public std::runtime_error
+{
 public:
     using std::runtime_error::runtime_error;
 };
 
 // Thrown when a CancelToken asks a generation to stop without a result (Skip).
-class Cancelled : public EngineError {
+class Cancelled : public EngineError
+{
 public:
     Cancelled()
         : EngineError("generation cancelled")

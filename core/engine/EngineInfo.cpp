@@ -14,13 +14,23 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
-namespace qd {
+namespace qd
+{
 
-std::string engineVersion() { return QD_VERSION; }
+std::string engineVersion()
+{
+    return QD_VERSION;
+}
 
-std::string torchVersion() { return TORCH_VERSION; }
+std::string torchVersion()
+{
+    return TORCH_VERSION;
+}
 
-bool cudaAvailable() { return torch::cuda::is_available(); }
+bool cudaAvailable()
+{
+    return torch::cuda::is_available();
+}
 
 std::string deviceSummary()
 {

@@ -7,32 +7,33 @@
 #include <string>
 #include <vector>
 
-namespace qd {
+namespace qd
+{
 
 struct GenerationParams {
     std::string prompt;
     std::string negativePrompt;
-    std::string sampler = "Euler a";    // A1111 label (REFERENCE.md §2), e.g. "DPM++ 2M"
+    std::string sampler = "Euler a"; // A1111 label (REFERENCE.md §2), e.g. "DPM++ 2M"
     std::string scheduler = "Automatic"; // A1111 "Schedule type": Automatic, Karras, Exponential, ...
     int steps = 20;
     double cfgScale = 7.0;
     double guidanceRescale = 0.0;
-    int64_t seed = -1;                  // -1: pick a random seed when the job starts
-    int64_t subseed = -1;               // variation seed
-    double subseedStrength = 0.0;       // variation strength, 0 = off
+    int64_t seed = -1; // -1: pick a random seed when the job starts
+    int64_t subseed = -1; // variation seed
+    double subseedStrength = 0.0; // variation strength, 0 = off
     int width = 512;
     int height = 512;
-    int batchSize = 1;                  // images per model call
-    int batchCount = 1;                 // model calls (n_iter)
-    int clipSkip = 1;                   // 1 = last layer, 2 = penultimate, ...
-    double eta = -1.0;                  // DDIM / ancestral eta; < 0 means the sampler's default
+    int batchSize = 1; // images per model call
+    int batchCount = 1; // model calls (n_iter)
+    int clipSkip = 1; // 1 = last layer, 2 = penultimate, ...
+    double eta = -1.0; // DDIM / ancestral eta; < 0 means the sampler's default
     // img2img / inpainting
-    std::string initImage;              // file path; empty for txt2img
-    std::string maskImage;              // file path; white = repaint
+    std::string initImage; // file path; empty for txt2img
+    std::string maskImage; // file path; white = repaint
     double denoisingStrength = 0.75;
     // model identity (filled when the job runs)
     std::string modelName;
-    std::string modelHash;              // first 10 hex digits of the checkpoint's SHA-256
+    std::string modelHash; // first 10 hex digits of the checkpoint's SHA-256
     std::string vaeName;
     std::string vaeHash;
     // Infotext keys we do not model (Hires upscale, Lora hashes, ...), kept verbatim so a re-save

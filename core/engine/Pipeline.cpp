@@ -7,20 +7,22 @@
 
 #include <torch/torch.h>
 
+#include "lora/Lora.h"
 #include "models/LatentPreview.h"
 #include "pipeline/Generation.h"
-#include "lora/Lora.h"
+#include "pipeline/SdModel.h"
 #include "sampling/Noise.h"
-#include "text/PromptParser.h"
 #include "sampling/SamplingPlan.h"
 #include "sampling/Schedules.h"
-#include "pipeline/SdModel.h"
+#include "text/PromptParser.h"
 
 namespace fs = std::filesystem;
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 std::string joined(const std::vector<std::string>& names)
 {
@@ -57,16 +59,19 @@ torch::Tensor maskToTensor(const Image& mask)
 {
     if (mask.empty() || mask.pixels.size() != size_t(mask.width) * mask.height * 3)
         throw EngineError("mask image has " + std::to_string(mask.pixels.size()) + " bytes, expected "
-                          + std::to_string(size_t(mask.width) * mask.height * 3) + " for " + std::to_string(mask.width)
-                          + "x" + std::to_string(mask.height) + " RGB");
-    auto rgb = torch::from_blob(const_cast<uint8_t*>(mask.pixels.data()), {mask.height, mask.width, 3}, torch::kUInt8)
+            + std::to_string(size_t(mask.width) * mask.height * 3) + " for " + std::to_string(mask.width)
+            + "x" + std::to_string(mask.height) + " RGB");
+    auto rgb = torch::from_blob(
+        const_cast<uint8_t*>(mask.pixels.data()), { mask.height, mask.width, 3 }, torch::kUInt8)
                    .to(torch::kInt32);
     // L = (19595 R + 38470 G + 7471 B + 2^15) >> 16
-    const auto l = (rgb.select(2, 0) * 19595 + rgb.select(2, 1) * 38470 + rgb.select(2, 2) * 7471 + 32768) / 65536;
+    const auto l
+        = (rgb.select(2, 0) * 19595 + rgb.select(2, 1) * 38470 + rgb.select(2, 2) * 7471 + 32768) / 65536;
     return (l.to(torch::kFloat32) / 255.0).unsqueeze(0).unsqueeze(0);
 }
 
-class SdPipeline final : public Pipeline {
+class SdPipeline final : public Pipeline
+{
 public:
     SdPipeline(std::unique_ptr<SdModel> model, ModelInfo info, std::vector<std::string> loraDirs)
         : m_model(std::move(model))
@@ -78,8 +83,7 @@ public:
     ModelInfo info() const override { return m_info; }
 
     std::vector<GeneratedImage> generate(const GenerationParams& params, const GenerationInputs& inputs,
-                                         const PreviewOptions& previewAsked, const StepCallback& onStep,
-                                         CancelToken* cancel) override
+        const PreviewOptions& previewAsked, const StepCallback& onStep, CancelToken* cancel) override
     {
         validateParams(params);
         c10::InferenceMode guard;
@@ -117,8 +121,8 @@ public:
         const Conditioning u1 = m.conditioning(uncond, params.width, params.height);
 
         // 2. the plan: sampler, sigmas, timesteps
-        const SamplingPlan fullPlan
-            = makePlan(params.sampler, params.scheduler, params.steps, m.scheduleConfig(), m.family() == ModelFamily::SDXL);
+        const SamplingPlan fullPlan = makePlan(params.sampler, params.scheduler, params.steps,
+            m.scheduleConfig(), m.family() == ModelFamily::SDXL);
         SamplingPlan plan = img2img ? fullPlan.withStrength(params.denoisingStrength) : fullPlan;
         if (params.eta >= 0)
             plan.options.eta = params.eta;
@@ -128,12 +132,13 @@ public:
         if (img2img) {
             const Image& init = inputs.initImage;
             if (init.width != params.width || init.height != params.height)
-                throw EngineError("init image is " + std::to_string(init.width) + "x" + std::to_string(init.height)
-                                  + ", expected the generation size " + std::to_string(params.width) + "x"
-                                  + std::to_string(params.height) + " (resize it first)");
+                throw EngineError("init image is " + std::to_string(init.width) + "x"
+                    + std::to_string(init.height) + ", expected the generation size "
+                    + std::to_string(params.width) + "x" + std::to_string(params.height)
+                    + " (resize it first)");
             if (inpaint) // [-1, 1] -> [0, 1], as diffusers' image processor takes it
-                inpaintInputs = prepareInpaint(m, (imageToTensor(init) + 1.0) / 2.0, maskToTensor(inputs.mask),
-                                               params.width, params.height, params.denoisingStrength);
+                inpaintInputs = prepareInpaint(m, (imageToTensor(init) + 1.0) / 2.0,
+                    maskToTensor(inputs.mask), params.width, params.height, params.denoisingStrength);
             else
                 initMoments = m.encodeImage(imageToTensor(init));
         }
@@ -187,7 +192,7 @@ public:
             } catch (const Cancelled&) {
                 if (!cancel || cancel->state() != CancelToken::Interrupt || !lastDenoised.defined())
                     return results; // skipped: nothing for this batch
-                x = lastDenoised;   // interrupted: the latest predicted clean latent, as A1111 keeps
+                x = lastDenoised; // interrupted: the latest predicted clean latent, as A1111 keeps
                 interrupted = true;
             }
 
@@ -221,7 +226,8 @@ public:
 private:
     // The LoRAs `<lora:NAME:...>` tags of `prompt` name, read once per file version, and A1111's
     // "Lora hashes" value for them ("name: hash12, ...", names without ':' and ',').
-    std::vector<LoraUse> lorasFor(const std::string& prompt, std::string& hashes, std::vector<std::string>& warnings)
+    std::vector<LoraUse> lorasFor(
+        const std::string& prompt, std::string& hashes, std::vector<std::string>& warnings)
     {
         std::vector<LoraUse> uses;
         for (const ExtraNetwork& net : extractExtraNetworks(prompt).networks) {
@@ -233,15 +239,16 @@ private:
                 for (const auto& d : m_loraDirs)
                     where += (where.empty() ? "" : ", ") + d;
                 warnings.push_back("<lora:" + net.name + ">: no LoRA file named '" + net.name
-                                   + "' (.safetensors, .pt, .ckpt) in "
-                                   + (where.empty() ? std::string("any LoRA folder (none set)") : where)
-                                   + "; the image is made without it");
+                    + "' (.safetensors, .pt, .ckpt) in "
+                    + (where.empty() ? std::string("any LoRA folder (none set)") : where)
+                    + "; the image is made without it");
                 continue;
             }
             std::error_code ec;
-            const auto stamp = fs::last_write_time(path, ec).time_since_epoch().count() ^ int64_t(fs::file_size(path, ec));
+            const auto stamp
+                = fs::last_write_time(path, ec).time_since_epoch().count() ^ int64_t(fs::file_size(path, ec));
             CachedLora& cached = m_loraCache[path];
-            const LoraUse use{nullptr, net.teMultiplier, net.unetMultiplier}; // weights only
+            const LoraUse use { nullptr, net.teMultiplier, net.unetMultiplier }; // weights only
             try {
                 if (!cached.file || cached.stamp != stamp) {
                     cached.file = std::make_shared<const LoraFile>(LoraFile::read(path));
@@ -250,7 +257,7 @@ private:
                     cached.fits = false;
                 }
                 if (!cached.fits) { // once per file version: this pipeline's model does not change
-                    LoraPatcher::check(m_model->loraView(), {cached.file, use.textWeight, use.unetWeight});
+                    LoraPatcher::check(m_model->loraView(), { cached.file, use.textWeight, use.unetWeight });
                     cached.fits = true;
                 }
             } catch (const EngineError& e) {
@@ -260,7 +267,7 @@ private:
                 warnings.push_back(std::string(e.what()) + "; the image is made without it");
                 continue;
             }
-            uses.push_back({cached.file, use.textWeight, use.unetWeight});
+            uses.push_back({ cached.file, use.textWeight, use.unetWeight });
             if (!cached.hash.empty()) {
                 std::string alias;
                 for (char ch : net.name)
@@ -272,7 +279,8 @@ private:
         return uses;
     }
 
-    std::vector<Image> makePreviews(const torch::Tensor& denoised, const PreviewOptions& preview, int step, int total)
+    std::vector<Image> makePreviews(
+        const torch::Tensor& denoised, const PreviewOptions& preview, int step, int total)
     {
         const bool due = step == total || preview.interval <= 1 || step % preview.interval == 0;
         switch (preview.method) {
@@ -323,7 +331,7 @@ private:
     std::vector<std::string> m_loraDirs;
     std::map<std::string, CachedLora> m_loraCache;
     torch::Tensor m_cheapMatrix; // cheapPreviewBytesMatrix on the model's device
-    TaesdDecoder m_taesd{nullptr};
+    TaesdDecoder m_taesd { nullptr };
     std::string m_taesdPath;
 };
 
@@ -351,9 +359,9 @@ std::unique_ptr<Pipeline> Pipeline::open(const ModelSpec& spec)
         if (fs::is_directory(spec.checkpoint))
             info.name = fs::path(spec.checkpoint).filename().string();
         info.hash = spec.hash;
-        info.defaultSize = model->family() == ModelFamily::SDXL ? 1024
+        info.defaultSize = model->family() == ModelFamily::SDXL                           ? 1024
             : model->family() == ModelFamily::SD2 && model->prediction() == Prediction::V ? 768
-                                                                                        : 512;
+                                                                                          : 512;
     }
     if (!spec.prediction.empty()) {
         if (spec.prediction != "epsilon" && spec.prediction != "v")
@@ -375,9 +383,10 @@ void validateParams(const GenerationParams& p)
     auto fail = [](const std::string& msg) { throw EngineError(msg); };
     if (p.width < 8 || p.height < 8 || p.width % 8 || p.height % 8)
         fail("size " + std::to_string(p.width) + "x" + std::to_string(p.height)
-             + " is not a multiple of 8 pixels (e.g. 512x512, 520x776)");
+            + " is not a multiple of 8 pixels (e.g. 512x512, 520x776)");
     if (p.width > 8192 || p.height > 8192)
-        fail("size " + std::to_string(p.width) + "x" + std::to_string(p.height) + " is larger than 8192 pixels");
+        fail("size " + std::to_string(p.width) + "x" + std::to_string(p.height)
+            + " is larger than 8192 pixels");
     if (p.steps < 1 || p.steps > 1000)
         fail("steps " + std::to_string(p.steps) + " is outside 1..1000");
     if (!std::isfinite(p.cfgScale) || p.cfgScale < 0 || p.cfgScale > 100)
@@ -424,16 +433,17 @@ void validateDevice(const std::string& device, const std::string& dtype)
         throw EngineError("unknown device '" + device + "' (expected cpu, cuda or cuda:N)");
     int index = 0;
     if (device.size() > 4) {
-        if (device[4] != ':' || device.size() == 5 || device.find_first_not_of("0123456789", 5) != std::string::npos)
+        if (device[4] != ':' || device.size() == 5
+            || device.find_first_not_of("0123456789", 5) != std::string::npos)
             throw EngineError("unknown device '" + device + "' (expected cpu, cuda or cuda:N)");
         index = std::stoi(device.substr(5));
     }
     if (!torch::cuda::is_available())
-        throw EngineError("device '" + device + "' asked for, but this LibTorch build (" + std::string(TORCH_VERSION)
-                          + ") sees no CUDA device");
+        throw EngineError("device '" + device + "' asked for, but this LibTorch build ("
+            + std::string(TORCH_VERSION) + ") sees no CUDA device");
     if (index >= int(torch::cuda::device_count()))
-        throw EngineError("device '" + device + "' asked for, but only " + std::to_string(torch::cuda::device_count())
-                          + " CUDA device(s) exist");
+        throw EngineError("device '" + device + "' asked for, but only "
+            + std::to_string(torch::cuda::device_count()) + " CUDA device(s) exist");
 }
 
 } // namespace qd

@@ -12,7 +12,8 @@
 #include "EngineError.h"
 #include "GenerationParams.h"
 
-namespace qd {
+namespace qd
+{
 
 // 8-bit RGB, row-major, tightly packed (width * height * 3 bytes).
 struct Image {
@@ -24,8 +25,8 @@ struct Image {
 
 enum class PreviewMethod {
     None,
-    Cheap,   // latent -> RGB matrix on the predicted clean latent, every step (REFERENCE.md §3)
-    Taesd,   // tiny VAE decoder from a user-provided taesd_decoder / taesdxl_decoder file
+    Cheap, // latent -> RGB matrix on the predicted clean latent, every step (REFERENCE.md §3)
+    Taesd, // tiny VAE decoder from a user-provided taesd_decoder / taesdxl_decoder file
     FullVae, // the model's own VAE
 };
 
@@ -34,14 +35,15 @@ std::optional<PreviewMethod> previewMethodFromName(const std::string& name);
 
 struct PreviewOptions {
     PreviewMethod method = PreviewMethod::Cheap;
-    int interval = 1;          // preview every N steps (Taesd / FullVae); Cheap runs every step
-    std::string taesdPath;     // for PreviewMethod::Taesd
+    int interval = 1; // preview every N steps (Taesd / FullVae); Cheap runs every step
+    std::string taesdPath; // for PreviewMethod::Taesd
 };
 
 // Cancellation shared between the caller's thread and the inference thread, checked at every model
 // call. Interrupt: stop now and return the image decoded from the current state (A1111's
 // Interrupt). Skip: stop now and return nothing for the current batch.
-class CancelToken {
+class CancelToken
+{
 public:
     enum State { Run = 0, Interrupt = 1, Skip = 2 };
     void interrupt() { set(Interrupt); }
@@ -58,13 +60,13 @@ private:
         m_state = s;
         m_stop = s != Run;
     }
-    std::atomic<int> m_state{Run};
-    std::atomic<bool> m_stop{false};
+    std::atomic<int> m_state { Run };
+    std::atomic<bool> m_stop { false };
 };
 
 struct StepUpdate {
-    int batchIndex = 0;        // which model call of batchCount
-    int step = 0;              // 1-based step just finished
+    int batchIndex = 0; // which model call of batchCount
+    int step = 0; // 1-based step just finished
     int totalSteps = 0;
     double sigma = 0;
     double timestep = 0;
@@ -77,28 +79,28 @@ struct StepUpdate {
 // inpainting model (9-channel UNet) sees the mask and the masked image; params.denoisingStrength
 // below 1 starts from the noised image instead of pure noise.
 struct GenerationInputs {
-    Image initImage;           // params.width x params.height
-    Image mask;                // white = repaint (luminance >= 128 after a nearest-neighbour resize
-                               // to the generation size when its size differs); needs initImage
+    Image initImage; // params.width x params.height
+    Image mask; // white = repaint (luminance >= 128 after a nearest-neighbour resize
+                // to the generation size when its size differs); needs initImage
 };
 
 struct GeneratedImage {
     Image image;
-    GenerationParams params;   // as used: the actual seed, size, model name and hash filled in
-    bool interrupted = false;  // decoded from an intermediate state
+    GenerationParams params; // as used: the actual seed, size, model name and hash filled in
+    bool interrupted = false; // decoded from an intermediate state
     // What the user should know although the image was made, e.g. a `<lora:NAME>` tag whose file
     // was not found (the image is made without it, as AUTOMATIC1111 does).
     std::vector<std::string> warnings;
 };
 
 struct ModelSpec {
-    std::string checkpoint;    // .safetensors / .ckpt / diffusers folder; empty = built-in demo model
-    std::string config;        // optional CompVis / Stability YAML; default: NAME.yaml beside the checkpoint
-    std::string vae;           // optional separate VAE file
-    std::string device = "cpu";    // "cpu", "cuda", "cuda:N"
-    std::string dtype = "fp32";    // "fp32", "fp16", "bf16"
-    std::string prediction;        // "" (from config / detection), "epsilon", "v"
-    std::string hash;              // the checkpoint's hash when known (the model library computes it)
+    std::string checkpoint; // .safetensors / .ckpt / diffusers folder; empty = built-in demo model
+    std::string config; // optional CompVis / Stability YAML; default: NAME.yaml beside the checkpoint
+    std::string vae; // optional separate VAE file
+    std::string device = "cpu"; // "cpu", "cuda", "cuda:N"
+    std::string dtype = "fp32"; // "fp32", "fp16", "bf16"
+    std::string prediction; // "" (from config / detection), "epsilon", "v"
+    std::string hash; // the checkpoint's hash when known (the model library computes it)
     // Folders searched (with subfolders) for the files `<lora:NAME:weight>` prompt tags name, in
     // order; after them models/Lora beside the checkpoint's folder (AUTOMATIC1111's layout:
     // models/Stable-diffusion/x.safetensors -> models/Lora).
@@ -106,17 +108,18 @@ struct ModelSpec {
 };
 
 struct ModelInfo {
-    std::string name;          // file stem, or "demo (tiny fill-rule model)"
-    std::string hash;          // first 10 hex digits of the file's SHA-256; empty for folders / demo
-    std::string family;        // "SD1", "SD2", "SDXL"
-    std::string prediction;    // "epsilon" or "v"
+    std::string name; // file stem, or "demo (tiny fill-rule model)"
+    std::string hash; // first 10 hex digits of the file's SHA-256; empty for folders / demo
+    std::string family; // "SD1", "SD2", "SDXL"
+    std::string prediction; // "epsilon" or "v"
     bool demo = false;
-    int defaultSize = 512;     // native resolution
+    int defaultSize = 512; // native resolution
     std::string device;
     std::string dtype;
 };
 
-class Pipeline {
+class Pipeline
+{
 public:
     using StepCallback = std::function<void(const StepUpdate&)>;
 
@@ -133,9 +136,9 @@ public:
     // "Lora hashes" to each result's params.extra. A name with no file, a file that can't be read
     // and a LoRA for another architecture are left out, with a warning in each result naming the
     // file (and the layer), as A1111 does.
-    virtual std::vector<GeneratedImage> generate(const GenerationParams& params, const GenerationInputs& inputs,
-                                                 const PreviewOptions& preview, const StepCallback& onStep,
-                                                 CancelToken* cancel)
+    virtual std::vector<GeneratedImage> generate(const GenerationParams& params,
+        const GenerationInputs& inputs, const PreviewOptions& preview, const StepCallback& onStep,
+        CancelToken* cancel)
         = 0;
 };
 

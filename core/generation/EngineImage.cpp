@@ -2,7 +2,8 @@
 
 #include <cstring>
 
-namespace qd {
+namespace qd
+{
 
 QImage toQImage(const Image& image)
 {
@@ -18,7 +19,8 @@ Image fromQImage(const QImage& image)
     out.height = rgb.height();
     out.pixels.resize(size_t(out.width) * out.height * 3);
     for (int y = 0; y < out.height; ++y) // QImage pads rows to 4 bytes; the engine's are packed
-        std::memcpy(out.pixels.data() + size_t(y) * out.width * 3, rgb.constScanLine(y), size_t(out.width) * 3);
+        std::memcpy(
+            out.pixels.data() + size_t(y) * out.width * 3, rgb.constScanLine(y), size_t(out.width) * 3);
     return out;
 }
 

@@ -5,9 +5,10 @@
 
 #include "core/engine/Pipeline.h"
 
-namespace qd {
+namespace qd
+{
 
-QImage toQImage(const Image& image);   // a deep copy in Format_RGB888
+QImage toQImage(const Image& image); // a deep copy in Format_RGB888
 Image fromQImage(const QImage& image); // any format; alpha is dropped
 
 } // namespace qd

@@ -11,8 +11,8 @@
 #include <QString>
 
 #include "core/engine/GenerationParams.h"
-#include "core/metadata/ImageMetadata.h"
 #include "core/generation/InferenceWorker.h"
+#include "core/metadata/ImageMetadata.h"
 
 namespace qd
 {

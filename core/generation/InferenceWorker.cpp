@@ -4,12 +4,13 @@
 #include <QRandomGenerator>
 
 #include "core/engine/EngineError.h"
-#include "core/generation/EngineImage.h"
 #include "core/engine/EngineInfo.h"
-#include "core/metadata/Infotext.h"
 #include "core/engine/pipeline/MemoryRelease.h"
+#include "core/generation/EngineImage.h"
+#include "core/metadata/Infotext.h"
 
-namespace qd {
+namespace qd
+{
 
 static bool sameModel(const ModelSpec& a, const ModelSpec& b)
 {
@@ -17,7 +18,8 @@ static bool sameModel(const ModelSpec& a, const ModelSpec& b)
         && a.dtype == b.dtype && a.prediction == b.prediction;
 }
 
-class InferenceWorker::Thread : public QThread {
+class InferenceWorker::Thread : public QThread
+{
 public:
     explicit Thread(InferenceWorker* owner)
         : m_owner(owner)
@@ -62,16 +64,16 @@ protected:
                         pipeline.reset();
                         releaseFreedMemory();
                     }
-                    emit m_owner->modelLoading(QString::fromStdString(job.model.checkpoint.empty()
-                                                                          ? std::string("demo") : job.model.checkpoint));
+                    emit m_owner->modelLoading(QString::fromStdString(
+                        job.model.checkpoint.empty() ? std::string("demo") : job.model.checkpoint));
                     pipeline = Pipeline::open(job.model);
                     loadedSpec = job.model;
                     {
                         QMutexLocker lock(&mutex);
                         modelInfo = pipeline->info();
                     }
-                    emit m_owner->modelLoaded(QString::fromStdString(modelInfo.name),
-                                              QString::fromStdString(modelInfo.family));
+                    emit m_owner->modelLoaded(
+                        QString::fromStdString(modelInfo.name), QString::fromStdString(modelInfo.family));
                 }
                 runJob(*pipeline, job);
             } catch (const std::exception& e) {
@@ -267,9 +269,15 @@ int InferenceWorker::runningJobId() const
     return m_thread->runningId;
 }
 
-void InferenceWorker::interrupt() { m_thread->cancel.interrupt(); }
+void InferenceWorker::interrupt()
+{
+    m_thread->cancel.interrupt();
+}
 
-void InferenceWorker::skip() { m_thread->cancel.skip(); }
+void InferenceWorker::skip()
+{
+    m_thread->cancel.skip();
+}
 
 ModelInfo InferenceWorker::currentModel() const
 {

@@ -17,28 +17,30 @@
 #include "core/engine/GenerationParams.h"
 #include "core/engine/Pipeline.h"
 
-namespace qd {
+namespace qd
+{
 
 struct GenerationJob {
     int id = 0;
     GenerationParams params;
-    ModelSpec model;               // which checkpoint (empty = demo model)
+    ModelSpec model; // which checkpoint (empty = demo model)
     PreviewOptions preview;
-    QString outputDir;             // where finished images are saved; empty = the settings' folder
+    QString outputDir; // where finished images are saved; empty = the settings' folder
 };
 
 struct GenerationResult {
     int jobId = 0;
     QList<QImage> images;
-    QStringList files;             // saved files, one per image (empty when saving failed)
+    QStringList files; // saved files, one per image (empty when saving failed)
     QList<GenerationParams> params; // per image: actual seed etc.
     QStringList infotexts;
     bool interrupted = false;
     double seconds = 0;
-    QStringList warnings;          // made anyway, but the user should know (e.g. a LoRA not found)
+    QStringList warnings; // made anyway, but the user should know (e.g. a LoRA not found)
 };
 
-class InferenceWorker : public QObject {
+class InferenceWorker : public QObject
+{
     Q_OBJECT
 public:
     explicit InferenceWorker(QObject* parent = nullptr);
@@ -46,23 +48,23 @@ public:
 
     // Queue editing (any thread). enqueue returns the job id.
     int enqueue(GenerationJob job);
-    bool remove(int jobId);                 // a queued job; the running one is skipped instead
-    bool move(int jobId, int newIndex);     // reorder queued jobs
-    void pause();                           // finish the running job, start no new one
+    bool remove(int jobId); // a queued job; the running one is skipped instead
+    bool move(int jobId, int newIndex); // reorder queued jobs
+    void pause(); // finish the running job, start no new one
     void resume();
     bool isPaused() const;
     QList<GenerationJob> queuedJobs() const;
-    int runningJobId() const;               // 0 when idle
+    int runningJobId() const; // 0 when idle
 
     void interrupt(); // stop the running job now; keep and save its image decoded from the current state
-    void skip();      // drop the running job; go on with the next
+    void skip(); // drop the running job; go on with the next
 
-    ModelInfo currentModel() const;         // empty name when none loaded yet
+    ModelInfo currentModel() const; // empty name when none loaded yet
 
     // Saves one finished image (with its infotext) and returns the file written, or "" with
     // *error set. Called on the inference thread before `finished` is emitted.
-    using ImageSaver = std::function<QString(const QImage& image, const GenerationParams& params,
-                                             const QString& outputDir, QString* error)>;
+    using ImageSaver = std::function<QString(
+        const QImage& image, const GenerationParams& params, const QString& outputDir, QString* error)>;
     void setImageSaver(ImageSaver saver);
 
 signals:

@@ -18,9 +18,11 @@
 
 #include <QAtomicInteger>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 constexpr int kSchemaVersion = 1;
 const char* const kColumns = "id, path, params, width, height, created, favourite, rating, tags, source";
@@ -29,15 +31,15 @@ const char* const kSchema[] = {
     "CREATE TABLE IF NOT EXISTS images ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT," // never reused: a trashed id can always come back
     " path TEXT NOT NULL UNIQUE,"
-    " params TEXT NOT NULL,"                 // ParamsJson
+    " params TEXT NOT NULL," // ParamsJson
     " prompt TEXT NOT NULL DEFAULT '',"
     " negative_prompt TEXT NOT NULL DEFAULT '',"
     " seed INTEGER, sampler TEXT, schedule TEXT, model_name TEXT, model_hash TEXT,"
     " width INTEGER, height INTEGER,"
-    " created INTEGER NOT NULL,"             // ms since the epoch, UTC
+    " created INTEGER NOT NULL," // ms since the epoch, UTC
     " favourite INTEGER NOT NULL DEFAULT 0,"
     " rating INTEGER NOT NULL DEFAULT 0,"
-    " tags TEXT NOT NULL DEFAULT '[]',"      // JSON array of strings
+    " tags TEXT NOT NULL DEFAULT '[]'," // JSON array of strings
     " source TEXT NOT NULL DEFAULT '',"
     " file_size INTEGER)",
     "CREATE INDEX IF NOT EXISTS images_created ON images(created, id)",
@@ -52,14 +54,17 @@ const char* const kSchema[] = {
     "CREATE VIRTUAL TABLE IF NOT EXISTS images_fts USING fts5(prompt, negative_prompt,"
     " tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
     "CREATE TABLE IF NOT EXISTS trash ("
-    " id INTEGER PRIMARY KEY,"               // the image's id
-    " row TEXT NOT NULL,"                    // the whole images row as JSON
+    " id INTEGER PRIMARY KEY," // the image's id
+    " row TEXT NOT NULL," // the whole images row as JSON
     " original_path TEXT NOT NULL,"
     " trash_path TEXT NOT NULL,"
     " deleted INTEGER NOT NULL)",
 };
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
 
 bool fail(QString* error, const QString& message)
 {
@@ -68,7 +73,10 @@ bool fail(QString* error, const QString& message)
     return false;
 }
 
-QString sqlError(const QSqlQuery& q) { return q.lastError().text(); }
+QString sqlError(const QSqlQuery& q)
+{
+    return q.lastError().text();
+}
 
 // Words of a search: `"a phrase"` stays together, a leading '-' excludes.
 struct Term {
@@ -129,7 +137,7 @@ QString searchable(const QString& text)
 }
 
 struct Where {
-    QString match;       // FTS5 expression the prompt must match ("" = no text search)
+    QString match; // FTS5 expression the prompt must match ("" = no text search)
     QStringList clauses; // the other conditions
     QVariantList binds;
     QString sql(const QString& matchClause = QString()) const
@@ -139,7 +147,7 @@ struct Where {
             all.prepend(matchClause);
         return all.isEmpty() ? QString() : " WHERE " + all.join(" AND ");
     }
-    QVariantList allBinds() const { return match.isEmpty() ? binds : QVariantList{match} + binds; }
+    QVariantList allBinds() const { return match.isEmpty() ? binds : QVariantList { match } + binds; }
 };
 
 Where buildWhere(const HistoryQuery& q)
@@ -196,9 +204,12 @@ Where buildWhere(const HistoryQuery& q)
 QString orderBy(HistoryQuery::Sort sort)
 {
     switch (sort) {
-    case HistoryQuery::Sort::OldestFirst: return " ORDER BY created ASC, id ASC";
-    case HistoryQuery::Sort::HighestRatedFirst: return " ORDER BY rating DESC, created DESC, id DESC";
-    case HistoryQuery::Sort::NewestFirst: break;
+    case HistoryQuery::Sort::OldestFirst:
+        return " ORDER BY created ASC, id ASC";
+    case HistoryQuery::Sort::HighestRatedFirst:
+        return " ORDER BY rating DESC, created DESC, id DESC";
+    case HistoryQuery::Sort::NewestFirst:
+        break;
     }
     return " ORDER BY created DESC, id DESC";
 }
@@ -229,10 +240,15 @@ bool isImageFile(const QString& path)
 
 } // namespace
 
-HistoryStore::HistoryStore(QObject* parent) : HistoryStore(AppPaths::dataDir(), parent) { }
+HistoryStore::HistoryStore(QObject* parent)
+    : HistoryStore(AppPaths::dataDir(), parent)
+{
+}
 
 HistoryStore::HistoryStore(const QString& dataDir, QObject* parent)
-    : QObject(parent), m_dataDir(dataDir), m_thumbnailer(dataDir + QStringLiteral("/thumbnails"))
+    : QObject(parent)
+    , m_dataDir(dataDir)
+    , m_thumbnailer(dataDir + QStringLiteral("/thumbnails"))
 {
     static QAtomicInteger<quint64> counter;
     m_connection = QStringLiteral("qd_history_%1").arg(counter.fetchAndAddRelaxed(1));
@@ -248,8 +264,14 @@ HistoryStore::~HistoryStore()
     QSqlDatabase::removeDatabase(m_connection);
 }
 
-QString HistoryStore::databasePath() const { return m_dataDir + QStringLiteral("/history.sqlite"); }
-QString HistoryStore::trashDir() const { return m_dataDir + QStringLiteral("/trash"); }
+QString HistoryStore::databasePath() const
+{
+    return m_dataDir + QStringLiteral("/history.sqlite");
+}
+QString HistoryStore::trashDir() const
+{
+    return m_dataDir + QStringLiteral("/trash");
+}
 
 bool HistoryStore::exec(const QString& sql, const QVariantList& binds, QString* error) const
 {
@@ -288,10 +310,11 @@ bool HistoryStore::open(QString* error)
     q.exec(QStringLiteral("PRAGMA user_version"));
     const int version = q.next() ? q.value(0).toInt() : 0;
     if (version > kSchemaVersion)
-        return fail(error, QStringLiteral("%1 was made by a newer QDiffusion (schema %2, this one knows %3)")
-                               .arg(databasePath())
-                               .arg(version)
-                               .arg(kSchemaVersion));
+        return fail(error,
+            QStringLiteral("%1 was made by a newer QDiffusion (schema %2, this one knows %3)")
+                .arg(databasePath())
+                .arg(version)
+                .arg(kSchemaVersion));
     db.transaction();
     for (const char* sql : kSchema) {
         QString why;
@@ -310,10 +333,10 @@ bool HistoryStore::open(QString* error)
     return true;
 }
 
-qint64 HistoryStore::insert(const QString& filePath, const GenerationParams& params, QString* error,
-                            const QDateTime& created)
+qint64 HistoryStore::insert(
+    const QString& filePath, const GenerationParams& params, QString* error, const QDateTime& created)
 {
-    return insert(NewImage{filePath, params, created}, error);
+    return insert(NewImage { filePath, params, created }, error);
 }
 
 qint64 HistoryStore::insert(const NewImage& image, QString* error)
@@ -371,13 +394,13 @@ qint64 HistoryStore::insertRow(const NewImage& image, QString* error)
     const qint64 id = q.lastInsertId().toLongLong();
     QString why;
     if (!exec(QStringLiteral("INSERT INTO images_fts (rowid, prompt, negative_prompt) VALUES (?,?,?)"),
-              {id, searchable(qs(p.prompt)), searchable(qs(p.negativePrompt))}, &why)
+            { id, searchable(qs(p.prompt)), searchable(qs(p.negativePrompt)) }, &why)
         || (ownTransaction && !db.commit())) {
         fail(error, why.isEmpty() ? db.lastError().text() : why);
         if (ownTransaction)
             db.rollback();
         else
-            exec(QStringLiteral("DELETE FROM images WHERE id = ?"), {id});
+            exec(QStringLiteral("DELETE FROM images WHERE id = ?"), { id });
         return 0;
     }
     return id;
@@ -430,7 +453,7 @@ QList<HistoryRecord> HistoryStore::select(const QString& whereOrder, const QVari
 
 std::optional<HistoryRecord> HistoryStore::record(qint64 id) const
 {
-    const auto r = select(QStringLiteral(" WHERE id = ?"), {id});
+    const auto r = select(QStringLiteral(" WHERE id = ?"), { id });
     if (r.isEmpty())
         return std::nullopt;
     return r.first();
@@ -464,7 +487,8 @@ qint64 HistoryStore::idForPath(const QString& filePath) const
     return q.exec() && q.next() ? q.value(0).toLongLong() : 0;
 }
 
-namespace {
+namespace
+{
 const QString kMatch = QStringLiteral("id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)");
 // The same, but keeps SQLite from looking rows up by id: for many hits, walking the date index and
 // testing membership is cheaper than fetching every hit and sorting.
@@ -576,7 +600,7 @@ bool HistoryStore::setTags(qint64 id, const QStringList& tags)
         if (!t.trimmed().isEmpty() && !a.contains(t.trimmed()))
             a.append(t.trimmed());
     const bool ok = exec(QStringLiteral("UPDATE images SET tags = ? WHERE id = ?"),
-                         {QJsonDocument(a).toJson(QJsonDocument::Compact), id});
+        { QJsonDocument(a).toJson(QJsonDocument::Compact), id });
     if (ok)
         emit changed(id);
     return ok;
@@ -705,7 +729,7 @@ int HistoryStore::purgeTrash(const QDateTime& before)
     QList<QPair<qint64, QString>> doomed;
     if (q.exec())
         while (q.next())
-            doomed.append({q.value(0).toLongLong(), q.value(1).toString()});
+            doomed.append({ q.value(0).toLongLong(), q.value(1).toString() });
     int purged = 0;
     for (const auto& [id, file] : doomed)
         if ((!QFile::exists(file) || QFile::remove(file))
@@ -725,7 +749,7 @@ HistoryStore::ImportReport HistoryStore::importFolder(const QString& folder, boo
     }
     QStringList files;
     QDirIterator it(folder, QDir::Files | QDir::Readable,
-                    recursive ? QDirIterator::Subdirectories : QDirIterator::NoIteratorFlags);
+        recursive ? QDirIterator::Subdirectories : QDirIterator::NoIteratorFlags);
     const QString ownData = QFileInfo(m_dataDir).canonicalFilePath();
     while (it.hasNext()) {
         const QString f = it.next();
@@ -762,7 +786,7 @@ HistoryStore::ImportReport HistoryStore::importFolder(const QString& folder, boo
                 report.errors << f + QStringLiteral(": ") + parsed.warnings.join(QStringLiteral("; "));
             continue;
         }
-        batch << NewImage{f, parsed.params, QFileInfo(f).lastModified().toUTC(), parsed.source};
+        batch << NewImage { f, parsed.params, QFileInfo(f).lastModified().toUTC(), parsed.source };
         if (batch.size() >= 500)
             flush();
     }

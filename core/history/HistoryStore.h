@@ -23,35 +23,37 @@
 
 #include <optional>
 
-namespace qd {
+namespace qd
+{
 
 struct HistoryRecord {
     qint64 id = 0;
     QString filePath;
     GenerationParams params;
-    int width = 0;         // of the image file (a hires-fixed image is larger than params' size)
+    int width = 0; // of the image file (a hires-fixed image is larger than params' size)
     int height = 0;
     QDateTime created;
     bool favourite = false;
-    int rating = 0;        // 0-5
+    int rating = 0; // 0-5
     QStringList tags;
-    QString source;        // where the parameters came from: "qdiffusion", or the text key read on import
+    QString source; // where the parameters came from: "qdiffusion", or the text key read on import
 };
 
 struct HistoryQuery {
     enum class Sort { NewestFirst, OldestFirst, HighestRatedFirst };
     QString text; // words that must all start words of the prompt; "-word" excludes; "exact phrase"
     bool searchNegative = false; // search the negative prompt too
-    QString model;           // model name or hash
+    QString model; // model name or hash
     QString sampler;
-    QDateTime from, to;      // created in [from, to); invalid = open
+    QDateTime from, to; // created in [from, to); invalid = open
     bool favouritesOnly = false;
     int minRating = 0;
     QString tag;
     Sort sort = Sort::NewestFirst;
 };
 
-class HistoryStore : public QObject {
+class HistoryStore : public QObject
+{
     Q_OBJECT
 public:
     explicit HistoryStore(QObject* parent = nullptr); // in AppPaths::dataDir()
@@ -67,13 +69,13 @@ public:
     struct NewImage {
         QString filePath;
         GenerationParams params;
-        QDateTime created;                        // invalid: now
+        QDateTime created; // invalid: now
         QString source = QStringLiteral("qdiffusion");
     };
     // Adds the row of an image that is already written and durable (ImageMetadata::save). Refuses a
     // file that does not exist, is empty, or is already in the history. Returns the id, or 0.
     qint64 insert(const QString& filePath, const GenerationParams& params, QString* error = nullptr,
-                  const QDateTime& created = QDateTime());
+        const QDateTime& created = QDateTime());
     qint64 insert(const NewImage& image, QString* error = nullptr);
     // Many rows in one transaction; the ids in order (0 where one failed, its reason in *errors);
     // inserted() for each row added.
@@ -81,12 +83,12 @@ public:
 
     std::optional<HistoryRecord> record(qint64 id) const;
     QList<HistoryRecord> records(const QList<qint64>& ids) const; // in the order of `ids`
-    qint64 idForPath(const QString& filePath) const;               // 0 when not in the history
+    qint64 idForPath(const QString& filePath) const; // 0 when not in the history
 
     int count(const HistoryQuery& query = HistoryQuery()) const;
     QList<HistoryRecord> page(const HistoryQuery& query, int offset, int limit) const;
     QList<qint64> ids(const HistoryQuery& query = HistoryQuery()) const; // all matches, in order
-    QStringList models() const;   // distinct model names, for filter menus
+    QStringList models() const; // distinct model names, for filter menus
     QStringList samplers() const;
 
     bool setFavourite(qint64 id, bool favourite);
@@ -106,9 +108,9 @@ public:
 
     struct ImportReport {
         int added = 0;
-        int duplicates = 0;        // already in the history
+        int duplicates = 0; // already in the history
         int withoutParameters = 0; // images with no generation parameters (photos, ...)
-        QStringList errors;        // unreadable or broken files, each naming the file
+        QStringList errors; // unreadable or broken files, each naming the file
     };
     // Adds every PNG, JPEG and WebP of `folder` (e.g. an AUTOMATIC1111 outputs folder) that carries
     // generation parameters (A1111, ComfyUI, InvokeAI, NovelAI), dated by the file's time.

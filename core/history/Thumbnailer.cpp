@@ -12,9 +12,11 @@
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 QString pathKey(const QString& imagePath)
 {
@@ -25,7 +27,8 @@ QString pathKey(const QString& imagePath)
 } // namespace
 
 Thumbnailer::Thumbnailer(QString cacheDir, QThreadPool* pool)
-    : m_cacheDir(std::move(cacheDir)), m_pool(pool ? pool : QThreadPool::globalInstance())
+    : m_cacheDir(std::move(cacheDir))
+    , m_pool(pool ? pool : QThreadPool::globalInstance())
 {
     QDir().mkpath(m_cacheDir);
 }
@@ -78,7 +81,7 @@ QImage Thumbnailer::load(const QString& imagePath, int size) const
         return img;
     // drop older thumbnails of this image at this size (the file changed since)
     const QString prefix = pathKey(imagePath) + QStringLiteral("_%1_").arg(size);
-    for (const QString& old : QDir(m_cacheDir).entryList({prefix + "*"}, QDir::Files))
+    for (const QString& old : QDir(m_cacheDir).entryList({ prefix + "*" }, QDir::Files))
         QFile::remove(m_cacheDir + '/' + old);
     QByteArray bytes;
     QBuffer buffer(&bytes);
@@ -98,7 +101,7 @@ QFuture<QImage> Thumbnailer::thumbnail(const QString& imagePath, int size) const
 
 void Thumbnailer::forget(const QString& imagePath) const
 {
-    for (const QString& f : QDir(m_cacheDir).entryList({pathKey(imagePath) + "_*"}, QDir::Files))
+    for (const QString& f : QDir(m_cacheDir).entryList({ pathKey(imagePath) + "_*" }, QDir::Files))
         QFile::remove(m_cacheDir + '/' + f);
 }
 

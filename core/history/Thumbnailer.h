@@ -8,9 +8,11 @@
 
 class QThreadPool;
 
-namespace qd {
+namespace qd
+{
 
-class Thumbnailer {
+class Thumbnailer
+{
 public:
     explicit Thumbnailer(QString cacheDir, QThreadPool* pool = nullptr); // nullptr: the global pool
 

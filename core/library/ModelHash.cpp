@@ -63,8 +63,8 @@ ModelHash hashModelFile(const QString& path, const CancelCheck& cancelled, bool 
 
 QStringList diffusersWeightFiles(const QString& folder)
 {
-    static const QStringList suffixes = {QStringLiteral(".safetensors"), QStringLiteral(".bin"),
-        QStringLiteral(".ckpt"), QStringLiteral(".pt"), QStringLiteral(".pth")};
+    static const QStringList suffixes = { QStringLiteral(".safetensors"), QStringLiteral(".bin"),
+        QStringLiteral(".ckpt"), QStringLiteral(".pt"), QStringLiteral(".pth") };
     QStringList files;
     const QDir root(folder);
     QDirIterator it(folder, QDir::Files, QDirIterator::Subdirectories);

@@ -2,8 +2,8 @@
 
 #include "core/AppPaths.h"
 #include "core/AtomicFile.h"
-#include "core/library/ModelHash.h"
 #include "core/Settings.h"
+#include "core/library/ModelHash.h"
 
 #include <QDateTime>
 #include <QDeadlineTimer>
@@ -33,9 +33,9 @@ namespace
 // Folders A1111 keeps other kinds of weights in: never checkpoints.
 bool isSkippedFolder(const QString& name)
 {
-    static const QStringList skipped = {QStringLiteral("VAE"), QStringLiteral("VAE-approx"),
+    static const QStringList skipped = { QStringLiteral("VAE"), QStringLiteral("VAE-approx"),
         QStringLiteral("Lora"), QStringLiteral("LyCORIS"), QStringLiteral("embeddings"),
-        QStringLiteral("hypernetworks"), QStringLiteral("ControlNet")};
+        QStringLiteral("hypernetworks"), QStringLiteral("ControlNet") };
     return name.startsWith(u'.') || skipped.contains(name, Qt::CaseInsensitive);
 }
 
@@ -49,7 +49,7 @@ bool hasSuffix(const QString& fileName, const QStringList& suffixes)
 
 const QStringList& checkpointSuffixes()
 {
-    static const QStringList s = {QStringLiteral(".safetensors"), QStringLiteral(".ckpt")};
+    static const QStringList s = { QStringLiteral(".safetensors"), QStringLiteral(".ckpt") };
     return s;
 }
 
@@ -57,14 +57,14 @@ const QStringList& checkpointSuffixes()
 const QStringList& besideVaeSuffixes()
 {
     static const QStringList s
-        = {QStringLiteral(".vae.pt"), QStringLiteral(".vae.ckpt"), QStringLiteral(".vae.safetensors")};
+        = { QStringLiteral(".vae.pt"), QStringLiteral(".vae.ckpt"), QStringLiteral(".vae.safetensors") };
     return s;
 }
 
 const QStringList& vaeFolderSuffixes()
 {
     static const QStringList s
-        = {QStringLiteral(".pt"), QStringLiteral(".ckpt"), QStringLiteral(".safetensors")};
+        = { QStringLiteral(".pt"), QStringLiteral(".ckpt"), QStringLiteral(".safetensors") };
     return s;
 }
 
@@ -202,7 +202,7 @@ ModelLibrary::~ModelLibrary()
 
 QStringList ModelLibrary::defaultFolders(const Settings& settings)
 {
-    QStringList folders {AppPaths::modelsDir()};
+    QStringList folders { AppPaths::modelsDir() };
     for (const QString& f : settings.modelFolders)
         if (!f.trimmed().isEmpty())
             folders << f;
@@ -285,13 +285,13 @@ void ModelLibrary::saveCache()
         d->cache.insert(it.key(), it.value());
     QJsonObject files;
     for (auto it = d->cache.begin(); it != d->cache.end(); ++it) {
-        QJsonObject o {{QLatin1String("size"), it->size}, {QLatin1String("mtime"), it->mtime},
-            {QLatin1String("sha256"), it->sha256}};
+        QJsonObject o { { QLatin1String("size"), it->size }, { QLatin1String("mtime"), it->mtime },
+            { QLatin1String("sha256"), it->sha256 } };
         if (!it->legacy.isEmpty())
             o.insert(QLatin1String("legacy"), it->legacy);
         files.insert(it.key(), o);
     }
-    const QJsonObject root {{QLatin1String("version"), 1}, {QLatin1String("files"), files}};
+    const QJsonObject root { { QLatin1String("version"), 1 }, { QLatin1String("files"), files } };
     QString error;
     QDir().mkpath(QFileInfo(d->cacheFile).absolutePath());
     if (!writeFileAtomically(d->cacheFile, QJsonDocument(root).toJson(QJsonDocument::Indented), &error))
@@ -479,10 +479,10 @@ void ModelLibrary::startHashing()
     QList<HashTask> tasks;
     for (const ModelEntry& e : d->entries)
         if (e.sha256.isEmpty())
-            tasks << HashTask {e.path, e.isDiffusers()};
+            tasks << HashTask { e.path, e.isDiffusers() };
     for (const VaeEntry& v : d->vaes)
         if (v.sha256.isEmpty())
-            tasks << HashTask {v.path, false};
+            tasks << HashTask { v.path, false };
     const std::shared_ptr<HashQueue> q = d->queue;
     {
         QMutexLocker lock(&q->mutex);
@@ -564,7 +564,7 @@ void ModelLibrary::applyHash(const HashResult& r)
         return;
     }
     if (r.error.isEmpty()) {
-        d->cache.insert(r.path, CacheRecord {r.size, r.mtime, r.sha256, r.legacy});
+        d->cache.insert(r.path, CacheRecord { r.size, r.mtime, r.sha256, r.legacy });
         saveCache();
         bool found = false;
         for (ModelEntry& e : d->entries)

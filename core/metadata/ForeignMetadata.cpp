@@ -10,11 +10,16 @@
 
 #include <cmath>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
-std::string ss(const QString& s) { return s.toStdString(); }
+std::string ss(const QString& s)
+{
+    return s.toStdString();
+}
 
 bool fail(QString* error, const QString& message)
 {
@@ -28,8 +33,11 @@ bool parseObject(const QString& json, const char* what, QJsonObject* out, QStrin
     QJsonParseError pe;
     const QJsonDocument doc = QJsonDocument::fromJson(json.toUtf8(), &pe);
     if (pe.error != QJsonParseError::NoError)
-        return fail(error, QStringLiteral("%1: invalid JSON at offset %2: %3")
-                               .arg(QLatin1String(what)).arg(pe.offset).arg(pe.errorString()));
+        return fail(error,
+            QStringLiteral("%1: invalid JSON at offset %2: %3")
+                .arg(QLatin1String(what))
+                .arg(pe.offset)
+                .arg(pe.errorString()));
     if (!doc.isObject())
         return fail(error, QStringLiteral("%1: expected a JSON object").arg(QLatin1String(what)));
     *out = doc.object();
@@ -40,7 +48,7 @@ bool parseObject(const QString& json, const char* what, QJsonObject* out, QStrin
 QString modelNameFromFile(const QString& file)
 {
     QString name = QFileInfo(QString(file).replace('\\', '/')).fileName();
-    for (const char* ext : {".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf"})
+    for (const char* ext : { ".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf" })
         if (name.endsWith(QLatin1String(ext), Qt::CaseInsensitive))
             return name.chopped(int(qstrlen(ext)));
     return name;
@@ -48,9 +56,13 @@ QString modelNameFromFile(const QString& file)
 
 // ---- ComfyUI graph (API format: {"id": {"class_type": ..., "inputs": {...}}}) -------------------
 
-class ComfyGraph {
+class ComfyGraph
+{
 public:
-    explicit ComfyGraph(QJsonObject nodes) : m_nodes(std::move(nodes)) { }
+    explicit ComfyGraph(QJsonObject nodes)
+        : m_nodes(std::move(nodes))
+    {
+    }
 
     QJsonObject node(const QString& id) const { return m_nodes.value(id).toObject(); }
     QString type(const QJsonObject& n) const { return n.value("class_type").toString(); }
@@ -73,7 +85,7 @@ public:
         if (!isLink(v) || depth > 8)
             return v;
         const QJsonObject in = inputs(node(linkTarget(v)));
-        for (const char* key : {"value", "seed", "noise_seed", "int", "float", "string", "text", "number"})
+        for (const char* key : { "value", "seed", "noise_seed", "int", "float", "string", "text", "number" })
             if (in.contains(key))
                 return scalar(in.value(key), depth + 1);
         if (in.size() == 1)
@@ -90,7 +102,7 @@ public:
         const QJsonObject n = node(linkTarget(v));
         const QJsonObject in = inputs(n);
         if (type(n).contains(QLatin1String("CLIPTextEncode"))) {
-            for (const char* key : {"text", "text_g", "prompt"})
+            for (const char* key : { "text", "text_g", "prompt" })
                 if (in.contains(key))
                     return scalar(in.value(key)).toString();
             return QString();
@@ -181,7 +193,7 @@ bool parseComfyGraph(const QJsonObject& nodes, GenerationParams* out, QString* e
         p.denoisingStrength = d.toDouble();
         p.extra["Denoising strength"] = ss(formatInfotextNumber(d.toDouble()));
     }
-    for (const char* key : {"ckpt_name", "unet_name"}) {
+    for (const char* key : { "ckpt_name", "unet_name" }) {
         const QJsonObject loader = g.findUpstream(in.value("model"), "model", key);
         if (!loader.isEmpty()) {
             p.modelName = ss(modelNameFromFile(g.scalar(g.inputs(loader).value(key)).toString()));
@@ -227,29 +239,29 @@ const QMap<QString, QStringList>& workflowWidgets()
 QString a1111SamplerFromComfy(const QString& name)
 {
     static const QMap<QString, QString> m = {
-        {"euler", "Euler"},
-        {"euler_ancestral", "Euler a"},
-        {"heun", "Heun"},
-        {"dpm_2", "DPM2"},
-        {"dpm_2_ancestral", "DPM2 a"},
-        {"lms", "LMS"},
-        {"dpm_fast", "DPM fast"},
-        {"dpm_adaptive", "DPM adaptive"},
-        {"dpmpp_2s_ancestral", "DPM++ 2S a"},
-        {"dpmpp_sde", "DPM++ SDE"},
-        {"dpmpp_sde_gpu", "DPM++ SDE"},
-        {"dpmpp_2m", "DPM++ 2M"},
-        {"dpmpp_2m_sde", "DPM++ 2M SDE"},
-        {"dpmpp_2m_sde_gpu", "DPM++ 2M SDE"},
-        {"dpmpp_3m_sde", "DPM++ 3M SDE"},
-        {"dpmpp_3m_sde_gpu", "DPM++ 3M SDE"},
-        {"ddim", "DDIM"},
-        {"ddim_v3", "DDIM"},
-        {"plms", "PLMS"},
-        {"uni_pc", "UniPC"},
-        {"uni_pc_bh2", "UniPC"},
-        {"lcm", "LCM"},
-        {"restart", "Restart"},
+        { "euler", "Euler" },
+        { "euler_ancestral", "Euler a" },
+        { "heun", "Heun" },
+        { "dpm_2", "DPM2" },
+        { "dpm_2_ancestral", "DPM2 a" },
+        { "lms", "LMS" },
+        { "dpm_fast", "DPM fast" },
+        { "dpm_adaptive", "DPM adaptive" },
+        { "dpmpp_2s_ancestral", "DPM++ 2S a" },
+        { "dpmpp_sde", "DPM++ SDE" },
+        { "dpmpp_sde_gpu", "DPM++ SDE" },
+        { "dpmpp_2m", "DPM++ 2M" },
+        { "dpmpp_2m_sde", "DPM++ 2M SDE" },
+        { "dpmpp_2m_sde_gpu", "DPM++ 2M SDE" },
+        { "dpmpp_3m_sde", "DPM++ 3M SDE" },
+        { "dpmpp_3m_sde_gpu", "DPM++ 3M SDE" },
+        { "ddim", "DDIM" },
+        { "ddim_v3", "DDIM" },
+        { "plms", "PLMS" },
+        { "uni_pc", "UniPC" },
+        { "uni_pc_bh2", "UniPC" },
+        { "lcm", "LCM" },
+        { "restart", "Restart" },
     };
     QString key = name.trimmed().toLower();
     if (key.startsWith(QLatin1String("k_"))) // NovelAI: k_euler_ancestral
@@ -260,10 +272,18 @@ QString a1111SamplerFromComfy(const QString& name)
 QString a1111ScheduleFromComfy(const QString& name)
 {
     static const QMap<QString, QString> m = {
-        {"normal", "Normal"},           {"karras", "Karras"},     {"exponential", "Exponential"},
-        {"sgm_uniform", "SGM Uniform"}, {"simple", "Simple"},     {"ddim_uniform", "DDIM"},
-        {"beta", "Beta"},               {"kl_optimal", "KL Optimal"}, {"polyexponential", "Polyexponential"},
-        {"native", "Automatic"},        {"uniform", "Uniform"},   {"align_your_steps", "Align Your Steps"},
+        { "normal", "Normal" },
+        { "karras", "Karras" },
+        { "exponential", "Exponential" },
+        { "sgm_uniform", "SGM Uniform" },
+        { "simple", "Simple" },
+        { "ddim_uniform", "DDIM" },
+        { "beta", "Beta" },
+        { "kl_optimal", "KL Optimal" },
+        { "polyexponential", "Polyexponential" },
+        { "native", "Automatic" },
+        { "uniform", "Uniform" },
+        { "align_your_steps", "Align Your Steps" },
     };
     const QString key = name.trimmed().toLower();
     if (key.startsWith(QLatin1String("ays"))) // AYS SD1 / AYS SDXL custom nodes
@@ -289,7 +309,7 @@ bool parseComfyUiWorkflow(const QString& workflowJson, GenerationParams* out, QS
     for (const QJsonValue& l : wf.value("links").toArray()) {
         const QJsonArray a = l.toArray();
         if (a.size() >= 3)
-            links.insert(a[0].toInteger(), QJsonArray{QString::number(a[1].toInteger()), a[2]});
+            links.insert(a[0].toInteger(), QJsonArray { QString::number(a[1].toInteger()), a[2] });
     }
     // Rebuild the API-format graph the prompt chunk would hold.
     QJsonObject nodes;
@@ -307,7 +327,7 @@ bool parseComfyUiWorkflow(const QString& workflowJson, GenerationParams* out, QS
                 inputs.insert(input.value("name").toString(), links.value(input.value("link").toInteger()));
         }
         nodes.insert(QString::number(n.value("id").toInteger()),
-                     QJsonObject{{"class_type", type}, {"inputs", inputs}});
+            QJsonObject { { "class_type", type }, { "inputs", inputs } });
     }
     if (nodes.isEmpty())
         return fail(error, QStringLiteral("ComfyUI workflow: no \"nodes\" array"));

@@ -10,15 +10,16 @@
 #include <QString>
 #include <QStringList>
 
-namespace qd {
+namespace qd
+{
 
 // Each returns false and sets *error when the JSON holds nothing usable.
 bool parseComfyUiPrompt(const QString& promptJson, GenerationParams* out, QString* error = nullptr);
 bool parseComfyUiWorkflow(const QString& workflowJson, GenerationParams* out, QString* error = nullptr);
 bool parseInvokeAiMetadata(const QString& json, GenerationParams* out, QString* error = nullptr);
 // `source` is NovelAI's "Source" text chunk (e.g. "Stable Diffusion XL C1E1DE52"): the model.
-bool parseNovelAiComment(const QString& commentJson, const QString& source, GenerationParams* out,
-                         QString* error = nullptr);
+bool parseNovelAiComment(
+    const QString& commentJson, const QString& source, GenerationParams* out, QString* error = nullptr);
 
 // ComfyUI / NovelAI sampler and scheduler names -> A1111 labels ("dpmpp_2m" -> "DPM++ 2M",
 // "sgm_uniform" -> "SGM Uniform"); unknown names come back unchanged.
@@ -30,9 +31,9 @@ QString a1111ScheduleFromComfy(const QString& name);
 // "parameters", ComfyUI "prompt", ComfyUI "workflow", InvokeAI "invokeai_metadata", NovelAI "Comment".
 struct ParsedParams {
     bool found = false;
-    QString source;        // "parameters", "prompt", "workflow", "invokeai_metadata" or "Comment"
+    QString source; // "parameters", "prompt", "workflow", "invokeai_metadata" or "Comment"
     GenerationParams params;
-    QStringList warnings;  // values that could not be read, and sources that failed to parse
+    QStringList warnings; // values that could not be read, and sources that failed to parse
 };
 ParsedParams paramsFromTexts(const QList<QPair<QString, QString>>& texts);
 

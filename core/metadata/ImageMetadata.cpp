@@ -20,14 +20,16 @@
 
 #include <mutex>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 const QString kParameters = QStringLiteral("parameters");
 // ComfyUI's EXIF layout for WebP (SaveAnimatedWEBP): the prompt in Model (0x0110), the workflow in
 // Make (0x010f), each as "key:" + JSON.
-const char* const kComfyTags[][2] = {{"prompt", "Exif.Image.Model"}, {"workflow", "Exif.Image.Make"}};
+const char* const kComfyTags[][2] = { { "prompt", "Exif.Image.Model" }, { "workflow", "Exif.Image.Make" } };
 
 void initExiv2()
 {
@@ -120,25 +122,26 @@ bool readExif(const QByteArray& data, ImageFileFormat format, ImageMetadata* out
             const QString v = QString::fromUtf8(it->toString().c_str());
             const QString prefix = QLatin1String(key) + ':';
             if (v.startsWith(prefix))
-                out->texts.append({QLatin1String(key), v.mid(prefix.size())});
+                out->texts.append({ QLatin1String(key), v.mid(prefix.size()) });
         }
         if (auto it = find("Exif.Photo.UserComment"); it != exif.end() && it->size() > 0) {
             QByteArray raw(qsizetype(it->size()), '\0');
             it->copy(reinterpret_cast<Exiv2::byte*>(raw.data()), image->byteOrder());
             const QString comment = decodeUserComment(raw, image->byteOrder() == Exiv2::bigEndian);
             if (!comment.trimmed().isEmpty())
-                out->texts.prepend({kParameters, comment});
+                out->texts.prepend({ kParameters, comment });
         }
         return true;
     } catch (const std::exception& e) {
-        return fail(error, QStringLiteral("malformed %1 (exiv2: %2)")
-                               .arg(imageFormatName(format), QString::fromLocal8Bit(e.what())));
+        return fail(error,
+            QStringLiteral("malformed %1 (exiv2: %2)")
+                .arg(imageFormatName(format), QString::fromLocal8Bit(e.what())));
     }
 }
 
 // Sets our EXIF entries on an encoded JPEG/WebP, keeping the rest of its EXIF.
-bool writeExifOnce(QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error,
-               QStringList* dropped)
+bool writeExifOnce(
+    QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error, QStringList* dropped)
 {
     try {
         ExivImage image = openExiv(*data);
@@ -187,8 +190,9 @@ bool writeExifOnce(QByteArray* data, ImageFileFormat format, const ImageMetadata
         *data = QByteArray(reinterpret_cast<const char*>(buf.pData_), qsizetype(buf.size_));
         return true;
     } catch (const std::exception& e) {
-        return fail(error, QStringLiteral("writing EXIF into %1 failed (exiv2: %2)")
-                               .arg(imageFormatName(format), QString::fromLocal8Bit(e.what())));
+        return fail(error,
+            QStringLiteral("writing EXIF into %1 failed (exiv2: %2)")
+                .arg(imageFormatName(format), QString::fromLocal8Bit(e.what())));
     }
 }
 
@@ -196,8 +200,8 @@ bool writeExifOnce(QByteArray* data, ImageFileFormat format, const ImageMetadata
 // would pass 64 KiB (its limit for JPEG, applied to WebP too), so a big ComfyUI workflow can push the
 // parameters out. Entries that did not make it are reported as dropped; if the parameters are among
 // them, the other entries give way for them; if they still do not fit, that is an error.
-bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error,
-               QStringList* dropped)
+bool writeExif(
+    QByteArray* data, ImageFileFormat format, const ImageMetadata& meta, QString* error, QStringList* dropped)
 {
     QStringList notCarried;
     ImageMetadata attempt = meta;
@@ -223,11 +227,12 @@ bool writeExif(QByteArray* data, ImageFileFormat format, const ImageMetadata& me
         for (const auto& t : meta.texts)
             if (t.first != kParameters && dropped && !dropped->contains(t.first))
                 *dropped << t.first;
-        attempt.texts = {{kParameters, meta.infotext()}};
+        attempt.texts = { { kParameters, meta.infotext() } };
     }
-    return fail(error, QStringLiteral("the parameters (%1 characters) do not fit in %2 EXIF (64 KiB at most)")
-                           .arg(meta.infotext().size())
-                           .arg(imageFormatName(format)));
+    return fail(error,
+        QStringLiteral("the parameters (%1 characters) do not fit in %2 EXIF (64 KiB at most)")
+            .arg(meta.infotext().size())
+            .arg(imageFormatName(format)));
 }
 
 QByteArray encodePixels(const QImage& image, ImageFileFormat format, int quality, QString* error)
@@ -252,8 +257,8 @@ QByteArray encodePixels(const QImage& image, ImageFileFormat format, int quality
     }
     // No Qt plugin (qt6-image-formats-plugins missing): OpenCV's codecs.
     const QImage rgb = image.convertToFormat(image.hasAlphaChannel() && format == ImageFileFormat::WebP
-                                                 ? QImage::Format_RGBA8888
-                                                 : QImage::Format_RGB888);
+            ? QImage::Format_RGBA8888
+            : QImage::Format_RGB888);
     const int type = rgb.format() == QImage::Format_RGBA8888 ? CV_8UC4 : CV_8UC3;
     cv::Mat mat(
         rgb.height(), rgb.width(), type, const_cast<uchar*>(rgb.constBits()), size_t(rgb.bytesPerLine()));
@@ -316,10 +321,14 @@ ImageFileFormat imageFormatFromData(const QByteArray& head)
 QString imageFormatName(ImageFileFormat format)
 {
     switch (format) {
-    case ImageFileFormat::Png: return QStringLiteral("PNG");
-    case ImageFileFormat::Jpeg: return QStringLiteral("JPEG");
-    case ImageFileFormat::WebP: return QStringLiteral("WebP");
-    case ImageFileFormat::Unknown: break;
+    case ImageFileFormat::Png:
+        return QStringLiteral("PNG");
+    case ImageFileFormat::Jpeg:
+        return QStringLiteral("JPEG");
+    case ImageFileFormat::WebP:
+        return QStringLiteral("WebP");
+    case ImageFileFormat::Unknown:
+        break;
     }
     return QStringLiteral("unknown format");
 }
@@ -344,13 +353,13 @@ void ImageMetadata::setText(const QString& key, const QString& value)
             t.second = value;
             return;
         }
-    texts.append({key, value});
+    texts.append({ key, value });
 }
 
 void ImageMetadata::removeText(const QString& key)
 {
     texts.erase(std::remove_if(texts.begin(), texts.end(), [&](const auto& t) { return t.first == key; }),
-                texts.end());
+        texts.end());
 }
 
 bool ImageMetadata::read(const QString& path, ImageMetadata* out, QString* error)
@@ -386,7 +395,7 @@ bool ImageMetadata::readData(const QByteArray& data, ImageMetadata* out, QString
                     it->copy(reinterpret_cast<Exiv2::byte*>(raw.data()), bo);
                     const QString comment = decodeUserComment(raw, bo == Exiv2::bigEndian);
                     if (!comment.trimmed().isEmpty())
-                        out->texts.append({kParameters, comment});
+                        out->texts.append({ kParameters, comment });
                 }
             } catch (const std::exception&) {
                 // a broken eXIf chunk does not hide the text chunks we already have
@@ -402,8 +411,9 @@ bool ImageMetadata::readData(const QByteArray& data, ImageMetadata* out, QString
     case ImageFileFormat::Unknown:
         break;
     }
-    return fail(error, data.isEmpty() ? name + QStringLiteral(": the file is empty")
-                                      : name + QStringLiteral(": not a PNG, JPEG or WebP image"));
+    return fail(error,
+        data.isEmpty() ? name + QStringLiteral(": the file is empty")
+                       : name + QStringLiteral(": not a PNG, JPEG or WebP image"));
 }
 
 QByteArray ImageMetadata::encode(const QImage& image, ImageFileFormat format, const ImageMetadata& meta,
@@ -439,7 +449,7 @@ QByteArray ImageMetadata::encode(const QImage& image, ImageFileFormat format, co
 }
 
 bool ImageMetadata::save(const QImage& image, const QString& path, const ImageMetadata& meta, int quality,
-                         QString* error, QStringList* dropped)
+    QString* error, QStringList* dropped)
 {
     const ImageFileFormat format = imageFormatFromSuffix(path);
     if (format == ImageFileFormat::Unknown)

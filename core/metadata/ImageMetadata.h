@@ -16,25 +16,27 @@
 #include <QString>
 #include <QStringList>
 
-namespace qd {
+namespace qd
+{
 
 enum class ImageFileFormat { Unknown, Png, Jpeg, WebP };
 
 // "png", "jpg" / "jpeg", "webp" (any case; what Settings::outputFormat holds) -> the format;
 // Unknown for anything else.
 ImageFileFormat imageFormatFromName(const QString& name);
-ImageFileFormat imageFormatFromSuffix(const QString& path);    // .png, .jpg/.jpeg, .webp
+ImageFileFormat imageFormatFromSuffix(const QString& path); // .png, .jpg/.jpeg, .webp
 // The suffix (without the dot) files of a format get: "png", "jpg", "webp".
 QString imageFileSuffix(ImageFileFormat format);
-ImageFileFormat imageFormatFromData(const QByteArray& head);  // by the file signature
+ImageFileFormat imageFormatFromData(const QByteArray& head); // by the file signature
 QString imageFormatName(ImageFileFormat format);
 
-class ImageMetadata {
+class ImageMetadata
+{
 public:
     // Text entries in file order (PNG chunk keys; for JPEG/WebP the keys named above).
     QList<QPair<QString, QString>> texts;
 
-    QString text(const QString& key) const;            // the first entry with that key, or ""
+    QString text(const QString& key) const; // the first entry with that key, or ""
     bool hasText(const QString& key) const;
     void setText(const QString& key, const QString& value); // replaces the first such entry, else appends
     void removeText(const QString& key);
@@ -49,19 +51,19 @@ public:
     // names the file.
     static bool read(const QString& path, ImageMetadata* out, QString* error = nullptr);
     static bool readData(const QByteArray& data, ImageMetadata* out, QString* error = nullptr,
-                         const QString& name = QStringLiteral("image"));
+        const QString& name = QStringLiteral("image"));
 
     // Encodes `image` carrying `meta`. quality 0-100 applies to JPEG and WebP (WebP 100 = lossless).
     // Entries a JPEG/WebP cannot carry are listed in *dropped.
     static QByteArray encode(const QImage& image, ImageFileFormat format, const ImageMetadata& meta,
-                             int quality = 95, QString* error = nullptr, QStringList* dropped = nullptr);
+        int quality = 95, QString* error = nullptr, QStringList* dropped = nullptr);
     // encode() and an atomic, durable write to `path`; the format follows the suffix.
     static bool save(const QImage& image, const QString& path, const ImageMetadata& meta, int quality = 95,
-                     QString* error = nullptr, QStringList* dropped = nullptr);
+        QString* error = nullptr, QStringList* dropped = nullptr);
     // Replaces the metadata of an existing file, atomically, leaving the pixels as they are: a PNG is
     // re-encoded losslessly with its other chunks copied, a JPEG/WebP gets new EXIF only.
     static bool update(const QString& path, const ImageMetadata& meta, QString* error = nullptr,
-                       QStringList* dropped = nullptr);
+        QStringList* dropped = nullptr);
 };
 
 } // namespace qd

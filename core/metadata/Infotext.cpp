@@ -6,42 +6,66 @@
 #include <cmath>
 #include <set>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 struct ScheduleName {
-    const char* name;  // A1111's internal name (also accepted by its API)
+    const char* name; // A1111's internal name (also accepted by its API)
     const char* label; // what the infotext and the UI show
     const char* alias;
 };
 
 // modules/sd_schedulers.py `schedulers`, in A1111's order (the suffix search walks this list).
 const ScheduleName kSchedules[] = {
-    {"automatic", "Automatic", nullptr},
-    {"uniform", "Uniform", nullptr},
-    {"karras", "Karras", nullptr},
-    {"exponential", "Exponential", nullptr},
-    {"polyexponential", "Polyexponential", nullptr},
-    {"sgm_uniform", "SGM Uniform", "SGMUniform"},
-    {"kl_optimal", "KL Optimal", nullptr},
-    {"align_your_steps", "Align Your Steps", nullptr},
-    {"simple", "Simple", nullptr},
-    {"normal", "Normal", nullptr},
-    {"ddim", "DDIM", nullptr},
-    {"beta", "Beta", nullptr},
+    { "automatic", "Automatic", nullptr },
+    { "uniform", "Uniform", nullptr },
+    { "karras", "Karras", nullptr },
+    { "exponential", "Exponential", nullptr },
+    { "polyexponential", "Polyexponential", nullptr },
+    { "sgm_uniform", "SGM Uniform", "SGMUniform" },
+    { "kl_optimal", "KL Optimal", nullptr },
+    { "align_your_steps", "Align Your Steps", nullptr },
+    { "simple", "Simple", nullptr },
+    { "normal", "Normal", nullptr },
+    { "ddim", "DDIM", nullptr },
+    { "beta", "Beta", nullptr },
 };
 
 // A1111's key order in create_infotext. Keys we model are written from GenerationParams; the others
 // come from params.extra when present there.
 const char* const kFixedKeys[] = {
-    "Steps", "Sampler", "Schedule type", "CFG scale", "Image CFG scale", "Seed", "Face restoration", "Size",
-    "Model hash", "Model", "FP8 weight", "Cache FP16 weight for LoRA", "VAE hash", "VAE", "Variation seed",
-    "Variation seed strength", "Seed resize from", "Denoising strength", "Conditional mask weight",
-    "Clip skip", "ENSD", "Token merging ratio", "Token merging ratio hr", "Init image hash", "RNG", "Tiling",
+    "Steps",
+    "Sampler",
+    "Schedule type",
+    "CFG scale",
+    "Image CFG scale",
+    "Seed",
+    "Face restoration",
+    "Size",
+    "Model hash",
+    "Model",
+    "FP8 weight",
+    "Cache FP16 weight for LoRA",
+    "VAE hash",
+    "VAE",
+    "Variation seed",
+    "Variation seed strength",
+    "Seed resize from",
+    "Denoising strength",
+    "Conditional mask weight",
+    "Clip skip",
+    "ENSD",
+    "Token merging ratio",
+    "Token merging ratio hr",
+    "Init image hash",
+    "RNG",
+    "Tiling",
 };
 // A1111 writes these after the extra generation parameters.
-const char* const kTailKeys[] = {"Version", "User"};
+const char* const kTailKeys[] = { "Version", "User" };
 // Keys we model that A1111 writes among the extra parameters (Eta is added by the sampler; guidance
 // rescale is not an A1111 setting, we keep it so that the image can be made again).
 const QString kEta = QStringLiteral("Eta");
@@ -71,10 +95,16 @@ const std::set<std::string>& reservedKeys()
     return keys;
 }
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
 
 // Python's str.strip(): QChar::isSpace() plus the separators U+001C..U+001F that Python also strips.
-bool pyIsSpace(QChar c) { return c.isSpace() || (c.unicode() >= 0x1c && c.unicode() <= 0x1f); }
+bool pyIsSpace(QChar c)
+{
+    return c.isSpace() || (c.unicode() >= 0x1c && c.unicode() <= 0x1f);
+}
 QString pyStrip(const QString& s)
 {
     qsizetype begin = 0, end = s.size();
@@ -146,14 +176,30 @@ bool decodeJsonString(const QString& text, QString* out)
         if (++i >= end)
             return false;
         switch (text[i].unicode()) {
-        case '"': r += '"'; break;
-        case '\\': r += '\\'; break;
-        case '/': r += '/'; break;
-        case 'b': r += '\b'; break;
-        case 'f': r += '\f'; break;
-        case 'n': r += '\n'; break;
-        case 'r': r += '\r'; break;
-        case 't': r += '\t'; break;
+        case '"':
+            r += '"';
+            break;
+        case '\\':
+            r += '\\';
+            break;
+        case '/':
+            r += '/';
+            break;
+        case 'b':
+            r += '\b';
+            break;
+        case 'f':
+            r += '\f';
+            break;
+        case 'n':
+            r += '\n';
+            break;
+        case 'r':
+            r += '\r';
+            break;
+        case 't':
+            r += '\t';
+            break;
         case 'u': {
             if (i + 4 >= end) // four hex digits must follow, before the closing quote
                 return false;
@@ -207,8 +253,8 @@ bool toDouble(const QString& s, double* out)
 
 QStringList samplerLabels()
 {
-    return {"Euler",        "Euler a", "LMS",        "Heun", "DPM2", "DPM2 a", "DPM++ 2M", "DPM++ 2M SDE",
-            "DPM++ 2S a",  "DPM++ SDE", "DPM++ 3M SDE", "DDIM", "PLMS", "UniPC",  "LCM"};
+    return { "Euler", "Euler a", "LMS", "Heun", "DPM2", "DPM2 a", "DPM++ 2M", "DPM++ 2M SDE", "DPM++ 2S a",
+        "DPM++ SDE", "DPM++ 3M SDE", "DDIM", "PLMS", "UniPC", "LCM" };
 }
 
 QStringList scheduleLabels()
@@ -236,13 +282,27 @@ QString quoteInfotextValue(const QString& value)
     r += '"';
     for (const QChar c : value) {
         switch (c.unicode()) {
-        case '"': r += QStringLiteral("\\\""); break;
-        case '\\': r += QStringLiteral("\\\\"); break;
-        case '\n': r += QStringLiteral("\\n"); break;
-        case '\r': r += QStringLiteral("\\r"); break;
-        case '\t': r += QStringLiteral("\\t"); break;
-        case '\b': r += QStringLiteral("\\b"); break;
-        case '\f': r += QStringLiteral("\\f"); break;
+        case '"':
+            r += QStringLiteral("\\\"");
+            break;
+        case '\\':
+            r += QStringLiteral("\\\\");
+            break;
+        case '\n':
+            r += QStringLiteral("\\n");
+            break;
+        case '\r':
+            r += QStringLiteral("\\r");
+            break;
+        case '\t':
+            r += QStringLiteral("\\t");
+            break;
+        case '\b':
+            r += QStringLiteral("\\b");
+            break;
+        case '\f':
+            r += QStringLiteral("\\f");
+            break;
         default:
             if (c.unicode() < 0x20)
                 r += QStringLiteral("\\u%1").arg(c.unicode(), 4, 16, QLatin1Char('0'));
@@ -268,7 +328,7 @@ QPair<QString, QString> splitSamplerName(const QString& sampler, const QString& 
             found = QString::fromLatin1(s.label);
     QString name = sampler;
     for (const auto& s : kSchedules) {
-        for (const char* option : {s.label, s.name, s.alias}) {
+        for (const char* option : { s.label, s.name, s.alias }) {
             if (!option)
                 continue;
             const QString suffix = ' ' + QString::fromLatin1(option);
@@ -279,13 +339,13 @@ QPair<QString, QString> splitSamplerName(const QString& sampler, const QString& 
             }
         }
     }
-    return {name, found};
+    return { name, found };
 }
 
 QString toInfotext(const GenerationParams& p, const QString& version)
 {
     QList<QPair<QString, QString>> pairs;
-    auto add = [&](const QString& key, const QString& value) { pairs.append({key, value}); };
+    auto add = [&](const QString& key, const QString& value) { pairs.append({ key, value }); };
     auto fromExtra = [&](const char* key) {
         const auto it = p.extra.find(key);
         if (it != p.extra.end())
@@ -370,9 +430,8 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     QStringList parts;
     for (const auto& [key, value] : pairs)
         parts << (key == value ? key : key + QStringLiteral(": ") + quoteInfotextValue(value));
-    const QString negative = p.negativePrompt.empty()
-        ? QString()
-        : QStringLiteral("\nNegative prompt: ") + qs(p.negativePrompt);
+    const QString negative
+        = p.negativePrompt.empty() ? QString() : QStringLiteral("\nNegative prompt: ") + qs(p.negativePrompt);
     return pyStrip(qs(p.prompt) + negative + '\n' + parts.join(QStringLiteral(", ")));
 }
 
@@ -396,7 +455,7 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
     QList<QPair<QString, QString>> pairs;
     for (auto it = rePair.globalMatch(last); it.hasNext();) {
         const auto m = it.next();
-        pairs.append({m.captured(1), m.captured(2)});
+        pairs.append({ m.captured(1), m.captured(2) });
     }
     if (pairs.size() < 3) {
         lines.append(last);

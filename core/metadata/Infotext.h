@@ -12,7 +12,8 @@
 #include <QString>
 #include <QStringList>
 
-namespace qd {
+namespace qd
+{
 
 // The infotext of one image. `version` goes into the "Version" key (A1111 writes e.g. "v1.10.1");
 // when empty, a "Version" kept in params.extra is written instead.

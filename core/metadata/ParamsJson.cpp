@@ -2,10 +2,15 @@
 
 #include <QJsonArray>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+namespace
+{
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
 std::string ss(const QJsonValue& v, const std::string& fallback)
 {
     return v.isString() ? v.toString().toStdString() : fallback;
@@ -20,32 +25,32 @@ QJsonObject paramsToJson(const GenerationParams& p)
     QJsonArray order;
     for (const auto& k : p.extraOrder)
         order.append(qs(k));
-    return QJsonObject{
-        {"prompt", qs(p.prompt)},
-        {"negative_prompt", qs(p.negativePrompt)},
-        {"sampler_name", qs(p.sampler)},
-        {"scheduler", qs(p.scheduler)},
-        {"steps", p.steps},
-        {"cfg_scale", p.cfgScale},
-        {"guidance_rescale", p.guidanceRescale},
-        {"seed", qint64(p.seed)},
-        {"subseed", qint64(p.subseed)},
-        {"subseed_strength", p.subseedStrength},
-        {"width", p.width},
-        {"height", p.height},
-        {"batch_size", p.batchSize},
-        {"n_iter", p.batchCount},
-        {"clip_skip", p.clipSkip},
-        {"eta", p.eta},
-        {"init_image", qs(p.initImage)},
-        {"mask_image", qs(p.maskImage)},
-        {"denoising_strength", p.denoisingStrength},
-        {"model_name", qs(p.modelName)},
-        {"model_hash", qs(p.modelHash)},
-        {"vae_name", qs(p.vaeName)},
-        {"vae_hash", qs(p.vaeHash)},
-        {"extra", extra},
-        {"extra_order", order},
+    return QJsonObject {
+        { "prompt", qs(p.prompt) },
+        { "negative_prompt", qs(p.negativePrompt) },
+        { "sampler_name", qs(p.sampler) },
+        { "scheduler", qs(p.scheduler) },
+        { "steps", p.steps },
+        { "cfg_scale", p.cfgScale },
+        { "guidance_rescale", p.guidanceRescale },
+        { "seed", qint64(p.seed) },
+        { "subseed", qint64(p.subseed) },
+        { "subseed_strength", p.subseedStrength },
+        { "width", p.width },
+        { "height", p.height },
+        { "batch_size", p.batchSize },
+        { "n_iter", p.batchCount },
+        { "clip_skip", p.clipSkip },
+        { "eta", p.eta },
+        { "init_image", qs(p.initImage) },
+        { "mask_image", qs(p.maskImage) },
+        { "denoising_strength", p.denoisingStrength },
+        { "model_name", qs(p.modelName) },
+        { "model_hash", qs(p.modelHash) },
+        { "vae_name", qs(p.vaeName) },
+        { "vae_hash", qs(p.vaeHash) },
+        { "extra", extra },
+        { "extra_order", order },
     };
 }
 

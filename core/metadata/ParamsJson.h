@@ -6,7 +6,8 @@
 
 #include <QJsonObject>
 
-namespace qd {
+namespace qd
+{
 
 QJsonObject paramsToJson(const GenerationParams& params);
 // Missing keys keep GenerationParams' defaults.

@@ -12,9 +12,11 @@
 // libpng reports errors by longjmp. Each function below that calls setjmp takes only plain
 // pointers and creates no object with a destructor after the setjmp, so no destructor is skipped.
 
-namespace qd::png {
+namespace qd::png
+{
 
-namespace {
+namespace
+{
 
 struct ErrorState {
     char message[256] = {};
@@ -62,7 +64,7 @@ struct ReadHandle {
     png_infop info = nullptr;
 
     explicit ReadHandle(const QByteArray& data)
-        : src{reinterpret_cast<const unsigned char*>(data.constData()), size_t(data.size()), 0}
+        : src { reinterpret_cast<const unsigned char*>(data.constData()), size_t(data.size()), 0 }
     {
         png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &err, onError, onWarning);
         if (png)
@@ -139,7 +141,7 @@ bool writeImage(png_structp png, png_infop info, const ImageSpec& s)
     if (setjmp(png_jmpbuf(png)))
         return false;
     png_set_IHDR(png, info, s.width, s.height, s.bitDepth, s.colorType, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+        PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (s.icc)
         png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, s.icc, s.iccSize);
     if (s.textCount)
@@ -218,7 +220,7 @@ bool copyAndWrite(png_structp rp, png_infop ri, png_structp wp, png_infop wi, pn
 
 bool isGenerationKey(const QString& key)
 {
-    for (const char* k : {"parameters", "prompt", "workflow", "invokeai_metadata", "Comment"})
+    for (const char* k : { "parameters", "prompt", "workflow", "invokeai_metadata", "Comment" })
         if (key == QLatin1String(k))
             return true;
     return false;
@@ -246,7 +248,7 @@ void collectTexts(png_structp png, png_infop info, Texts* texts)
     int n = 0;
     png_get_text(png, info, &t, &n);
     for (int i = 0; i < n; ++i)
-        texts->append({QString::fromLatin1(t[i].key), decodeText(t[i])});
+        texts->append({ QString::fromLatin1(t[i].key), decodeText(t[i]) });
 }
 
 // Text entries as libpng wants them. `storage` owns the bytes the png_text entries point into.
@@ -266,7 +268,7 @@ bool makeTexts(
         const bool latin1
             = std::all_of(value.begin(), value.end(), [](QChar c) { return c.unicode() <= 255; });
         storage->push_back(key.toLatin1());
-        png_text t{};
+        png_text t {};
         t.key = storage->back().data();
         storage->push_back(latin1 ? value.toLatin1() : value.toUtf8());
         t.text = storage->back().data();
@@ -330,7 +332,7 @@ bool encode(const QImage& image, const Texts& texts, QByteArray* out, QString* e
         return false;
     }
     QImage img;
-    ImageSpec s{};
+    ImageSpec s {};
     const bool alpha = image.hasAlphaChannel();
     s.swap16 = QSysInfo::ByteOrder == QSysInfo::LittleEndian;
     if (image.format() == QImage::Format_Grayscale8 || image.format() == QImage::Format_Grayscale16) {

@@ -8,7 +8,8 @@
 #include <QPair>
 #include <QString>
 
-namespace qd::png {
+namespace qd::png
+{
 
 using Texts = QList<QPair<QString, QString>>;
 

@@ -21,7 +21,8 @@
 
 using namespace qd;
 
-namespace {
+namespace
+{
 
 // Words artists type, with a few Chinese ones; prompts draw from them with a skewed distribution so
 // that some words are common and others rare, as in real histories.
@@ -156,9 +157,9 @@ const char* const kWords[] = {
     "puddle",
     "umbrella",
 };
-const char* const kNegative[] = {"lowres", "bad anatomy", "bad hands", "text", "error", "missing fingers",
-                                 "worst quality", "low quality", "jpeg artifacts", "signature", "watermark",
-                                 "blurry", "deformed", "extra limbs", "模糊"};
+const char* const kNegative[] = { "lowres", "bad anatomy", "bad hands", "text", "error", "missing fingers",
+    "worst quality", "low quality", "jpeg artifacts", "signature", "watermark", "blurry", "deformed",
+    "extra limbs", "模糊" };
 const char* const kModels[]
     = { "v1-5-pruned-emaonly", "sd_xl_base_1.0", "dreamshaper_8", "realisticVision_v51", "animagineXL_v3" };
 const char* const kSamplers[]
@@ -166,7 +167,7 @@ const char* const kSamplers[]
 
 double cpuMs()
 {
-    rusage u{};
+    rusage u {};
     getrusage(RUSAGE_SELF, &u);
     return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
@@ -292,10 +293,13 @@ int main(int argc, char** argv)
     HistoryStore store(dataDir);
     store.open();
     double cpu = 0;
-    const double warmOpen = medianMs(5, [&] {
-        store.count();
-        store.page(HistoryQuery(), 0, 100);
-    }, &cpu);
+    const double warmOpen = medianMs(
+        5,
+        [&] {
+            store.count();
+            store.page(HistoryQuery(), 0, 100);
+        },
+        &cpu);
     std::printf("  open gallery (warm: count + first 100):           %6.1f ms  (cpu %5.1f)\n", warmOpen, cpu);
 
     double worstSearch = 0;
@@ -304,13 +308,16 @@ int main(int argc, char** argv)
         HistoryQuery q;
         q.text = QString::fromUtf8(text);
         int hits = 0;
-        const double ms = medianMs(5, [&] {
-            hits = store.count(q);
-            store.page(q, 0, 100);
-        }, &cpu);
+        const double ms = medianMs(
+            5,
+            [&] {
+                hits = store.count(q);
+                store.page(q, 0, 100);
+            },
+            &cpu);
         worstSearch = std::max(worstSearch, ms);
         std::printf("  search %-30s %6d hits  %6.1f ms  (cpu %5.1f) count + first 100\n",
-                    qPrintable('"' + q.text + '"'), hits, ms, cpu);
+            qPrintable('"' + q.text + '"'), hits, ms, cpu);
     }
     std::printf("  worst search:                                     %6.1f ms   goal < 50\n", worstSearch);
 
@@ -318,15 +325,15 @@ int main(int argc, char** argv)
     fav.favouritesOnly = true;
     fav.model = "sd_xl_base_1.0";
     std::printf("  filter favourites + model:                        %6.1f ms\n",
-                medianMs(5, [&] { store.count(fav), store.page(fav, 0, 100); }));
+        medianMs(5, [&] { store.count(fav), store.page(fav, 0, 100); }));
     HistoryQuery textAndModel;
     textAndModel.text = "dragon";
     textAndModel.model = "sd_xl_base_1.0";
     std::printf("  search \"dragon\" + model filter:                  %6.1f ms\n",
-                medianMs(5, [&] { store.count(textAndModel), store.page(textAndModel, 0, 100); }));
+        medianMs(5, [&] { store.count(textAndModel), store.page(textAndModel, 0, 100); }));
     std::printf("  deep page (offset %d):                        %6.1f ms\n", std::max(0, rows - 100),
-                medianMs(5, [&] { store.page(HistoryQuery(), std::max(0, rows - 100), 100); }));
-    std::printf("  all ids, newest first:                            %6.1f ms\n",
-                medianMs(5, [&] { store.ids(); }));
+        medianMs(5, [&] { store.page(HistoryQuery(), std::max(0, rows - 100), 100); }));
+    std::printf(
+        "  all ids, newest first:                            %6.1f ms\n", medianMs(5, [&] { store.ids(); }));
     return openMs < 200 && worstSearch < 50 ? 0 : 2;
 }

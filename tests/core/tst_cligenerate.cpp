@@ -7,7 +7,8 @@
 // qdiffusion-cli generate as a user runs it: out of the box on the demo model, CompVis flags, the
 // PNG's parameters chunk parsing back to the settings used, and one-line errors (exit 2) for bad
 // input, with nothing half-written.
-class TestCliGenerate : public QObject {
+class TestCliGenerate : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_dir;
 
@@ -22,19 +23,21 @@ class TestCliGenerate : public QObject {
         p.setArguments(args);
         p.start();
         p.waitForFinished(300000);
-        return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+        return { p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError()) };
     }
 
 private slots:
     void demoModelWritesImagesCarryingTheirParameters()
     {
         const QString out = m_dir.filePath("run1");
-        const Run r = cli({"generate", "--prompt", "a fantasy landscape, epic mountains and sunset", "--negative-prompt",
-                           "blurry, 低质量", "--outdir", out, "--sampler", "DPM++ 2M Karras", "--steps", "4", "--W", "64",
-                           "--H", "48", "--n_samples", "2", "--n_iter", "1", "--seed", "77", "--cfg-scale", "6.5", "--json"});
+        const Run r = cli({ "generate", "--prompt", "a fantasy landscape, epic mountains and sunset",
+            "--negative-prompt", "blurry, 低质量", "--outdir", out, "--sampler", "DPM++ 2M Karras", "--steps",
+            "4", "--W", "64", "--H", "48", "--n_samples", "2", "--n_iter", "1", "--seed", "77", "--cfg-scale",
+            "6.5", "--json" });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.err.contains("demo model"), qPrintable(r.err)); // says plainly it is the demo model
-        QVERIFY(r.err.contains("it/s"));                           // progress bar
+        QVERIFY(r.err.contains("it/s")); // progress bar
         QVERIFY(QFile::exists(out + "/samples/00000.png"));
         QVERIFY(QFile::exists(out + "/samples/00001.png"));
         QVERIFY(QFile::exists(out + "/grid-0000.png"));
@@ -49,7 +52,8 @@ private slots:
             QString error;
             QVERIFY2(qd::ImageMetadata::read(file, &meta, &error), qPrintable(error));
             const qd::GenerationParams p = qd::parseInfotext(meta.infotext());
-            QCOMPARE(QString::fromStdString(p.prompt), QString("a fantasy landscape, epic mountains and sunset"));
+            QCOMPARE(
+                QString::fromStdString(p.prompt), QString("a fantasy landscape, epic mountains and sunset"));
             QCOMPARE(QString::fromStdString(p.negativePrompt), QString("blurry, 低质量"));
             QCOMPARE(QString::fromStdString(p.sampler), QString("DPM++ 2M"));
             QCOMPARE(QString::fromStdString(p.scheduler), QString("Karras"));
@@ -60,34 +64,37 @@ private slots:
             QCOMPARE(p.height, 48);
         }
         // numbering continues in the same folder, as CompVis does
-        QCOMPARE(cli({"generate", "--prompt", "x", "--outdir", out, "--steps", "2", "--W", "32", "--H", "32", "--n_samples",
-                      "1", "--n_iter", "1", "--skip_grid"})
+        QCOMPARE(cli({ "generate", "--prompt", "x", "--outdir", out, "--steps", "2", "--W", "32", "--H", "32",
+                         "--n_samples", "1", "--n_iter", "1", "--skip_grid" })
                      .exitCode,
-                 0);
+            0);
         QVERIFY(QFile::exists(out + "/samples/00002.png"));
     }
 
     void sameSeedSameImage()
     {
-        const QStringList base{"generate", "--prompt", "red circle", "--steps", "3", "--W", "32", "--H", "32",
-                               "--n_samples", "1", "--n_iter", "1", "--seed", "5", "--sampler", "Euler a"};
-        QCOMPARE(cli(base + QStringList{"--outdir", m_dir.filePath("a")}).exitCode, 0);
-        QCOMPARE(cli(base + QStringList{"--outdir", m_dir.filePath("b")}).exitCode, 0);
-        QCOMPARE(QImage(m_dir.filePath("a/samples/00000.png")), QImage(m_dir.filePath("b/samples/00000.png")));
+        const QStringList base { "generate", "--prompt", "red circle", "--steps", "3", "--W", "32", "--H",
+            "32", "--n_samples", "1", "--n_iter", "1", "--seed", "5", "--sampler", "Euler a" };
+        QCOMPARE(cli(base + QStringList { "--outdir", m_dir.filePath("a") }).exitCode, 0);
+        QCOMPARE(cli(base + QStringList { "--outdir", m_dir.filePath("b") }).exitCode, 0);
+        QCOMPARE(
+            QImage(m_dir.filePath("a/samples/00000.png")), QImage(m_dir.filePath("b/samples/00000.png")));
     }
 
     void badInputIsOneLineAndExitCode2_data()
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("mentions");
-        QTest::newRow("sampler") << QStringList{"--sampler", "Eulerr"} << "DPM++ 2M"; // lists the valid ones
-        QTest::newRow("size") << QStringList{"--W", "100"} << "multiple of 8";
-        QTest::newRow("steps") << QStringList{"--steps", "0"} << "steps";
-        QTest::newRow("cfg") << QStringList{"--cfg-scale", "nan"} << "CFG";
-        QTest::newRow("strength") << QStringList{"--strength", "1.5"} << "strength";
-        QTest::newRow("init image") << QStringList{"--init-img", "/nonexistent.png"} << "/nonexistent.png";
-        QTest::newRow("device") << QStringList{"--device", "tpu"} << "tpu";
-        QTest::newRow("checkpoint") << QStringList{"--ckpt", "/nonexistent.safetensors"} << "/nonexistent.safetensors";
+        QTest::newRow("sampler") << QStringList { "--sampler", "Eulerr" }
+                                 << "DPM++ 2M"; // lists the valid ones
+        QTest::newRow("size") << QStringList { "--W", "100" } << "multiple of 8";
+        QTest::newRow("steps") << QStringList { "--steps", "0" } << "steps";
+        QTest::newRow("cfg") << QStringList { "--cfg-scale", "nan" } << "CFG";
+        QTest::newRow("strength") << QStringList { "--strength", "1.5" } << "strength";
+        QTest::newRow("init image") << QStringList { "--init-img", "/nonexistent.png" } << "/nonexistent.png";
+        QTest::newRow("device") << QStringList { "--device", "tpu" } << "tpu";
+        QTest::newRow("checkpoint") << QStringList { "--ckpt", "/nonexistent.safetensors" }
+                                    << "/nonexistent.safetensors";
     }
 
     void badInputIsOneLineAndExitCode2()
@@ -95,9 +102,13 @@ private slots:
         QFETCH(QStringList, args);
         QFETCH(QString, mentions);
         const QString out = m_dir.filePath(QString("bad-") + QTest::currentDataTag());
-        QStringList base{"generate", "--prompt", "x", "--outdir", out, "--ddim_steps", "2", "--n_samples", "1", "--n_iter", "1"};
+        QStringList base { "generate", "--prompt", "x", "--outdir", out, "--ddim_steps", "2", "--n_samples",
+            "1", "--n_iter", "1" };
         if (!args.contains("--W"))
-            base << "--H" << "32" << "--W" << "32";
+            base << "--H"
+                 << "32"
+                 << "--W"
+                 << "32";
         const Run r = cli(base + args);
         QVERIFY2(r.exitCode == 2 || (mentions.contains("safetensors") && r.exitCode == 1), qPrintable(r.err));
         QVERIFY2(r.err.contains("error: ") && r.err.contains(mentions), qPrintable(r.err));

@@ -14,10 +14,11 @@ using qd::HistoryQuery;
 using qd::HistoryStore;
 using qd::ImageMetadata;
 
-namespace {
+namespace
+{
 
 GenerationParams params(const char* prompt, const char* negative = "", const char* model = "sd15",
-                        const char* sampler = "Euler a")
+    const char* sampler = "Euler a")
 {
     GenerationParams p;
     p.prompt = prompt;
@@ -59,7 +60,8 @@ QStringList prompts(const QList<qd::HistoryRecord>& rows)
 
 } // namespace
 
-class TestHistoryStore : public QObject {
+class TestHistoryStore : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_dir;
     QString path(const QString& name) const { return m_dir.filePath(name); }
@@ -87,7 +89,7 @@ private slots:
         p.scheduler = "Karras";
         p.cfgScale = 6.5;
         p.extra["Hires upscale"] = "2";
-        p.extraOrder = {"Hires upscale"};
+        p.extraOrder = { "Hires upscale" };
         const QString file = writeImage(path("one.png"), p);
         const qint64 id = store.insert(file, p, &error);
         QVERIFY2(id > 0, qPrintable(error));
@@ -122,11 +124,11 @@ private slots:
             int day;
         };
         const Row rows[] = {
-            {"a red fox in the snow", "", "sd15", "Euler a", 0},
-            {"一只可爱的猫, watercolor", "", "sdxl", "DPM++ 2M", 1},
-            {"castle on a hill at dusk", "blurry fox", "sd15", "DPM++ 2M", 2},
-            {"Portrait of a FOX knight", "", "sdxl", "Euler a", 3},
-            {"ox cart", "", "sd15", "Euler", 4},
+            { "a red fox in the snow", "", "sd15", "Euler a", 0 },
+            { "一只可爱的猫, watercolor", "", "sdxl", "DPM++ 2M", 1 },
+            { "castle on a hill at dusk", "blurry fox", "sd15", "DPM++ 2M", 2 },
+            { "Portrait of a FOX knight", "", "sdxl", "Euler a", 3 },
+            { "ox cart", "", "sd15", "Euler", 4 },
         };
         QList<qint64> ids;
         for (int i = 0; i < 5; ++i) {
@@ -144,19 +146,20 @@ private slots:
             q.sort = HistoryQuery::Sort::OldestFirst;
             return prompts(store.page(q, 0, 100));
         };
-        QCOMPARE(find("fox"), (QStringList{"a red fox in the snow", "Portrait of a FOX knight"})); // any case
+        QCOMPARE(
+            find("fox"), (QStringList { "a red fox in the snow", "Portrait of a FOX knight" })); // any case
         QCOMPARE(store.count(q), 2);
-        QCOMPARE(find("fox", true).size(), 3);            // the negative prompt too
-        QCOMPARE(find("fox -knight"), QStringList{"a red fox in the snow"});
-        QCOMPARE(find("\"on a hill\""), QStringList{"castle on a hill at dusk"});
-        QCOMPARE(find("可爱的猫"), QStringList{"一只可爱的猫, watercolor"}); // no spaces needed
-        QCOMPARE(find("可爱"), QStringList{"一只可爱的猫, watercolor"});
-        QCOMPARE(find("爱可"), QStringList{});             // the characters in that order
-        QCOMPARE(find("ox"), QStringList{"ox cart"});       // words starting with it, not "fox"
-        QCOMPARE(find("cas hil").size(), 1);               // prefixes of words
-        QCOMPARE(find("\"cas\""), QStringList{});          // quoted: the exact word
-        QCOMPARE(find("dragon"), QStringList{});
-        QCOMPARE(find("( : )").size(), 5);                 // punctuation only: no text condition
+        QCOMPARE(find("fox", true).size(), 3); // the negative prompt too
+        QCOMPARE(find("fox -knight"), QStringList { "a red fox in the snow" });
+        QCOMPARE(find("\"on a hill\""), QStringList { "castle on a hill at dusk" });
+        QCOMPARE(find("可爱的猫"), QStringList { "一只可爱的猫, watercolor" }); // no spaces needed
+        QCOMPARE(find("可爱"), QStringList { "一只可爱的猫, watercolor" });
+        QCOMPARE(find("爱可"), QStringList {}); // the characters in that order
+        QCOMPARE(find("ox"), QStringList { "ox cart" }); // words starting with it, not "fox"
+        QCOMPARE(find("cas hil").size(), 1); // prefixes of words
+        QCOMPARE(find("\"cas\""), QStringList {}); // quoted: the exact word
+        QCOMPARE(find("dragon"), QStringList {});
+        QCOMPARE(find("( : )").size(), 5); // punctuation only: no text condition
 
         q = HistoryQuery();
         q.model = "sdxl";
@@ -174,19 +177,19 @@ private slots:
         QVERIFY(store.setFavourite(ids[3], true));
         QVERIFY(store.setRating(ids[2], 5));
         QVERIFY(store.setRating(ids[0], 3));
-        QVERIFY(store.setTags(ids[2], {"landscape", "best", "best"}));
+        QVERIFY(store.setTags(ids[2], { "landscape", "best", "best" }));
         q = HistoryQuery();
         q.favouritesOnly = true;
-        QCOMPARE(prompts(store.page(q, 0, 10)), QStringList{"Portrait of a FOX knight"});
+        QCOMPARE(prompts(store.page(q, 0, 10)), QStringList { "Portrait of a FOX knight" });
         q = HistoryQuery();
         q.tag = "landscape";
-        QCOMPARE(store.page(q, 0, 10).value(0).tags, (QStringList{"landscape", "best"}));
+        QCOMPARE(store.page(q, 0, 10).value(0).tags, (QStringList { "landscape", "best" }));
         q = HistoryQuery();
         q.sort = HistoryQuery::Sort::HighestRatedFirst;
-        QCOMPARE(store.ids(q).mid(0, 2), (QList<qint64>{ids[2], ids[0]}));
+        QCOMPARE(store.ids(q).mid(0, 2), (QList<qint64> { ids[2], ids[0] }));
         q.sort = HistoryQuery::Sort::NewestFirst;
-        QCOMPARE(store.ids(q), (QList<qint64>{ids[4], ids[3], ids[2], ids[1], ids[0]}));
-        QCOMPARE(store.models(), (QStringList{"sd15", "sdxl"}));
+        QCOMPARE(store.ids(q), (QList<qint64> { ids[4], ids[3], ids[2], ids[1], ids[0] }));
+        QCOMPARE(store.models(), (QStringList { "sd15", "sdxl" }));
 
         // paging walks every row exactly once
         QList<qint64> seen;
@@ -206,7 +209,11 @@ private slots:
         QSignalSpy restored(&store, &HistoryStore::restored);
         const GenerationParams p = params("a lighthouse in a storm");
         const QString file = writeImage(path("del/lighthouse.png"), p);
-        const QByteArray bytes = [&] { QFile f(file); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+        const QByteArray bytes = [&] {
+            QFile f(file);
+            f.open(QIODevice::ReadOnly);
+            return f.readAll();
+        }();
         const qint64 id = store.insert(file, p);
         const qint64 other
             = store.insert(writeImage(path("del/other.png"), params("other")), params("other"));
@@ -234,7 +241,13 @@ private slots:
         QVERIFY2(store.undoRemove(&error), qPrintable(error));
         QCOMPARE(restored.count(), 1);
         QVERIFY(QFile::exists(file));
-        QCOMPARE([&] { QFile f(file); f.open(QIODevice::ReadOnly); return f.readAll(); }(), bytes);
+        QCOMPARE(
+            [&] {
+                QFile f(file);
+                f.open(QIODevice::ReadOnly);
+                return f.readAll();
+            }(),
+            bytes);
         const auto back = store.record(id);
         QVERIFY(back);
         QCOMPARE(QString::fromStdString(back->params.prompt), QString("a lighthouse in a storm"));
@@ -247,7 +260,7 @@ private slots:
         writeImage(file, params("squatter"));
         QVERIFY(!store.restore(id, &error));
         QVERIFY(error.contains("exists again"));
-        QCOMPARE(store.trashedIds(), QList<qint64>{id});
+        QCOMPARE(store.trashedIds(), QList<qint64> { id });
 
         QCOMPARE(store.purgeTrash(QDateTime::currentDateTimeUtc().addSecs(1)), 1);
         QVERIFY(QDir(store.trashDir()).entryList(QDir::Files).isEmpty());

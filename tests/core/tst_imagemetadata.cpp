@@ -13,7 +13,8 @@
 using qd::ImageFileFormat;
 using qd::ImageMetadata;
 
-namespace {
+namespace
+{
 
 const QString kInfotext = QString::fromUtf8(
     "一只猫 🐱, masterpiece, (best quality:1.2)\nsecond line\n"
@@ -70,7 +71,8 @@ QByteArray utf16be(const QString& s)
 
 } // namespace
 
-class TestImageMetadata : public QObject {
+class TestImageMetadata : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_dir;
 
@@ -161,7 +163,7 @@ private slots:
         QVERIFY2(ImageMetadata::read(path(name), &back, &error), qPrintable(error));
         QCOMPARE(back.infotext(), kInfotext);
         QCOMPARE(QString::fromStdString(back.params().params.prompt),
-                 QString::fromUtf8("一只猫 🐱, masterpiece, (best quality:1.2)\nsecond line"));
+            QString::fromUtf8("一只猫 🐱, masterpiece, (best quality:1.2)\nsecond line"));
     }
 
     void webpQuality100IsLossless()
@@ -176,10 +178,9 @@ private slots:
     void updateKeepsOtherToolsChunks()
     {
         ImageMetadata meta;
-        meta.texts = {{"parameters", "old\nSteps: 1, Sampler: Euler, Seed: 2"},
-                      {"prompt", "{\"3\": {\"class_type\": \"KSampler\", \"inputs\": {\"steps\": 9}}}"},
-                      {"workflow", "{\"nodes\": []}"},
-                      {"Software", "ComfyUI"}};
+        meta.texts = { { "parameters", "old\nSteps: 1, Sampler: Euler, Seed: 2" },
+            { "prompt", "{\"3\": {\"class_type\": \"KSampler\", \"inputs\": {\"steps\": 9}}}" },
+            { "workflow", "{\"nodes\": []}" }, { "Software", "ComfyUI" } };
         QString error;
         QVERIFY(ImageMetadata::save(testImage(true), path("k.png"), meta, 95, &error));
         writeBytes(path("k.png"), withPrivateChunk(fileBytes(path("k.png")), "prVt", "private data"));
@@ -203,15 +204,14 @@ private slots:
     void exportToJpegKeepsComfyUiAndListsWhatItDrops()
     {
         ImageMetadata meta;
-        meta.texts = {{"parameters", kInfotext},
-                      {"prompt", QString::fromUtf8("{\"6\": {\"inputs\": {\"text\": \"猫\"}}}")},
-                      {"workflow", "{\"nodes\": [], \"links\": []}"},
-                      {"invokeai_metadata", "{}"}};
+        meta.texts = { { "parameters", kInfotext },
+            { "prompt", QString::fromUtf8("{\"6\": {\"inputs\": {\"text\": \"猫\"}}}") },
+            { "workflow", "{\"nodes\": [], \"links\": []}" }, { "invokeai_metadata", "{}" } };
         QStringList dropped;
         QString error;
         QVERIFY2(
             ImageMetadata::save(testImage(), path("e.jpg"), meta, 85, &error, &dropped), qPrintable(error));
-        QCOMPARE(dropped, QStringList{"invokeai_metadata"});
+        QCOMPARE(dropped, QStringList { "invokeai_metadata" });
         ImageMetadata back;
         QVERIFY(ImageMetadata::read(path("e.jpg"), &back, &error));
         QCOMPARE(back.infotext(), kInfotext);
@@ -233,13 +233,13 @@ private slots:
     {
         // a ComfyUI workflow can be far larger than the 64 KiB an EXIF block may hold
         ImageMetadata meta;
-        meta.texts = {{"parameters", kInfotext + QString(5000, 'p')},
-                      {"workflow", "{\"nodes\": \"" + QString(100000, 'w') + "\"}"},
-                      {"prompt", "{\"1\": {}}"}};
-        for (const QString& name : {QStringLiteral("big.jpg"), QStringLiteral("big.webp")}) {
+        meta.texts = { { "parameters", kInfotext + QString(5000, 'p') },
+            { "workflow", "{\"nodes\": \"" + QString(100000, 'w') + "\"}" }, { "prompt", "{\"1\": {}}" } };
+        for (const QString& name : { QStringLiteral("big.jpg"), QStringLiteral("big.webp") }) {
             QStringList dropped;
             QString error;
-            QVERIFY2(ImageMetadata::save(testImage(), path(name), meta, 90, &error, &dropped), qPrintable(error));
+            QVERIFY2(
+                ImageMetadata::save(testImage(), path(name), meta, 90, &error, &dropped), qPrintable(error));
             QVERIFY2(dropped.contains("workflow"), qPrintable(dropped.join(',')));
             ImageMetadata back;
             QVERIFY(ImageMetadata::read(path(name), &back, &error));
@@ -336,7 +336,7 @@ private slots:
         meta.setInfotext(kInfotext);
         QVERIFY(ImageMetadata::save(testImage(true), path("atomic/a.png"), meta, 95, &error));
         QVERIFY(fileBytes(path("atomic/a.png")) != first);
-        QCOMPARE(QDir(path("atomic")).entryList(QDir::Files), QStringList{"a.png"}); // no temporary left
+        QCOMPARE(QDir(path("atomic")).entryList(QDir::Files), QStringList { "a.png" }); // no temporary left
 
         // a failed encode leaves the old file untouched
         QVERIFY(!ImageMetadata::save(QImage(), path("atomic/a.png"), meta, 95, &error));

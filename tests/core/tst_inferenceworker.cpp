@@ -4,10 +4,10 @@
 #include <functional>
 
 #include "core/AppPaths.h"
-#include "core/history/HistoryStore.h"
-#include "core/metadata/ImageMetadata.h"
 #include "core/generation/ImageSaver.h"
 #include "core/generation/InferenceWorker.h"
+#include "core/history/HistoryStore.h"
+#include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
 
 using namespace qd;

@@ -11,7 +11,8 @@
 
 using qd::GenerationParams;
 
-namespace {
+namespace
+{
 
 GenerationParams typical()
 {
@@ -31,7 +32,10 @@ GenerationParams typical()
     return p;
 }
 
-QString s(const std::string& v) { return QString::fromStdString(v); }
+QString s(const std::string& v)
+{
+    return QString::fromStdString(v);
+}
 
 void compareParams(const GenerationParams& a, const GenerationParams& b)
 {
@@ -55,7 +59,8 @@ void compareParams(const GenerationParams& a, const GenerationParams& b)
 
 } // namespace
 
-class TestInfotext : public QObject {
+class TestInfotext : public QObject
+{
     Q_OBJECT
 private slots:
     void writesA1111Layout()
@@ -76,8 +81,8 @@ private slots:
         p.modelHash.clear();
         p.modelName.clear();
         QCOMPARE(qd::toInfotext(p),
-                 QStringLiteral("a cat\nSteps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7.5, "
-                                "Seed: 123, Size: 512x768"));
+            QStringLiteral("a cat\nSteps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7.5, "
+                           "Seed: 123, Size: 512x768"));
     }
 
     void denoisingStrengthOnlyForImg2img()
@@ -218,13 +223,27 @@ private slots:
         QTest::addColumn<QString>("sampler");
         QTest::addColumn<QString>("name");
         QTest::addColumn<QString>("schedule");
-        QTest::newRow("2M Karras") << "DPM++ 2M Karras" << "DPM++ 2M" << "Karras";
-        QTest::newRow("SDE Karras") << "DPM++ SDE Karras" << "DPM++ SDE" << "Karras";
-        QTest::newRow("DPM2 a Karras") << "DPM2 a Karras" << "DPM2 a" << "Karras";
-        QTest::newRow("2M SDE Exponential") << "DPM++ 2M SDE Exponential" << "DPM++ 2M SDE" << "Exponential";
-        QTest::newRow("Euler a") << "Euler a" << "Euler a" << "Automatic";
-        QTest::newRow("DDIM") << "DDIM" << "DDIM" << "Automatic";
-        QTest::newRow("SGMUniform alias") << "Euler SGMUniform" << "Euler" << "SGM Uniform";
+        QTest::newRow("2M Karras") << "DPM++ 2M Karras"
+                                   << "DPM++ 2M"
+                                   << "Karras";
+        QTest::newRow("SDE Karras") << "DPM++ SDE Karras"
+                                    << "DPM++ SDE"
+                                    << "Karras";
+        QTest::newRow("DPM2 a Karras") << "DPM2 a Karras"
+                                       << "DPM2 a"
+                                       << "Karras";
+        QTest::newRow("2M SDE Exponential") << "DPM++ 2M SDE Exponential"
+                                            << "DPM++ 2M SDE"
+                                            << "Exponential";
+        QTest::newRow("Euler a") << "Euler a"
+                                 << "Euler a"
+                                 << "Automatic";
+        QTest::newRow("DDIM") << "DDIM"
+                              << "DDIM"
+                              << "Automatic";
+        QTest::newRow("SGMUniform alias") << "Euler SGMUniform"
+                                          << "Euler"
+                                          << "SGM Uniform";
     }
     void oldSamplerNamesCarryTheSchedule()
     {
@@ -239,12 +258,10 @@ private slots:
 
     void roundTripsEverySamplerAndSchedule()
     {
-        const QStringList samplers = {"Euler", "Euler a", "LMS", "Heun", "DPM2", "DPM2 a", "DPM++ 2M",
-                                      "DPM++ 2M SDE", "DPM++ 2S a", "DPM++ SDE", "DPM++ 3M SDE", "DDIM",
-                                      "PLMS", "UniPC", "LCM"};
-        const QStringList schedules = {"Automatic", "Uniform", "Karras", "Exponential", "Polyexponential",
-                                       "SGM Uniform", "KL Optimal", "Align Your Steps", "Simple", "Normal",
-                                       "DDIM", "Beta"};
+        const QStringList samplers = { "Euler", "Euler a", "LMS", "Heun", "DPM2", "DPM2 a", "DPM++ 2M",
+            "DPM++ 2M SDE", "DPM++ 2S a", "DPM++ SDE", "DPM++ 3M SDE", "DDIM", "PLMS", "UniPC", "LCM" };
+        const QStringList schedules = { "Automatic", "Uniform", "Karras", "Exponential", "Polyexponential",
+            "SGM Uniform", "KL Optimal", "Align Your Steps", "Simple", "Normal", "DDIM", "Beta" };
         QCOMPARE(qd::samplerLabels(), samplers);
         QCOMPARE(qd::scheduleLabels(), schedules);
         for (const QString& sampler : samplers)
@@ -266,12 +283,16 @@ private slots:
         QTest::addColumn<QString>("negative");
         QTest::newRow("chinese + emoji")
             << QString::fromUtf8("一只可爱的猫，坐在窗台上 🐱✨, 高清") << QString::fromUtf8("模糊, 低质量 😡");
-        QTest::newRow("multi-line") << "a castle\non a hill\n\nat dusk" << "blurry\nwatermark";
+        QTest::newRow("multi-line") << "a castle\non a hill\n\nat dusk"
+                                    << "blurry\nwatermark";
         QTest::newRow("commas colons quotes") << "(masterpiece:1.2), \"quoted\", a\\b: c"
                                               << "bad: \"hands\", [ugly]";
-        QTest::newRow("empty negative") << "just a prompt" << "";
-        QTest::newRow("empty prompt") << "" << "only negative";
-        QTest::newRow("key-like prompt line") << "Steps: many, Sampler: none\nreal prompt" << "";
+        QTest::newRow("empty negative") << "just a prompt"
+                                        << "";
+        QTest::newRow("empty prompt") << ""
+                                      << "only negative";
+        QTest::newRow("key-like prompt line") << "Steps: many, Sampler: none\nreal prompt"
+                                              << "";
     }
     void roundTripsUnicodeMultilineAndSpecialCharacters()
     {
@@ -283,7 +304,7 @@ private slots:
         p.modelName = "模型: v2, 🐉";
         p.extra["Hires upscaler"] = "Latent (nearest-exact)";
         p.extra["Style"] = "水彩, 柔和";
-        p.extraOrder = {"Hires upscaler", "Style"};
+        p.extraOrder = { "Hires upscaler", "Style" };
         const QString text = qd::toInfotext(p, "v1.10.1");
         QStringList warnings;
         GenerationParams back = qd::parseInfotext(text, &warnings);
@@ -300,13 +321,14 @@ private slots:
         QStringList warnings;
         const GenerationParams p = qd::parseInfotext(
             "x\nSteps: many, Sampler: Euler, CFG scale: 7, Seed: 9, Size: big, Clip skip: 3, "
-            "Model: \"a, \\\"b\\\"\", Broken: \"not json\\q\", Empty: , Hires upscale: 2", &warnings);
-        QCOMPARE(p.steps, 20);                 // default kept
-        QCOMPARE(p.width, 512);                // default kept
+            "Model: \"a, \\\"b\\\"\", Broken: \"not json\\q\", Empty: , Hires upscale: 2",
+            &warnings);
+        QCOMPARE(p.steps, 20); // default kept
+        QCOMPARE(p.width, 512); // default kept
         QCOMPARE(p.clipSkip, 3);
         QCOMPARE(s(p.modelName), QString("a, \"b\""));
         QCOMPARE(s(p.extra.at("Broken")), QString("\"not json\\q\"")); // invalid JSON: kept as written
-        QVERIFY(!p.extra.count("Empty"));      // A1111 drops empty values
+        QVERIFY(!p.extra.count("Empty")); // A1111 drops empty values
         QCOMPARE(s(p.extra.at("Hires upscale")), QString("2"));
         QCOMPARE(warnings.size(), 2);
         QVERIFY(warnings[0].contains("Steps") && warnings[0].contains("many"));
@@ -501,9 +523,9 @@ private slots:
 
     void picksTheBestSourceAndReportsBrokenJson()
     {
-        const QList<QPair<QString, QString>> both = {
-            {"prompt", "{\"1\": {\"class_type\": \"KSampler\", \"inputs\": {\"steps\": 5}}}"},
-            {"parameters", "a\nSteps: 9, Sampler: Euler, Seed: 3"}};
+        const QList<QPair<QString, QString>> both
+            = { { "prompt", "{\"1\": {\"class_type\": \"KSampler\", \"inputs\": {\"steps\": 5}}}" },
+                  { "parameters", "a\nSteps: 9, Sampler: Euler, Seed: 3" } };
         qd::ParsedParams r = qd::paramsFromTexts(both);
         QVERIFY(r.found);
         QCOMPARE(r.source, QString("parameters"));
@@ -517,7 +539,7 @@ private slots:
         QCOMPARE(r.warnings.size(), 1);
         QVERIFY(r.warnings[0].contains("ComfyUI prompt: invalid JSON"));
 
-        r = qd::paramsFromTexts({{"Software", "GIMP"}});
+        r = qd::paramsFromTexts({ { "Software", "GIMP" } });
         QVERIFY(!r.found);
     }
 };

@@ -82,9 +82,9 @@ void makeModels(const QString& root)
     write(root + "/VAE/b.vae.pt", "b vae\n");
 }
 
-const QStringList kNames = {"a.safetensors", "big.safetensors", "diff", "sub/b.ckpt",
+const QStringList kNames = { "a.safetensors", "big.safetensors", "diff", "sub/b.ckpt",
     "sub/deeper/v9 model.safetensors", // natural order: 9 before 10
-    "sub/deeper/v10 model.safetensors", kUnicodeName};
+    "sub/deeper/v10 model.safetensors", kUnicodeName };
 
 QStringList namesOf(const QList<qd::ModelEntry>& list)
 {
@@ -128,7 +128,7 @@ class TestModelLibrary : public QObject
         auto lib = std::make_unique<qd::ModelLibrary>();
         lib->setCacheFile(m_cache);
         lib->setHashingEnabled(hashing);
-        lib->setFolders({root.isEmpty() ? m_root : root});
+        lib->setFolders({ root.isEmpty() ? m_root : root });
         return lib;
     }
 
@@ -179,7 +179,7 @@ private slots:
         QStringList vaes;
         for (const qd::VaeEntry& v : lib->vaes())
             vaes << v.name;
-        QCOMPARE(vaes, QStringList({"a.vae.safetensors", "b.vae.pt", "vae-ft-mse.safetensors"}));
+        QCOMPARE(vaes, QStringList({ "a.vae.safetensors", "b.vae.pt", "vae-ft-mse.safetensors" }));
         QCOMPARE(lib->findVae("vae-ft-mse.safetensors")->path,
             QDir(m_root).absoluteFilePath("VAE/vae-ft-mse.safetensors"));
         QVERIFY(!lib->isHashing()); // hashing off: nothing queued
@@ -191,7 +191,7 @@ private slots:
         lib->setCacheFile(m_cache);
         QSignalSpy ready(lib.get(), &qd::ModelLibrary::hashReady);
         QSignalSpy finished(lib.get(), &qd::ModelLibrary::hashingFinished);
-        lib->setFolders({m_root});
+        lib->setFolders({ m_root });
         // rescan() returned with the list but no hash: those come from the pool
         QCOMPARE(lib->entries().size(), kNames.size());
         QVERIFY(shaOf(*lib, "a.safetensors").isEmpty());
@@ -433,9 +433,9 @@ private slots:
         write(webui + "/Lora/add_detail.safetensors", "lora\n");
         write(webui + "/ESRGAN/4x.pth", "esrgan\n");
         // the models folder itself, or its Stable-diffusion subfolder: the same names
-        for (const QString& folder : {webui, webui + "/Stable-diffusion"}) {
+        for (const QString& folder : { webui, webui + "/Stable-diffusion" }) {
             const auto lib = library(true, folder);
-            QCOMPARE(namesOf(lib->entries()), QStringList({"sd15/v1-5-pruned-emaonly.safetensors"}));
+            QCOMPARE(namesOf(lib->entries()), QStringList({ "sd15/v1-5-pruned-emaonly.safetensors" }));
             QCOMPARE(lib->vaes().size(), 1);
             QCOMPARE(lib->vaes()[0].name, QString("vae-ft-mse-840000-ema-pruned.safetensors"));
             QVERIFY(lib->waitForHashes(60000));
@@ -450,7 +450,8 @@ private slots:
         auto lib = std::make_unique<qd::ModelLibrary>();
         lib->setCacheFile(m_cache);
         lib->setHashingEnabled(false);
-        lib->setFolders({m_root, m_root + "/", m_root + "/sub", m_tmp.path() + "/does not exist", QString()});
+        lib->setFolders(
+            { m_root, m_root + "/", m_root + "/sub", m_tmp.path() + "/does not exist", QString() });
         QCOMPARE(namesOf(lib->entries()), kNames); // sub/ was already seen under the first folder
     }
 
@@ -468,7 +469,7 @@ private slots:
         QSignalSpy ready(lib.get(), &qd::ModelLibrary::hashReady);
         QElapsedTimer t;
         t.start();
-        lib->setFolders({m_root});
+        lib->setFolders({ m_root });
         QVERIFY2(t.elapsed() < 2000, "rescan() must not hash on the calling thread");
         QCOMPARE(namesOf(lib->entries()).first(), QString("0 huge.safetensors"));
         QTest::qWait(200); // now deep inside the huge file

@@ -9,7 +9,8 @@
 
 using qd::Settings;
 
-namespace {
+namespace
+{
 
 QByteArray readAll(const QString& path)
 {
@@ -26,7 +27,8 @@ void write(const QString& path, const QByteArray& data)
 
 } // namespace
 
-class TestSettings : public QObject {
+class TestSettings : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_dir;
     QString path(const QString& name) const { return m_dir.filePath(name); }
@@ -68,7 +70,7 @@ private slots:
     void roundTripsEveryKey()
     {
         Settings s;
-        s.modelFolders = {"/models/sd", QString::fromUtf8("/数据/模型 with spaces")};
+        s.modelFolders = { "/models/sd", QString::fromUtf8("/数据/模型 with spaces") };
         s.outputFolder = "/tmp/out: images";
         s.outputFormat = "webp";
         s.imageQuality = 90;
@@ -97,7 +99,7 @@ private slots:
         q.name = "only size";
         q.width = 1024;
         q.height = 1024;
-        s.presets = {p, q};
+        s.presets = { p, q };
 
         QString error;
         QVERIFY2(s.save(path("rt.yaml"), &error), qPrintable(error));
@@ -125,9 +127,9 @@ private slots:
         QCOMPARE(report.problems.size(), 1);
         // yaml-cpp notices the unclosed list on the line after it opens (line 4 or 5)
         QVERIFY2(report.problems[0].contains(path("broken.yaml") + ":5:")
-                     || report.problems[0].contains(path("broken.yaml") + ":4:"),
-                 qPrintable(report.problems[0]));
-        QVERIFY(s == Settings());              // nothing half-applied: device stays "auto"
+                || report.problems[0].contains(path("broken.yaml") + ":4:"),
+            qPrintable(report.problems[0]));
+        QVERIFY(s == Settings()); // nothing half-applied: device stays "auto"
         QCOMPARE(readAll(path("broken.yaml")), broken);
 
         // the program refuses to overwrite it on save
@@ -146,21 +148,21 @@ private slots:
 
     void badValuesFallBackOneByOneWithTheirLines()
     {
-        const QByteArray text = "device: gpu-please\n"        // 1
-                                "theme: dark\n"               // 2
-                                "defaults:\n"                 // 3
-                                "  steps: many\n"             // 4
-                                "  width: 500\n"              // 5
-                                "  sampler: DPM++ 2M\n"       // 6
-                                "  sampler_typo: Euler\n"     // 7
-                                "preview:\n"                  // 8
-                                "  method: fancy\n"           // 9
-                                "  interval: 2\n"             // 10
-                                "presets:\n"                  // 11
-                                "  - steps: 10\n"             // 12
-                                "  - name: fast\n"            // 13
-                                "    steps: 8\n"              // 14
-                                "colour: blue\n";             // 15
+        const QByteArray text = "device: gpu-please\n" // 1
+                                "theme: dark\n" // 2
+                                "defaults:\n" // 3
+                                "  steps: many\n" // 4
+                                "  width: 500\n" // 5
+                                "  sampler: DPM++ 2M\n" // 6
+                                "  sampler_typo: Euler\n" // 7
+                                "preview:\n" // 8
+                                "  method: fancy\n" // 9
+                                "  interval: 2\n" // 10
+                                "presets:\n" // 11
+                                "  - steps: 10\n" // 12
+                                "  - name: fast\n" // 13
+                                "    steps: 8\n" // 14
+                                "colour: blue\n"; // 15
         write(path("values.yaml"), text);
         Settings::LoadReport report;
         const Settings s = Settings::load(path("values.yaml"), &report);

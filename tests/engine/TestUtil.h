@@ -4,15 +4,16 @@
 #include <sstream>
 
 #include <QString>
-#include <nlohmann/json.hpp>
 #include <QtTest/QtTest>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "core/engine/EngineError.h"
 #include "core/engine/io/SafeTensors.h"
 #include "core/engine/sampling/SamplingPlan.h"
 
-namespace qdtest {
+namespace qdtest
+{
 
 inline std::string conformance(const char* file)
 {
@@ -40,7 +41,7 @@ inline QString closeTo(const torch::Tensor& actual, const torch::Tensor& expecte
     if (actual.sizes() != expected.sizes())
         return QString("shape %1 != expected %2")
             .arg(QString::fromStdString(qd::shapeString(actual.sizes())),
-                 QString::fromStdString(qd::shapeString(expected.sizes())));
+                QString::fromStdString(qd::shapeString(expected.sizes())));
     const auto a = actual.to(torch::kFloat64), b = expected.to(torch::kFloat64);
     const double err = (a - b).abs().max().item<double>();
     const double scale = std::max(1.0, b.abs().max().item<double>());
@@ -74,8 +75,8 @@ template <typename Fn> QString errorOf(Fn fn)
 
 } // namespace qdtest
 
-#define QD_VERIFY_CLOSE(actual, expected, tol)                                                          \
-    do {                                                                                                \
-        const QString qdMsg = qdtest::closeTo((actual), (expected), (tol));                             \
-        QVERIFY2(qdMsg.isEmpty(), qPrintable(qdMsg));                                                   \
+#define QD_VERIFY_CLOSE(actual, expected, tol)                                                               \
+    do {                                                                                                     \
+        const QString qdMsg = qdtest::closeTo((actual), (expected), (tol));                                  \
+        QVERIFY2(qdMsg.isEmpty(), qPrintable(qdMsg));                                                        \
     } while (0)

@@ -3,20 +3,24 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
+#include "TestUtil.h"
 #include "core/engine/io/Checkpoint.h"
 #include "core/engine/io/SafeTensors.h"
-#include "TestUtil.h"
-#include "core/engine/models/TinyModels.h"
 #include "core/engine/io/TorchCheckpoint.h"
+#include "core/engine/models/TinyModels.h"
 
 // The one entry point: recognises the form by content, skips EMA copies, describes files without
 // loading them, and turns anything it cannot read into a clear EngineError.
-class TestCheckpointFiles : public QObject {
+class TestCheckpointFiles : public QObject
+{
     Q_OBJECT
 
     QTemporaryDir m_dir;
 
-    std::string path(const std::string& name) { return m_dir.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string path(const std::string& name)
+    {
+        return m_dir.filePath(QString::fromStdString(name)).toStdString();
+    }
 
     static QString loadError(const std::string& p)
     {
@@ -46,20 +50,20 @@ private slots:
         qd::saveTorchCheckpoint(zip, sd);
         QCOMPARE(qd::detectCheckpointFormat(st), qd::CheckpointFormat::SafeTensors);
         QCOMPARE(qd::detectCheckpointFormat(zip), qd::CheckpointFormat::TorchZip);
-        for (const auto& p : {st, zip}) {
+        for (const auto& p : { st, zip }) {
             const qd::Checkpoint c = qd::readCheckpoint(p);
             QCOMPARE(c.tensors.size(), sd.size());
             QCOMPARE(c.family, std::string("sd1"));
             QVERIFY(torch::equal(c.tensors.at("model.diffusion_model.out.2.weight"),
-                                 sd.at("model.diffusion_model.out.2.weight")));
+                sd.at("model.diffusion_model.out.2.weight")));
         }
     }
 
     void skipsEmaCopiesUnlessAsked()
     {
-        qd::StateDict sd{{"model.diffusion_model.out.2.bias", torch::ones({4})},
-                         {"model_ema.diffusion_modelout2bias", torch::ones({4})},
-                         {"model_ema.num_updates", torch::tensor(12, torch::kInt32)}};
+        qd::StateDict sd { { "model.diffusion_model.out.2.bias", torch::ones({ 4 }) },
+            { "model_ema.diffusion_modelout2bias", torch::ones({ 4 }) },
+            { "model_ema.num_updates", torch::tensor(12, torch::kInt32) } };
         const std::string p = path("ema.ckpt");
         qd::saveTorchCheckpoint(p, sd, {});
         QCOMPARE(qd::loadCheckpoint(p).size(), size_t(1));
@@ -71,7 +75,8 @@ private slots:
     void convertsOnLoad()
     {
         const std::string p = path("half.safetensors");
-        qd::saveSafetensors(p, {{"w", torch::randn({8, 8}).to(torch::kFloat16)}, {"ids", torch::arange(3)}});
+        qd::saveSafetensors(
+            p, { { "w", torch::randn({ 8, 8 }).to(torch::kFloat16) }, { "ids", torch::arange(3) } });
         qd::CheckpointLoadOptions o;
         o.floatDtype = torch::kFloat32;
         const auto sd = qd::loadCheckpoint(p, o);
@@ -83,10 +88,14 @@ private slots:
     {
         QTest::addColumn<QString>("model");
         QTest::addColumn<QString>("family");
-        QTest::newRow("sd1") << "sd1" << "sd1";
-        QTest::newRow("sd2") << "sd2" << "sd2";
-        QTest::newRow("sdxl") << "sdxl" << "sdxl";
-        QTest::newRow("sd1 inpainting") << "sd1inp" << "sd1-inpaint";
+        QTest::newRow("sd1") << "sd1"
+                             << "sd1";
+        QTest::newRow("sd2") << "sd2"
+                             << "sd2";
+        QTest::newRow("sdxl") << "sdxl"
+                              << "sdxl";
+        QTest::newRow("sd1 inpainting") << "sd1inp"
+                                        << "sd1-inpaint";
     }
 
     void inspectsEveryFormat()
@@ -104,7 +113,7 @@ private slots:
         const std::string ck = path(model.toStdString() + ".ckpt");
         qd::saveSafetensors(st, half);
         qd::saveTorchCheckpoint(ck, half, {});
-        for (const auto& p : {st, ck}) {
+        for (const auto& p : { st, ck }) {
             const qd::CheckpointInfo info = qd::inspectCheckpoint(p);
             QCOMPARE(info.tensors.size(), sd.size());
             QCOMPARE(info.dtypeCounts.at("F16"), sd.size());
@@ -120,19 +129,27 @@ private slots:
         QTest::addColumn<QString>("name");
         QTest::addColumn<QString>("expected");
         // torch.save(..., _use_new_zipfile_serialization=False): the magic number as a LONG1 first
-        QTest::newRow("legacy pickle .ckpt") << QByteArray("\x80\x02\x8a\x0a" "l\xfc\x9c" "F\xf9 j\xa8P\x19.", 15)
-                                             << "old.ckpt" << "legacy PyTorch checkpoint";
-        QTest::newRow("bare pickle") << QByteArray("\x80\x04}.", 4) << "x.pkl" << "bare Python pickle";
-        QTest::newRow("GGUF") << QByteArray("GGUF\x03\x00\x00\x00", 8) << "x.gguf" << "GGUF";
+        QTest::newRow("legacy pickle .ckpt") << QByteArray("\x80\x02\x8a\x0a"
+                                                           "l\xfc\x9c"
+                                                           "F\xf9 j\xa8P\x19.",
+            15) << "old.ckpt"
+                                             << "legacy PyTorch checkpoint";
+        QTest::newRow("bare pickle") << QByteArray("\x80\x04}.", 4) << "x.pkl"
+                                     << "bare Python pickle";
+        QTest::newRow("GGUF") << QByteArray("GGUF\x03\x00\x00\x00", 8) << "x.gguf"
+                              << "GGUF";
         QTest::newRow("text") << QByteArray("model:\n  target: ldm\n") << "v1-inference.yaml"
                               << "not a checkpoint QDiffusion can read";
-        QTest::newRow("empty") << QByteArray() << "empty.ckpt" << "empty file";
+        QTest::newRow("empty") << QByteArray() << "empty.ckpt"
+                               << "empty file";
         QTest::newRow("truncated safetensors") << QByteArray("\x10\x00", 2) << "cut.safetensors"
                                                << "shorter than the 8-byte header length";
         QTest::newRow("safetensors header past the end")
-            << QByteArray("\xff\x00\x00\x00\x00\x00\x00\x00{}", 10) << "x.bin" << "runs past the end of the file";
+            << QByteArray("\xff\x00\x00\x00\x00\x00\x00\x00{}", 10) << "x.bin"
+            << "runs past the end of the file";
         QTest::newRow("zip without data.pkl")
-            << QByteArray("PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 22) << "empty-zip.ckpt" << "without data.pkl";
+            << QByteArray("PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 22) << "empty-zip.ckpt"
+            << "without data.pkl";
     }
 
     void unreadableFiles()
@@ -151,7 +168,8 @@ private slots:
         // A header of 0x380 bytes: the file starts 0x80 0x03, as a protocol-3 pickle would.
         std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
         header.append(0x380 - header.size(), ' ');
-        const std::string p = rawFile("x.ckpt", std::string("\x80\x03\0\0\0\0\0\0", 8) + header + std::string(4, '\0'));
+        const std::string p
+            = rawFile("x.ckpt", std::string("\x80\x03\0\0\0\0\0\0", 8) + header + std::string(4, '\0'));
         QCOMPARE(qd::detectCheckpointFormat(p), qd::CheckpointFormat::SafeTensors);
         QCOMPARE(qd::loadCheckpoint(p).at("w").item<float>(), 0.0f);
     }

@@ -4,10 +4,10 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "core/engine/text/ClipTextModel.h"
-#include "core/engine/text/Conditioner.h"
 #include "TestUtil.h"
 #include "core/engine/models/TinyModels.h"
+#include "core/engine/text/ClipTextModel.h"
+#include "core/engine/text/Conditioner.h"
 
 // CLIP text encoders and the Conditioner against diffusers' prompt embeddings (goldens), the
 // full-size key/shape tables, and A1111's weighting / chunking behaviour.

@@ -3,8 +3,8 @@
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
 
-#include "core/engine/text/ClipTokenizer.h"
 #include "core/engine/io/StateDict.h"
+#include "core/engine/text/ClipTokenizer.h"
 
 // The CLIP tokenizer gives the ids diffusers' tokenizers give (tokenizer_cases.json).
 class TestClipTokenizer : public QObject

@@ -1,10 +1,10 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
+#include "TestUtil.h"
 #include "core/engine/sampling/Denoiser.h"
 #include "core/engine/sampling/Noise.h"
 #include "core/engine/sampling/SamplingPlan.h"
-#include "TestUtil.h"
 
 namespace
 {

@@ -4,18 +4,19 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "TestUtil.h"
+#include "TinyDiffusersFolder.h"
 #include "core/engine/io/Checkpoint.h"
 #include "core/engine/io/DiffusersFolder.h"
 #include "core/engine/io/SafeTensors.h"
-#include "TestUtil.h"
-#include "TinyDiffusersFolder.h"
-#include "core/engine/models/TinyModels.h"
 #include "core/engine/io/TorchCheckpoint.h"
+#include "core/engine/models/TinyModels.h"
 
 // diffusers folders load into the single-file key layout: the tiny SD1 / SD2 / SDXL models written
 // in diffusers layout (from the conformance manifest, not from the loader's own table) come back
 // with every single-file key and value.
-class TestDiffusersFolder : public QObject {
+class TestDiffusersFolder : public QObject
+{
     Q_OBJECT
 
     QTemporaryDir m_dir;
@@ -62,8 +63,8 @@ private slots:
                 const auto r = qd::renameDiffusersKey(model.toStdString(), component, dkey, layout);
                 QVERIFY2(r, dkey.c_str());
                 QVERIFY2(r->ldmKey == ldms[0].get<std::string>(),
-                         qPrintable(QString::fromStdString(component + "/" + dkey + " -> " + r->ldmKey + ", expected "
-                                                           + ldms[0].get<std::string>())));
+                    qPrintable(QString::fromStdString(component + "/" + dkey + " -> " + r->ldmKey
+                        + ", expected " + ldms[0].get<std::string>())));
                 ++checked;
             }
         }
@@ -75,38 +76,40 @@ private slots:
         // Full-size SDXL: 10 transformer blocks, attention in up_blocks 0 and 1 only.
         qd::DiffusersBlockLayout xl;
         xl.layersPerBlock = 2;
-        xl.upBlockHasAttention = {true, true, false};
-        auto ldm = [](const char* family, const char* component, const char* key, const qd::DiffusersBlockLayout& l) {
+        xl.upBlockHasAttention = { true, true, false };
+        auto ldm = [](const char* family, const char* component, const char* key,
+                       const qd::DiffusersBlockLayout& l) {
             return qd::renameDiffusersKey(family, component, key, l)->ldmKey;
         };
         QCOMPARE(ldm("sdxl", "unet", "up_blocks.0.attentions.2.transformer_blocks.9.attn1.to_q.weight", xl),
-                 std::string("model.diffusion_model.output_blocks.2.1.transformer_blocks.9.attn1.to_q.weight"));
+            std::string("model.diffusion_model.output_blocks.2.1.transformer_blocks.9.attn1.to_q.weight"));
         QCOMPARE(ldm("sdxl", "unet", "up_blocks.0.upsamplers.0.conv.weight", xl),
-                 std::string("model.diffusion_model.output_blocks.2.2.conv.weight"));
+            std::string("model.diffusion_model.output_blocks.2.2.conv.weight"));
         QCOMPARE(ldm("sdxl", "unet", "up_blocks.2.resnets.2.conv_shortcut.weight", xl),
-                 std::string("model.diffusion_model.output_blocks.8.0.skip_connection.weight"));
+            std::string("model.diffusion_model.output_blocks.8.0.skip_connection.weight"));
         QCOMPARE(ldm("sdxl", "unet", "down_blocks.2.attentions.1.proj_out.bias", xl),
-                 std::string("model.diffusion_model.input_blocks.8.1.proj_out.bias"));
+            std::string("model.diffusion_model.input_blocks.8.1.proj_out.bias"));
         QCOMPARE(ldm("sdxl", "unet", "add_embedding.linear_2.weight", xl),
-                 std::string("model.diffusion_model.label_emb.0.2.weight"));
+            std::string("model.diffusion_model.label_emb.0.2.weight"));
         // SD 1.5: up_blocks.0 has no attention, so its upsampler is output_blocks.2.1
         qd::DiffusersBlockLayout sd15;
-        sd15.upBlockHasAttention = {false, true, true, true};
+        sd15.upBlockHasAttention = { false, true, true, true };
         QCOMPARE(ldm("sd1", "unet", "up_blocks.0.upsamplers.0.conv.weight", sd15),
-                 std::string("model.diffusion_model.output_blocks.2.1.conv.weight"));
+            std::string("model.diffusion_model.output_blocks.2.1.conv.weight"));
         QCOMPARE(ldm("sd1", "unet", "up_blocks.1.upsamplers.0.conv.bias", sd15),
-                 std::string("model.diffusion_model.output_blocks.5.2.conv.bias"));
+            std::string("model.diffusion_model.output_blocks.5.2.conv.bias"));
         QCOMPARE(ldm("sd1", "unet", "down_blocks.3.resnets.1.time_emb_proj.weight", sd15),
-                 std::string("model.diffusion_model.input_blocks.11.0.emb_layers.1.weight"));
+            std::string("model.diffusion_model.input_blocks.11.0.emb_layers.1.weight"));
         // VAE attention under diffusers' pre-0.14 names
-        const auto q = qd::renameDiffusersKey("sd1", "vae", "decoder.mid_block.attentions.0.query.weight", sd15);
+        const auto q
+            = qd::renameDiffusersKey("sd1", "vae", "decoder.mid_block.attentions.0.query.weight", sd15);
         QCOMPARE(q->ldmKey, std::string("first_stage_model.decoder.mid.attn_1.q.weight"));
         QCOMPARE(q->transform, qd::DiffusersRename::Transform::Conv1x1);
         QCOMPARE(ldm("sd1", "vae", "encoder.mid_block.attentions.0.proj_attn.bias", sd15),
-                 std::string("first_stage_model.encoder.mid.attn_1.proj_out.bias"));
+            std::string("first_stage_model.encoder.mid.attn_1.proj_out.bias"));
         // SDXL refiner: its only (OpenCLIP) encoder is embedders.0
         QCOMPARE(ldm("sdxl-refiner", "text_encoder_2", "text_model.final_layer_norm.weight", xl),
-                 std::string("conditioner.embedders.0.model.ln_final.weight"));
+            std::string("conditioner.embedders.0.model.ln_final.weight"));
         QVERIFY(!qd::renameDiffusersKey("sd2", "text_encoder", "text_model.embeddings.position_ids", xl));
     }
 
@@ -145,7 +148,9 @@ private slots:
             const auto& got = c.tensors.at(key);
             QVERIFY2(got.sizes() == value.sizes(), (key + " " + qd::shapeString(got.sizes())).c_str());
             // the VAE was written as the fp16 variant
-            const auto want = key.rfind("first_stage_model.", 0) == 0 ? value.to(torch::kFloat16).to(torch::kFloat32) : value;
+            const auto want = key.rfind("first_stage_model.", 0) == 0
+                ? value.to(torch::kFloat16).to(torch::kFloat32)
+                : value;
             QVERIFY2(torch::equal(got, want), key.c_str());
             ++compared;
         }
@@ -178,7 +183,7 @@ private slots:
         // Older downloads: transformers' pytorch_model.bin and diffusers' diffusion_pytorch_model.bin
         const QString dir = m_dir.filePath("bins");
         const auto sd = writeFolder("sd1", dir);
-        for (const char* c : {"text_encoder/model", "vae/diffusion_pytorch_model.fp16"}) {
+        for (const char* c : { "text_encoder/model", "vae/diffusion_pytorch_model.fp16" }) {
             const std::string st = (dir + "/" + c + ".safetensors").toStdString();
             qd::StateDict tensors;
             for (const auto& [k, t] : qd::loadSafetensors(st))
@@ -187,14 +192,16 @@ private slots:
             qd::TorchSaveOptions o;
             o.nestInStateDict = false;
             const std::string bin = std::string(c).find("text") == 0 ? "text_encoder/pytorch_model.bin"
-                                                                       : "vae/diffusion_pytorch_model.fp16.bin";
+                                                                     : "vae/diffusion_pytorch_model.fp16.bin";
             qd::saveTorchCheckpoint((dir + "/").toStdString() + bin, tensors, o);
         }
         qd::CheckpointLoadOptions o;
         o.floatDtype = torch::kFloat32;
         const auto got = qd::loadCheckpoint(dir.toStdString(), o);
         for (const auto& [key, value] : sd) {
-            const auto want = key.rfind("first_stage_model.", 0) == 0 ? value.to(torch::kFloat16).to(torch::kFloat32) : value;
+            const auto want = key.rfind("first_stage_model.", 0) == 0
+                ? value.to(torch::kFloat16).to(torch::kFloat32)
+                : value;
             QVERIFY2(got.count(key) && torch::equal(got.at(key), want), key.c_str());
         }
     }
@@ -209,8 +216,9 @@ private slots:
             qd::loadCheckpoint(dir.toStdString());
             QFAIL("no error");
         } catch (const qd::EngineError& e) {
-            QVERIFY2(QString(e.what()).contains("shard 'diffusion_pytorch_model-00002-of-00002.safetensors' is missing"),
-                     e.what());
+            QVERIFY2(QString(e.what()).contains(
+                         "shard 'diffusion_pytorch_model-00002-of-00002.safetensors' is missing"),
+                e.what());
         }
         // an encoder with k and v but no q
         const QString dir2 = m_dir.filePath("broken2");
@@ -227,8 +235,10 @@ private slots:
             qd::loadCheckpoint(dir2.toStdString());
             QFAIL("no error");
         } catch (const qd::EngineError& e) {
-            QVERIFY2(QString(e.what()).contains("q_proj part of 'cond_stage_model.model.transformer.resblocks.1.attn.in_proj_weight'"),
-                     e.what());
+            QVERIFY2(
+                QString(e.what()).contains(
+                    "q_proj part of 'cond_stage_model.model.transformer.resblocks.1.attn.in_proj_weight'"),
+                e.what());
         }
     }
 };

@@ -1,12 +1,12 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "core/engine/pipeline/Generation.h"
+#include "TestUtil.h"
 #include "core/engine/Pipeline.h"
 #include "core/engine/io/SafeTensors.h"
-#include "core/engine/pipeline/SdModel.h"
-#include "TestUtil.h"
 #include "core/engine/models/TinyModels.h"
+#include "core/engine/pipeline/Generation.h"
+#include "core/engine/pipeline/SdModel.h"
 
 // Inpainting pieces the end-to-end conformance cases (conformance_extra) do not isolate: the
 // 9-channel UNet against its unit golden, diffusers' mask preparation, and the app path through

@@ -1,12 +1,12 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "core/engine/lora/Lora.h"
+#include "TestUtil.h"
 #include "core/engine/Pipeline.h"
 #include "core/engine/io/SafeTensors.h"
-#include "core/engine/pipeline/SdModel.h"
-#include "TestUtil.h"
+#include "core/engine/lora/Lora.h"
 #include "core/engine/models/TinyModels.h"
+#include "core/engine/pipeline/SdModel.h"
 
 // LoRA files as artists have them (kohya lora_down / lora_up / alpha, diffusers / PEFT lora_A /
 // lora_B) merged into the tiny models: each layer lands on the right weight with
@@ -334,22 +334,28 @@ private slots:
         const auto missing = run(p.prompt + " <lora:no-such-lora:1>");
         QVERIFY(missing.image.pixels == plain.image.pixels);
         QCOMPARE(missing.warnings.size(), size_t(1));
-        QVERIFY2(QString::fromStdString(missing.warnings[0]).contains("no-such-lora"), missing.warnings[0].c_str());
+        QVERIFY2(QString::fromStdString(missing.warnings[0]).contains("no-such-lora"),
+            missing.warnings[0].c_str());
         QVERIFY(!missing.params.extra.count("Lora hashes"));
 
         // A LoRA whose shapes don't fit this model, and a file that isn't a LoRA: made without
         // them too, each warning naming its file (the fitting one is still merged).
         writeFile("misfit.safetensors",
-            { { "lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight", torch::zeros({ 4, 5, 1, 1 }) },
-                { "lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight", torch::zeros({ 6, 4, 1, 1 }) } });
-        writeFile("notalora.safetensors", { { "model.diffusion_model.out.2.weight", torch::zeros({ 4, 4 }) } });
+            { { "lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight",
+                  torch::zeros({ 4, 5, 1, 1 }) },
+                { "lora_unet_down_blocks_0_attentions_0_proj_in.lora_up.weight",
+                    torch::zeros({ 6, 4, 1, 1 }) } });
+        writeFile(
+            "notalora.safetensors", { { "model.diffusion_model.out.2.weight", torch::zeros({ 4, 4 }) } });
         spec.loraDirs = { QD_TEST_DATA "/conformance", m_dir.path().toStdString() };
         pipe = qd::Pipeline::open(spec);
         const auto mixed = run(p.prompt + " <lora:misfit:1> <lora:tiny-sd1-lora:0.8> <lora:notalora:1>");
         QVERIFY(mixed.image.pixels == tagged.image.pixels);
         QCOMPARE(mixed.warnings.size(), size_t(2));
-        QVERIFY2(QString::fromStdString(mixed.warnings[0]).contains("misfit.safetensors"), mixed.warnings[0].c_str());
-        QVERIFY2(QString::fromStdString(mixed.warnings[1]).contains("notalora.safetensors"), mixed.warnings[1].c_str());
+        QVERIFY2(QString::fromStdString(mixed.warnings[0]).contains("misfit.safetensors"),
+            mixed.warnings[0].c_str());
+        QVERIFY2(QString::fromStdString(mixed.warnings[1]).contains("notalora.safetensors"),
+            mixed.warnings[1].c_str());
         QCOMPARE(mixed.params.extra.at("Lora hashes"), std::string("tiny-sd1-lora: 41df0a42fc63"));
     }
 };

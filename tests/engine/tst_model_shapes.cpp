@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/engine/models/AutoencoderKL.h"
 #include "TestUtil.h"
+#include "core/engine/models/AutoencoderKL.h"
 #include "core/engine/models/UNetModel.h"
 
 using nlohmann::json;

@@ -1,15 +1,16 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
-#include "core/engine/pipeline/SdModel.h"
 #include "TestUtil.h"
 #include "TinyDiffusersFolder.h"
 #include "core/engine/io/TorchCheckpoint.h"
+#include "core/engine/pipeline/SdModel.h"
 
 // Issue 3's bar: every unit golden (UNet, VAE, prompt embeddings) matches diffusers when the tiny
 // model is loaded through the public loading path from each file form artists have: a
 // .safetensors with its YAML beside it, a .ckpt archive with its YAML, and a diffusers folder.
-class TestModelFormats : public QObject {
+class TestModelFormats : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_dir;
     nlohmann::json m_layouts, m_configs;
@@ -33,7 +34,8 @@ class TestModelFormats : public QObject {
             qd::saveTorchCheckpoint(file, sd);
         else
             qd::saveSafetensors(file, sd);
-        QFile::copy(QString::fromStdString(qdtest::conformance((model + "-tiny.yaml").c_str())), base + ".yaml");
+        QFile::copy(
+            QString::fromStdString(qdtest::conformance((model + "-tiny.yaml").c_str())), base + ".yaml");
         return file;
     }
 
@@ -49,8 +51,8 @@ private slots:
     {
         QTest::addColumn<QString>("model");
         QTest::addColumn<QString>("form");
-        for (const char* model : {"sd1", "sd2", "sdxl"})
-            for (const char* form : {"safetensors", "ckpt", "diffusers"})
+        for (const char* model : { "sd1", "sd2", "sdxl" })
+            for (const char* form : { "safetensors", "ckpt", "diffusers" })
                 QTest::newRow(qPrintable(QString("%1 %2").arg(model, form))) << model << form;
     }
 
@@ -68,13 +70,15 @@ private slots:
         const std::string p = m + "/";
         torch::Tensor y;
         if (m == "sdxl")
-            y = sd->unet().admVector(qdtest::golden(p + "unet.text_embeds"), qdtest::golden(p + "unet.time_ids"));
+            y = sd->unet().admVector(
+                qdtest::golden(p + "unet.text_embeds"), qdtest::golden(p + "unet.time_ids"));
         const auto out = sd->unet().forward(qdtest::golden(p + "unet.x"), qdtest::golden(p + "unet.t"),
-                                            qdtest::golden(p + "unet.context"), y);
+            qdtest::golden(p + "unet.context"), y);
         QD_VERIFY_CLOSE(out, qdtest::golden(p + "unet.out"), 1e-4);
 
         // VAE: decode and encode
-        QD_VERIFY_CLOSE(sd->vae().decode(qdtest::golden(p + "vae.decode_in")), qdtest::golden(p + "vae.decode_out"), 1e-4);
+        QD_VERIFY_CLOSE(sd->vae().decode(qdtest::golden(p + "vae.decode_in")),
+            qdtest::golden(p + "vae.decode_out"), 1e-4);
         const auto moments = sd->encodeImage(qdtest::golden(p + "vae.encode_in"));
         QD_VERIFY_CLOSE(moments.mean, qdtest::golden(p + "vae.encode_mean"), 1e-4);
         QD_VERIFY_CLOSE(moments.std, qdtest::golden(p + "vae.encode_std"), 1e-4);

@@ -3,9 +3,9 @@
 #include <QtTest/QtTest>
 #include <nlohmann/json.hpp>
 
+#include "core/engine/io/StateDict.h"
 #include "core/engine/text/ClipTokenizer.h"
 #include "core/engine/text/PromptParser.h"
-#include "core/engine/io/StateDict.h"
 
 // AUTOMATIC1111's prompt syntax and chunking (prompt_chunks_cases.json), plus extra-network tags.
 class TestPrompts : public QObject

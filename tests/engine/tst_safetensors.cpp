@@ -3,13 +3,14 @@
 #include <QtTest/QtTest>
 #include <torch/torch.h>
 
+#include "TestUtil.h"
 #include "core/engine/io/MappedFile.h"
 #include "core/engine/io/SafeTensors.h"
-#include "TestUtil.h"
 
 // .safetensors: memory-mapped reading, conversion on load, the streaming writer, and strict header
 // validation (every malformed header is an EngineError naming the file and the problem).
-class TestSafeTensors : public QObject {
+class TestSafeTensors : public QObject
+{
     Q_OBJECT
 
     QTemporaryDir m_dir;
@@ -19,7 +20,7 @@ class TestSafeTensors : public QObject {
     // A file with the given header text (its length written in front unless `length` overrides it)
     // followed by `data`.
     std::string rawFile(const char* name, const std::string& header, const std::string& data,
-                        std::optional<uint64_t> length = std::nullopt)
+        std::optional<uint64_t> length = std::nullopt)
     {
         const std::string p = path(name);
         std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -43,18 +44,16 @@ class TestSafeTensors : public QObject {
 private slots:
     void roundTripKeepsEveryDtype()
     {
-        qd::StateDict sd{{"f32", torch::randn({3, 5})},
-                         {"f16", torch::randn({4, 2}).to(torch::kFloat16)},
-                         {"bf16", torch::randn({7}).to(torch::kBFloat16)},
-                         {"f64", torch::randn({2, 2}, torch::kFloat64)},
-                         {"i64", torch::arange(-3, 3, torch::kInt64)},
-                         {"i32", torch::arange(5, torch::kInt32)},
-                         {"u8", torch::arange(200, 210).to(torch::kUInt8)},
-                         {"bool", torch::tensor({true, false, true})},
-                         {"scalar", torch::tensor(3.5)},
-                         {"empty", torch::zeros({0, 4})}};
+        qd::StateDict sd { { "f32", torch::randn({ 3, 5 }) },
+            { "f16", torch::randn({ 4, 2 }).to(torch::kFloat16) },
+            { "bf16", torch::randn({ 7 }).to(torch::kBFloat16) },
+            { "f64", torch::randn({ 2, 2 }, torch::kFloat64) },
+            { "i64", torch::arange(-3, 3, torch::kInt64) }, { "i32", torch::arange(5, torch::kInt32) },
+            { "u8", torch::arange(200, 210).to(torch::kUInt8) },
+            { "bool", torch::tensor({ true, false, true }) }, { "scalar", torch::tensor(3.5) },
+            { "empty", torch::zeros({ 0, 4 }) } };
         const std::string p = path("all.safetensors");
-        qd::saveSafetensors(p, sd, {{"format", "pt"}, {"note", "x"}});
+        qd::saveSafetensors(p, sd, { { "format", "pt" }, { "note", "x" } });
         const auto back = qd::loadSafetensors(p);
         QCOMPARE(back.size(), sd.size());
         for (const auto& [k, t] : sd) {
@@ -68,7 +67,7 @@ private slots:
     void tensorsPointIntoTheMappedFile()
     {
         // Zero-copy: consecutive tensors sit in memory exactly as far apart as in the file.
-        qd::StateDict sd{{"a", torch::randn({16})}, {"b", torch::randn({8})}};
+        qd::StateDict sd { { "a", torch::randn({ 16 }) }, { "b", torch::randn({ 8 }) } };
         const std::string p = path("zc.safetensors");
         qd::saveSafetensors(p, sd);
         const auto header = qd::readSafetensorsHeader(p);
@@ -83,9 +82,10 @@ private slots:
         // loadModule drops a mapped source's pages after copying it (peak memory of a converting
         // load); the tensor must still read the file's values afterwards, and heap tensors must be
         // left alone by dropPages.
-        const torch::Tensor w = torch::randn({256, 1024}); // 1 MiB: many whole pages
+        const torch::Tensor w = torch::randn({ 256, 1024 }); // 1 MiB: many whole pages
         const std::string p = path("drop.safetensors");
-        qd::saveSafetensors(p, {{"lin.weight", w.to(torch::kFloat16)}, {"lin.bias", torch::randn({256})}});
+        qd::saveSafetensors(
+            p, { { "lin.weight", w.to(torch::kFloat16) }, { "lin.bias", torch::randn({ 256 }) } });
         const qd::StateDict sd = qd::loadSafetensors(p);
         torch::nn::Linear lin(1024, 256);
         torch::nn::Sequential model;
@@ -93,7 +93,7 @@ private slots:
         QCOMPARE(qd::loadModule(*model, sd, "", p), 2);
         QVERIFY(torch::equal(lin->weight, w.to(torch::kFloat16).to(torch::kFloat32)));
         QVERIFY(torch::equal(sd.at("lin.weight"), w.to(torch::kFloat16))); // re-read from the file
-        const torch::Tensor heap = torch::randn({256, 1024});
+        const torch::Tensor heap = torch::randn({ 256, 1024 });
         const torch::Tensor before = heap.clone();
         qd::MappedFile::dropPages(heap.data_ptr(), uint64_t(heap.nbytes()));
         QVERIFY(torch::equal(heap, before));
@@ -102,7 +102,7 @@ private slots:
     void writingToALoadedTensorLeavesTheFileAlone()
     {
         const std::string p = path("cow.safetensors");
-        qd::saveSafetensors(p, {{"w", torch::ones({1024})}});
+        qd::saveSafetensors(p, { { "w", torch::ones({ 1024 }) } });
         {
             auto sd = qd::loadSafetensors(p);
             sd.at("w").add_(1); // e.g. a LoRA merged in place: must not crash on a read-only page
@@ -113,10 +113,10 @@ private slots:
 
     void convertsFloatsOnLoadAndKeepsIntegers()
     {
-        const auto h = torch::randn({64, 3}).to(torch::kFloat16);
-        const auto bf = torch::randn({5}).to(torch::kBFloat16);
+        const auto h = torch::randn({ 64, 3 }).to(torch::kFloat16);
+        const auto bf = torch::randn({ 5 }).to(torch::kBFloat16);
         const std::string p = path("conv.safetensors");
-        qd::saveSafetensors(p, {{"h", h}, {"bf", bf}, {"ids", torch::arange(77, torch::kInt64)}});
+        qd::saveSafetensors(p, { { "h", h }, { "bf", bf }, { "ids", torch::arange(77, torch::kInt64) } });
         qd::SafetensorsLoadOptions o;
         o.floatDtype = torch::kFloat32;
         const auto sd = qd::loadSafetensors(p, o);
@@ -130,7 +130,7 @@ private slots:
     void keepFilterSkipsKeys()
     {
         const std::string p = path("keep.safetensors");
-        qd::saveSafetensors(p, {{"model.a", torch::ones({2})}, {"model_ema.a", torch::ones({2})}});
+        qd::saveSafetensors(p, { { "model.a", torch::ones({ 2 }) }, { "model_ema.a", torch::ones({ 2 }) } });
         qd::SafetensorsLoadOptions o;
         o.keep = [](const std::string& k) { return k.rfind("model_ema.", 0) != 0; };
         const auto sd = qd::loadSafetensors(p, o);
@@ -143,7 +143,7 @@ private slots:
         // A writer that did not pad its header: the F32 data starts at an odd address.
         const std::string header = R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
         std::string data(8, '\0');
-        const float v[2] = {1.5f, -2.0f};
+        const float v[2] = { 1.5f, -2.0f };
         std::memcpy(data.data(), v, 8);
         const std::string p = rawFile("unaligned.safetensors", header + " ", data); // 8 + 57 bytes
         const auto sd = qd::loadSafetensors(p);
@@ -155,18 +155,19 @@ private slots:
     {
         const std::string p = path("stream.safetensors");
         {
-            qd::SafetensorsWriter w(p, {{"a", torch::kFloat16, {2, 2}}, {"b", torch::kFloat32, {3}}});
-            QVERIFY_THROWS_EXCEPTION(qd::EngineError, w.write("b", torch::zeros({3})));
-            QVERIFY_THROWS_EXCEPTION(qd::EngineError, w.write("a", torch::zeros({2, 2}))); // wrong dtype
-            w.write("a", torch::ones({2, 2}, torch::kFloat16));
+            qd::SafetensorsWriter w(
+                p, { { "a", torch::kFloat16, { 2, 2 } }, { "b", torch::kFloat32, { 3 } } });
+            QVERIFY_THROWS_EXCEPTION(qd::EngineError, w.write("b", torch::zeros({ 3 })));
+            QVERIFY_THROWS_EXCEPTION(qd::EngineError, w.write("a", torch::zeros({ 2, 2 }))); // wrong dtype
+            w.write("a", torch::ones({ 2, 2 }, torch::kFloat16));
             // destroyed unfinished: nothing appears
         }
         QVERIFY(!QFile::exists(QString::fromStdString(p)));
         QVERIFY(!QFile::exists(QString::fromStdString(p + ".tmp")));
-        qd::SafetensorsWriter w(p, {{"a", torch::kFloat16, {2, 2}}, {"b", torch::kFloat32, {3}}});
-        w.write("a", torch::ones({2, 2}, torch::kFloat16));
+        qd::SafetensorsWriter w(p, { { "a", torch::kFloat16, { 2, 2 } }, { "b", torch::kFloat32, { 3 } } });
+        w.write("a", torch::ones({ 2, 2 }, torch::kFloat16));
         QVERIFY_THROWS_EXCEPTION(qd::EngineError, w.finish()); // "b" missing
-        w.write("b", torch::full({3}, 2.0));
+        w.write("b", torch::full({ 3 }, 2.0));
         w.finish();
         const auto sd = qd::loadSafetensors(p);
         QCOMPARE(sd.at("a").scalar_type(), torch::kFloat16);
@@ -179,18 +180,22 @@ private slots:
         QTest::addColumn<QByteArray>("header");
         QTest::addColumn<int>("dataBytes");
         QTest::addColumn<qint64>("lengthOverride"); // -1: the header's real length
-        QTest::addColumn<QString>("expected");      // a part of the message
+        QTest::addColumn<QString>("expected"); // a part of the message
         const auto ok = [](const char* extra = "") {
             return QByteArray(R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]})") + extra + "}";
         };
-        QTest::newRow("header length past the end") << ok() << 24 << qint64(10000) << "runs past the end of the file";
+        QTest::newRow("header length past the end")
+            << ok() << 24 << qint64(10000) << "runs past the end of the file";
         QTest::newRow("huge header") << ok() << 24 << qint64(200'000'000) << "100 MB limit";
-        QTest::newRow("invalid JSON") << QByteArray(R"({"w":{"dtype":)") << 0 << qint64(-1) << "not valid JSON";
-        QTest::newRow("top level not an object") << QByteArray("[1,2]") << 0 << qint64(-1) << "expected an object";
-        QTest::newRow("entry not an object") << QByteArray(R"({"w":[1]})") << 0 << qint64(-1)
-                                             << "tensor 'w' is described by a JSON array";
-        QTest::newRow("unknown dtype") << QByteArray(R"({"w":{"dtype":"F17","shape":[2],"data_offsets":[0,8]}})") << 8
-                                       << qint64(-1) << "tensor 'w' has unknown dtype 'F17'";
+        QTest::newRow("invalid JSON")
+            << QByteArray(R"({"w":{"dtype":)") << 0 << qint64(-1) << "not valid JSON";
+        QTest::newRow("top level not an object")
+            << QByteArray("[1,2]") << 0 << qint64(-1) << "expected an object";
+        QTest::newRow("entry not an object")
+            << QByteArray(R"({"w":[1]})") << 0 << qint64(-1) << "tensor 'w' is described by a JSON array";
+        QTest::newRow("unknown dtype")
+            << QByteArray(R"({"w":{"dtype":"F17","shape":[2],"data_offsets":[0,8]}})") << 8 << qint64(-1)
+            << "tensor 'w' has unknown dtype 'F17'";
         QTest::newRow("shape/byte-size mismatch")
             << QByteArray(R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})") << 20 << qint64(-1)
             << "needs 24 bytes but data_offsets [0, 20] hold 20";
@@ -198,19 +203,20 @@ private slots:
             << QByteArray(R"({"w":{"dtype":"F32","shape":[2,3],"data_offsets":[8,32]}})") << 24 << qint64(-1)
             << "past the end of the data";
         QTest::newRow("overlapping offsets")
-            << ok(R"(,"v":{"dtype":"F32","shape":[2],"data_offsets":[16,24]})") << 24 << qint64(-1) << "overlaps";
+            << ok(R"(,"v":{"dtype":"F32","shape":[2],"data_offsets":[16,24]})") << 24 << qint64(-1)
+            << "overlaps";
         QTest::newRow("gap between tensors")
             << QByteArray(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})") << 8 << qint64(-1)
             << "belong to no tensor";
         QTest::newRow("trailing bytes") << ok() << 40 << qint64(-1) << "not fully covered";
-        QTest::newRow("duplicate key") << ok(R"(,"w":{"dtype":"F32","shape":[0],"data_offsets":[24,24]})") << 24
-                                       << qint64(-1) << "names tensor 'w' twice";
+        QTest::newRow("duplicate key") << ok(R"(,"w":{"dtype":"F32","shape":[0],"data_offsets":[24,24]})")
+                                       << 24 << qint64(-1) << "names tensor 'w' twice";
         QTest::newRow("negative dimension")
             << QByteArray(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})") << 8 << qint64(-1)
             << "expected a non-negative integer";
         QTest::newRow("byte size overflows")
-            << QByteArray(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})") << 8
-            << qint64(-1) << "overflows";
+            << QByteArray(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})")
+            << 8 << qint64(-1) << "overflows";
         QTest::newRow("end before begin")
             << QByteArray(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})") << 8 << qint64(-1)
             << "end before they begin";
@@ -228,8 +234,9 @@ private slots:
         QFETCH(int, dataBytes);
         QFETCH(qint64, lengthOverride);
         QFETCH(QString, expected);
-        const std::string p = rawFile("bad.safetensors", header.toStdString(), std::string(size_t(dataBytes), '\0'),
-                                      lengthOverride < 0 ? std::nullopt : std::optional<uint64_t>(lengthOverride));
+        const std::string p
+            = rawFile("bad.safetensors", header.toStdString(), std::string(size_t(dataBytes), '\0'),
+                lengthOverride < 0 ? std::nullopt : std::optional<uint64_t>(lengthOverride));
         const QString msg = errorOf(p);
         QVERIFY2(!msg.isEmpty(), "no error");
         QVERIFY2(msg.contains(expected), qPrintable(msg));
@@ -248,7 +255,8 @@ private slots:
     {
         // Cut a valid file at every length: each attempt either loads or throws EngineError.
         const std::string good = path("good.safetensors");
-        qd::saveSafetensors(good, {{"a", torch::randn({3, 3}).to(torch::kFloat16)}, {"b", torch::arange(4)}});
+        qd::saveSafetensors(
+            good, { { "a", torch::randn({ 3, 3 }).to(torch::kFloat16) }, { "b", torch::arange(4) } });
         std::ifstream in(good, std::ios::binary);
         const std::string bytes((std::istreambuf_iterator<char>(in)), {});
         int errors = 0;

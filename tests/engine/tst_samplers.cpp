@@ -6,13 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/engine/sampling/Denoiser.h"
 #include "DiffusersReference.h"
+#include "TestUtil.h"
+#include "core/engine/sampling/Denoiser.h"
 #include "core/engine/sampling/Noise.h"
 #include "core/engine/sampling/Samplers.h"
 #include "core/engine/sampling/SamplingPlan.h"
 #include "core/engine/sampling/Schedules.h"
-#include "TestUtil.h"
 
 namespace
 {
@@ -179,7 +179,8 @@ private slots:
         QFETCH(QString, algorithm);
         QFETCH(int, steps);
         QFETCH(double, strength);
-        nlohmann::json config = qdtest::conformanceCases()["sd1/txt2img/ddim"]["scheduler_config"]; // the SD base config
+        nlohmann::json config
+            = qdtest::conformanceCases()["sd1/txt2img/ddim"]["scheduler_config"]; // the SD base config
         if (!algorithm.isEmpty() && algorithm != "karras")
             config["algorithm_type"] = algorithm.toStdString();
         if (algorithm == "karras")

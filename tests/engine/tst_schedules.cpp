@@ -6,12 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "TestUtil.h"
 #include "core/engine/sampling/Denoiser.h"
 #include "core/engine/sampling/NoiseSchedule.h"
 #include "core/engine/sampling/Samplers.h"
 #include "core/engine/sampling/SamplingPlan.h"
 #include "core/engine/sampling/Schedules.h"
-#include "TestUtil.h"
 
 namespace
 {

@@ -3,12 +3,12 @@
 
 #include <QTemporaryDir>
 
+#include "TestUtil.h"
 #include "core/engine/EngineError.h"
-#include "core/engine/models/LatentPreview.h"
 #include "core/engine/Pipeline.h"
 #include "core/engine/io/SafeTensors.h"
-#include "TestUtil.h"
 #include "core/engine/io/TorchCheckpoint.h"
+#include "core/engine/models/LatentPreview.h"
 
 // TAESD, the tiny preview decoder users download (madebyollin/taesd: taesd_decoder, taesdxl_decoder):
 // files with the published key names load, in every form they come in, and decode exactly as
@@ -342,7 +342,8 @@ private slots:
         QCOMPARE(made.size(), size_t(1));
         QCOMPARE(cheapSteps, (std::vector<int> { 1, 2, 3, 4, 5 }));
         QCOMPARE(made[0].warnings.size(), size_t(1));
-        QVERIFY2(made[0].warnings[0].find(preview.taesdPath) != std::string::npos, made[0].warnings[0].c_str());
+        QVERIFY2(
+            made[0].warnings[0].find(preview.taesdPath) != std::string::npos, made[0].warnings[0].c_str());
     }
 };
 

@@ -4,20 +4,24 @@
 #include <torch/torch.h>
 #include <zip.h>
 
-#include "core/engine/io/Pickle.h"
 #include "TestUtil.h"
-#include "core/engine/models/TinyModels.h"
+#include "core/engine/io/Pickle.h"
 #include "core/engine/io/TorchCheckpoint.h"
+#include "core/engine/models/TinyModels.h"
 
 // PyTorch .ckpt archives: the restricted pickle reader rebuilds tensors and plain data, never runs
 // anything, and every malformed archive is an EngineError naming the file and the problem.
-class TestTorchCheckpoint : public QObject {
+class TestTorchCheckpoint : public QObject
+{
     Q_OBJECT
 
     QTemporaryDir m_dir;
     const std::string m_marker = "/tmp/qdiffusion-pickle-marker-must-not-exist";
 
-    std::string path(const std::string& name) { return m_dir.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string path(const std::string& name)
+    {
+        return m_dir.filePath(QString::fromStdString(name)).toStdString();
+    }
     static std::string fixture(const char* name) { return std::string(QD_TEST_DATA) + "/io/" + name; }
 
     static std::string readAll(const std::string& p)
@@ -27,7 +31,8 @@ class TestTorchCheckpoint : public QObject {
     }
 
     // A zip archive with exactly these entries, stored.
-    std::string zipFile(const std::string& name, const std::vector<std::pair<std::string, std::string>>& entries)
+    std::string zipFile(
+        const std::string& name, const std::vector<std::pair<std::string, std::string>>& entries)
     {
         const std::string p = path(name);
         QFile::remove(QString::fromStdString(p));
@@ -42,7 +47,8 @@ class TestTorchCheckpoint : public QObject {
     }
 
     // {"state_dict": {"w": tensor over storage "0" (FloatStorage, `numel` elements), size/stride}}.
-    static std::string onePickle(int64_t numel, std::vector<int64_t> size, std::vector<int64_t> stride, int64_t offset = 0)
+    static std::string onePickle(
+        int64_t numel, std::vector<int64_t> size, std::vector<int64_t> stride, int64_t offset = 0)
     {
         qd::pickle::Writer w;
         w.emptyDict();
@@ -115,7 +121,7 @@ private slots:
         QCOMPARE(sd.size(), size_t(6)); // a b c d e model_ema.x; the int entry is not a tensor
         const auto a = sd.at("a");
         QCOMPARE(a.scalar_type(), torch::kFloat32);
-        QCOMPARE(a.sizes().vec(), (std::vector<int64_t>{2, 3}));
+        QCOMPARE(a.sizes().vec(), (std::vector<int64_t> { 2, 3 }));
         for (int i = 0; i < 2; ++i)
             for (int j = 0; j < 3; ++j)
                 QCOMPARE(a[i][j].item<float>(), float(i * 3 + j) + 0.5f);
@@ -145,9 +151,10 @@ private slots:
     {
         const auto infos = qd::inspectTorchCheckpoint(fixture("cpython-protocol2.ckpt"));
         QCOMPARE(infos.size(), size_t(6));
-        const auto b = std::find_if(infos.begin(), infos.end(), [](const qd::TensorInfo& t) { return t.key == "b"; });
+        const auto b
+            = std::find_if(infos.begin(), infos.end(), [](const qd::TensorInfo& t) { return t.key == "b"; });
         QCOMPARE(b->dtype, std::string("F16"));
-        QCOMPARE(b->shape, (std::vector<int64_t>{3, 2}));
+        QCOMPARE(b->shape, (std::vector<int64_t> { 3, 2 }));
         QCOMPARE(b->bytes, uint64_t(12));
     }
 
@@ -189,7 +196,7 @@ private slots:
     {
         // Stored storages are mapped, not copied; writing to one gives a private copy.
         const std::string p = path("cow.ckpt");
-        qd::saveTorchCheckpoint(p, {{"w", torch::ones({4096})}}, {});
+        qd::saveTorchCheckpoint(p, { { "w", torch::ones({ 4096 }) } }, {});
         {
             auto sd = qd::loadTorchCheckpoint(p);
             sd.at("w").mul_(3);
@@ -217,7 +224,8 @@ private slots:
         const std::string touch = "touch /tmp/qdiffusion-pickle-marker-must-not-exist";
         QTest::newRow("os.system") << call("os", "system", touch.c_str()) << "os.system";
         QTest::newRow("posix.system") << call("posix", "system", touch.c_str()) << "posix.system";
-        QTest::newRow("builtins.eval") << call("builtins", "eval", "__import__('os').system('true')") << "builtins.eval";
+        QTest::newRow("builtins.eval")
+            << call("builtins", "eval", "__import__('os').system('true')") << "builtins.eval";
         QTest::newRow("__builtin__.eval") << call("__builtin__", "eval", "1") << "__builtin__.eval";
         QTest::newRow("builtins.exec") << call("builtins", "exec", "1") << "builtins.exec";
         QTest::newRow("builtins.getattr") << call("builtins", "getattr", "x") << "builtins.getattr";
@@ -250,7 +258,7 @@ private slots:
         QVERIFY2(msg.contains("refuses the Python global '" + global + "'"), qPrintable(msg));
         QVERIFY2(msg.contains("test.pkl"), qPrintable(msg));
         // and the same pickle inside an archive, through the public loader
-        const std::string p = zipFile("evil.ckpt", {{"archive/data.pkl", pickle.toStdString()}});
+        const std::string p = zipFile("evil.ckpt", { { "archive/data.pkl", pickle.toStdString() } });
         const QString msg2 = errorOf([&] { qd::loadTorchCheckpoint(p); });
         QVERIFY2(msg2.contains(global) && msg2.contains("evil.ckpt"), qPrintable(msg2));
         QVERIFY(!QFile::exists(QString::fromStdString(m_marker)));
@@ -261,13 +269,15 @@ private slots:
         QString msg = pickleError(readAll(fixture("evil-os-system.pkl")));
         QVERIFY2(msg.contains("'posix.system'"), qPrintable(msg)); // CPython writes os.system as posix.system
         msg = pickleError(readAll(fixture("evil-builtins-eval.pkl")));
-        QVERIFY2(msg.contains("'__builtin__.eval'"), qPrintable(msg)); // protocol 2 spells builtins as Python 2 did
+        QVERIFY2(msg.contains("'__builtin__.eval'"),
+            qPrintable(msg)); // protocol 2 spells builtins as Python 2 did
         QVERIFY(!QFile::exists(QString::fromStdString(m_marker)));
     }
 
     void zipWithoutDataPkl()
     {
-        const std::string p = zipFile("nopkl.ckpt", {{"archive/version", "3\n"}, {"archive/data/0", "abcd"}});
+        const std::string p
+            = zipFile("nopkl.ckpt", { { "archive/version", "3\n" }, { "archive/data/0", "abcd" } });
         const QString msg = errorOf([&] { qd::loadTorchCheckpoint(p); });
         QVERIFY2(msg.contains("without data.pkl") && msg.contains("nopkl.ckpt"), qPrintable(msg));
     }
@@ -275,29 +285,33 @@ private slots:
     void corruptedStorageSize()
     {
         // data.pkl says 10 floats (40 bytes); the storage entry holds 36.
-        const std::string p = zipFile("short.ckpt", {{"archive/data.pkl", onePickle(10, {10}, {1})},
-                                                     {"archive/data/0", std::string(36, '\0')}});
+        const std::string p = zipFile("short.ckpt",
+            { { "archive/data.pkl", onePickle(10, { 10 }, { 1 }) },
+                { "archive/data/0", std::string(36, '\0') } });
         const QString msg = errorOf([&] { qd::loadTorchCheckpoint(p); });
-        QVERIFY2(msg.contains("holds 36 bytes") && msg.contains("40 bytes") && msg.contains("'w'"), qPrintable(msg));
+        QVERIFY2(msg.contains("holds 36 bytes") && msg.contains("40 bytes") && msg.contains("'w'"),
+            qPrintable(msg));
     }
 
     void missingStorage()
     {
-        const std::string p = zipFile("nostorage.ckpt", {{"archive/data.pkl", onePickle(2, {2}, {1})}});
+        const std::string p
+            = zipFile("nostorage.ckpt", { { "archive/data.pkl", onePickle(2, { 2 }, { 1 }) } });
         const QString msg = errorOf([&] { qd::loadTorchCheckpoint(p); });
         QVERIFY2(msg.contains("archive/data/0") && msg.contains("missing"), qPrintable(msg));
     }
 
     void viewOutsideItsStorage()
     {
-        const QString msg = pickleError(onePickle(6, {2, 3}, {3, 1}, 1)); // reaches element 6 of 6
+        const QString msg = pickleError(onePickle(6, { 2, 3 }, { 3, 1 }, 1)); // reaches element 6 of 6
         QVERIFY2(msg.contains("reaches element 6") && msg.contains("holds 6 elements"), qPrintable(msg));
-        QVERIFY(pickleError(onePickle(6, {2, 3}, {3, 1}, 0)).isEmpty());
+        QVERIFY(pickleError(onePickle(6, { 2, 3 }, { 3, 1 }, 0)).isEmpty());
     }
 
     void torchScriptIsNotACheckpoint()
     {
-        const std::string p = zipFile("script.pt", {{"archive/constants.pkl", "x"}, {"archive/data.pkl", "x"}});
+        const std::string p
+            = zipFile("script.pt", { { "archive/constants.pkl", "x" }, { "archive/data.pkl", "x" } });
         const QString msg = errorOf([&] { qd::loadTorchCheckpoint(p); });
         QVERIFY2(msg.contains("TorchScript"), qPrintable(msg));
     }
@@ -307,7 +321,7 @@ private slots:
         qd::pickle::Writer w;
         w.emptyList();
         w.stop();
-        const std::string p = zipFile("list.ckpt", {{"archive/data.pkl", w.data()}});
+        const std::string p = zipFile("list.ckpt", { { "archive/data.pkl", w.data() } });
         const QString msg = errorOf([&] { qd::loadTorchCheckpoint(p); });
         QVERIFY2(msg.contains("expected a dict of tensors"), qPrintable(msg));
     }
@@ -316,7 +330,8 @@ private slots:
     {
         QTest::addColumn<QByteArray>("pickle");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("truncated string") << QByteArray("\x80\x02X\xff\x00\x00\x00ab", 9) << "runs past the end";
+        QTest::newRow("truncated string")
+            << QByteArray("\x80\x02X\xff\x00\x00\x00ab", 9) << "runs past the end";
         QTest::newRow("no STOP") << QByteArray("\x80\x02}", 3) << "truncated";
         QTest::newRow("stack underflow") << QByteArray("\x80\x02s.", 4) << "stack underflow";
         QTest::newRow("unknown opcode") << QByteArray("\x80\x02\xff.", 4) << "unknown opcode 0xff";
@@ -338,8 +353,8 @@ private slots:
     {
         qd::pickle::Writer w;
         w.mark();
-        for (int64_t v : {int64_t(0), int64_t(255), int64_t(256), int64_t(65536), int64_t(-1), int64_t(1) << 40,
-                          -(int64_t(1) << 62)})
+        for (int64_t v : { int64_t(0), int64_t(255), int64_t(256), int64_t(65536), int64_t(-1),
+                 int64_t(1) << 40, -(int64_t(1) << 62) })
             w.integer(v);
         w.real(-0.125);
         w.string("caf\xc3\xa9");
@@ -397,7 +412,7 @@ private slots:
             return s;
         }();
         for (size_t i = 0; i < pkl.size(); ++i)
-            for (unsigned char x : {0x01, 0x80, 0xff}) {
+            for (unsigned char x : { 0x01, 0x80, 0xff }) {
                 std::string mutated = pkl;
                 mutated[i] = char(mutated[i] ^ x);
                 pickleError(mutated);

@@ -2,12 +2,12 @@
 #include <fstream>
 #include <torch/torch.h>
 
-#include "core/engine/models/CpuKernels.h"
-#include "core/engine/io/SafeTensors.h"
 #include "TestUtil.h"
+#include "YamlJson.h"
+#include "core/engine/io/SafeTensors.h"
+#include "core/engine/models/CpuKernels.h"
 #include "core/engine/models/TinyModels.h"
 #include "core/engine/models/UNetModel.h"
-#include "YamlJson.h"
 
 using nlohmann::json;
 using qd::UNetConfig;

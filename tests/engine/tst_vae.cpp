@@ -2,10 +2,10 @@
 #include <fstream>
 #include <torch/torch.h>
 
-#include "core/engine/models/AutoencoderKL.h"
 #include "TestUtil.h"
-#include "core/engine/models/TinyModels.h"
 #include "YamlJson.h"
+#include "core/engine/models/AutoencoderKL.h"
+#include "core/engine/models/TinyModels.h"
 
 using nlohmann::json;
 using qd::AutoencoderKL;

@@ -8,7 +8,8 @@
 #include "core/engine/EngineError.h"
 #include "core/engine/io/Pickle.h"
 
-namespace {
+namespace
+{
 
 // Walks the result as the checkpoint loader does (dicts of tensors), checking every tensor view
 // stays inside its storage. Iterative, each object once: pickles nest deeply, share objects and can
@@ -16,7 +17,7 @@ namespace {
 void walk(const qd::pickle::Object& top)
 {
     std::unordered_set<const qd::pickle::Object*> seen;
-    std::vector<const qd::pickle::Object*> todo{&top};
+    std::vector<const qd::pickle::Object*> todo { &top };
     while (!todo.empty()) {
         const qd::pickle::Object* o = todo.back();
         todo.pop_back();

@@ -24,9 +24,11 @@
 #include "ui/SettingsDialog.h"
 #include "ui/Theme.h"
 
-namespace {
+namespace
+{
 const char* kPrompts[] = {
-    "a lighthouse on a cliff at dawn, (oil painting:1.2), [blurry], dramatic sky, <lora:tiny-sd1-lora:0.6> BREAK warm light, seagulls",
+    "a lighthouse on a cliff at dawn, (oil painting:1.2), [blurry], dramatic sky, <lora:tiny-sd1-lora:0.6> "
+    "BREAK warm light, seagulls",
     "portrait of a red fox in fresh snow, (soft light:1.1), bokeh",
     "a quiet city street at night, neon signs, rain, reflections",
     "watercolor mountains, mist, (pastel colors:1.3)",
@@ -132,7 +134,8 @@ int main(int argc, char* argv[])
             if (id == jobs && step == total * 2 / 3)
                 grab(&w, "generating");
         });
-        QObject::connect(w.worker(), &qd::InferenceWorker::idle, &app, [&] { QTimer::singleShot(300, &app, finish); });
+        QObject::connect(
+            w.worker(), &qd::InferenceWorker::idle, &app, [&] { QTimer::singleShot(300, &app, finish); });
     });
     return app.exec();
 }

@@ -1,26 +1,27 @@
 // HistoryGallery as a user drives it: search box and filters, favourite and rating keys, Delete and
 // Ctrl+Z, copy infotext, restore; ExportDialog: file-name patterns, every format keeps the
 // parameters, nothing is overwritten; SettingsDialog gives back what it was given.
-#include <QtTest/QtTest>
 #include <QClipboard>
 #include <QComboBox>
 #include <QLineEdit>
 #include <QListView>
 #include <QTemporaryDir>
 #include <QToolButton>
+#include <QtTest/QtTest>
 
+#include "core/metadata/ImageMetadata.h"
+#include "core/metadata/Infotext.h"
 #include "ui/ExportDialog.h"
 #include "ui/HistoryGallery.h"
 #include "ui/HistoryModel.h"
-#include "core/metadata/ImageMetadata.h"
-#include "core/metadata/Infotext.h"
 #include "ui/SettingsDialog.h"
 
 using qd::HistoryGallery;
 using qd::HistoryModel;
 using qd::HistoryStore;
 
-class TestHistoryGallery : public QObject {
+class TestHistoryGallery : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_dir;
 
@@ -28,7 +29,8 @@ class TestHistoryGallery : public QObject {
     static void fill(HistoryStore& store, const QString& folder)
     {
         QDir().mkpath(folder);
-        const char* prompts[] = {"red fox in snow", "lighthouse at dawn", "portrait of a cat", "city at night"};
+        const char* prompts[]
+            = { "red fox in snow", "lighthouse at dawn", "portrait of a cat", "city at night" };
         for (int i = 0; i < 4; ++i) {
             qd::GenerationParams p;
             p.prompt = prompts[i];
@@ -132,14 +134,18 @@ private slots:
         const QList<qd::HistoryRecord> records = store.page(qd::HistoryQuery(), 0, 10);
         QCOMPARE(records.size(), 4);
 
-        QCOMPARE(qd::ExportDialog::fileName("{index}-{seed}-{sampler}", records[0], 3, qd::ImageFileFormat::Jpeg),
-                 QString("00003-103-Euler a.jpg"));
-        QCOMPARE(qd::ExportDialog::fileName("{prompt}/{model}:{steps}", records[0], 1, qd::ImageFileFormat::WebP),
-                 QString("city at night_sdxl_13.webp")); // separators never make folders
-        QCOMPARE(qd::ExportDialog::fileName("{width}x{height} {date}", records[0], 1, qd::ImageFileFormat::Png),
-                 QString("64x48 2024-05-01.png"));
+        QCOMPARE(
+            qd::ExportDialog::fileName("{index}-{seed}-{sampler}", records[0], 3, qd::ImageFileFormat::Jpeg),
+            QString("00003-103-Euler a.jpg"));
+        QCOMPARE(
+            qd::ExportDialog::fileName("{prompt}/{model}:{steps}", records[0], 1, qd::ImageFileFormat::WebP),
+            QString("city at night_sdxl_13.webp")); // separators never make folders
+        QCOMPARE(
+            qd::ExportDialog::fileName("{width}x{height} {date}", records[0], 1, qd::ImageFileFormat::Png),
+            QString("64x48 2024-05-01.png"));
 
-        for (qd::ImageFileFormat format : {qd::ImageFileFormat::Png, qd::ImageFileFormat::Jpeg, qd::ImageFileFormat::WebP}) {
+        for (qd::ImageFileFormat format :
+            { qd::ImageFileFormat::Png, qd::ImageFileFormat::Jpeg, qd::ImageFileFormat::WebP }) {
             qd::ExportOptions o;
             o.format = format;
             o.quality = 80;
@@ -170,7 +176,7 @@ private slots:
     void settingsDialogGivesBackWhatItWasGiven()
     {
         qd::Settings s;
-        s.modelFolders = {"/models/a", "/models/b"};
+        s.modelFolders = { "/models/a", "/models/b" };
         s.outputFolder = "/out";
         s.outputFormat = "webp";
         s.imageQuality = 77;

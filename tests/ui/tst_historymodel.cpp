@@ -1,26 +1,29 @@
 // HistoryModel over a real HistoryStore: passes QAbstractItemModelTester through queries, inserts,
 // deletes and edits; loads records a page at a time; thumbnails arrive later through dataChanged;
 // stays quick with 10,000+ rows.
-#include <QtTest/QtTest>
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
+#include <QtTest/QtTest>
 
-#include "ui/HistoryModel.h"
 #include "core/history/HistoryStore.h"
+#include "ui/HistoryModel.h"
 
 using qd::HistoryModel;
 using qd::HistoryStore;
 
-class TestHistoryModel : public QObject {
+class TestHistoryModel : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_dir;
 
     // n images on disk (tiny PNGs) and their rows; prompts cycle through a few subjects.
-    static void fill(HistoryStore& store, const QString& folder, int n, int offset = 0, QSize size = QSize(16, 12))
+    static void fill(
+        HistoryStore& store, const QString& folder, int n, int offset = 0, QSize size = QSize(16, 12))
     {
         QDir().mkpath(folder);
-        static const char* subjects[] = {"red fox in snow", "lighthouse at dawn", "portrait of a cat", "city at night"};
+        static const char* subjects[]
+            = { "red fox in snow", "lighthouse at dawn", "portrait of a cat", "city at night" };
         QList<HistoryStore::NewImage> images;
         for (int i = offset; i < offset + n; ++i) {
             const QString file = QStringLiteral("%1/%2.png").arg(folder).arg(i, 6, 10, QChar('0'));
@@ -153,7 +156,8 @@ private slots:
         // the 16x12 image is never enlarged; its colour is that of image #14 (newest first: 19 - 5)
         QCOMPARE(thumb.size(), QSize(16, 12));
         // (the disk cache is JPEG: a hue step or two off)
-        QVERIFY(qAbs(thumb.toImage().pixelColor(8, 6).hue() - QColor::fromHsv(14 * 7 % 360, 200, 200).hue()) <= 3);
+        QVERIFY(qAbs(thumb.toImage().pixelColor(8, 6).hue() - QColor::fromHsv(14 * 7 % 360, 200, 200).hue())
+            <= 3);
         QCOMPARE(model.pendingThumbnails(), 0);
     }
 
@@ -177,12 +181,13 @@ private slots:
         for (int page = 0; page * HistoryModel::kPageSize < 10500; ++page) {
             QElapsedTimer p;
             p.start();
-            for (int r = page * HistoryModel::kPageSize; r < qMin(10500, (page + 1) * HistoryModel::kPageSize); ++r)
+            for (int r = page * HistoryModel::kPageSize;
+                 r < qMin(10500, (page + 1) * HistoryModel::kPageSize); ++r)
                 model.data(model.index(r), Qt::ToolTipRole);
             worstPage = qMax(worstPage, p.elapsed());
         }
         qInfo("open %lld ms, read all 10,500 rows %lld ms, worst page of %d rows %lld ms", open, t.elapsed(),
-              HistoryModel::kPageSize, worstPage);
+            HistoryModel::kPageSize, worstPage);
         QVERIFY(model.loadedPageCount() <= HistoryModel::kMaxCachedPages); // old pages are let go
         QCOMPARE(model.data(model.index(10499), HistoryModel::SeedRole).toLongLong(), 1000);
         // Scrolling back up and jumping around keeps evicting pages; every row must still show its

@@ -1,13 +1,14 @@
 // LivePreview: every step's preview lands in the filmstrip and on the canvas; clicking a frame
 // inspects that step and stops following; progress shows step, speed and ETA.
-#include <QtTest/QtTest>
 #include <QListWidget>
 #include <QProgressBar>
 #include <QToolButton>
+#include <QtTest/QtTest>
 
 #include "ui/LivePreview.h"
 
-class TestLivePreview : public QObject {
+class TestLivePreview : public QObject
+{
     Q_OBJECT
 
     static QImage frame(int step)

@@ -1,7 +1,6 @@
 // MainWindow: opens and quits; Ctrl+Enter queues the form and the worker's steps reach the preview
 // and the filmstrip; the queue panel drives the worker's queue; a dropped image restores its
 // parameters; the keyboard reaches everything.
-#include <QtTest/QtTest>
 #include <QApplication>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -16,19 +15,21 @@
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QTranslator>
+#include <QtTest/QtTest>
 
+#include "core/metadata/ImageMetadata.h"
+#include "core/metadata/Infotext.h"
 #include "ui/ExportDialog.h"
 #include "ui/HistoryGallery.h"
 #include "ui/HistoryModel.h"
-#include "core/metadata/ImageMetadata.h"
-#include "core/metadata/Infotext.h"
 #include "ui/LivePreview.h"
 #include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
 #include "ui/PromptEditor.h"
 #include "ui/QueuePanel.h"
 
-class TestMainWindow : public QObject {
+class TestMainWindow : public QObject
+{
     Q_OBJECT
 
     static void setSmallJob(qd::MainWindow& w, int steps)
@@ -87,12 +88,12 @@ private slots:
     void widgetsAreNamedForTests()
     {
         qd::MainWindow w;
-        for (const char* name : {"promptEditorText", "negativePromptEditorText", "promptEditorTokenCount",
-                                 "generateButton", "parameterPanel", "samplerCombo", "scheduleCombo", "stepsSpin",
-                                 "cfgSpin", "seedEdit", "widthSpin", "heightSpin", "batchCountSpin", "batchSizeSpin",
-                                 "clipSkipSpin", "img2imgGroup", "strengthSpin", "livePreview", "previewCanvas",
-                                 "filmstrip", "progressBar", "queuePanel", "queueList", "mainTabs", "statusModel",
-                                 "statusDevice", "statusMemory", "statusSpeed", "parametersDock", "queueDock"})
+        for (const char* name : { "promptEditorText", "negativePromptEditorText", "promptEditorTokenCount",
+                 "generateButton", "parameterPanel", "samplerCombo", "scheduleCombo", "stepsSpin", "cfgSpin",
+                 "seedEdit", "widthSpin", "heightSpin", "batchCountSpin", "batchSizeSpin", "clipSkipSpin",
+                 "img2imgGroup", "strengthSpin", "livePreview", "previewCanvas", "filmstrip", "progressBar",
+                 "queuePanel", "queueList", "mainTabs", "statusModel", "statusDevice", "statusMemory",
+                 "statusSpeed", "parametersDock", "queueDock" })
             QVERIFY2(w.findChild<QWidget*>(name), name);
     }
 
@@ -103,8 +104,8 @@ private slots:
         QVERIFY(gen);
         QVERIFY(gen->shortcuts().contains(QKeySequence(Qt::CTRL | Qt::Key_Return)));
         QVERIFY(gen->shortcuts().contains(QKeySequence(Qt::CTRL | Qt::Key_Enter)));
-        for (const char* name : {"actionInterrupt", "actionSkip", "actionPauseQueue", "actionRandomSeed",
-                                 "actionReuseSeed", "actionOpenImage", "actionFocusPrompt"}) {
+        for (const char* name : { "actionInterrupt", "actionSkip", "actionPauseQueue", "actionRandomSeed",
+                 "actionReuseSeed", "actionOpenImage", "actionFocusPrompt" }) {
             auto* a = w.findChild<QAction*>(name);
             QVERIFY2(a, name);
             QVERIFY2(!a->shortcut().isEmpty(), name);
@@ -121,13 +122,15 @@ private slots:
         }
         // No two shortcuts that can be live at the same time collide: window-wide ones among
         // themselves and with each widget's own (a menu-only WidgetShortcut just shows the key).
-        QHash<QString, QString> windowKeys;              // key -> action
+        QHash<QString, QString> windowKeys; // key -> action
         QHash<QObject*, QHash<QString, QString>> widgetKeys;
         for (QAction* a : w.findChildren<QAction*>()) {
             for (const QKeySequence& k : a->shortcuts()) {
                 const QString key = k.toString();
-                if (a->shortcutContext() == Qt::WindowShortcut || a->shortcutContext() == Qt::ApplicationShortcut) {
-                    QVERIFY2(!windowKeys.contains(key), qPrintable(key + ": " + windowKeys.value(key) + " / " + a->objectName()));
+                if (a->shortcutContext() == Qt::WindowShortcut
+                    || a->shortcutContext() == Qt::ApplicationShortcut) {
+                    QVERIFY2(!windowKeys.contains(key),
+                        qPrintable(key + ": " + windowKeys.value(key) + " / " + a->objectName()));
                     windowKeys.insert(key, a->objectName());
                     continue;
                 }
@@ -141,7 +144,8 @@ private slots:
         }
         for (const auto& keys : std::as_const(widgetKeys))
             for (auto it = keys.begin(); it != keys.end(); ++it)
-                QVERIFY2(!windowKeys.contains(it.key()), qPrintable(it.key() + ": " + it.value() + " / " + windowKeys.value(it.key())));
+                QVERIFY2(!windowKeys.contains(it.key()),
+                    qPrintable(it.key() + ": " + it.value() + " / " + windowKeys.value(it.key())));
         // The gallery's actions are in the Image menu, with their keys shown.
         auto* del = w.findChild<QAction*>("actionDeleteImages");
         QVERIFY(del);
@@ -162,7 +166,7 @@ private slots:
             w.tabs()->setCurrentIndex(tab);
             const QSize min = w.minimumSizeHint().expandedTo(w.minimumSize());
             QVERIFY2(min.width() <= 1280 && min.height() <= 720,
-                     qPrintable(QString("tab %1 needs %2x%3").arg(tab).arg(min.width()).arg(min.height())));
+                qPrintable(QString("tab %1 needs %2x%3").arg(tab).arg(min.width()).arg(min.height())));
         }
         w.resize(1280, 720);
         QApplication::processEvents();
@@ -228,18 +232,18 @@ private slots:
         w.setQueuePaused(true);
         const int a = w.generate(), b = w.generate(), c = w.generate();
         qd::QueuePanel* panel = w.queuePanel();
-        QCOMPARE(panel->queuedIds(), QList<int>({a, b, c}));
+        QCOMPARE(panel->queuedIds(), QList<int>({ a, b, c }));
         QCOMPARE(w.worker()->queuedJobs().size(), 3);
 
         panel->list()->setCurrentRow(2);
         panel->findChild<QAbstractButton*>("queueUpButton")->click();
-        QCOMPARE(panel->queuedIds(), QList<int>({a, c, b}));
+        QCOMPARE(panel->queuedIds(), QList<int>({ a, c, b }));
         QTRY_COMPARE(w.worker()->queuedJobs().at(1).id, c);
 
         panel->list()->setCurrentRow(0);
         panel->findChild<QAbstractButton*>("queueRemoveButton")->click();
         QTRY_COMPARE(w.worker()->queuedJobs().size(), 2);
-        QCOMPARE(panel->queuedIds(), QList<int>({c, b}));
+        QCOMPARE(panel->queuedIds(), QList<int>({ c, b }));
 
         QSignalSpy finished(w.worker(), &qd::InferenceWorker::finished);
         panel->findChild<QAbstractButton*>("queuePauseButton")->click(); // resume
@@ -371,9 +375,11 @@ private slots:
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
         // An image as A1111 writes it (REFERENCE.md §1).
-        const QString infotext = "masterpiece, 1girl, (smile:1.1)\nNegative prompt: lowres, bad hands\n"
-                                 "Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 987654321, "
-                                 "Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Clip skip: 2, Version: v1.10.1";
+        const QString infotext
+            = "masterpiece, 1girl, (smile:1.1)\nNegative prompt: lowres, bad hands\n"
+              "Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 987654321, "
+              "Size: 512x768, Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Clip skip: 2, Version: "
+              "v1.10.1";
         qd::ImageMetadata meta;
         meta.setInfotext(infotext);
         const QString file = QDir(qEnvironmentVariable("QDIFFUSION_HOME")).filePath("a1111.png");
@@ -384,7 +390,7 @@ private slots:
         QVERIFY2(qd::ImageMetadata::save(img, file, meta, 95, &error), qPrintable(error));
 
         auto* mime = new QMimeData;
-        mime->setUrls({QUrl::fromLocalFile(file)});
+        mime->setUrls({ QUrl::fromLocalFile(file) });
         const QPoint pos = w.centralWidget()->geometry().center();
         QDragEnterEvent enter(pos, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
         QApplication::sendEvent(&w, &enter);
@@ -413,12 +419,17 @@ private slots:
         qd::ImageMetadata comfyMeta;
         comfyMeta.setText("prompt",
             "{\"3\": {\"class_type\": \"KSampler\", \"inputs\": {\"seed\": 77, \"steps\": 14, \"cfg\": 4.5,"
-            " \"sampler_name\": \"euler_ancestral\", \"scheduler\": \"normal\", \"denoise\": 1, \"model\": [\"4\", 0],"
+            " \"sampler_name\": \"euler_ancestral\", \"scheduler\": \"normal\", \"denoise\": 1, \"model\": "
+            "[\"4\", 0],"
             " \"positive\": [\"6\", 0], \"negative\": [\"7\", 0], \"latent_image\": [\"5\", 0]}},"
-            " \"4\": {\"class_type\": \"CheckpointLoaderSimple\", \"inputs\": {\"ckpt_name\": \"dreamshaper_8.safetensors\"}},"
-            " \"5\": {\"class_type\": \"EmptyLatentImage\", \"inputs\": {\"width\": 640, \"height\": 448, \"batch_size\": 1}},"
-            " \"6\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": \"glass bottle on a beach\", \"clip\": [\"4\", 1]}},"
-            " \"7\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": \"text, watermark\", \"clip\": [\"4\", 1]}}}");
+            " \"4\": {\"class_type\": \"CheckpointLoaderSimple\", \"inputs\": {\"ckpt_name\": "
+            "\"dreamshaper_8.safetensors\"}},"
+            " \"5\": {\"class_type\": \"EmptyLatentImage\", \"inputs\": {\"width\": 640, \"height\": 448, "
+            "\"batch_size\": 1}},"
+            " \"6\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": \"glass bottle on a "
+            "beach\", \"clip\": [\"4\", 1]}},"
+            " \"7\": {\"class_type\": \"CLIPTextEncode\", \"inputs\": {\"text\": \"text, watermark\", "
+            "\"clip\": [\"4\", 1]}}}");
         QVERIFY(qd::ImageMetadata::save(img, comfy, comfyMeta, 95, &error));
         QVERIFY(w.restoreFromImageFile(comfy));
         const qd::GenerationParams c = w.currentParams();
@@ -435,7 +446,7 @@ private slots:
         QVERIFY(img.save(plain));
         QVERIFY(!w.restoreFromImageFile(plain));
         auto* mime2 = new QMimeData;
-        mime2->setUrls({QUrl::fromLocalFile(plain)});
+        mime2->setUrls({ QUrl::fromLocalFile(plain) });
         QDragEnterEvent enter2(pos, Qt::CopyAction, mime2, Qt::LeftButton, Qt::NoModifier);
         QApplication::sendEvent(&w, &enter2);
         QVERIFY(enter2.isAccepted());

@@ -7,8 +7,8 @@
 #include <QComboBox>
 #include <QtTest/QtTest>
 
-#include "ui/MainWindow.h"
 #include "core/library/ModelLibrary.h"
+#include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
 
 namespace
@@ -55,18 +55,20 @@ private slots:
         qd::MainWindow w;
         qd::Settings s = w.settings();
         s.previewMethod = "taesd";
-        s.modelFolders = {models.path()};
+        s.modelFolders = { models.path() };
         w.setSettings(s);
         qd::GenerationJob job = w.currentJob();
         QCOMPARE(job.preview.method, qd::PreviewMethod::Taesd);
         QVERIFY2(QString::fromStdString(job.preview.taesdPath).endsWith("/models/taesd_decoder.safetensors"),
-                 job.preview.taesdPath.c_str());
+            job.preview.taesdPath.c_str());
         QVERIFY(QDir(models.path()).mkpath("VAE-approx"));
         write(models.filePath("VAE-approx/taesd_decoder.pth"), "not read here");
         job = w.currentJob();
-        QCOMPARE(QString::fromStdString(job.preview.taesdPath), models.filePath("VAE-approx/taesd_decoder.pth"));
+        QCOMPARE(
+            QString::fromStdString(job.preview.taesdPath), models.filePath("VAE-approx/taesd_decoder.pth"));
         write(models.filePath("taesd_decoder.safetensors"), "not read here"); // the folder itself wins
-        QCOMPARE(QString::fromStdString(w.currentJob().preview.taesdPath), models.filePath("taesd_decoder.safetensors"));
+        QCOMPARE(QString::fromStdString(w.currentJob().preview.taesdPath),
+            models.filePath("taesd_decoder.safetensors"));
     }
 
     void pickerFollowsTheLibrary()
@@ -91,7 +93,7 @@ private slots:
         QCOMPARE(combo->count(), 1);
         QVERIFY(w.currentJob().model.checkpoint.empty());
 
-        s.modelFolders = {models.path()};
+        s.modelFolders = { models.path() };
         w.setSettings(s);
         QCOMPARE(combo->count(), 2);
         QVERIFY(!w.parameterPanel()->currentModel().demo);
@@ -100,12 +102,12 @@ private slots:
 
         // The titles gain their hashes in place; beta stays selected.
         QTRY_COMPARE_WITH_TIMEOUT(itemTexts(combo),
-            QStringList({"alpha.safetensors [" + kHashAlpha + "]", "beta.safetensors [" + kHashBeta + "]"}),
+            QStringList({ "alpha.safetensors [" + kHashAlpha + "]", "beta.safetensors [" + kHashBeta + "]" }),
             30000);
         QCOMPARE(combo->currentIndex(), 1);
         QVERIFY(w.modelLibrary()->waitForHashes(30000)); // the VAE's hash too
 
-        QCOMPARE(itemTexts(vaeCombo), QStringList({"Automatic", "None", "beta.vae.safetensors"}));
+        QCOMPARE(itemTexts(vaeCombo), QStringList({ "Automatic", "None", "beta.vae.safetensors" }));
         qd::GenerationJob job = w.currentJob();
         QCOMPARE(QString::fromStdString(job.model.checkpoint), beta);
         QCOMPARE(QString::fromStdString(job.model.config), models.filePath("beta.yaml"));
@@ -154,7 +156,7 @@ private slots:
         // A checkpoint that disappears leaves the picker at the next scan; the one left is selected.
         QVERIFY(QFile::remove(alpha));
         w.setSettings(s);
-        QCOMPARE(itemTexts(combo), QStringList({"beta.safetensors [" + kHashBeta + "]"}));
+        QCOMPARE(itemTexts(combo), QStringList({ "beta.safetensors [" + kHashBeta + "]" }));
         QCOMPARE(w.parameterPanel()->currentModel().checkpoint, beta);
     }
 };

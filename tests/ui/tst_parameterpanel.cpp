@@ -1,6 +1,5 @@
 // ParameterPanel: every parameter survives params -> widgets -> params; sizes are forced to
 // multiples of 8 whichever way they come in; seed buttons and lock behave as labelled.
-#include <QtTest/QtTest>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -8,10 +7,12 @@
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QToolButton>
+#include <QtTest/QtTest>
 
 #include "ui/ParameterPanel.h"
 
-class TestParameterPanel : public QObject {
+class TestParameterPanel : public QObject
+{
     Q_OBJECT
 
     static qd::GenerationParams sample()
@@ -96,7 +97,7 @@ private slots:
     {
         qd::ParameterPanel panel;
         qd::GenerationParams p;
-        p.sampler = "Restart";        // an A1111 sampler we may not offer
+        p.sampler = "Restart"; // an A1111 sampler we may not offer
         p.scheduler = "Turbo";
         panel.setParams(p);
         QCOMPARE(panel.params().sampler, std::string("Restart"));
@@ -127,7 +128,7 @@ private slots:
         // Set programmatically: snapped too.
         width->setValue(601);
         QCOMPARE(width->value(), 600);
-        for (int v : {64, 100, 333, 1000, 2047})
+        for (int v : { 64, 100, 333, 1000, 2047 })
             QCOMPARE(qd::ParameterPanel::roundToMultipleOf8(v) % 8, 0);
     }
 
@@ -139,7 +140,7 @@ private slots:
         m.name = "sd15";
         m.hash = "abcdef1234";
         m.defaultSize = 512;
-        panel.setModels({m});
+        panel.setModels({ m });
         qd::GenerationParams p;
         p.width = 640;
         p.height = 384;
@@ -171,7 +172,7 @@ private slots:
         sdxl.title = sdxl.name = "sdxl";
         sdxl.checkpoint = "/m/sdxl.safetensors";
         sdxl.defaultSize = 1024;
-        panel.setModels({sd15, sdxl});
+        panel.setModels({ sd15, sdxl });
         QCOMPARE(panel.params().width, 512);
         QVERIFY(panel.selectModel("sdxl"));
         QCOMPARE(panel.params().width, 1024);
@@ -248,7 +249,7 @@ private slots:
         b.name = "beta";
         b.hash = "2222222222";
         b.checkpoint = "/m/beta.safetensors";
-        panel.setModels({a, b});
+        panel.setModels({ a, b });
         qd::GenerationParams p;
         p.modelHash = "2222222222";
         panel.setParams(p);
@@ -274,14 +275,14 @@ private slots:
         a.checkpoint = "/m/alpha.safetensors";
         b.title = b.name = "beta.safetensors";
         b.checkpoint = "/m/beta.safetensors";
-        panel.setModels({a, b});
+        panel.setModels({ a, b });
         combo->setCurrentIndex(1);
         QSignalSpy indexChanged(combo, &QComboBox::currentIndexChanged);
         QSignalSpy modelChanged(&panel, &qd::ParameterPanel::modelChanged);
         a.title = "alpha.safetensors [1111111111]";
         b.title = "beta.safetensors [2222222222]";
         b.hash = "2222222222";
-        panel.setModels({a, b});
+        panel.setModels({ a, b });
         QCOMPARE(combo->itemText(0), a.title);
         QCOMPARE(combo->itemText(1), b.title);
         QCOMPARE(combo->currentIndex(), 1);
@@ -292,9 +293,9 @@ private slots:
         qd::ModelChoice c;
         c.title = c.name = "gamma.safetensors";
         c.checkpoint = "/m/gamma.safetensors";
-        panel.setModels({c, a, b});
+        panel.setModels({ c, a, b });
         QCOMPARE(panel.currentModel().checkpoint, b.checkpoint);
-        panel.setModels({c});
+        panel.setModels({ c });
         QCOMPARE(panel.currentModel().checkpoint, c.checkpoint); // beta went away
     }
 
@@ -305,7 +306,7 @@ private slots:
         QVERIFY(combo);
         QCOMPARE(panel.vaeChoice(), QString("Automatic"));
         QVERIFY(panel.params().vaeName.empty());
-        panel.setVaes({"vae-ft-mse.safetensors", "kl-f8.pt"});
+        panel.setVaes({ "vae-ft-mse.safetensors", "kl-f8.pt" });
         QCOMPARE(combo->count(), 4);
         QVERIFY(panel.setVaeChoice("kl-f8.pt"));
         QCOMPARE(panel.params().vaeName, std::string("kl-f8.pt"));
@@ -321,7 +322,7 @@ private slots:
         QCOMPARE(panel.vaeChoice(), QString("vae-ft-mse.safetensors"));
         QVERIFY(panel.params().vaeHash.empty()); // the job fills in the hash of the file it uses
         // a list without the chosen VAE falls back to Automatic
-        panel.setVaes({"kl-f8.pt"});
+        panel.setVaes({ "kl-f8.pt" });
         QCOMPARE(panel.vaeChoice(), QString("Automatic"));
     }
 };

@@ -1,12 +1,12 @@
 // PromptEditor: A1111 syntax is coloured over the right characters, and the token counter counts
 // chunks of 75 the way A1111 does (checked against A1111's own chunking in the conformance data).
-#include <QtTest/QtTest>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QTextBlock>
 #include <QTextLayout>
+#include <QtTest/QtTest>
 
 #include "ui/PromptEditor.h"
 #include "ui/PromptHighlighter.h"
@@ -14,7 +14,8 @@
 
 using qd::PromptHighlighter;
 
-class TestPromptEditor : public QObject {
+class TestPromptEditor : public QObject
+{
     Q_OBJECT
 
     // The colour the highlighter put on character `pos` of block `blockNo` (invalid when none).
@@ -37,7 +38,9 @@ private slots:
         qd::PromptEditor e("Prompt", "p");
         const QString text = "a (red:1.2) [cat] BREAK <lora:film:0.6> \\(x\\) dog)";
         e.setText(text);
-        auto at = [&](const QString& needle, int offset = 0) { return colorAt(e, 0, int(text.indexOf(needle)) + offset); };
+        auto at = [&](const QString& needle, int offset = 0) {
+            return colorAt(e, 0, int(text.indexOf(needle)) + offset);
+        };
 
         QVERIFY(!colorAt(e, 0, 0).isValid()); // plain words stay plain
         QCOMPARE(at("("), kindColor(e, PromptHighlighter::Emphasis));
@@ -55,7 +58,8 @@ private slots:
             QCOMPARE(at(lora, i), kindColor(e, PromptHighlighter::ExtraNetwork));
         QVERIFY(!at("\\(x").isValid()); // escaped brackets are literal text
         QVERIFY(!at("x\\)").isValid());
-        QCOMPARE(colorAt(e, 0, int(text.size()) - 1), kindColor(e, PromptHighlighter::Unbalanced)); // stray ')'
+        QCOMPARE(
+            colorAt(e, 0, int(text.size()) - 1), kindColor(e, PromptHighlighter::Unbalanced)); // stray ')'
         QVERIFY(!at(" dog").isValid());
 
         // All six kinds look different from each other.
@@ -70,7 +74,7 @@ private slots:
         qd::PromptEditor e("Prompt", "p");
         e.setText("(castle,\ntower) sky");
         QCOMPARE(colorAt(e, 1, 0), kindColor(e, PromptHighlighter::Emphasis)); // "t" of tower
-        QVERIFY(!colorAt(e, 1, 7).isValid());                                    // "sky"
+        QVERIFY(!colorAt(e, 1, 7).isValid()); // "sky"
 
         e.setText("a (castle");
         QCOMPARE(colorAt(e, 0, 2), kindColor(e, PromptHighlighter::Unbalanced));
@@ -102,7 +106,7 @@ private slots:
             words << "cat";
         e.setText(words.join(' '));
         QCOMPARE(label->text(), QString("80/150")); // a second chunk opens at token 76
-        QCOMPARE(e.tokenCount().perChunk, QList<int>({75, 5}));
+        QCOMPARE(e.tokenCount().perChunk, QList<int>({ 75, 5 }));
         e.setText("(cat:1.3) [dog] <lora:x:1>");
         QCOMPARE(label->text(), QString("2/75")); // weights and LoRA tags cost no tokens
 
@@ -119,7 +123,7 @@ private slots:
         e.setTokenCounter([](const QString&) {
             qd::TokenCount c;
             c.total = 77;
-            c.perChunk = {75, 2};
+            c.perChunk = { 75, 2 };
             c.estimated = false;
             return c;
         });
@@ -175,7 +179,7 @@ private slots:
         kinds << qd::TokenKind::Comma;
         kinds << QList<qd::TokenKind>(19, qd::TokenKind::Word);
         const qd::TokenCount count = qd::chunkTokens(kinds);
-        QCOMPARE(count.perChunk, QList<int>({61, 19}));
+        QCOMPARE(count.perChunk, QList<int>({ 61, 19 }));
         QCOMPARE(count.total, 94);
     }
 
@@ -207,7 +211,10 @@ private slots:
             const int real = c["token_count"].toInt();
             const int estimate = qd::estimateTokenCount(c["prompt"].toString()).total;
             QVERIFY2(qAbs(estimate - real) <= qMax(2, real / 10),
-                     qPrintable(QString("%1: estimate %2, A1111 %3").arg(c["prompt"].toString().left(40)).arg(estimate).arg(real)));
+                qPrintable(QString("%1: estimate %2, A1111 %3")
+                               .arg(c["prompt"].toString().left(40))
+                               .arg(estimate)
+                               .arg(real)));
         }
     }
 
@@ -218,7 +225,7 @@ private slots:
         e.addRecentPrompt("two");
         e.addRecentPrompt("one");
         e.addRecentPrompt("   ");
-        QCOMPARE(e.recentPrompts(), QStringList({"one", "two"}));
+        QCOMPARE(e.recentPrompts(), QStringList({ "one", "two" }));
         for (int i = 0; i < 30; ++i)
             e.addRecentPrompt(QString::number(i));
         QCOMPARE(e.recentPrompts().size(), qd::PromptEditor::maxRecent());

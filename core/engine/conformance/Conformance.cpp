@@ -9,14 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "pipeline/Generation.h"
 #include "Pipeline.h"
 #include "io/SafeTensors.h"
 #include "models/TinyModels.h"
+#include "pipeline/Generation.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 double relError(const torch::Tensor& a, const torch::Tensor& b)
 {
@@ -40,9 +42,25 @@ struct SkipCase : std::runtime_error {
 // Every case key the runner understands; a case with any other (a feature the reference used that
 // the engine does not have) is skipped, naming the key.
 const char* const kKnownKeys[] = {
-    "sampler", "scheduler_class", "scheduler_config", "prompt", "negative_prompt", "width", "height", "steps",
-    "guidance_scale", "seed", "generator", "randn_calls", "callback_steps", "strength", "clip_skip", "init_image",
-    "mask", "lora", "lora_weight",
+    "sampler",
+    "scheduler_class",
+    "scheduler_config",
+    "prompt",
+    "negative_prompt",
+    "width",
+    "height",
+    "steps",
+    "guidance_scale",
+    "seed",
+    "generator",
+    "randn_calls",
+    "callback_steps",
+    "strength",
+    "clip_skip",
+    "init_image",
+    "mask",
+    "lora",
+    "lora_weight",
 };
 
 // "sd1/inpaint/mask (1 = repaint)" -> "sd1/inpaint/mask"
@@ -52,7 +70,8 @@ std::string goldenKey(const nlohmann::json& value)
     return s.substr(0, s.find(' '));
 }
 
-class Runner {
+class Runner
+{
 public:
     explicit Runner(const ConformanceOptions& o)
         : m_o(o)
@@ -94,7 +113,7 @@ private:
             SdLoadOptions load;
             load.device = torch::Device(m_o.device);
             slot = SdModel::fromStateDict(sd, ModelConfig::fromYaml(m_o.dataDir + "/" + yamlFor(prefix)),
-                                          "tiny " + prefix + " model", load);
+                "tiny " + prefix + " model", load);
         }
         return *slot;
     }
@@ -110,7 +129,8 @@ private:
     void runCase(const std::string& name, const nlohmann::json& c, ConformanceResult& r)
     {
         if (c.contains("error"))
-            throw SkipCase("diffusers could not run this case, so there is nothing to compare: " + c["error"].dump());
+            throw SkipCase(
+                "diffusers could not run this case, so there is nothing to compare: " + c["error"].dump());
         for (const auto& item : c.items())
             if (std::find(std::begin(kKnownKeys), std::end(kKnownKeys), item.key()) == std::end(kKnownKeys))
                 throw SkipCase("case key '" + item.key() + "' is a feature this runner does not reproduce");
@@ -122,13 +142,14 @@ private:
         std::vector<LoraUse> loras;
         if (c.contains("lora")) {
             const double w = c.value("lora_weight", 1.0);
-            loras.push_back({lora(c["lora"].get<std::string>()), w, w});
+            loras.push_back({ lora(c["lora"].get<std::string>()), w, w });
         }
         m.setLoras(loras);
 
         // the plan exactly as the case's diffusers scheduler class made it
         const int steps = c.at("steps").get<int>();
-        SamplingPlan plan = planFromDiffusers(c.at("scheduler_class").get<std::string>(), c.at("scheduler_config"), steps);
+        SamplingPlan plan
+            = planFromDiffusers(c.at("scheduler_class").get<std::string>(), c.at("scheduler_config"), steps);
         const bool inpaint = c.contains("mask") && c.contains("init_image");
         const bool img2img = !inpaint && c.contains("strength") && c.contains("init_image");
         const double strength = c.value("strength", 1.0);
@@ -157,7 +178,8 @@ private:
         // the tiny model) whatever the case's width / height fields say; the latents show it.
         const bool imageCase = img2img || inpaint;
         const int width = imageCase ? int(latents0.size(3) * 8) : c.value("width", int(latents0.size(3) * 8));
-        const int height = imageCase ? int(latents0.size(2) * 8) : c.value("height", int(latents0.size(2) * 8));
+        const int height
+            = imageCase ? int(latents0.size(2) * 8) : c.value("height", int(latents0.size(2) * 8));
 
         BatchRequest req;
         req.cond = m.conditioning(cond, width, height);
@@ -172,12 +194,14 @@ private:
         InpaintInputs inpaintInputs;
         if (img2img) {
             // HWC in [0, 1] -> [1, 3, H, W] in [-1, 1]
-            const auto img = golden(goldenKey(c["init_image"])).permute({2, 0, 1}).unsqueeze(0).to(m.device()) * 2.0 - 1.0;
+            const auto img
+                = golden(goldenKey(c["init_image"])).permute({ 2, 0, 1 }).unsqueeze(0).to(m.device()) * 2.0
+                - 1.0;
             init = m.encodeImage(img);
             req.init = &init;
         } else if (inpaint) {
             // HWC / HW in [0, 1] -> [1, 3, H, W] / [1, 1, H, W], prepared as diffusers prepares them
-            const auto img = golden(goldenKey(c["init_image"])).permute({2, 0, 1}).unsqueeze(0);
+            const auto img = golden(goldenKey(c["init_image"])).permute({ 2, 0, 1 }).unsqueeze(0);
             const auto mask = golden(goldenKey(c["mask"])).unsqueeze(0).unsqueeze(0);
             inpaintInputs = prepareInpaint(m, img, mask, width, height, strength);
             req.inpaint = &inpaintInputs;
@@ -196,7 +220,8 @@ private:
             auto it = m_goldens.find(key);
             if (it == m_goldens.end()) {
                 if (firstBad.empty())
-                    firstBad = "callback " + std::to_string(index) + " has no golden (more steps than diffusers)";
+                    firstBad
+                        = "callback " + std::to_string(index) + " has no golden (more steps than diffusers)";
             } else {
                 const double e = relError(plan.schedulerLatents(s.x, s.sigmaOfX), it->second);
                 r.latentError = std::max(r.latentError, e);
@@ -211,19 +236,22 @@ private:
         const int expectedSteps = c.value("callback_steps", index);
         if (index != expectedSteps && firstBad.empty())
             firstBad = std::to_string(index) + " callbacks, diffusers made " + std::to_string(expectedSteps);
-        if (inpaint && c.contains("randn_calls") && noise.draws() != c["randn_calls"].get<int64_t>() && firstBad.empty())
-            firstBad = std::to_string(noise.draws()) + " random draws, diffusers made " + c["randn_calls"].dump();
+        if (inpaint && c.contains("randn_calls") && noise.draws() != c["randn_calls"].get<int64_t>()
+            && firstBad.empty())
+            firstBad
+                = std::to_string(noise.draws()) + " random draws, diffusers made " + c["randn_calls"].dump();
 
         // the image as diffusers returns it: (x / 2 + 0.5).clamp(0, 1), HWC
         const auto decoded = m.decodeLatent(finalLatents);
-        const auto image = (decoded / 2 + 0.5).clamp(0, 1)[0].permute({1, 2, 0}).to(torch::kCPU);
+        const auto image = (decoded / 2 + 0.5).clamp(0, 1)[0].permute({ 1, 2, 0 }).to(torch::kCPU);
         const auto& goldenImage = golden(name + "/image");
         r.imageError = image.sizes() == goldenImage.sizes()
             ? (image.to(torch::kFloat64) - goldenImage.to(torch::kFloat64)).abs().max().item<double>()
             : INFINITY;
 
         if (r.noiseError != 0)
-            r.message = "initial noise differs from the recorded draw (max error " + std::to_string(r.noiseError) + ")";
+            r.message = "initial noise differs from the recorded draw (max error "
+                + std::to_string(r.noiseError) + ")";
         else if (!firstBad.empty())
             r.message = firstBad;
         else if (!(r.imageError <= m_o.imageTol))
@@ -239,8 +267,8 @@ private:
 
 } // namespace
 
-std::vector<ConformanceResult> runConformance(const ConformanceOptions& options,
-                                              const std::function<void(const ConformanceResult&)>& onResult)
+std::vector<ConformanceResult> runConformance(
+    const ConformanceOptions& options, const std::function<void(const ConformanceResult&)>& onResult)
 {
     std::ifstream in(options.cases);
     if (!in)

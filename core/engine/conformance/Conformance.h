@@ -6,32 +6,33 @@
 #include <string>
 #include <vector>
 
-namespace qd {
+namespace qd
+{
 
 struct ConformanceResult {
     std::string name;
     bool passed = false;
-    bool skipped = false;    // a case this runner cannot run (the reason in `message`); not a failure
-    double noiseError = 0;   // max |a - b| of the initial noise (expected 0: bit-exact generator)
-    double latentError = 0;  // worst step: max |a - b| / max(1, max |b|)
-    double imageError = 0;   // max |a - b| of the final image in [0, 1]
-    int steps = 0;           // callbacks compared
-    std::string message;     // why it failed
+    bool skipped = false; // a case this runner cannot run (the reason in `message`); not a failure
+    double noiseError = 0; // max |a - b| of the initial noise (expected 0: bit-exact generator)
+    double latentError = 0; // worst step: max |a - b| / max(1, max |b|)
+    double imageError = 0; // max |a - b| of the final image in [0, 1]
+    int steps = 0; // callbacks compared
+    std::string message; // why it failed
 };
 
 struct ConformanceOptions {
-    std::string goldens;     // goldens.safetensors (also holds inputs such as init images)
-    std::string cases;       // cases.json
-    std::string dataDir;     // tiny_layouts.json, *-tiny.yaml, the LoRA files cases name
-    std::string filter;      // run only cases whose name contains this
+    std::string goldens; // goldens.safetensors (also holds inputs such as init images)
+    std::string cases; // cases.json
+    std::string dataDir; // tiny_layouts.json, *-tiny.yaml, the LoRA files cases name
+    std::string filter; // run only cases whose name contains this
     std::string device = "cpu"; // "cpu", "cuda" or "cuda:N": the models run there in float32
                                 // (TF32 off); the random draws stay on the CPU generator
     double latentTol = 1e-3; // README: per-step latents <= 1e-3 * max(1, max|b|)
-    double imageTol = 2e-3;  // README: final image max|a-b| <= 2e-3
+    double imageTol = 2e-3; // README: final image max|a-b| <= 2e-3
 };
 
 // One result per case, in file order; `onResult` (optional) is called as each finishes.
-std::vector<ConformanceResult> runConformance(const ConformanceOptions& options,
-                                              const std::function<void(const ConformanceResult&)>& onResult = {});
+std::vector<ConformanceResult> runConformance(
+    const ConformanceOptions& options, const std::function<void(const ConformanceResult&)>& onResult = {});
 
 } // namespace qd

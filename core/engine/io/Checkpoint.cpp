@@ -12,14 +12,18 @@
 
 namespace fs = std::filesystem;
 
-namespace qd {
+namespace qd
+{
 
 std::string formatName(CheckpointFormat format)
 {
     switch (format) {
-    case CheckpointFormat::SafeTensors: return "safetensors";
-    case CheckpointFormat::TorchZip: return "ckpt (PyTorch zip)";
-    case CheckpointFormat::Diffusers: return "diffusers folder";
+    case CheckpointFormat::SafeTensors:
+        return "safetensors";
+    case CheckpointFormat::TorchZip:
+        return "ckpt (PyTorch zip)";
+    case CheckpointFormat::Diffusers:
+        return "diffusers folder";
     }
     return "?";
 }
@@ -52,33 +56,40 @@ CheckpointFormat detectCheckpointFormat(const std::string& path)
     if (got >= 9 && head[8] == '{' && headerLength >= 2 && headerLength <= size - 8)
         return CheckpointFormat::SafeTensors;
     // Zip local-file header (torch.save since PyTorch 1.6) or an empty zip's end record.
-    if (got >= 4 && head[0] == 'P' && head[1] == 'K' && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
+    if (got >= 4 && head[0] == 'P' && head[1] == 'K'
+        && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
         return CheckpointFormat::TorchZip;
     // torch.save before 1.6 (or with _use_new_zipfile_serialization=False): a bare pickle stream
     // starting with the magic number 0x1950a86a20f9469cfc6c as a protocol-2 LONG1; older still, a tar.
     if (got >= 4 && head[0] == 0x80 && head[2] == 0x8a && head[3] == 0x0a)
-        throw EngineError(path + ": a legacy PyTorch checkpoint (the pre-1.6 pickle format, not a zip archive), which "
-                                 "QDiffusion does not read: re-save it with a recent PyTorch, or convert it to "
-                                 ".safetensors");
+        throw EngineError(path
+            + ": a legacy PyTorch checkpoint (the pre-1.6 pickle format, not a zip archive), which "
+              "QDiffusion does not read: re-save it with a recent PyTorch, or convert it to "
+              ".safetensors");
     if (got >= 262 && std::memcmp(head + 257, "ustar", 5) == 0)
-        throw EngineError(path + ": a legacy PyTorch tar checkpoint, which QDiffusion does not read: convert it to "
-                                 ".safetensors");
+        throw EngineError(path
+            + ": a legacy PyTorch tar checkpoint, which QDiffusion does not read: convert it to "
+              ".safetensors");
     if (head[0] == 0x80 && got >= 2 && head[1] <= 5)
-        throw EngineError(path + ": a bare Python pickle, not a PyTorch zip archive (QDiffusion does not read these)");
+        throw EngineError(
+            path + ": a bare Python pickle, not a PyTorch zip archive (QDiffusion does not read these)");
     if (got >= 4 && std::memcmp(head, "GGUF", 4) == 0)
-        throw EngineError(path + ": a GGUF file (quantized weights for stable-diffusion.cpp / llama.cpp), which "
-                                 "QDiffusion does not read");
+        throw EngineError(path
+            + ": a GGUF file (quantized weights for stable-diffusion.cpp / llama.cpp), which "
+              "QDiffusion does not read");
     // A damaged safetensors file (or one named so) goes to the header parser, which names its
     // exact problem: truncated, header past the end, ...
     if ((got >= 9 && head[8] == '{') || fs::path(path).extension() == ".safetensors")
         return CheckpointFormat::SafeTensors;
     if (size < 8)
         throw EngineError(path + ": only " + std::to_string(size) + " bytes, too short for any checkpoint");
-    throw EngineError(path + ": not a checkpoint QDiffusion can read (expected a .safetensors file, a PyTorch .ckpt "
-                             "zip archive or a diffusers folder)");
+    throw EngineError(path
+        + ": not a checkpoint QDiffusion can read (expected a .safetensors file, a PyTorch .ckpt "
+          "zip archive or a diffusers folder)");
 }
 
-namespace {
+namespace
+{
 
 TensorLoadOptions fileOptions(const CheckpointLoadOptions& options)
 {
@@ -96,7 +107,7 @@ std::vector<TensorInfo> infosOf(const StateDict& sd)
 {
     std::vector<TensorInfo> out;
     for (const auto& [k, t] : sd)
-        out.push_back({k, "", t.sizes().vec(), 0});
+        out.push_back({ k, "", t.sizes().vec(), 0 });
     return out;
 }
 
@@ -112,7 +123,9 @@ Checkpoint readCheckpoint(const std::string& path, const CheckpointLoadOptions& 
         out.tensors = loadSafetensors(path, o);
         out.metadata = safetensorsMetadata(path);
         break;
-    case CheckpointFormat::TorchZip: out.tensors = loadTorchCheckpoint(path, o); break;
+    case CheckpointFormat::TorchZip:
+        out.tensors = loadTorchCheckpoint(path, o);
+        break;
     case CheckpointFormat::Diffusers: {
         DiffusersLoadOptions d;
         static_cast<TensorLoadOptions&>(d) = o;
@@ -179,7 +192,7 @@ CheckpointInfo inspectCheckpoint(const std::string& path)
     case CheckpointFormat::SafeTensors: {
         const SafetensorsHeader h = readSafetensorsHeader(path);
         for (const auto& e : h.tensors)
-            info.tensors.push_back({e.key, e.dtype, e.shape, e.end - e.begin});
+            info.tensors.push_back({ e.key, e.dtype, e.shape, e.end - e.begin });
         info.metadata = h.metadata;
         info.fileBytes = fs::file_size(path, ec);
         break;
@@ -197,11 +210,12 @@ CheckpointInfo inspectCheckpoint(const std::string& path)
             const std::string rel = fs::relative(p, path, ec).string();
             if (p.extension() == ".safetensors") {
                 for (const auto& e : readSafetensorsHeader(p.string()).tensors)
-                    info.tensors.push_back({rel + ":" + e.key, e.dtype, e.shape, e.end - e.begin});
+                    info.tensors.push_back({ rel + ":" + e.key, e.dtype, e.shape, e.end - e.begin });
                 info.fileBytes += entry.file_size(ec);
-            } else if (p.extension() == ".bin" && detectCheckpointFormat(p.string()) == CheckpointFormat::TorchZip) {
+            } else if (p.extension() == ".bin"
+                && detectCheckpointFormat(p.string()) == CheckpointFormat::TorchZip) {
                 for (auto& t : inspectTorchCheckpoint(p.string()))
-                    info.tensors.push_back({rel + ":" + t.key, t.dtype, t.shape, t.bytes});
+                    info.tensors.push_back({ rel + ":" + t.key, t.dtype, t.shape, t.bytes });
                 info.fileBytes += entry.file_size(ec);
             }
         }
@@ -210,7 +224,7 @@ CheckpointInfo inspectCheckpoint(const std::string& path)
     }
     }
     std::sort(info.tensors.begin(), info.tensors.end(),
-              [](const TensorInfo& a, const TensorInfo& b) { return a.key < b.key; });
+        [](const TensorInfo& a, const TensorInfo& b) { return a.key < b.key; });
     for (const auto& t : info.tensors) {
         ++info.dtypeCounts[t.dtype];
         info.tensorBytes += t.bytes;

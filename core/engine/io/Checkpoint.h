@@ -11,7 +11,8 @@
 #include "io/StateDict.h"
 #include "io/TensorLoad.h"
 
-namespace qd {
+namespace qd
+{
 
 enum class CheckpointFormat { SafeTensors, TorchZip, Diffusers };
 std::string formatName(CheckpointFormat format); // "safetensors", "ckpt (PyTorch zip)", "diffusers folder"
@@ -28,7 +29,7 @@ struct Checkpoint {
     CheckpointFormat format = CheckpointFormat::SafeTensors;
     StateDict tensors;
     std::map<std::string, nlohmann::json> configs; // diffusers: "model_index", "unet", "vae", ...
-    std::map<std::string, std::string> metadata;   // safetensors "__metadata__"
+    std::map<std::string, std::string> metadata; // safetensors "__metadata__"
     std::string family; // "sd1", "sd2", "sdxl", "sdxl-refiner" (+ "-inpaint"), or "unknown"
 };
 
@@ -43,10 +44,10 @@ Checkpoint readCheckpoint(const std::string& path, const CheckpointLoadOptions& 
 struct CheckpointInfo {
     CheckpointFormat format = CheckpointFormat::SafeTensors;
     std::string family;
-    std::vector<TensorInfo> tensors;            // diffusers folders: "component/key" names
-    std::map<std::string, size_t> dtypeCounts;  // "F16" -> 1131
+    std::vector<TensorInfo> tensors; // diffusers folders: "component/key" names
+    std::map<std::string, size_t> dtypeCounts; // "F16" -> 1131
     uint64_t tensorBytes = 0;
-    uint64_t fileBytes = 0;                     // on disk (all weight files of a folder)
+    uint64_t fileBytes = 0; // on disk (all weight files of a folder)
     std::map<std::string, std::string> metadata;
 };
 

@@ -15,7 +15,8 @@
 #include "io/StateDict.h"
 #include "io/TensorLoad.h"
 
-namespace qd {
+namespace qd
+{
 
 struct DiffusersLoadOptions : TensorLoadOptions {
     // "fp16" prefers *.fp16.safetensors (and fp16 shards) when both variants are present; empty
@@ -24,11 +25,11 @@ struct DiffusersLoadOptions : TensorLoadOptions {
 };
 
 struct DiffusersCheckpoint {
-    StateDict tensors;                              // single-file keys
-    std::map<std::string, nlohmann::json> configs;  // "model_index", "unet", "vae", "text_encoder",
-                                                    // "text_encoder_2", "scheduler", "tokenizer", ...
-    std::string family;                             // "sd1", "sd2", "sdxl" or "sdxl-refiner"
-    std::vector<std::string> files;                 // the weight files read
+    StateDict tensors; // single-file keys
+    std::map<std::string, nlohmann::json> configs; // "model_index", "unet", "vae", "text_encoder",
+                                                   // "text_encoder_2", "scheduler", "tokenizer", ...
+    std::string family; // "sd1", "sd2", "sdxl" or "sdxl-refiner"
+    std::vector<std::string> files; // the weight files read
 };
 
 // True when `path` is a folder with model_index.json or a unet/ component.
@@ -48,9 +49,9 @@ DiffusersCheckpoint loadDiffusersFolder(const std::string& path, const Diffusers
 struct DiffusersRename {
     enum class Transform {
         None,
-        Conv1x1,   // VAE attention: diffusers Linear [out, in] -> single-file 1x1 Conv [out, in, 1, 1]
+        Conv1x1, // VAE attention: diffusers Linear [out, in] -> single-file 1x1 Conv [out, in, 1, 1]
         Transpose, // OpenCLIP text_projection: Linear weight [out, in] -> stored [in, out]
-        FusedQkv,  // OpenCLIP attention: q, k, v stacked along dim 0 into in_proj_weight / in_proj_bias
+        FusedQkv, // OpenCLIP attention: q, k, v stacked along dim 0 into in_proj_weight / in_proj_bias
     };
     std::string ldmKey;
     Transform transform = Transform::None;
@@ -59,9 +60,9 @@ struct DiffusersRename {
 
 // Block counts the index arithmetic needs, read from a component's diffusers key names.
 struct DiffusersBlockLayout {
-    int layersPerBlock = 2;               // resnets per UNet down block
+    int layersPerBlock = 2; // resnets per UNet down block
     std::vector<bool> upBlockHasAttention; // per UNet up block
-    int vaeLevels = 4;                    // VAE down (= up) blocks
+    int vaeLevels = 4; // VAE down (= up) blocks
     static DiffusersBlockLayout fromKeys(const std::vector<std::string>& keys);
 };
 
@@ -69,6 +70,6 @@ struct DiffusersBlockLayout {
 // "text_encoder_2") in a pipeline of `family`; nullopt for tensors with no single-file counterpart
 // (position_ids of OpenCLIP encoders).
 std::optional<DiffusersRename> renameDiffusersKey(const std::string& family, const std::string& component,
-                                                  const std::string& key, const DiffusersBlockLayout& layout);
+    const std::string& key, const DiffusersBlockLayout& layout);
 
 } // namespace qd

@@ -13,9 +13,11 @@
 
 #include "EngineError.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 // The live mappings, for dropPages (a handful at a time: a checkpoint, a VAE, a LoRA).
 std::mutex& registryMutex()
 {
@@ -34,7 +36,8 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         throw EngineError(path + ": cannot open file (" + std::strerror(errno) + ")");
-    struct stat st {};
+    struct stat st {
+    };
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
         throw EngineError(path + ": not a regular file");
@@ -74,7 +77,8 @@ MappedFile::~MappedFile()
     ::munmap(m_data, m_size);
 }
 
-namespace {
+namespace
+{
 uint64_t pageSize()
 {
     static const uint64_t p = uint64_t(::sysconf(_SC_PAGESIZE));

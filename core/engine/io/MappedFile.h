@@ -5,9 +5,11 @@
 #include <memory>
 #include <string>
 
-namespace qd {
+namespace qd
+{
 
-class MappedFile {
+class MappedFile
+{
 public:
     // Maps `path`; throws EngineError naming the file when it cannot be opened or mapped.
     static std::shared_ptr<MappedFile> open(const std::string& path);

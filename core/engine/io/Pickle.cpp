@@ -7,10 +7,11 @@
 #include "EngineError.h"
 #include "io/PickleOpcodes.h"
 
-namespace qd::pickle {
+namespace qd::pickle
+{
 
-namespace {
-
+namespace
+{
 
 struct AllowedGlobal {
     const char* module;
@@ -22,60 +23,60 @@ struct AllowedGlobal {
 // dicts, torch 1.x and 2.x) name, in the spirit of AUTOMATIC1111's safe.py and torch.load's
 // weights_only allow-list. Nothing here is ever called: roles say what placeholder to build.
 const AllowedGlobal kAllowed[] = {
-    {"collections", "OrderedDict", GlobalRole::DictType},
-    {"collections", "defaultdict", GlobalRole::DictType},
-    {"builtins", "dict", GlobalRole::DictType},
-    {"__builtin__", "dict", GlobalRole::DictType},
-    {"builtins", "set", GlobalRole::SetType},
-    {"__builtin__", "set", GlobalRole::SetType},
-    {"builtins", "frozenset", GlobalRole::SetType},
-    {"__builtin__", "frozenset", GlobalRole::SetType},
-    {"torch._utils", "_rebuild_tensor_v2", GlobalRole::RebuildTensorV2},
-    {"torch._utils", "_rebuild_tensor", GlobalRole::RebuildTensor},
-    {"torch._utils", "_rebuild_parameter", GlobalRole::RebuildParameter},
-    {"torch._utils", "_rebuild_parameter_with_state", GlobalRole::RebuildParameter},
-    {"torch._tensor", "_rebuild_from_type_v2", GlobalRole::RebuildFromType},
-    {"torch.tensor", "_rebuild_from_type_v2", GlobalRole::RebuildFromType}, // torch < 1.9 module name
-    {"torch", "Size", GlobalRole::Opaque},
-    {"torch", "device", GlobalRole::Opaque},
-    {"torch", "Tensor", GlobalRole::Opaque},
-    {"torch", "float32", GlobalRole::Opaque},
-    {"torch", "float16", GlobalRole::Opaque},
-    {"torch", "bfloat16", GlobalRole::Opaque},
-    {"torch", "float64", GlobalRole::Opaque},
-    {"torch", "int64", GlobalRole::Opaque},
-    {"torch", "int32", GlobalRole::Opaque},
-    {"torch", "uint8", GlobalRole::Opaque},
-    {"torch", "bool", GlobalRole::Opaque},
-    {"torch.nn.parameter", "Parameter", GlobalRole::Opaque},
-    {"torch.nn.modules.container", "ParameterDict", GlobalRole::Opaque},
-    {"torch.torch_version", "TorchVersion", GlobalRole::Opaque},
-    {"numpy.core.multiarray", "scalar", GlobalRole::Opaque},
-    {"numpy.core.multiarray", "_reconstruct", GlobalRole::Opaque},
-    {"numpy._core.multiarray", "scalar", GlobalRole::Opaque},
-    {"numpy._core.multiarray", "_reconstruct", GlobalRole::Opaque},
-    {"numpy", "dtype", GlobalRole::Opaque},
-    {"numpy", "ndarray", GlobalRole::Opaque},
-    {"_codecs", "encode", GlobalRole::Opaque}, // numpy scalars' bytes under protocol 2
-    {"argparse", "Namespace", GlobalRole::Opaque},
-    {"pathlib", "PosixPath", GlobalRole::Opaque},
-    {"pathlib", "WindowsPath", GlobalRole::Opaque},
-    {"pathlib", "PurePosixPath", GlobalRole::Opaque},
-    {"pathlib", "PureWindowsPath", GlobalRole::Opaque},
-    {"copyreg", "_reconstructor", GlobalRole::Opaque},
-    {"copy_reg", "_reconstructor", GlobalRole::Opaque},
-    {"builtins", "object", GlobalRole::Opaque},
-    {"__builtin__", "object", GlobalRole::Opaque},
-    {"builtins", "slice", GlobalRole::Opaque},
-    {"typing", "Any", GlobalRole::Opaque},
-    {"datetime", "datetime", GlobalRole::Opaque},
-    {"datetime", "timedelta", GlobalRole::Opaque},
+    { "collections", "OrderedDict", GlobalRole::DictType },
+    { "collections", "defaultdict", GlobalRole::DictType },
+    { "builtins", "dict", GlobalRole::DictType },
+    { "__builtin__", "dict", GlobalRole::DictType },
+    { "builtins", "set", GlobalRole::SetType },
+    { "__builtin__", "set", GlobalRole::SetType },
+    { "builtins", "frozenset", GlobalRole::SetType },
+    { "__builtin__", "frozenset", GlobalRole::SetType },
+    { "torch._utils", "_rebuild_tensor_v2", GlobalRole::RebuildTensorV2 },
+    { "torch._utils", "_rebuild_tensor", GlobalRole::RebuildTensor },
+    { "torch._utils", "_rebuild_parameter", GlobalRole::RebuildParameter },
+    { "torch._utils", "_rebuild_parameter_with_state", GlobalRole::RebuildParameter },
+    { "torch._tensor", "_rebuild_from_type_v2", GlobalRole::RebuildFromType },
+    { "torch.tensor", "_rebuild_from_type_v2", GlobalRole::RebuildFromType }, // torch < 1.9 module name
+    { "torch", "Size", GlobalRole::Opaque },
+    { "torch", "device", GlobalRole::Opaque },
+    { "torch", "Tensor", GlobalRole::Opaque },
+    { "torch", "float32", GlobalRole::Opaque },
+    { "torch", "float16", GlobalRole::Opaque },
+    { "torch", "bfloat16", GlobalRole::Opaque },
+    { "torch", "float64", GlobalRole::Opaque },
+    { "torch", "int64", GlobalRole::Opaque },
+    { "torch", "int32", GlobalRole::Opaque },
+    { "torch", "uint8", GlobalRole::Opaque },
+    { "torch", "bool", GlobalRole::Opaque },
+    { "torch.nn.parameter", "Parameter", GlobalRole::Opaque },
+    { "torch.nn.modules.container", "ParameterDict", GlobalRole::Opaque },
+    { "torch.torch_version", "TorchVersion", GlobalRole::Opaque },
+    { "numpy.core.multiarray", "scalar", GlobalRole::Opaque },
+    { "numpy.core.multiarray", "_reconstruct", GlobalRole::Opaque },
+    { "numpy._core.multiarray", "scalar", GlobalRole::Opaque },
+    { "numpy._core.multiarray", "_reconstruct", GlobalRole::Opaque },
+    { "numpy", "dtype", GlobalRole::Opaque },
+    { "numpy", "ndarray", GlobalRole::Opaque },
+    { "_codecs", "encode", GlobalRole::Opaque }, // numpy scalars' bytes under protocol 2
+    { "argparse", "Namespace", GlobalRole::Opaque },
+    { "pathlib", "PosixPath", GlobalRole::Opaque },
+    { "pathlib", "WindowsPath", GlobalRole::Opaque },
+    { "pathlib", "PurePosixPath", GlobalRole::Opaque },
+    { "pathlib", "PureWindowsPath", GlobalRole::Opaque },
+    { "copyreg", "_reconstructor", GlobalRole::Opaque },
+    { "copy_reg", "_reconstructor", GlobalRole::Opaque },
+    { "builtins", "object", GlobalRole::Opaque },
+    { "__builtin__", "object", GlobalRole::Opaque },
+    { "builtins", "slice", GlobalRole::Opaque },
+    { "typing", "Any", GlobalRole::Opaque },
+    { "datetime", "datetime", GlobalRole::Opaque },
+    { "datetime", "timedelta", GlobalRole::Opaque },
 };
 
 // Training-framework modules whose objects (callbacks, loggers, hyper-parameter containers) real
 // Lightning checkpoints carry beside the weights.
-const char* const kOpaqueModulePrefixes[] = {"pytorch_lightning", "lightning", "lightning_fabric", "omegaconf",
-                                             "numpy.dtypes"};
+const char* const kOpaqueModulePrefixes[]
+    = { "pytorch_lightning", "lightning", "lightning_fabric", "omegaconf", "numpy.dtypes" };
 
 struct StorageDtype {
     const char* storage;
@@ -83,11 +84,19 @@ struct StorageDtype {
     int size;
 };
 const StorageDtype kStorages[] = {
-    {"FloatStorage", "F32", 4},   {"DoubleStorage", "F64", 8},  {"HalfStorage", "F16", 2},
-    {"BFloat16Storage", "BF16", 2}, {"LongStorage", "I64", 8},  {"IntStorage", "I32", 4},
-    {"ShortStorage", "I16", 2},   {"CharStorage", "I8", 1},     {"ByteStorage", "U8", 1},
-    {"BoolStorage", "BOOL", 1},   {"ComplexFloatStorage", "C64", 8}, {"ComplexDoubleStorage", "C128", 16},
-    {"UntypedStorage", "U8", 1},
+    { "FloatStorage", "F32", 4 },
+    { "DoubleStorage", "F64", 8 },
+    { "HalfStorage", "F16", 2 },
+    { "BFloat16Storage", "BF16", 2 },
+    { "LongStorage", "I64", 8 },
+    { "IntStorage", "I32", 4 },
+    { "ShortStorage", "I16", 2 },
+    { "CharStorage", "I8", 1 },
+    { "ByteStorage", "U8", 1 },
+    { "BoolStorage", "BOOL", 1 },
+    { "ComplexFloatStorage", "C64", 8 },
+    { "ComplexDoubleStorage", "C128", 16 },
+    { "UntypedStorage", "U8", 1 },
 };
 
 std::string printable(const std::string& s, size_t max = 120)
@@ -150,21 +159,36 @@ const Object* Object::get(const std::string& key) const
 std::string Object::describe() const
 {
     switch (kind) {
-    case Kind::None: return "None";
-    case Kind::Bool: return boolean ? "True" : "False";
-    case Kind::Int: return "int " + std::to_string(integer);
-    case Kind::BigInt: return "a large int";
-    case Kind::Float: return "float " + std::to_string(real);
-    case Kind::String: return "str '" + printable(text) + "'";
-    case Kind::Bytes: return "bytes";
-    case Kind::List: return "list";
-    case Kind::Tuple: return "tuple of " + std::to_string(items.size());
-    case Kind::Dict: return "dict";
-    case Kind::Set: return "set";
-    case Kind::Global: return "global " + printable(text);
-    case Kind::Opaque: return "object of " + printable(text);
-    case Kind::Storage: return "storage";
-    case Kind::Tensor: return "tensor";
+    case Kind::None:
+        return "None";
+    case Kind::Bool:
+        return boolean ? "True" : "False";
+    case Kind::Int:
+        return "int " + std::to_string(integer);
+    case Kind::BigInt:
+        return "a large int";
+    case Kind::Float:
+        return "float " + std::to_string(real);
+    case Kind::String:
+        return "str '" + printable(text) + "'";
+    case Kind::Bytes:
+        return "bytes";
+    case Kind::List:
+        return "list";
+    case Kind::Tuple:
+        return "tuple of " + std::to_string(items.size());
+    case Kind::Dict:
+        return "dict";
+    case Kind::Set:
+        return "set";
+    case Kind::Global:
+        return "global " + printable(text);
+    case Kind::Opaque:
+        return "object of " + printable(text);
+    case Kind::Storage:
+        return "storage";
+    case Kind::Tensor:
+        return "tensor";
     }
     return "?";
 }
@@ -192,7 +216,8 @@ struct Reader::Impl {
     const uint8_t* take(size_t n)
     {
         if (n > size - pos)
-            fail("truncated (needs " + std::to_string(n) + " more bytes, " + std::to_string(size - pos) + " left)");
+            fail("truncated (needs " + std::to_string(n) + " more bytes, " + std::to_string(size - pos)
+                + " left)");
         const uint8_t* p = data + pos;
         pos += n;
         return p;
@@ -250,7 +275,8 @@ struct Reader::Impl {
             fail("no MARK on the stack");
         const size_t m = marks.back();
         marks.pop_back();
-        std::vector<Ref> items(std::make_move_iterator(stack.begin() + m), std::make_move_iterator(stack.end()));
+        std::vector<Ref> items(
+            std::make_move_iterator(stack.begin() + m), std::make_move_iterator(stack.end()));
         stack.resize(m);
         return items;
     }
@@ -298,8 +324,9 @@ struct Reader::Impl {
         GlobalRole role;
         if (!globalRole(module, name, role))
             fail("refuses the Python global '" + printable(module) + "." + printable(name)
-                 + "': a checkpoint needs only tensors and plain data, and this one names code QDiffusion does "
-                   "not run (the file may be malicious)");
+                + "': a checkpoint needs only tensors and plain data, and this one names code QDiffusion "
+                  "does "
+                  "not run (the file may be malicious)");
         Ref o = string(module + "." + name, Kind::Global);
         o->role = role;
         return o;
@@ -332,7 +359,8 @@ struct Reader::Impl {
         std::vector<int64_t> out;
         for (const auto& i : t->items) {
             if (i->kind != Kind::Int || i->integer < 0)
-                fail(std::string("tensor ") + what + " holds " + i->describe() + ", expected a non-negative int");
+                fail(std::string("tensor ") + what + " holds " + i->describe()
+                    + ", expected a non-negative int");
             out.push_back(i->integer);
         }
         return out;
@@ -343,14 +371,16 @@ struct Reader::Impl {
         // ('storage', torch.<Type>Storage, key, location, numel), torch/serialization.py _save()
         if (pid.kind != Kind::Tuple || pid.items.size() != 5 || pid.items[0]->kind != Kind::String
             || pid.items[0]->text != "storage")
-            fail("persistent id is a " + pid.describe() + ", expected ('storage', type, key, location, numel)");
+            fail("persistent id is a " + pid.describe()
+                + ", expected ('storage', type, key, location, numel)");
         const Object& type = *pid.items[1];
         const Object& key = *pid.items[2];
         const Object& location = *pid.items[3];
         const Object& numel = *pid.items[4];
         if (type.kind != Kind::Global || type.role != GlobalRole::StorageType)
             fail("storage type is a " + type.describe() + ", expected a torch storage class");
-        if (key.kind != Kind::String || location.kind != Kind::String || numel.kind != Kind::Int || numel.integer < 0)
+        if (key.kind != Kind::String || location.kind != Kind::String || numel.kind != Kind::Int
+            || numel.integer < 0)
             fail("persistent id of storage has bad key, location or size");
         auto s = std::make_shared<StorageRef>();
         s->key = key.text;
@@ -363,9 +393,9 @@ struct Reader::Impl {
             fail("storage '" + printable(s->key) + "' size overflows");
         auto [it, inserted] = storages.emplace(s->key, s);
         if (!inserted && (it->second->dtype != s->dtype || it->second->numel != s->numel))
-            fail("storage '" + printable(s->key) + "' is described twice differently (" + it->second->storageType
-                 + " of " + std::to_string(it->second->numel) + " vs " + s->storageType + " of "
-                 + std::to_string(s->numel) + ")");
+            fail("storage '" + printable(s->key) + "' is described twice differently ("
+                + it->second->storageType + " of " + std::to_string(it->second->numel) + " vs "
+                + s->storageType + " of " + std::to_string(s->numel) + ")");
         Ref o = make(Kind::Storage);
         o->storage = it->second;
         return o;
@@ -375,7 +405,7 @@ struct Reader::Impl {
     {
         if (args.size() < minArgs)
             fail("_rebuild_tensor called with " + std::to_string(args.size()) + " arguments, expected "
-                 + std::to_string(minArgs));
+                + std::to_string(minArgs));
         if (args[0]->kind != Kind::Storage)
             fail("tensor storage is a " + args[0]->describe() + ", expected a persistent-id storage");
         if (args[1]->kind != Kind::Int || args[1]->integer < 0)
@@ -387,7 +417,7 @@ struct Reader::Impl {
         t->stride = intTuple(*args[3], "stride");
         if (t->size.size() != t->stride.size())
             fail("tensor size has " + std::to_string(t->size.size()) + " dimensions but stride "
-                 + std::to_string(t->stride.size()));
+                + std::to_string(t->stride.size()));
         // The view must lie inside its storage: last element = offset + sum((size_i - 1) * stride_i).
         bool empty = false;
         uint64_t last = uint64_t(t->offset);
@@ -395,13 +425,15 @@ struct Reader::Impl {
             if (t->size[i] == 0)
                 empty = true;
             uint64_t step;
-            if (t->size[i] > 0 && (mulOverflows(uint64_t(t->size[i] - 1), uint64_t(t->stride[i]), step)
-                                   || __builtin_add_overflow(last, step, &last)))
+            if (t->size[i] > 0
+                && (mulOverflows(uint64_t(t->size[i] - 1), uint64_t(t->stride[i]), step)
+                    || __builtin_add_overflow(last, step, &last)))
                 fail("tensor view overflows");
         }
         if (!empty && last >= t->storage->numel)
-            fail("tensor view reaches element " + std::to_string(last) + " of storage '" + printable(t->storage->key)
-                 + "', which holds " + std::to_string(t->storage->numel) + " elements");
+            fail("tensor view reaches element " + std::to_string(last) + " of storage '"
+                + printable(t->storage->key) + "', which holds " + std::to_string(t->storage->numel)
+                + " elements");
         Ref o = make(Kind::Tensor);
         o->tensor = t;
         return o;
@@ -428,11 +460,14 @@ struct Reader::Impl {
                 s->items = args[0]->items;
             return s;
         }
-        case GlobalRole::RebuildTensorV2: return rebuildTensor(args, 6);
-        case GlobalRole::RebuildTensor: return rebuildTensor(args, 4);
+        case GlobalRole::RebuildTensorV2:
+            return rebuildTensor(args, 6);
+        case GlobalRole::RebuildTensor:
+            return rebuildTensor(args, 4);
         case GlobalRole::RebuildParameter:
             if (args.empty() || args[0]->kind != Kind::Tensor)
-                fail("_rebuild_parameter of a " + (args.empty() ? std::string("nothing") : args[0]->describe()));
+                fail("_rebuild_parameter of a "
+                    + (args.empty() ? std::string("nothing") : args[0]->describe()));
             return args[0];
         case GlobalRole::RebuildFromType:
             // _rebuild_from_type_v2(func, new_type, args, state): the tensor is func(*args); the
@@ -443,7 +478,8 @@ struct Reader::Impl {
                 fail("_rebuild_from_type_v2 of a " + args[0]->describe());
             return call(*args[0], args[2]->items);
         case GlobalRole::StorageType:
-        case GlobalRole::Opaque: break;
+        case GlobalRole::Opaque:
+            break;
         }
         Ref o = make(Kind::Opaque);
         o->text = callable.text;
@@ -464,20 +500,30 @@ void Reader::Impl::run()
             if (*take(1) > 5)
                 fail("unknown pickle protocol");
             break;
-        case FRAME: le(8); break; // a framing hint; the bytes follow inline
+        case FRAME:
+            le(8);
+            break; // a framing hint; the bytes follow inline
         case STOP:
             result = pop();
             return;
-        case MARK: marks.push_back(stack.size()); break;
+        case MARK:
+            marks.push_back(stack.size());
+            break;
         case POP:
             if (!marks.empty() && stack.size() == marks.back())
                 marks.pop_back(); // CPython pops a mark when the stack top is one
             else
                 pop();
             break;
-        case POP_MARK: popMark(); break;
-        case DUP: push(top()); break;
-        case NONE: push(make(Kind::None)); break;
+        case POP_MARK:
+            popMark();
+            break;
+        case DUP:
+            push(top());
+            break;
+        case NONE:
+            push(make(Kind::None));
+            break;
         case NEWTRUE:
         case NEWFALSE: {
             Ref b = make(Kind::Bool);
@@ -485,10 +531,18 @@ void Reader::Impl::run()
             push(b);
             break;
         }
-        case BININT: push(integer(int32_t(uint32_t(le(4))))); break;
-        case BININT1: push(integer(int64_t(le(1)))); break;
-        case BININT2: push(integer(int64_t(le(2)))); break;
-        case LONG1: push(longInt(bytes(le(1)))); break;
+        case BININT:
+            push(integer(int32_t(uint32_t(le(4)))));
+            break;
+        case BININT1:
+            push(integer(int64_t(le(1))));
+            break;
+        case BININT2:
+            push(integer(int64_t(le(2))));
+            break;
+        case LONG1:
+            push(longInt(bytes(le(1))));
+            break;
         case LONG4: {
             const int64_t n = int32_t(uint32_t(le(4)));
             if (n < 0)
@@ -547,26 +601,50 @@ void Reader::Impl::run()
             push(string(s.substr(1, s.size() - 2))); // escapes are kept as written
             break;
         }
-        case UNICODE: push(string(line())); break;
+        case UNICODE:
+            push(string(line()));
+            break;
         case BINSTRING: // Python 2 str: torch.load decodes these as utf-8 str
-        case BINUNICODE: push(string(bytes(le(4)))); break;
+        case BINUNICODE:
+            push(string(bytes(le(4))));
+            break;
         case SHORT_BINSTRING:
-        case SHORT_BINUNICODE: push(string(bytes(le(1)))); break;
-        case BINUNICODE8: push(string(bytes(le(8)))); break;
-        case BINBYTES: push(string(bytes(le(4)), Kind::Bytes)); break;
-        case SHORT_BINBYTES: push(string(bytes(le(1)), Kind::Bytes)); break;
-        case BINBYTES8: push(string(bytes(le(8)), Kind::Bytes)); break;
-        case EMPTY_LIST: push(make(Kind::List)); break;
-        case EMPTY_TUPLE: push(tuple({})); break;
-        case EMPTY_DICT: push(make(Kind::Dict)); break;
-        case EMPTY_SET: push(make(Kind::Set)); break;
+        case SHORT_BINUNICODE:
+            push(string(bytes(le(1))));
+            break;
+        case BINUNICODE8:
+            push(string(bytes(le(8))));
+            break;
+        case BINBYTES:
+            push(string(bytes(le(4)), Kind::Bytes));
+            break;
+        case SHORT_BINBYTES:
+            push(string(bytes(le(1)), Kind::Bytes));
+            break;
+        case BINBYTES8:
+            push(string(bytes(le(8)), Kind::Bytes));
+            break;
+        case EMPTY_LIST:
+            push(make(Kind::List));
+            break;
+        case EMPTY_TUPLE:
+            push(tuple({}));
+            break;
+        case EMPTY_DICT:
+            push(make(Kind::Dict));
+            break;
+        case EMPTY_SET:
+            push(make(Kind::Set));
+            break;
         case LIST: {
             Ref l = make(Kind::List);
             l->items = popMark();
             push(l);
             break;
         }
-        case TUPLE: push(tuple(popMark())); break;
+        case TUPLE:
+            push(tuple(popMark()));
+            break;
         case TUPLE1:
         case TUPLE2:
         case TUPLE3: {
@@ -639,10 +717,18 @@ void Reader::Impl::run()
             push(it->second);
             break;
         }
-        case PUT: memo[uint64_t(decimal(line()))] = top(); break;
-        case BINPUT: memo[le(1)] = top(); break;
-        case LONG_BINPUT: memo[le(4)] = top(); break;
-        case MEMOIZE: memo[memo.size()] = top(); break;
+        case PUT:
+            memo[uint64_t(decimal(line()))] = top();
+            break;
+        case BINPUT:
+            memo[le(1)] = top();
+            break;
+        case LONG_BINPUT:
+            memo[le(4)] = top();
+            break;
+        case MEMOIZE:
+            memo[memo.size()] = top();
+            break;
         case GLOBAL: {
             const std::string module = line();
             const std::string name = line();
@@ -702,13 +788,16 @@ void Reader::Impl::run()
             push(storageFromPid(*pid));
             break;
         }
-        case PERSID: fail("text persistent id (not written by torch.save)");
+        case PERSID:
+            fail("text persistent id (not written by torch.save)");
         case EXT1:
         case EXT2:
-        case EXT4: fail("extension-registry opcode (not written by torch.save)");
+        case EXT4:
+            fail("extension-registry opcode (not written by torch.save)");
         case BYTEARRAY8:
         case NEXT_BUFFER:
-        case READONLY_BUFFER: fail("protocol 5 out-of-band buffer (not written by torch.save)");
+        case READONLY_BUFFER:
+            fail("protocol 5 out-of-band buffer (not written by torch.save)");
         default: {
             char hex[8];
             std::snprintf(hex, sizeof hex, "0x%02x", op);
@@ -718,7 +807,8 @@ void Reader::Impl::run()
     }
 }
 
-Reader::Reader(const uint8_t* data, size_t size, std::string source) : m_impl(std::make_unique<Impl>())
+Reader::Reader(const uint8_t* data, size_t size, std::string source)
+    : m_impl(std::make_unique<Impl>())
 {
     m_impl->data = data;
     m_impl->size = size;

@@ -15,17 +15,18 @@
 #include <utility>
 #include <vector>
 
-namespace qd::pickle {
+namespace qd::pickle
+{
 
 // One storage of the archive (data/<key>), as the persistent id
 // ('storage', torch.<Type>Storage, key, location, numel) describes it.
 struct StorageRef {
     std::string key;
     std::string storageType; // "HalfStorage", "FloatStorage", ...
-    std::string dtype;       // safetensors-style name: "F16", "F32", "BF16", "I64", ...
+    std::string dtype; // safetensors-style name: "F16", "F32", "BF16", "I64", ...
     int elementSize = 0;
-    uint64_t numel = 0;      // elements of dtype
-    std::string location;    // "cpu", "cuda:0", ... (ignored: everything loads to the CPU)
+    uint64_t numel = 0; // elements of dtype
+    std::string location; // "cpu", "cuda:0", ... (ignored: everything loads to the CPU)
 };
 
 // A tensor as _rebuild_tensor_v2(storage, storage_offset, size, stride, ...) describes it. The view
@@ -37,21 +38,37 @@ struct TensorRef {
     std::vector<int64_t> stride;
 };
 
-enum class Kind { None, Bool, Int, BigInt, Float, String, Bytes, List, Tuple, Dict, Set, Global, Opaque, Storage, Tensor };
+enum class Kind {
+    None,
+    Bool,
+    Int,
+    BigInt,
+    Float,
+    String,
+    Bytes,
+    List,
+    Tuple,
+    Dict,
+    Set,
+    Global,
+    Opaque,
+    Storage,
+    Tensor
+};
 
 struct Object;
 using Ref = std::shared_ptr<Object>;
 
 // What a global is allowed to become. Anything not in the table is refused.
 enum class GlobalRole {
-    DictType,        // collections.OrderedDict, collections.defaultdict, builtins.dict: calling it gives a dict
-    SetType,         // builtins.set / frozenset
-    StorageType,     // torch.FloatStorage, torch.HalfStorage, ...
+    DictType, // collections.OrderedDict, collections.defaultdict, builtins.dict: calling it gives a dict
+    SetType, // builtins.set / frozenset
+    StorageType, // torch.FloatStorage, torch.HalfStorage, ...
     RebuildTensorV2, // torch._utils._rebuild_tensor_v2
-    RebuildTensor,   // torch._utils._rebuild_tensor
+    RebuildTensor, // torch._utils._rebuild_tensor
     RebuildParameter, // torch._utils._rebuild_parameter(_with_state): the tensor is the first argument
     RebuildFromType, // torch._tensor._rebuild_from_type_v2(func, type, args, state)
-    Opaque,          // a harmless class or function: calling it gives a placeholder, nothing runs
+    Opaque, // a harmless class or function: calling it gives a placeholder, nothing runs
 };
 
 struct Object {
@@ -62,11 +79,11 @@ struct Object {
     std::string text; // String / Bytes / BigInt (little-endian two's complement bytes) / Global and
                       // Opaque: the dotted global name
     GlobalRole role = GlobalRole::Opaque; // Global only
-    std::vector<Ref> items;                    // List, Tuple, Set, Opaque (its arguments)
-    std::vector<std::pair<Ref, Ref>> entries;  // Dict, in insertion order
+    std::vector<Ref> items; // List, Tuple, Set, Opaque (its arguments)
+    std::vector<std::pair<Ref, Ref>> entries; // Dict, in insertion order
     std::unordered_map<std::string, size_t> stringKeys; // Dict: index of each str key in entries
     std::shared_ptr<const StorageRef> storage; // Storage
-    std::shared_ptr<const TensorRef> tensor;   // Tensor
+    std::shared_ptr<const TensorRef> tensor; // Tensor
 
     // Dict lookup by string key; nullptr when absent or not a dict.
     const Object* get(const std::string& key) const;
@@ -80,7 +97,8 @@ bool globalRole(const std::string& module, const std::string& name, GlobalRole& 
 // when unknown.
 bool storageDtype(const std::string& storageType, int& elementSize, std::string& dtype);
 
-class Reader {
+class Reader
+{
 public:
     // `source` names the file (and entry) in error messages. The bytes must outlive load().
     Reader(const uint8_t* data, size_t size, std::string source);
@@ -99,7 +117,8 @@ private:
 
 // Emits pickle opcodes (protocol 2, as torch.save writes them). Used to write .ckpt files and by
 // tests to build hostile pickles by hand.
-class Writer {
+class Writer
+{
 public:
     explicit Writer(int protocol = 2);
     void proto(int protocol);

@@ -5,14 +5,16 @@
 
 #include "io/PickleOpcodes.h"
 
-namespace qd::pickle {
+namespace qd::pickle
+{
 
 Writer::Writer(int protocol)
 {
     proto(protocol);
 }
 
-namespace {
+namespace
+{
 void appendLe(std::string& s, uint64_t v, int n)
 {
     for (int i = 0; i < n; ++i)
@@ -25,10 +27,22 @@ void Writer::proto(int protocol)
     m_data += char(PROTO);
     m_data += char(protocol);
 }
-void Writer::mark() { m_data += char(MARK); }
-void Writer::stop() { m_data += char(STOP); }
-void Writer::none() { m_data += char(NONE); }
-void Writer::boolean(bool v) { m_data += char(v ? NEWTRUE : NEWFALSE); }
+void Writer::mark()
+{
+    m_data += char(MARK);
+}
+void Writer::stop()
+{
+    m_data += char(STOP);
+}
+void Writer::none()
+{
+    m_data += char(NONE);
+}
+void Writer::boolean(bool v)
+{
+    m_data += char(v ? NEWTRUE : NEWFALSE);
+}
 
 void Writer::integer(int64_t v)
 {
@@ -78,9 +92,18 @@ void Writer::global(const std::string& module, const std::string& name)
     m_data += module + "\n" + name + "\n";
 }
 
-void Writer::emptyDict() { m_data += char(EMPTY_DICT); }
-void Writer::emptyList() { m_data += char(EMPTY_LIST); }
-void Writer::emptyTuple() { m_data += char(EMPTY_TUPLE); }
+void Writer::emptyDict()
+{
+    m_data += char(EMPTY_DICT);
+}
+void Writer::emptyList()
+{
+    m_data += char(EMPTY_LIST);
+}
+void Writer::emptyTuple()
+{
+    m_data += char(EMPTY_TUPLE);
+}
 
 void Writer::tuple(size_t n)
 {
@@ -92,14 +115,38 @@ void Writer::tuple(size_t n)
         m_data += char(TUPLE);
 }
 
-void Writer::setItem() { m_data += char(SETITEM); }
-void Writer::setItems() { m_data += char(SETITEMS); }
-void Writer::append() { m_data += char(APPEND); }
-void Writer::appends() { m_data += char(APPENDS); }
-void Writer::reduce() { m_data += char(REDUCE); }
-void Writer::build() { m_data += char(BUILD); }
-void Writer::newObj() { m_data += char(NEWOBJ); }
-void Writer::binPersId() { m_data += char(BINPERSID); }
+void Writer::setItem()
+{
+    m_data += char(SETITEM);
+}
+void Writer::setItems()
+{
+    m_data += char(SETITEMS);
+}
+void Writer::append()
+{
+    m_data += char(APPEND);
+}
+void Writer::appends()
+{
+    m_data += char(APPENDS);
+}
+void Writer::reduce()
+{
+    m_data += char(REDUCE);
+}
+void Writer::build()
+{
+    m_data += char(BUILD);
+}
+void Writer::newObj()
+{
+    m_data += char(NEWOBJ);
+}
+void Writer::binPersId()
+{
+    m_data += char(BINPERSID);
+}
 
 void Writer::put(uint32_t index)
 {
@@ -123,6 +170,9 @@ void Writer::get(uint32_t index)
     }
 }
 
-void Writer::raw(const std::string& bytes) { m_data += bytes; }
+void Writer::raw(const std::string& bytes)
+{
+    m_data += bytes;
+}
 
 } // namespace qd::pickle

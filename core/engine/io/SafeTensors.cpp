@@ -9,11 +9,13 @@
 
 #include "io/MappedFile.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
-#define QD_TORCH_AT_LEAST(major, minor)                                                                  \
+#define QD_TORCH_AT_LEAST(major, minor)                                                                      \
     (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 struct DtypeName {
@@ -21,14 +23,24 @@ struct DtypeName {
     torch::ScalarType type;
 };
 const DtypeName kDtypes[] = {
-    {"F32", torch::kFloat32}, {"F16", torch::kFloat16}, {"BF16", torch::kBFloat16}, {"F64", torch::kFloat64},
-    {"I64", torch::kInt64},   {"I32", torch::kInt32},   {"I16", torch::kInt16},     {"I8", torch::kInt8},
-    {"U8", torch::kUInt8},    {"BOOL", torch::kBool},
+    { "F32", torch::kFloat32 },
+    { "F16", torch::kFloat16 },
+    { "BF16", torch::kBFloat16 },
+    { "F64", torch::kFloat64 },
+    { "I64", torch::kInt64 },
+    { "I32", torch::kInt32 },
+    { "I16", torch::kInt16 },
+    { "I8", torch::kInt8 },
+    { "U8", torch::kUInt8 },
+    { "BOOL", torch::kBool },
 #if QD_TORCH_AT_LEAST(2, 1)
-    {"F8_E4M3", at::ScalarType::Float8_e4m3fn}, {"F8_E5M2", at::ScalarType::Float8_e5m2},
+    { "F8_E4M3", at::ScalarType::Float8_e4m3fn },
+    { "F8_E5M2", at::ScalarType::Float8_e5m2 },
 #endif
 #if QD_TORCH_AT_LEAST(2, 3)
-    {"U16", at::ScalarType::UInt16}, {"U32", at::ScalarType::UInt32}, {"U64", at::ScalarType::UInt64},
+    { "U16", at::ScalarType::UInt16 },
+    { "U32", at::ScalarType::UInt32 },
+    { "U64", at::ScalarType::UInt64 },
 #endif
 };
 
@@ -53,12 +65,12 @@ std::string safetensorsDtypeName(torch::ScalarType t, const std::string& key)
         if (t == d.type)
             return d.name;
     throw EngineError("safetensors: tensor '" + key + "' has dtype " + std::string(c10::toString(t))
-                      + ", which safetensors cannot store");
+        + ", which safetensors cannot store");
 }
 
 StateDict loadSafetensors(const std::string& path)
 {
-    return loadSafetensors(path, SafetensorsLoadOptions{});
+    return loadSafetensors(path, SafetensorsLoadOptions {});
 }
 
 StateDict loadSafetensors(const std::string& path, const SafetensorsLoadOptions& options)
@@ -90,7 +102,8 @@ StateDict loadSafetensors(const std::string& path, const SafetensorsLoadOptions&
             file->dontNeed(begin, header.dataStart + e.end);
         } else if (reinterpret_cast<uintptr_t>(ptr) % e.elementSize == 0) {
             // Zero-copy: the tensor keeps the mapping alive through its deleter.
-            t = torch::from_blob(ptr, e.shape, [file](void*) {}, opts);
+            t = torch::from_blob(
+                ptr, e.shape, [file](void*) {}, opts);
         } else {
             // Misaligned data (a writer that did not pad): copy rather than hand kernels a
             // misaligned pointer.
@@ -121,8 +134,8 @@ struct SafetensorsWriter::Impl {
     bool finished = false;
 };
 
-SafetensorsWriter::SafetensorsWriter(const std::string& path, std::vector<Entry> entries,
-                                     const std::map<std::string, std::string>& metadata)
+SafetensorsWriter::SafetensorsWriter(
+    const std::string& path, std::vector<Entry> entries, const std::map<std::string, std::string>& metadata)
     : m_impl(std::make_unique<Impl>())
 {
     m_impl->path = path;
@@ -138,9 +151,8 @@ SafetensorsWriter::SafetensorsWriter(const std::string& path, std::vector<Entry>
         const uint64_t bytes = numel * c10::elementSize(e.dtype);
         if (header.contains(e.key))
             throw EngineError(path + ": tensor '" + e.key + "' declared twice");
-        header[e.key] = {{"dtype", safetensorsDtypeName(e.dtype, e.key)},
-                         {"shape", e.shape},
-                         {"data_offsets", {offset, offset + bytes}}};
+        header[e.key] = { { "dtype", safetensorsDtypeName(e.dtype, e.key) }, { "shape", e.shape },
+            { "data_offsets", { offset, offset + bytes } } };
         offset += bytes;
     }
     m_impl->entries = std::move(entries);
@@ -171,12 +183,12 @@ void SafetensorsWriter::write(const std::string& key, const torch::Tensor& tenso
     auto& d = *m_impl;
     if (d.next >= d.entries.size() || d.entries[d.next].key != key)
         throw EngineError(d.path + ": tensor '" + key + "' written out of the declared order (expected '"
-                          + (d.next < d.entries.size() ? d.entries[d.next].key : std::string("<end>")) + "')");
+            + (d.next < d.entries.size() ? d.entries[d.next].key : std::string("<end>")) + "')");
     const Entry& e = d.entries[d.next];
     if (tensor.scalar_type() != e.dtype || tensor.sizes().vec() != e.shape)
-        throw EngineError(d.path + ": tensor '" + key + "' is " + std::string(c10::toString(tensor.scalar_type())) + " "
-                          + shapeString(tensor.sizes()) + ", declared " + std::string(c10::toString(e.dtype)) + " "
-                          + shapeString(e.shape));
+        throw EngineError(d.path + ": tensor '" + key + "' is "
+            + std::string(c10::toString(tensor.scalar_type())) + " " + shapeString(tensor.sizes())
+            + ", declared " + std::string(c10::toString(e.dtype)) + " " + shapeString(e.shape));
     const auto t = tensor.detach().to(torch::kCPU).contiguous();
     const auto bytes = std::streamsize(t.numel() * t.element_size());
     d.out.write(static_cast<const char*>(t.data_ptr()), bytes);
@@ -190,7 +202,8 @@ void SafetensorsWriter::finish()
 {
     auto& d = *m_impl;
     if (d.next != d.entries.size())
-        throw EngineError(d.path + ": " + std::to_string(d.entries.size() - d.next) + " declared tensors not written");
+        throw EngineError(
+            d.path + ": " + std::to_string(d.entries.size() - d.next) + " declared tensors not written");
     if (!d.out.flush())
         throw EngineError(d.path + ": write failed (disk full?)");
     d.out.close();
@@ -201,13 +214,13 @@ void SafetensorsWriter::finish()
     d.finished = true;
 }
 
-void saveSafetensors(const std::string& path, const StateDict& tensors,
-                     const std::map<std::string, std::string>& metadata)
+void saveSafetensors(
+    const std::string& path, const StateDict& tensors, const std::map<std::string, std::string>& metadata)
 {
     std::vector<SafetensorsWriter::Entry> entries;
     for (const auto& [key, t] : tensors) {
         safetensorsDtypeName(t.scalar_type(), key); // refuse unstorable dtypes before writing anything
-        entries.push_back({key, t.scalar_type(), t.sizes().vec()});
+        entries.push_back({ key, t.scalar_type(), t.sizes().vec() });
     }
     SafetensorsWriter writer(path, std::move(entries), metadata);
     for (const auto& [key, t] : tensors)

@@ -12,7 +12,8 @@
 #include "io/StateDict.h"
 #include "io/TensorLoad.h"
 
-namespace qd {
+namespace qd
+{
 
 using SafetensorsLoadOptions = TensorLoadOptions;
 
@@ -34,12 +35,13 @@ std::string safetensorsDtypeName(torch::ScalarType type, const std::string& key)
 
 // Writes `tensors` (any CPU dtype safetensors knows) atomically: to path + ".tmp", then rename.
 void saveSafetensors(const std::string& path, const StateDict& tensors,
-                     const std::map<std::string, std::string>& metadata = {});
+    const std::map<std::string, std::string>& metadata = {});
 
 // Streams a checkpoint to disk one tensor at a time, so a multi-GB file never needs the whole
 // model in memory: the header is written from the declared entries first, then each tensor in the
 // declared order. The file appears (by rename) only when finish() succeeds.
-class SafetensorsWriter {
+class SafetensorsWriter
+{
 public:
     struct Entry {
         std::string key;
@@ -47,7 +49,7 @@ public:
         std::vector<int64_t> shape;
     };
     SafetensorsWriter(const std::string& path, std::vector<Entry> entries,
-                      const std::map<std::string, std::string>& metadata = {});
+        const std::map<std::string, std::string>& metadata = {});
     ~SafetensorsWriter(); // removes the temporary file when finish() was not reached
     SafetensorsWriter(const SafetensorsWriter&) = delete;
     SafetensorsWriter& operator=(const SafetensorsWriter&) = delete;

@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-namespace qd {
+namespace qd
+{
 
 // The reference implementation's limit (safetensors MAX_HEADER_SIZE): a larger header is refused
 // before anything is allocated for it.
@@ -16,17 +17,17 @@ constexpr uint64_t kSafetensorsMaxHeader = 100'000'000;
 
 struct SafetensorsEntry {
     std::string key;
-    std::string dtype;      // as written: "F16", "BF16", "F32", "I64", ...
-    int elementSize = 0;    // bytes per element
+    std::string dtype; // as written: "F16", "BF16", "F32", "I64", ...
+    int elementSize = 0; // bytes per element
     std::vector<int64_t> shape;
-    uint64_t begin = 0;     // byte offsets relative to the data region
+    uint64_t begin = 0; // byte offsets relative to the data region
     uint64_t end = 0;
     uint64_t numel() const;
 };
 
 struct SafetensorsHeader {
-    uint64_t dataStart = 0;                     // 8 + header length
-    std::vector<SafetensorsEntry> tensors;      // in data order (sorted by offset)
+    uint64_t dataStart = 0; // 8 + header length
+    std::vector<SafetensorsEntry> tensors; // in data order (sorted by offset)
     std::map<std::string, std::string> metadata;
 };
 

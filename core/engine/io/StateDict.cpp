@@ -6,7 +6,8 @@
 
 #include <torch/torch.h>
 
-namespace qd {
+namespace qd
+{
 
 std::string shapeString(at::IntArrayRef shape)
 {
@@ -19,7 +20,7 @@ std::string shapeString(at::IntArrayRef shape)
 }
 
 int loadModule(torch::nn::Module& module, const StateDict& sd, const std::string& prefix,
-               const std::string& source, const LoadOptions& options)
+    const std::string& source, const LoadOptions& options)
 {
     c10::InferenceMode guard;
     std::set<std::string> used;
@@ -36,10 +37,10 @@ int loadModule(torch::nn::Module& module, const StateDict& sd, const std::string
         const torch::Tensor& src = it->second;
         if (src.sizes() != target.sizes())
             throw EngineError(source + ": tensor '" + key + "' has shape " + shapeString(src.sizes())
-                              + ", expected " + shapeString(target.sizes()));
+                + ", expected " + shapeString(target.sizes()));
         if (!src.is_floating_point())
             throw EngineError(source + ": tensor '" + key + "' has integer type "
-                              + std::string(c10::toString(src.scalar_type())) + ", expected floating point");
+                + std::string(c10::toString(src.scalar_type())) + ", expected floating point");
         target.copy_(src);
         // A memory-mapped source has done its job: drop its pages from the resident set, so that
         // converting a checkpoint (fp16 file -> fp32 model) peaks near the model's size instead of
@@ -62,7 +63,8 @@ int loadModule(torch::nn::Module& module, const StateDict& sd, const std::string
         throw EngineError(source + ": missing required tensor(s): " + list);
     }
     if (options.unexpected) {
-        for (auto it = sd.lower_bound(prefix); it != sd.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+        for (auto it = sd.lower_bound(prefix);
+             it != sd.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
             if (!used.count(it->first))
                 options.unexpected->push_back(it->first);
     }

@@ -11,7 +11,8 @@
 
 #include "EngineError.h"
 
-namespace qd {
+namespace qd
+{
 
 // Ordered so listings and error messages are stable.
 using StateDict = std::map<std::string, torch::Tensor>;
@@ -30,6 +31,6 @@ struct LoadOptions {
 // and device to the module's. A missing key or a shape mismatch throws EngineError naming the key,
 // `source` (the file), the expected and the found shape. Returns the number of tensors copied.
 int loadModule(torch::nn::Module& module, const StateDict& sd, const std::string& prefix,
-               const std::string& source, const LoadOptions& options = {});
+    const std::string& source, const LoadOptions& options = {});
 
 } // namespace qd

@@ -9,7 +9,8 @@
 
 #include <c10/core/ScalarType.h>
 
-namespace qd {
+namespace qd
+{
 
 struct TensorLoadOptions {
     // Floating tensors (F64, F32, F16, BF16, F8) are converted to this dtype while loading, one

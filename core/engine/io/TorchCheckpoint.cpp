@@ -14,7 +14,8 @@
 #include <zip.h>
 #endif
 
-namespace qd {
+namespace qd
+{
 
 bool haveTorchCheckpointSupport()
 {
@@ -27,21 +28,33 @@ bool haveTorchCheckpointSupport()
 
 #ifndef QD_HAVE_LIBZIP
 
-namespace {
+namespace
+{
 [[noreturn]] void noZip(const std::string& path)
 {
-    throw EngineError(path + ": this QDiffusion was built without .ckpt support (libzip was not found at build "
-                             "time); convert the checkpoint to .safetensors or rebuild with libzip-dev installed");
+    throw EngineError(path
+        + ": this QDiffusion was built without .ckpt support (libzip was not found at build "
+          "time); convert the checkpoint to .safetensors or rebuild with libzip-dev installed");
 }
 } // namespace
 
-StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions&) { noZip(path); }
-std::vector<TensorInfo> inspectTorchCheckpoint(const std::string& path) { noZip(path); }
-void saveTorchCheckpoint(const std::string& path, const StateDict&, const TorchSaveOptions&) { noZip(path); }
+StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions&)
+{
+    noZip(path);
+}
+std::vector<TensorInfo> inspectTorchCheckpoint(const std::string& path)
+{
+    noZip(path);
+}
+void saveTorchCheckpoint(const std::string& path, const StateDict&, const TorchSaveOptions&)
+{
+    noZip(path);
+}
 
 #else
 
-namespace {
+namespace
+{
 
 // The data.pkl of a real checkpoint is a few MB; anything far larger is not one.
 constexpr uint64_t kMaxPickleBytes = uint64_t(1) << 30;
@@ -53,9 +66,11 @@ struct ZipFileCloser {
     void operator()(zip_file_t* f) const { zip_fclose(f); }
 };
 
-class Archive {
+class Archive
+{
 public:
-    explicit Archive(const std::string& path) : m_path(path)
+    explicit Archive(const std::string& path)
+        : m_path(path)
     {
         int err = 0;
         m_zip.reset(zip_open(path.c_str(), ZIP_RDONLY, &err));
@@ -76,10 +91,12 @@ public:
             const size_t slash = s.find('/');
             const std::string rest = slash == std::string::npos ? s : s.substr(slash + 1);
             if (rest == "constants.pkl")
-                throw EngineError(path + ": a TorchScript archive (torch.jit.save), not a checkpoint of weights");
+                throw EngineError(
+                    path + ": a TorchScript archive (torch.jit.save), not a checkpoint of weights");
             // torch.save writes "<folder>/data.pkl"; the folder name varies ("archive",
             // "v1-5-pruned-emaonly", ...).
-            if (rest == "data.pkl" && (slash == std::string::npos || s.find('/', slash + 1) == std::string::npos)) {
+            if (rest == "data.pkl"
+                && (slash == std::string::npos || s.find('/', slash + 1) == std::string::npos)) {
                 if (!pkl.empty())
                     throw EngineError(path + ": holds two pickles ('" + pkl + "' and '" + s + "')");
                 pkl = s;
@@ -91,7 +108,8 @@ public:
         m_pickle = read(pkl, kMaxPickleBytes);
         const zip_int64_t bo = zip_name_locate(m_zip.get(), (m_prefix + "byteorder").c_str(), 0);
         if (bo >= 0 && read(m_prefix + "byteorder", 16) != "little")
-            throw EngineError(path + ": a big-endian checkpoint (byteorder is not 'little'), which is not supported");
+            throw EngineError(
+                path + ": a big-endian checkpoint (byteorder is not 'little'), which is not supported");
     }
 
     const std::string& pickle() const { return m_pickle; }
@@ -103,7 +121,8 @@ public:
         const std::string name = m_prefix + "data/" + key;
         const zip_int64_t i = zip_name_locate(m_zip.get(), name.c_str(), 0);
         if (i < 0)
-            throw EngineError(m_path + ": storage '" + name + "' named in data.pkl is missing from the archive");
+            throw EngineError(
+                m_path + ": storage '" + name + "' named in data.pkl is missing from the archive");
         zip_stat_t st;
         zip_stat_init(&st);
         if (zip_stat_index(m_zip.get(), zip_uint64_t(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
@@ -116,14 +135,15 @@ public:
     {
         std::unique_ptr<zip_file_t, ZipFileCloser> f(zip_fopen_index(m_zip.get(), index, 0));
         if (!f)
-            throw EngineError(m_path + ": cannot open '" + what + "' in the archive (" + zip_strerror(m_zip.get()) + ")");
+            throw EngineError(
+                m_path + ": cannot open '" + what + "' in the archive (" + zip_strerror(m_zip.get()) + ")");
         uint64_t done = 0;
         while (done < bytes) {
             const zip_int64_t got = zip_fread(f.get(), static_cast<char*>(dst) + done, bytes - done);
             if (got <= 0)
-                throw EngineError(m_path + ": reading '" + what + "' failed after " + std::to_string(done) + " of "
-                                  + std::to_string(bytes) + " bytes (" + zip_file_strerror(f.get())
-                                  + "; truncated or corrupted file?)");
+                throw EngineError(m_path + ": reading '" + what + "' failed after " + std::to_string(done)
+                    + " of " + std::to_string(bytes) + " bytes (" + zip_file_strerror(f.get())
+                    + "; truncated or corrupted file?)");
             done += uint64_t(got);
         }
     }
@@ -138,8 +158,8 @@ private:
         if (i < 0 || zip_stat_index(m_zip.get(), zip_uint64_t(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE))
             throw EngineError(m_path + ": cannot read '" + name + "'");
         if (st.size > limit)
-            throw EngineError(m_path + ": '" + name + "' is " + std::to_string(st.size) + " bytes, larger than any "
-                              + "checkpoint needs (limit " + std::to_string(limit) + ")");
+            throw EngineError(m_path + ": '" + name + "' is " + std::to_string(st.size)
+                + " bytes, larger than any " + "checkpoint needs (limit " + std::to_string(limit) + ")");
         index = zip_uint64_t(i);
         std::string out(st.size, '\0');
         readInto(index, out.data(), st.size, name);
@@ -172,8 +192,7 @@ const pickle::Object& stateDictOf(const pickle::Object& top, const std::string& 
     return top;
 }
 
-template <typename F>
-void forEachTensor(const pickle::Object& dict, F&& f)
+template <typename F> void forEachTensor(const pickle::Object& dict, F&& f)
 {
     for (const auto& [k, v] : dict.entries)
         if (k->kind == pickle::Kind::String && v->kind == pickle::Kind::Tensor)
@@ -215,9 +234,8 @@ StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& 
             const uint64_t expected = s.numel * uint64_t(s.elementSize);
             if (size != expected)
                 throw EngineError(path + ": storage 'data/" + s.key + "' of tensor '" + key + "' holds "
-                                  + std::to_string(size) + " bytes, but data.pkl says " + std::to_string(s.numel)
-                                  + " x " + s.storageType + " = " + std::to_string(expected)
-                                  + " bytes (corrupted file?)");
+                    + std::to_string(size) + " bytes, but data.pkl says " + std::to_string(s.numel) + " x "
+                    + s.storageType + " = " + std::to_string(expected) + " bytes (corrupted file?)");
             const auto type = torch::TensorOptions().dtype(torchDtype(s));
             Loaded l;
             const auto e = stored.find(archive.prefix() + "data/" + s.key);
@@ -225,11 +243,12 @@ StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& 
                 uint8_t* ptr = const_cast<uint8_t*>(file->data()) + e->second.offset;
                 l.mapped = &e->second;
                 if (reinterpret_cast<uintptr_t>(ptr) % uint64_t(s.elementSize) == 0) // zero-copy
-                    l.storage = torch::from_blob(ptr, {int64_t(s.numel)}, [file](void*) {}, type);
+                    l.storage = torch::from_blob(
+                        ptr, { int64_t(s.numel) }, [file](void*) {}, type);
                 else
-                    l.storage = torch::from_blob(ptr, {int64_t(s.numel)}, type).clone();
+                    l.storage = torch::from_blob(ptr, { int64_t(s.numel) }, type).clone();
             } else { // compressed or unusual entry: through libzip
-                l.storage = torch::empty({int64_t(s.numel)}, type);
+                l.storage = torch::empty({ int64_t(s.numel) }, type);
                 archive.readInto(index, l.storage.data_ptr(), size, "data/" + s.key);
             }
             it = storages.emplace(s.key, l).first;
@@ -243,7 +262,8 @@ StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& 
             // Converted copies no longer need the mapped pages: drop them from the resident set
             // (only when no tensor points into them: every use of this storage was converted).
             if (convert && it->second.mapped && it->second.storage.storage().use_count() == 1)
-                file->dontNeed(it->second.mapped->offset, it->second.mapped->offset + it->second.mapped->size);
+                file->dontNeed(
+                    it->second.mapped->offset, it->second.mapped->offset + it->second.mapped->size);
             storages.erase(it); // views keep the storage alive; converted tensors do not
         }
         out[key] = tensor;
@@ -261,32 +281,44 @@ std::vector<TensorInfo> inspectTorchCheckpoint(const std::string& path)
         uint64_t numel = 1;
         for (int64_t d : t.size)
             numel *= uint64_t(d);
-        out.push_back({key, t.storage->dtype, t.size, numel * uint64_t(t.storage->elementSize)});
+        out.push_back({ key, t.storage->dtype, t.size, numel * uint64_t(t.storage->elementSize) });
     });
     return out;
 }
 
 // ------------------------------------------------------------------------------------------------
 
-namespace {
+namespace
+{
 
 const char* storageClass(torch::ScalarType t, const std::string& key)
 {
     switch (t) {
-    case torch::kFloat32: return "FloatStorage";
-    case torch::kFloat64: return "DoubleStorage";
-    case torch::kFloat16: return "HalfStorage";
-    case torch::kBFloat16: return "BFloat16Storage";
-    case torch::kInt64: return "LongStorage";
-    case torch::kInt32: return "IntStorage";
-    case torch::kInt16: return "ShortStorage";
-    case torch::kInt8: return "CharStorage";
-    case torch::kUInt8: return "ByteStorage";
-    case torch::kBool: return "BoolStorage";
-    default: break;
+    case torch::kFloat32:
+        return "FloatStorage";
+    case torch::kFloat64:
+        return "DoubleStorage";
+    case torch::kFloat16:
+        return "HalfStorage";
+    case torch::kBFloat16:
+        return "BFloat16Storage";
+    case torch::kInt64:
+        return "LongStorage";
+    case torch::kInt32:
+        return "IntStorage";
+    case torch::kInt16:
+        return "ShortStorage";
+    case torch::kInt8:
+        return "CharStorage";
+    case torch::kUInt8:
+        return "ByteStorage";
+    case torch::kBool:
+        return "BoolStorage";
+    default:
+        break;
     }
     throw EngineError("saveTorchCheckpoint: tensor '" + key + "' has dtype " + std::string(c10::toString(t))
-                      + ", which has no torch storage class");
+        + ", which has no torch storage class");
 }
 
 // collections.OrderedDict() as CPython pickles it: the class, no arguments, REDUCE.
@@ -299,7 +331,8 @@ void emptyOrderedDict(pickle::Writer& w)
 
 // torch._utils._rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks),
 // the storage as persistent id ('storage', torch.<Type>Storage, key, 'cpu', numel).
-void tensorPickle(pickle::Writer& w, const torch::Tensor& t, const std::string& storageKey, const std::string& key)
+void tensorPickle(
+    pickle::Writer& w, const torch::Tensor& t, const std::string& storageKey, const std::string& key)
 {
     w.global("torch._utils", "_rebuild_tensor_v2");
     w.mark();
@@ -371,7 +404,7 @@ void lightningExtras(pickle::Writer& w)
     w.tuple(2);
     w.reduce();
     w.setItems(); // the callback's state
-    w.setItem();  // {ModelCheckpoint: state}
+    w.setItem(); // {ModelCheckpoint: state}
 }
 
 } // namespace
@@ -433,7 +466,8 @@ void saveTorchCheckpoint(const std::string& path, const StateDict& tensors, cons
     add("data.pkl", pkl.data(), pkl.size());
     add("byteorder", kByteOrder, 6);
     for (size_t i = 0; i < data.size(); ++i)
-        add("data/" + std::to_string(i), data[i].data_ptr(), uint64_t(data[i].numel()) * data[i].element_size());
+        add("data/" + std::to_string(i), data[i].data_ptr(),
+            uint64_t(data[i].numel()) * data[i].element_size());
     add("version", kVersion, 2);
     if (zip_close(z) != 0) {
         const std::string why = zip_strerror(z);

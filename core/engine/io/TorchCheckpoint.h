@@ -11,7 +11,8 @@
 #include "io/StateDict.h"
 #include "io/TensorLoad.h"
 
-namespace qd {
+namespace qd
+{
 
 // False when the engine was built without libzip: the functions below then throw EngineError
 // saying so.
@@ -27,8 +28,8 @@ StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& 
 std::vector<TensorInfo> inspectTorchCheckpoint(const std::string& path);
 
 struct TorchSaveOptions {
-    bool nestInStateDict = true;     // {"state_dict": {...}} as CompVis / Lightning checkpoints
-    std::string folder = "archive";  // the archive's top folder
+    bool nestInStateDict = true; // {"state_dict": {...}} as CompVis / Lightning checkpoints
+    std::string folder = "archive"; // the archive's top folder
     // Adds what real Stable Diffusion .ckpt files carry beside the weights (epoch, global_step,
     // the Lightning version, a ModelCheckpoint callback keyed by its class, a numpy scalar), so
     // tests exercise the placeholders.
@@ -37,6 +38,7 @@ struct TorchSaveOptions {
 
 // Writes `tensors` as torch.save would (pickle protocol 2, storages stored uncompressed),
 // atomically (path + ".tmp", then rename). Every tensor gets its own storage.
-void saveTorchCheckpoint(const std::string& path, const StateDict& tensors, const TorchSaveOptions& options = {});
+void saveTorchCheckpoint(
+    const std::string& path, const StateDict& tensors, const TorchSaveOptions& options = {});
 
 } // namespace qd

@@ -2,9 +2,11 @@
 
 #include <cstring>
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 // Little-endian reads that fail instead of reading past the end.
 struct Bytes {
@@ -37,7 +39,7 @@ constexpr uint32_t k32 = 0xFFFFFFFFu;
 std::map<std::string, StoredZipEntry> storedZipEntries(const uint8_t* file, uint64_t fileSize)
 {
     std::map<std::string, StoredZipEntry> out;
-    Bytes b{file, fileSize};
+    Bytes b { file, fileSize };
     if (fileSize < 22)
         return out;
     // End of central directory: the last 22 bytes, or earlier when a comment (<= 64 KiB) follows.
@@ -81,9 +83,17 @@ std::map<std::string, StoredZipEntry> storedZipEntries(const uint8_t* file, uint
             const uint64_t id = b.le(e, 2), len = b.le(e + 2, 2);
             if (id == 0x0001) {
                 uint64_t f = e + 4;
-                if (size == k32) { size = b.le(f, 8); f += 8; }
-                if (compressed == k32) { compressed = b.le(f, 8); f += 8; }
-                if (local == k32) { local = b.le(f, 8); }
+                if (size == k32) {
+                    size = b.le(f, 8);
+                    f += 8;
+                }
+                if (compressed == k32) {
+                    compressed = b.le(f, 8);
+                    f += 8;
+                }
+                if (local == k32) {
+                    local = b.le(f, 8);
+                }
             }
             e += 4 + len;
         }
@@ -98,7 +108,7 @@ std::map<std::string, StoredZipEntry> storedZipEntries(const uint8_t* file, uint
         if (!b.ok || localName != nameLength || data > fileSize || size > fileSize - data
             || std::memcmp(file + local + 30, name.data(), nameLength) != 0)
             continue;
-        out[name] = {data, size};
+        out[name] = { data, size };
     }
     if (!b.ok)
         return {};

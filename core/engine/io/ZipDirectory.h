@@ -8,7 +8,8 @@
 #include <map>
 #include <string>
 
-namespace qd {
+namespace qd
+{
 
 struct StoredZipEntry {
     uint64_t offset = 0; // of the entry's data, from the start of the file

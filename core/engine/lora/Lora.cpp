@@ -409,12 +409,13 @@ void LoraPatcher::apply(LoraModelView& model, const std::vector<LoraUse>& loras)
     m_applied = loras;
 }
 
-namespace {
+namespace
+{
 
 // The part of the model's weight `layer` changes (the q/k/v rows of a fused OpenCLIP in_proj_weight,
 // else the whole tensor); throws EngineError when the layer's shapes do not fit it.
-torch::Tensor layerDestination(const LoraModelView& model, const LoraLayer& layer, const LoraTarget& target,
-                               const std::string& file)
+torch::Tensor layerDestination(
+    const LoraModelView& model, const LoraLayer& layer, const LoraTarget& target, const std::string& file)
 {
     const torch::Tensor& weight = model.weights.at(target.key);
     torch::Tensor dest = weight;
@@ -422,8 +423,8 @@ torch::Tensor layerDestination(const LoraModelView& model, const LoraLayer& laye
         dest = weight.narrow(0, weight.size(0) / 3 * target.part, weight.size(0) / 3);
     const int64_t in = dest.numel() / std::max<int64_t>(1, dest.size(0));
     if (layer.up.size(0) != dest.size(0) || layer.down.flatten(1).size(1) != in)
-        throw EngineError(file + ": LoRA layer '" + layer.name + "' (up " + shapeString(layer.up.sizes()) + ", down "
-            + shapeString(layer.down.sizes()) + ") does not fit '" + target.key
+        throw EngineError(file + ": LoRA layer '" + layer.name + "' (up " + shapeString(layer.up.sizes())
+            + ", down " + shapeString(layer.down.sizes()) + ") does not fit '" + target.key
             + (target.part >= 0 ? "' rows " + std::to_string(target.part) : std::string("'")) + " of shape "
             + shapeString(dest.sizes()) + " (is the LoRA made for another model architecture?)");
     return dest;

@@ -4,7 +4,8 @@
 
 #include <ATen/Parallel.h>
 
-namespace qd {
+namespace qd
+{
 
 uint32_t fnv1a32(std::string_view bytes)
 {
@@ -55,10 +56,18 @@ void fillRule(std::string_view key, const std::vector<int64_t>& shape, float* ou
             const double u = double(x >> 8) * (1.0 / 8388608.0) - 1.0;
             double v;
             switch (kind) {
-            case Kind::NormScale: v = 1.0 + 0.1 * u; break;
-            case Kind::Bias: v = 0.02 * u; break;
-            case Kind::Embedding: v = embScale * u; break;
-            default: v = u * sqrt3 / sqrtFanIn; break;
+            case Kind::NormScale:
+                v = 1.0 + 0.1 * u;
+                break;
+            case Kind::Bias:
+                v = 0.02 * u;
+                break;
+            case Kind::Embedding:
+                v = embScale * u;
+                break;
+            default:
+                v = u * sqrt3 / sqrtFanIn;
+                break;
             }
             out[i] = float(v);
         }

@@ -8,7 +8,8 @@
 
 #include <torch/types.h>
 
-namespace qd {
+namespace qd
+{
 
 uint32_t fnv1a32(std::string_view bytes);
 

@@ -5,30 +5,29 @@
 #include "io/Checkpoint.h"
 #include "io/StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 // Rows = latent channels, columns = R, G, B (REFERENCE.md §3).
-const float kSdFactors[4][3] = {{0.3512f, 0.2297f, 0.3227f},
-                                {0.3250f, 0.4974f, 0.2350f},
-                                {-0.2829f, 0.1762f, 0.2721f},
-                                {-0.2120f, -0.2616f, -0.7177f}};
-const float kXlFactors[4][3] = {{0.3651f, 0.4232f, 0.4341f},
-                                {-0.2533f, -0.0042f, 0.1068f},
-                                {0.1076f, 0.1111f, -0.0362f},
-                                {-0.3165f, -0.2492f, -0.2188f}};
-const float kXlBias[3] = {0.1084f, -0.0175f, -0.0011f};
+const float kSdFactors[4][3] = { { 0.3512f, 0.2297f, 0.3227f }, { 0.3250f, 0.4974f, 0.2350f },
+    { -0.2829f, 0.1762f, 0.2721f }, { -0.2120f, -0.2616f, -0.7177f } };
+const float kXlFactors[4][3] = { { 0.3651f, 0.4232f, 0.4341f }, { -0.2533f, -0.0042f, 0.1068f },
+    { 0.1076f, 0.1111f, -0.0362f }, { -0.3165f, -0.2492f, -0.2188f } };
+const float kXlBias[3] = { 0.1084f, -0.0175f, -0.0011f };
 } // namespace
 
 torch::Tensor cheapPreview(const torch::Tensor& x0, ModelFamily family)
 {
     const bool isXl = family == ModelFamily::SDXL;
     const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-    auto m = torch::from_blob(const_cast<float*>(&(isXl ? kXlFactors : kSdFactors)[0][0]), {4, 3}, opts).to(x0.device());
+    auto m = torch::from_blob(const_cast<float*>(&(isXl ? kXlFactors : kSdFactors)[0][0]), { 4, 3 }, opts)
+                 .to(x0.device());
     // [N, 4, h, w] x [4, 3] -> [N, h, w, 3] -> [N, 3, h, w]
-    auto rgb = torch::einsum("nchw,cd->ndhw", {x0.to(torch::kFloat32), m});
+    auto rgb = torch::einsum("nchw,cd->ndhw", { x0.to(torch::kFloat32), m });
     if (isXl)
-        rgb = rgb + torch::from_blob(const_cast<float*>(kXlBias), {1, 3, 1, 1}, opts).to(x0.device());
+        rgb = rgb + torch::from_blob(const_cast<float*>(kXlBias), { 1, 3, 1, 1 }, opts).to(x0.device());
     return ((rgb + 1.0) / 2.0).clamp(0.0, 1.0);
 }
 
@@ -73,7 +72,10 @@ Image tensorToImage(const torch::Tensor& rgb01)
     auto t = rgb01.dim() == 4 ? rgb01[0] : rgb01;
     // [3, H, W] -> [H, W, 3] bytes, rounding as PIL / A1111 do (x * 255, round half to even is
     // avoided: + 0.5 then truncate)
-    t = (t.to(torch::kCPU, torch::kFloat32).clamp(0, 1) * 255.0 + 0.5).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+    t = (t.to(torch::kCPU, torch::kFloat32).clamp(0, 1) * 255.0 + 0.5)
+            .to(torch::kUInt8)
+            .permute({ 1, 2, 0 })
+            .contiguous();
     Image img;
     img.height = int(t.size(0));
     img.width = int(t.size(1));
@@ -85,14 +87,16 @@ torch::Tensor imageToTensor(const Image& image)
 {
     if (image.empty() || image.pixels.size() != size_t(image.width) * image.height * 3)
         throw EngineError("image has " + std::to_string(image.pixels.size()) + " bytes, expected "
-                          + std::to_string(size_t(image.width) * image.height * 3) + " for "
-                          + std::to_string(image.width) + "x" + std::to_string(image.height) + " RGB");
-    auto t = torch::from_blob(const_cast<uint8_t*>(image.pixels.data()), {image.height, image.width, 3}, torch::kUInt8);
+            + std::to_string(size_t(image.width) * image.height * 3) + " for " + std::to_string(image.width)
+            + "x" + std::to_string(image.height) + " RGB");
+    auto t = torch::from_blob(
+        const_cast<uint8_t*>(image.pixels.data()), { image.height, image.width, 3 }, torch::kUInt8);
     // [H, W, 3] -> [1, 3, H, W] in [-1, 1]
-    return t.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).div(127.5).sub(1.0).contiguous();
+    return t.permute({ 2, 0, 1 }).unsqueeze(0).to(torch::kFloat32).div(127.5).sub(1.0).contiguous();
 }
 
-namespace {
+namespace
+{
 
 torch::nn::Conv2d conv3(int in, int out, bool bias = true)
 {
@@ -109,11 +113,12 @@ struct BlockImpl : torch::nn::Module {
     BlockImpl()
     {
         // conv.1 and conv.3 are ReLU
-        conv = register_module("conv", torch::nn::Sequential(conv3(64, 64), torch::nn::ReLU(), conv3(64, 64),
-                                                             torch::nn::ReLU(), conv3(64, 64)));
+        conv = register_module("conv",
+            torch::nn::Sequential(
+                conv3(64, 64), torch::nn::ReLU(), conv3(64, 64), torch::nn::ReLU(), conv3(64, 64)));
     }
     torch::Tensor forward(torch::Tensor x) { return torch::relu(conv->forward(x) + x); }
-    torch::nn::Sequential conv{nullptr};
+    torch::nn::Sequential conv { nullptr };
 };
 TORCH_MODULE(Block);
 
@@ -122,24 +127,29 @@ TORCH_MODULE(Block);
 TaesdDecoderImpl::TaesdDecoderImpl()
 {
     auto up = [] {
-        return torch::nn::Upsample(torch::nn::UpsampleOptions().scale_factor(std::vector<double>{2.0, 2.0})
+        return torch::nn::Upsample(torch::nn::UpsampleOptions()
+                                       .scale_factor(std::vector<double> { 2.0, 2.0 })
                                        .mode(torch::kNearest));
     };
-    layers = register_module("layers", torch::nn::Sequential(
-        Clamp(), conv3(4, 64), torch::nn::ReLU(),                 // 0-2
-        Block(), Block(), Block(), up(), conv3(64, 64, false),    // 3-7
-        Block(), Block(), Block(), up(), conv3(64, 64, false),    // 8-12
-        Block(), Block(), Block(), up(), conv3(64, 64, false),    // 13-17
-        Block(), conv3(64, 3)));                                  // 18-19
+    layers = register_module("layers",
+        torch::nn::Sequential(Clamp(), conv3(4, 64), torch::nn::ReLU(), // 0-2
+            Block(), Block(), Block(), up(), conv3(64, 64, false), // 3-7
+            Block(), Block(), Block(), up(), conv3(64, 64, false), // 8-12
+            Block(), Block(), Block(), up(), conv3(64, 64, false), // 13-17
+            Block(), conv3(64, 3))); // 18-19
 }
 
-torch::Tensor TaesdDecoderImpl::forward(torch::Tensor latent) { return layers->forward(latent); }
+torch::Tensor TaesdDecoderImpl::forward(torch::Tensor latent)
+{
+    return layers->forward(latent);
+}
 
 void TaesdDecoderImpl::loadFile(const std::string& path)
 {
     // .safetensors (ComfyUI, diffusers) or a PyTorch .pth (what A1111 downloads), told by content.
     if (detectCheckpointFormat(path) == CheckpointFormat::Diffusers)
-        throw EngineError(path + ": a folder; expected a TAESD decoder file (taesd_decoder.safetensors or .pth)");
+        throw EngineError(
+            path + ": a folder; expected a TAESD decoder file (taesd_decoder.safetensors or .pth)");
     const StateDict raw = loadCheckpoint(path);
     // madebyollin's files name the Sequential's children: "1.weight" (index 0 is the Clamp).
     // diffusers' AutoencoderTiny applies the clamp outside its Sequential, so its
@@ -151,8 +161,10 @@ void TaesdDecoderImpl::loadFile(const std::string& path)
             k = k.substr(15);
             const size_t dot = k.find('.');
             const std::string index = k.substr(0, dot);
-            if (dot == std::string::npos || index.empty() || index.find_first_not_of("0123456789") != std::string::npos)
-                throw EngineError(path + ": tensor '" + key + "' is not a decoder layer (expected decoder.layers.N.*)");
+            if (dot == std::string::npos || index.empty()
+                || index.find_first_not_of("0123456789") != std::string::npos)
+                throw EngineError(
+                    path + ": tensor '" + key + "' is not a decoder layer (expected decoder.layers.N.*)");
             k = std::to_string(std::stoi(index) + 1) + k.substr(dot);
         } else if (k.rfind("decoder.", 0) == 0) {
             k = k.substr(8);

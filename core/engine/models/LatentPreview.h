@@ -5,10 +5,11 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/types.h>
 
-#include "models/ModelConfig.h"
 #include "Pipeline.h"
+#include "models/ModelConfig.h"
 
-namespace qd {
+namespace qd
+{
 
 // x0: [N, 4, h, w] latent as the UNet sees it (scaled). Returns [N, 3, h, w] RGB in [0, 1].
 torch::Tensor cheapPreview(const torch::Tensor& x0, ModelFamily family);
@@ -26,7 +27,8 @@ torch::Tensor imageToTensor(const Image& image);
 
 // TAESD decoder: Clamp, conv(4,64), ReLU, 3x(Block x3, Upsample x2, conv) , Block, conv(64,3).
 // Sequential indices mirror the published file's keys ("1.weight", "3.conv.0.weight", ...).
-class TaesdDecoderImpl : public torch::nn::Module {
+class TaesdDecoderImpl : public torch::nn::Module
+{
 public:
     TaesdDecoderImpl();
     // latent: [N, 4, h, w] latent as the UNet sees it (scaled) -> [N, 3, 8h, 8w], RGB about in
@@ -39,7 +41,7 @@ public:
     void loadFile(const std::string& path);
 
 private:
-    torch::nn::Sequential layers{nullptr};
+    torch::nn::Sequential layers { nullptr };
 };
 TORCH_MODULE(TaesdDecoder);
 

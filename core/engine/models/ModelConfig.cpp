@@ -8,19 +8,26 @@
 
 namespace fs = std::filesystem;
 
-namespace qd {
+namespace qd
+{
 
 const char* familyName(ModelFamily f)
 {
     switch (f) {
-    case ModelFamily::SD1: return "SD1";
-    case ModelFamily::SD2: return "SD2";
-    case ModelFamily::SDXL: return "SDXL";
+    case ModelFamily::SD1:
+        return "SD1";
+    case ModelFamily::SD2:
+        return "SD2";
+    case ModelFamily::SDXL:
+        return "SDXL";
     }
     return "?";
 }
 
-const char* predictionName(Prediction p) { return p == Prediction::V ? "v" : "epsilon"; }
+const char* predictionName(Prediction p)
+{
+    return p == Prediction::V ? "v" : "epsilon";
+}
 
 #ifdef QD_HAVE_YAMLCPP
 static nlohmann::json toJson(const YAML::Node& n)
@@ -78,10 +85,11 @@ nlohmann::json yamlFileToJson(const std::string& path)
         return toJson(YAML::LoadFile(path));
     } catch (const YAML::Exception& e) {
         throw EngineError(path + ": not a readable YAML file (line " + std::to_string(e.mark.line + 1) + ": "
-                          + e.msg + ")");
+            + e.msg + ")");
     }
 #else
-    throw EngineError(path + ": this build has no YAML support (yaml-cpp); the model is configured from its weights");
+    throw EngineError(
+        path + ": this build has no YAML support (yaml-cpp); the model is configured from its weights");
 #endif
 }
 
@@ -93,7 +101,8 @@ ModelConfig ModelConfig::defaults(ModelFamily family)
     return c;
 }
 
-static const nlohmann::json& at(const nlohmann::json& j, const char* key, const std::string& path, const std::string& where)
+static const nlohmann::json& at(
+    const nlohmann::json& j, const char* key, const std::string& path, const std::string& where)
 {
     if (!j.is_object() || !j.contains(key))
         throw EngineError(path + ": missing '" + where + key + "'");
@@ -111,7 +120,8 @@ ModelConfig ModelConfig::fromYaml(const std::string& path)
         c = defaults(ModelFamily::SDXL);
         c.unetParams = at(params["network_config"], "params", path, "model.params.network_config.");
         if (params.contains("conditioner_config"))
-            c.textEncoders = params["conditioner_config"]["params"].value("emb_models", nlohmann::json::array());
+            c.textEncoders
+                = params["conditioner_config"]["params"].value("emb_models", nlohmann::json::array());
         const auto& den = params.value("denoiser_config", nlohmann::json::object());
         const std::string scaling = den.contains("params") && den["params"].contains("scaling_config")
             ? den["params"]["scaling_config"].value("target", "")
@@ -123,15 +133,17 @@ ModelConfig ModelConfig::fromYaml(const std::string& path)
         const nlohmann::json& cond = at(params, "cond_stage_config", path, "model.params.");
         const std::string condTarget = cond.value("target", "");
         c.family = condTarget.find("OpenCLIP") != std::string::npos ? ModelFamily::SD2 : ModelFamily::SD1;
-        c.textEncoders = nlohmann::json::array({cond});
+        c.textEncoders = nlohmann::json::array({ cond });
         c.prediction = params.value("parameterization", "eps") == "v" ? Prediction::V : Prediction::Epsilon;
         c.predictionKnown = true;
         c.linearStart = params.value("linear_start", c.linearStart);
         c.linearEnd = params.value("linear_end", c.linearEnd);
         c.timesteps = params.value("timesteps", c.timesteps);
     } else {
-        throw EngineError(path + ": neither 'model.params.unet_config' (SD 1.x/2.x) nor "
-                                 "'model.params.network_config' (SDXL) found (target '" + target + "')");
+        throw EngineError(path
+            + ": neither 'model.params.unet_config' (SD 1.x/2.x) nor "
+              "'model.params.network_config' (SDXL) found (target '"
+            + target + "')");
     }
     c.scaleFactor = params.value("scale_factor", c.scaleFactor);
     if (params.contains("first_stage_config")) {
@@ -162,10 +174,12 @@ ModelFamily detectFamily(const StateDict& sd, const std::string& source)
     if (hasPrefix(sd, "cond_stage_model.transformer."))
         return ModelFamily::SD1;
     if (!hasPrefix(sd, "model.diffusion_model."))
-        throw EngineError(source + ": not a Stable Diffusion checkpoint (no 'model.diffusion_model.*' UNet keys; "
-                                   "is it a LoRA, a VAE or an embedding?)");
-    throw EngineError(source + ": has a UNet but no known text encoder keys (cond_stage_model.* / "
-                               "conditioner.embedders.*): cannot tell SD 1.x, 2.x or XL apart");
+        throw EngineError(source
+            + ": not a Stable Diffusion checkpoint (no 'model.diffusion_model.*' UNet keys; "
+              "is it a LoRA, a VAE or an embedding?)");
+    throw EngineError(source
+        + ": has a UNet but no known text encoder keys (cond_stage_model.* / "
+          "conditioner.embedders.*): cannot tell SD 1.x, 2.x or XL apart");
 }
 
 std::string configBeside(const std::string& checkpointPath)
@@ -173,7 +187,7 @@ std::string configBeside(const std::string& checkpointPath)
     fs::path p(checkpointPath);
     if (fs::is_directory(p))
         return {};
-    for (const char* ext : {".yaml", ".yml"}) {
+    for (const char* ext : { ".yaml", ".yml" }) {
         fs::path y = p;
         y.replace_extension(ext);
         std::error_code ec;

@@ -6,31 +6,32 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sampling/NoiseSchedule.h" // Prediction
 #include "io/StateDict.h"
+#include "sampling/NoiseSchedule.h" // Prediction
 
-namespace qd {
+namespace qd
+{
 
 enum class ModelFamily { SD1, SD2, SDXL };
 
-const char* familyName(ModelFamily f);       // "SD1", "SD2", "SDXL"
-const char* predictionName(Prediction p);    // "epsilon", "v"
+const char* familyName(ModelFamily f); // "SD1", "SD2", "SDXL"
+const char* predictionName(Prediction p); // "epsilon", "v"
 
 struct ModelConfig {
     ModelFamily family = ModelFamily::SD1;
     Prediction prediction = Prediction::Epsilon;
-    bool predictionKnown = false;  // stated by a config file (SD2's ε vs v cannot be read from weights)
-    double scaleFactor = 0.18215;  // VAE latent scale (SDXL 0.13025)
-    double linearStart = 0.00085;  // scaled-linear betas
+    bool predictionKnown = false; // stated by a config file (SD2's ε vs v cannot be read from weights)
+    double scaleFactor = 0.18215; // VAE latent scale (SDXL 0.13025)
+    double linearStart = 0.00085; // scaled-linear betas
     double linearEnd = 0.012;
     int timesteps = 1000;
     // Component parameter blocks as the LDM YAML has them (JSON); null = detect from the weights.
-    nlohmann::json unetParams;     // model.params.unet_config.params / network_config.params
-    nlohmann::json vaeParams;      // first_stage_config.params.ddconfig (+ embed_dim)
-    nlohmann::json textEncoders;   // [{target, params}] in conditioning order
-    nlohmann::json yamlRoot;       // the whole YAML as JSON, when the config came from one
+    nlohmann::json unetParams; // model.params.unet_config.params / network_config.params
+    nlohmann::json vaeParams; // first_stage_config.params.ddconfig (+ embed_dim)
+    nlohmann::json textEncoders; // [{target, params}] in conditioning order
+    nlohmann::json yamlRoot; // the whole YAML as JSON, when the config came from one
     std::map<std::string, nlohmann::json> diffusersConfigs; // "unet", "vae", "scheduler", ... of a folder
-    std::string source;            // the file the config came from, for error messages
+    std::string source; // the file the config came from, for error messages
 
     // Reads a CompVis ("v1-inference.yaml", "v2-inference-v.yaml") or Stability ("sd_xl_base.yaml")
     // config. Throws EngineError naming the file and the missing or bad field.

@@ -6,7 +6,8 @@
 
 #include "models/FillRule.h"
 
-namespace qd {
+namespace qd
+{
 
 StateDict tinyStateDict(const std::string& model, const std::string& layoutsJson)
 {
@@ -17,7 +18,8 @@ StateDict tinyStateDict(const std::string& model, const std::string& layoutsJson
     const bool inpaint = model == "sd1inp";
     const std::string base = inpaint ? "sd1" : model;
     if (!layouts.contains(base))
-        throw EngineError(layoutsJson + ": no tiny model '" + model + "' (expected sd1, sd2, sdxl or sd1inp)");
+        throw EngineError(
+            layoutsJson + ": no tiny model '" + model + "' (expected sd1, sd2, sdxl or sd1inp)");
     StateDict sd;
     for (const auto& [key, shapeJson] : layouts[base]["ldm_shapes"].items()) {
         auto shape = shapeJson.get<std::vector<int64_t>>();

@@ -6,7 +6,8 @@
 
 #include "io/StateDict.h"
 
-namespace qd {
+namespace qd
+{
 
 // `model` is "sd1", "sd2", "sdxl" or "sd1inp"; `layoutsJson` is tiny_layouts.json (its
 // ldm_shapes list every key and shape). sd1inp is sd1 with a 9-channel first convolution.

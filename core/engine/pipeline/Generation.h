@@ -6,18 +6,19 @@
 
 #include <torch/types.h>
 
+#include "pipeline/SdModel.h"
 #include "sampling/Denoiser.h"
 #include "sampling/Noise.h"
 #include "sampling/SamplingPlan.h"
-#include "pipeline/SdModel.h"
 
-namespace qd {
+namespace qd
+{
 
 // Inpainting inputs as diffusers' StableDiffusionInpaintPipeline prepares them (see prepareInpaint).
 struct InpaintInputs {
-    VaeMoments image;        // the init image's posterior (unscaled); undefined when not needed
-    VaeMoments maskedImage;  // posterior of image * (mask < 0.5); undefined for 4-channel UNets
-    torch::Tensor mask;      // [1, 1, h, w] at latent size, 0 / 1 (1 = repaint)
+    VaeMoments image; // the init image's posterior (unscaled); undefined when not needed
+    VaeMoments maskedImage; // posterior of image * (mask < 0.5); undefined for 4-channel UNets
+    torch::Tensor mask; // [1, 1, h, w] at latent size, 0 / 1 (1 = repaint)
 };
 
 // image01 [1, 3, H, W] in [0, 1] and mask01 [1, 1, H', W'] in [0, 1] (1 = repaint) -> the inputs of
@@ -26,22 +27,22 @@ struct InpaintInputs {
 // masked image = image * (mask < 0.5), the mask at latent size by nearest neighbour. Encodes the
 // image when a 4-channel UNet or strength < 1 needs its latents, the masked image when a
 // 9-channel UNet does.
-InpaintInputs prepareInpaint(SdModel& model, const torch::Tensor& image01, const torch::Tensor& mask01, int width,
-                             int height, double strength);
+InpaintInputs prepareInpaint(SdModel& model, const torch::Tensor& image01, const torch::Tensor& mask01,
+    int width, int height, double strength);
 
 struct BatchRequest {
-    Conditioning cond;        // batch 1; repeated to `batch`
+    Conditioning cond; // batch 1; repeated to `batch`
     Conditioning uncond;
     double cfgScale = 7.0;
     double guidanceRescale = 0.0;
-    SamplingPlan plan;        // strength already applied for img2img
+    SamplingPlan plan; // strength already applied for img2img
     const VaeMoments* init = nullptr; // img2img: the init image's (unscaled) posterior, batch 1 or `batch`
     const InpaintInputs* inpaint = nullptr; // inpainting (then `init` is unused)
-    double strength = 1.0;    // inpainting: 1 starts from pure noise (diffusers' is_strength_max),
-                              // less from the noised image (plan already cut to it)
+    double strength = 1.0; // inpainting: 1 starts from pure noise (diffusers' is_strength_max),
+                           // less from the noised image (plan already cut to it)
     int batch = 1;
     int64_t latentHeight = 0, latentWidth = 0;
-    StepCallback onStep;      // per model evaluation (StepInfo: x, denoised, sigma ...)
+    StepCallback onStep; // per model evaluation (StepInfo: x, denoised, sigma ...)
     const std::atomic<bool>* stop = nullptr; // checked before every model call (throws Cancelled)
 };
 

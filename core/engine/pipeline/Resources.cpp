@@ -8,7 +8,8 @@
 
 namespace fs = std::filesystem;
 
-namespace qd {
+namespace qd
+{
 
 std::string resourcePath(const std::string& name)
 {
@@ -19,7 +20,7 @@ std::string resourcePath(const std::string& name)
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec)
         dirs.push_back(exe.parent_path().parent_path() / "share" / "qdiffusion"); // installed layout
-    dirs.emplace_back(QD_RESOURCE_DIR);                                           // source tree
+    dirs.emplace_back(QD_RESOURCE_DIR); // source tree
     std::string searched;
     for (const auto& d : dirs) {
         const fs::path p = d / name;

@@ -3,7 +3,8 @@
 // tables) in the source tree, beside an installed binary, or where QDIFFUSION_RESOURCES points.
 #include <string>
 
-namespace qd {
+namespace qd
+{
 
 // Full path of resources/<name>; throws EngineError listing the folders searched when absent.
 std::string resourcePath(const std::string& name);

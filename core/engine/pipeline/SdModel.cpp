@@ -5,14 +5,16 @@
 #include <torch/torch.h>
 
 #include "io/Checkpoint.h"
-#include "pipeline/Resources.h"
 #include "models/TinyModels.h"
+#include "pipeline/Resources.h"
 
 namespace fs = std::filesystem;
 
-namespace qd {
+namespace qd
+{
 
-namespace {
+namespace
+{
 
 // The VAE runs in fp32 unless bf16 was asked for: SD 1.x and XL VAEs overflow in fp16 (A1111's
 // --no-half-vae problem).
@@ -33,18 +35,19 @@ StateDict vaeFileTensors(const std::string& path, torch::ScalarType dtype)
         if (k.rfind(AutoencoderKL::kPrefix, 0) == 0)
             out.emplace(k, t);
         else if (k.rfind("encoder.", 0) == 0 || k.rfind("decoder.", 0) == 0 || k.rfind("quant_conv.", 0) == 0
-                 || k.rfind("post_quant_conv.", 0) == 0)
+            || k.rfind("post_quant_conv.", 0) == 0)
             out.emplace(AutoencoderKL::kPrefix + k, t);
     }
     if (out.empty())
-        throw EngineError(path + ": no VAE tensors (expected 'encoder.*' / 'decoder.*' or 'first_stage_model.*' keys)");
+        throw EngineError(
+            path + ": no VAE tensors (expected 'encoder.*' / 'decoder.*' or 'first_stage_model.*' keys)");
     return out;
 }
 
 } // namespace
 
-std::unique_ptr<SdModel> SdModel::fromStateDict(const StateDict& sd, ModelConfig config, const std::string& source,
-                                                const SdLoadOptions& options)
+std::unique_ptr<SdModel> SdModel::fromStateDict(
+    const StateDict& sd, ModelConfig config, const std::string& source, const SdLoadOptions& options)
 {
     c10::InferenceMode guard;
     std::unique_ptr<SdModel> m(new SdModel);
@@ -54,8 +57,8 @@ std::unique_ptr<SdModel> SdModel::fromStateDict(const StateDict& sd, ModelConfig
     if (config.yamlRoot.is_null() && config.diffusersConfigs.empty())
         config = ModelConfig::defaults(detected);
     else if (config.family != detected)
-        throw EngineError(source + ": the config (" + config.source + ") describes an " + familyName(config.family)
-                          + " model but the weights are " + familyName(detected));
+        throw EngineError(source + ": the config (" + config.source + ") describes an "
+            + familyName(config.family) + " model but the weights are " + familyName(detected));
     const auto opts = torch::TensorOptions().dtype(options.dtype).device(options.device);
 
     // 1. text encoders: sizes from the weights, reading rules from the family
@@ -97,8 +100,8 @@ std::unique_ptr<SdModel> SdModel::fromStateDict(const StateDict& sd, ModelConfig
     return m;
 }
 
-std::unique_ptr<SdModel> SdModel::fromFile(const std::string& path, const std::string& configPath,
-                                           const SdLoadOptions& options)
+std::unique_ptr<SdModel> SdModel::fromFile(
+    const std::string& path, const std::string& configPath, const SdLoadOptions& options)
 {
     // Tensors stay as stored (memory-mapped, zero-copy); loadModule converts each one while copying
     // it into the module, so no second full-size converted copy is ever made.
@@ -115,7 +118,8 @@ std::unique_ptr<SdModel> SdModel::fromFile(const std::string& path, const std::s
             config.scaleFactor = ckpt.configs["vae"].value("scaling_factor", config.scaleFactor);
         if (ckpt.configs.count("scheduler")) {
             const auto& s = ckpt.configs["scheduler"];
-            config.prediction = s.value("prediction_type", "epsilon") == "v_prediction" ? Prediction::V : Prediction::Epsilon;
+            config.prediction = s.value("prediction_type", "epsilon") == "v_prediction" ? Prediction::V
+                                                                                        : Prediction::Epsilon;
             config.predictionKnown = true;
             config.linearStart = s.value("beta_start", config.linearStart);
             config.linearEnd = s.value("beta_end", config.linearEnd);
@@ -128,7 +132,8 @@ std::unique_ptr<SdModel> SdModel::fromFile(const std::string& path, const std::s
 std::unique_ptr<SdModel> SdModel::demo(const SdLoadOptions& options)
 {
     const StateDict sd = tinyStateDict("sd1", resourcePath("tiny_layouts.json"));
-    return fromStateDict(sd, ModelConfig::fromYaml(resourcePath("configs/demo-sd1-tiny.yaml")), "demo model", options);
+    return fromStateDict(
+        sd, ModelConfig::fromYaml(resourcePath("configs/demo-sd1-tiny.yaml")), "demo model", options);
 }
 
 NoiseScheduleConfig SdModel::scheduleConfig() const
@@ -141,18 +146,21 @@ NoiseScheduleConfig SdModel::scheduleConfig() const
     return c;
 }
 
-int64_t SdModel::unetInChannels() const { return m_unet->config().inChannels; }
+int64_t SdModel::unetInChannels() const
+{
+    return m_unet->config().inChannels;
+}
 
 torch::Tensor SdModel::unetCall(const torch::Tensor& xIn, const torch::Tensor& t, const Conditioning& cond)
 {
     auto x = xIn.to(m_device, m_dtype);
     auto concat = cond.tensors.find("c_concat"); // inpainting models: mask + masked-image latents
     if (concat != cond.tensors.end())
-        x = torch::cat({x, concat->second.to(m_device, m_dtype)}, 1);
+        x = torch::cat({ x, concat->second.to(m_device, m_dtype) }, 1);
     const auto& context = cond.tensors.at("context");
     auto y = cond.tensors.find("y");
     auto out = m_unet->forward(x, t.to(m_device, torch::kFloat32), context.to(m_device, m_dtype),
-                               y == cond.tensors.end() ? torch::Tensor() : y->second.to(m_device, m_dtype));
+        y == cond.tensors.end() ? torch::Tensor() : y->second.to(m_device, m_dtype));
     return out.to(xIn.device(), torch::kFloat32);
 }
 
@@ -162,7 +170,8 @@ Conditioning SdModel::conditioning(const TextConditioning& text, int width, int 
     c.tensors["context"] = text.context;
     if (m_config.family == ModelFamily::SDXL) {
         // original size = target size = the image size, no crop (what diffusers and A1111 default to)
-        const auto timeIds = Conditioner::sdxlTimeIds(height, width, 0, 0, height, width).to(text.pooled.device());
+        const auto timeIds
+            = Conditioner::sdxlTimeIds(height, width, 0, 0, height, width).to(text.pooled.device());
         c.tensors["y"] = m_unet->admVector(text.pooled.to(torch::kFloat32), timeIds.to(torch::kFloat32));
     }
     return c;
@@ -181,14 +190,22 @@ torch::Tensor SdModel::decodeLatent(const torch::Tensor& latent)
 LoraModelView SdModel::loraView()
 {
     LoraModelView v;
-    v.family = m_config.family == ModelFamily::SDXL ? "sdxl" : m_config.family == ModelFamily::SD2 ? "sd2" : "sd1";
+    v.family = m_config.family == ModelFamily::SDXL ? "sdxl"
+        : m_config.family == ModelFamily::SD2       ? "sd2"
+                                                    : "sd1";
     for (const auto& p : m_unet->named_parameters())
         v.weights.emplace(UNetModel::kPrefix + p.key(), p.value());
     // where each encoder sits in a single file (Conditioner::fromStateDict reads them from there)
     switch (m_conditioner->family()) {
-    case TextFamily::SD1: v.textPrefixes = {"cond_stage_model.transformer."}; break;
-    case TextFamily::SD2: v.textPrefixes = {"cond_stage_model.model."}; break;
-    case TextFamily::SDXL: v.textPrefixes = {"conditioner.embedders.0.transformer.", "conditioner.embedders.1.model."}; break;
+    case TextFamily::SD1:
+        v.textPrefixes = { "cond_stage_model.transformer." };
+        break;
+    case TextFamily::SD2:
+        v.textPrefixes = { "cond_stage_model.model." };
+        break;
+    case TextFamily::SDXL:
+        v.textPrefixes = { "conditioner.embedders.0.transformer.", "conditioner.embedders.1.model." };
+        break;
     }
     const auto& encoders = m_conditioner->encoders();
     for (size_t i = 0; i < encoders.size() && i < v.textPrefixes.size(); ++i)
@@ -214,9 +231,9 @@ bool looksLikeVPrediction(UNetModel& unet)
 {
     c10::InferenceMode guard;
     const auto opts = unet.parameters().front().options();
-    const auto x = torch::full({1, unet.config().inChannels, 8, 8}, 0.5, opts);
-    const auto context = torch::full({1, 2, unet.config().contextDim}, 0.5, opts);
-    const auto t = torch::full({1}, 999.0, opts.dtype(torch::kFloat32));
+    const auto x = torch::full({ 1, unet.config().inChannels, 8, 8 }, 0.5, opts);
+    const auto context = torch::full({ 1, 2, unet.config().contextDim }, 0.5, opts);
+    const auto t = torch::full({ 1 }, 999.0, opts.dtype(torch::kFloat32));
     const double mean = (unet.forward(x, t, context) - x).mean().item<double>();
     return mean < -1.0;
 }

@@ -7,34 +7,36 @@
 
 #include <torch/types.h>
 
-#include "models/AutoencoderKL.h"
-#include "text/Conditioner.h"
-#include "sampling/Denoiser.h"
 #include "lora/Lora.h"
+#include "models/AutoencoderKL.h"
 #include "models/ModelConfig.h"
-#include "sampling/NoiseSchedule.h"
 #include "models/UNetModel.h"
+#include "sampling/Denoiser.h"
+#include "sampling/NoiseSchedule.h"
+#include "text/Conditioner.h"
 
-namespace qd {
+namespace qd
+{
 
 struct SdLoadOptions {
     torch::Device device = torch::kCPU;
     torch::ScalarType dtype = torch::kFloat32; // weights and UNet / text encoder compute
-    std::string vaePath;                       // a separate VAE file (first_stage_model.* or bare keys)
+    std::string vaePath; // a separate VAE file (first_stage_model.* or bare keys)
 };
 
-class SdModel {
+class SdModel
+{
 public:
     // Builds every part from `sd` (single-file key names). `config`: the YAML / diffusers config
     // when there is one; parts it leaves null are detected from the weights. `source` names the
     // file in errors.
-    static std::unique_ptr<SdModel> fromStateDict(const StateDict& sd, ModelConfig config, const std::string& source,
-                                                  const SdLoadOptions& options = {});
+    static std::unique_ptr<SdModel> fromStateDict(const StateDict& sd, ModelConfig config,
+        const std::string& source, const SdLoadOptions& options = {});
 
     // A checkpoint file or diffusers folder, with the config from `configPath`, else NAME.yaml beside
     // it, else the diffusers configs, else detection (SD2 epsilon vs v decided as AUTOMATIC1111 does).
-    static std::unique_ptr<SdModel> fromFile(const std::string& path, const std::string& configPath,
-                                             const SdLoadOptions& options = {});
+    static std::unique_ptr<SdModel> fromFile(
+        const std::string& path, const std::string& configPath, const SdLoadOptions& options = {});
 
     // The built-in demo model: the conformance tiny SD1 model from the fill rule.
     static std::unique_ptr<SdModel> demo(const SdLoadOptions& options = {});

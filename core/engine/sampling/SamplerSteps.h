@@ -4,8 +4,8 @@
 #include <limits>
 #include <utility>
 
-#include "sampling/Samplers.h"
 #include "io/StateDict.h"
+#include "sampling/Samplers.h"
 
 namespace qd::steps
 {

@@ -6,8 +6,8 @@
 
 #include <torch/torch.h>
 
-#include "sampling/Schedules.h"
 #include "io/StateDict.h"
+#include "sampling/Schedules.h"
 
 namespace qd
 {

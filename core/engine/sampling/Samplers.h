@@ -109,6 +109,7 @@ torch::Tensor runSampler(const std::string& name, const DenoiseFn& model, torch:
 // The same over a Denoiser, which also supplies the sigma -> timestep mapping.
 torch::Tensor runSampler(const std::string& name, const Denoiser& denoiser, torch::Tensor x,
     const std::vector<double>& sigmas, const StepCallback& callback = {}, NoiseSource* noise = nullptr,
-    const std::atomic<bool>* cancel = nullptr, const SamplerOptions& options = {}, const LatentEdit& edit = {});
+    const std::atomic<bool>* cancel = nullptr, const SamplerOptions& options = {},
+    const LatentEdit& edit = {});
 
 } // namespace qd

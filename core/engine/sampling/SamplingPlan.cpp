@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "sampling/Schedules.h"
 #include "io/StateDict.h"
+#include "sampling/Schedules.h"
 
 namespace qd
 {

@@ -8,8 +8,8 @@
 #include <utf8proc.h>
 #include <zlib.h>
 
-#include "pipeline/Resources.h"
 #include "io/StateDict.h"
+#include "pipeline/Resources.h"
 
 namespace qd
 {
@@ -400,7 +400,6 @@ std::u32string decodeUtf8(std::string_view s)
     }
     return out;
 }
-
 
 ClipTokenizer::ClipTokenizer(const std::string& bpeGzPath)
 {

@@ -9,10 +9,10 @@
 
 #include <torch/types.h>
 
+#include "io/StateDict.h"
 #include "text/ClipTextModel.h"
 #include "text/ClipTokenizer.h"
 #include "text/PromptParser.h"
-#include "io/StateDict.h"
 
 namespace qd
 {
@@ -71,7 +71,10 @@ public:
     const std::vector<TextEncoderSlot>& encoders() const { return m_encoders; }
     // Which layer an encoder is read at, counted from its last (0 = last). diffusers folders of SD 2.x
     // hold only the 23 used OpenCLIP layers (config num_hidden_layers), so their last one is read.
-    void setLayersFromEnd(size_t encoder, int layersFromEnd) { m_encoders.at(encoder).layersFromEnd = layersFromEnd; }
+    void setLayersFromEnd(size_t encoder, int layersFromEnd)
+    {
+        m_encoders.at(encoder).layersFromEnd = layersFromEnd;
+    }
     int contextDim() const; // C: the encoders' widths summed
     int pooledDim() const; // P, 0 without a pooled encoder
 

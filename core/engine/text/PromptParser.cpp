@@ -4,15 +4,14 @@
 
 #include <utf8proc.h>
 
-#include "text/ClipTokenizer.h" // decodeUtf8
 #include "io/StateDict.h"
+#include "text/ClipTokenizer.h" // decodeUtf8
 
 namespace qd
 {
 
 namespace
 {
-
 
 std::string toUtf8(std::u32string_view s)
 {
