@@ -3,6 +3,8 @@
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 
+#include <utility>
+
 #include "core/engine/EngineError.h"
 #include "core/engine/EngineInfo.h"
 #include "core/engine/pipeline/MemoryRelease.h"
@@ -32,6 +34,8 @@ public:
     QList<GenerationJob> queue;
     bool paused = false;
     bool stopping = false;
+    bool unloadRequested = false;
+    bool reloadRequested = false;
     int runningId = 0;
     int nextId = 1;
     CancelToken cancel;
@@ -44,17 +48,41 @@ protected:
         lowerCurrentThreadPriority(5); // the GUI thread first (see EngineInfo.h)
         std::unique_ptr<Pipeline> pipeline;
         ModelSpec loadedSpec;
+        bool loaded = false; // loadedSpec names the last model loaded
         for (;;) {
             GenerationJob job;
+            bool unload = false, reload = false;
             {
                 QMutexLocker lock(&mutex);
-                while (!stopping && (paused || queue.isEmpty()))
+                while (!stopping && !unloadRequested && !reloadRequested && (paused || queue.isEmpty()))
                     wake.wait(&mutex);
                 if (stopping)
                     break;
-                job = queue.takeFirst();
-                runningId = job.id;
-                cancel.reset();
+                unload = std::exchange(unloadRequested, false);
+                reload = std::exchange(reloadRequested, false);
+                if (!unload && !reload) {
+                    job = queue.takeFirst();
+                    runningId = job.id;
+                    cancel.reset();
+                }
+            }
+            if (unload || reload) {
+                if (unload && pipeline) { // hand the memory back (A1111's unload-checkpoint)
+                    pipeline.reset();
+                    releaseFreedMemory();
+                    QMutexLocker lock(&mutex);
+                    modelInfo = ModelInfo();
+                }
+                if (reload && !pipeline && loaded) {
+                    try {
+                        pipeline = Pipeline::open(loadedSpec);
+                        QMutexLocker lock(&mutex);
+                        modelInfo = pipeline->info();
+                    } catch (const std::exception&) {
+                        releaseFreedMemory(); // the next job that needs it reports why
+                    }
+                }
+                continue;
             }
             emit m_owner->queueChanged();
             emit m_owner->started(job.id);
@@ -68,6 +96,7 @@ protected:
                         job.model.checkpoint.empty() ? std::string("demo") : job.model.checkpoint));
                     pipeline = Pipeline::open(job.model);
                     loadedSpec = job.model;
+                    loaded = true;
                     {
                         QMutexLocker lock(&mutex);
                         modelInfo = pipeline->info();
@@ -277,6 +306,25 @@ void InferenceWorker::interrupt()
 void InferenceWorker::skip()
 {
     m_thread->cancel.skip();
+}
+
+void InferenceWorker::unloadModel()
+{
+    {
+        QMutexLocker lock(&m_thread->mutex);
+        m_thread->unloadRequested = true;
+        m_thread->reloadRequested = false;
+    }
+    m_thread->wake.wakeAll();
+}
+
+void InferenceWorker::reloadModel()
+{
+    {
+        QMutexLocker lock(&m_thread->mutex);
+        m_thread->reloadRequested = true;
+    }
+    m_thread->wake.wakeAll();
 }
 
 ModelInfo InferenceWorker::currentModel() const

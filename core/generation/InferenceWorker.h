@@ -59,6 +59,11 @@ public:
     void interrupt(); // stop the running job now; keep and save its image decoded from the current state
     void skip(); // drop the running job; go on with the next
 
+    // Releases the loaded model (its memory goes back to the system) once no job runs; the next job
+    // loads what it needs. reloadModel() loads the last model again now, when it was unloaded.
+    void unloadModel();
+    void reloadModel();
+
     ModelInfo currentModel() const; // empty name when none loaded yet
 
     // Saves one finished image (with its infotext) and returns the file written, or "" with
