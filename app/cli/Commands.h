@@ -24,6 +24,8 @@ Command addBench(CLI::App& app);
 #ifdef QD_WITH_QT
 // generate: CompVis txt2img.py flags + modern ones (CmdGenerate.cpp; needs Qt for image files)
 Command addGenerate(CLI::App& app);
+// serve [--host H] [--port N] ...: the AUTOMATIC1111 HTTP API (CmdServe.cpp)
+Command addServe(CLI::App& app);
 #endif
 // Checkpoint files (CmdMakeCheckpoint.cpp, CmdInspect.cpp, CmdBenchLoad.cpp).
 Command addMakeCheckpointCommand(CLI::App& app);

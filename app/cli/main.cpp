@@ -27,6 +27,7 @@ int main(int argc, char** argv)
 
 #ifdef QD_WITH_QT
     commands.push_back(qd::cli::addGenerate(app));
+    commands.push_back(qd::cli::addServe(app));
 #endif
     commands.push_back(qd::cli::addTokenizeCommand(app));
     commands.push_back(qd::cli::addConformance(app));
