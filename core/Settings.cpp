@@ -299,6 +299,29 @@ Settings Settings::load(const QString& path, LoadReport* report)
                              .value_or(s.language);
         } else if (key == QLatin1String("theme")) {
             s.theme = rd.choice(v, key, { "system", "light", "dark" }).value_or(s.theme);
+        } else if (key == QLatin1String("api")) {
+            if (!v.IsMap()) {
+                if (!v.IsNull())
+                    rd.problem(v,
+                        QStringLiteral("\"api\" must hold \"enabled:\", \"host:\", \"port:\" and \"auth:\"; "
+                                       "defaults are used"));
+                continue;
+            }
+            for (auto p = v.begin(); p != v.end(); ++p) {
+                const QString k = qs(p->first.Scalar());
+                if (k == QLatin1String("enabled"))
+                    s.apiEnabled = rd.choice(p->second, "api.enabled", { "true", "false" })
+                                       .value_or(s.apiEnabled ? "true" : "false")
+                        == QLatin1String("true");
+                else if (k == QLatin1String("host"))
+                    s.apiHost = rd.text(p->second, "api.host").value_or(s.apiHost);
+                else if (k == QLatin1String("port"))
+                    s.apiPort = int(rd.integer(p->second, "api.port", 1, 65535).value_or(s.apiPort));
+                else if (k == QLatin1String("auth"))
+                    s.apiAuth = rd.text(p->second, "api.auth").value_or(s.apiAuth);
+                else
+                    rd.unknown(p->first, QStringLiteral("api"));
+            }
         } else if (key == QLatin1String("preview")) {
             if (!v.IsMap()) {
                 if (!v.IsNull())
@@ -408,6 +431,18 @@ QString Settings::toYaml() const
         + QString::number(previewInterval) + "\n\n";
     y += QStringLiteral("# User-interface language: system, en, zh_CN.\nlanguage: ") + language + '\n';
     y += QStringLiteral("# Colour theme: system, light or dark.\ntheme: ") + theme + "\n\n";
+    y += QStringLiteral("api:\n"
+                        "  # Serve AUTOMATIC1111's HTTP API (/sdapi/v1) while the studio runs: its jobs join "
+                        "the queue,\n"
+                        "  # the live preview and the history. true or false.\n"
+                        "  enabled: ")
+        + (apiEnabled ? "true" : "false") + '\n';
+    y += QStringLiteral("  # Address to listen on; another than 127.0.0.1 needs auth.\n  host: ")
+        + yamlScalar(apiHost) + '\n';
+    y += QStringLiteral("  port: ") + QString::number(apiPort) + '\n';
+    y += QStringLiteral(
+             "  # HTTP Basic credentials: user:password[,user:password...]; \"\" = none.\n  auth: ")
+        + yamlScalar(apiAuth) + "\n\n";
     y += QStringLiteral("# Starting values for a new generation (samplers and schedules: docs/settings.md).\n"
                         "defaults:\n");
     Preset d;
@@ -484,10 +519,11 @@ bool Settings::operator==(const Settings& o) const
     return modelFolders == o.modelFolders && outputFolder == o.outputFolder && outputFormat == o.outputFormat
         && imageQuality == o.imageQuality && device == o.device && precision == o.precision
         && previewMethod == o.previewMethod && previewInterval == o.previewInterval && language == o.language
-        && theme == o.theme && presets == o.presets && a.sampler == b.sampler && a.scheduler == b.scheduler
-        && a.steps == b.steps && a.cfgScale == b.cfgScale && a.width == b.width && a.height == b.height
-        && a.clipSkip == b.clipSkip && a.negativePrompt == b.negativePrompt && a.prompt == b.prompt
-        && a.seed == b.seed;
+        && theme == o.theme && apiEnabled == o.apiEnabled && apiHost == o.apiHost && apiPort == o.apiPort
+        && apiAuth == o.apiAuth && presets == o.presets && a.sampler == b.sampler
+        && a.scheduler == b.scheduler && a.steps == b.steps && a.cfgScale == b.cfgScale && a.width == b.width
+        && a.height == b.height && a.clipSkip == b.clipSkip && a.negativePrompt == b.negativePrompt
+        && a.prompt == b.prompt && a.seed == b.seed;
 }
 
 } // namespace qd

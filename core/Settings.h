@@ -45,6 +45,11 @@ public:
     int previewInterval = 1; // TAESD / VAE preview every N steps
     QString language = QStringLiteral("system"); // system | en | zh_CN | ...
     QString theme = QStringLiteral("system"); // system | light | dark
+    // The studio serving AUTOMATIC1111's HTTP API (core/server/ApiServer.h) on its own queue.
+    bool apiEnabled = false;
+    QString apiHost = QStringLiteral("127.0.0.1"); // another address than loopback needs apiAuth
+    int apiPort = 7860;
+    QString apiAuth; // HTTP Basic credentials "user:password[,user:password...]"; "" = none
     GenerationParams defaults; // sampler, schedule, steps, cfg, size, clip skip, negative
     QList<Preset> presets;
 

@@ -1068,6 +1068,38 @@ Stable Diffusion 原生桌面创作工具。</translation>
 <context>
     <name>qd::SettingsDialog</name>
     <message>
+        <source>&amp;Serve the AUTOMATIC1111 API</source>
+        <translation>提供 AUTOMATIC1111 API(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Tools made for AUTOMATIC1111 (GIMP, Krita, Blender plug-ins, Open WebUI, SillyTavern) can then generate here; their jobs join the queue and the history</source>
+        <translation>为 AUTOMATIC1111 制作的工具（GIMP、Krita、Blender 插件、Open WebUI、SillyTavern）即可在此生成图像；它们的任务加入队列和历史记录</translation>
+    </message>
+    <message>
+        <source>127.0.0.1: this computer only. Another address needs credentials</source>
+        <translation>127.0.0.1：仅限本机。其他地址需要设置凭据</translation>
+    </message>
+    <message>
+        <source>user:password (optional)</source>
+        <translation>用户名:密码（可选）</translation>
+    </message>
+    <message>
+        <source>HTTP API</source>
+        <translation>HTTP API</translation>
+    </message>
+    <message>
+        <source>Add&amp;ress</source>
+        <translation>地址(&amp;R)</translation>
+    </message>
+    <message>
+        <source>P&amp;ort</source>
+        <translation>端口(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Cre&amp;dentials</source>
+        <translation>凭据(&amp;D)</translation>
+    </message>
+    <message>
         <source>System language</source>
         <translation>跟随系统</translation>
     </message>

@@ -1,5 +1,6 @@
 #include "ui/SettingsDialog.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -61,6 +62,10 @@ SettingsDialog::SettingsDialog(const Settings& settings, QWidget* parent)
     , m_previewInterval(new QSpinBox(this))
     , m_language(new QComboBox(this))
     , m_theme(new QComboBox(this))
+    , m_apiEnabled(new QCheckBox(tr("&Serve the AUTOMATIC1111 API"), this))
+    , m_apiHost(new QLineEdit(this))
+    , m_apiPort(new QSpinBox(this))
+    , m_apiAuth(new QLineEdit(this))
 {
     setObjectName("settingsDialog");
     setWindowTitle(tr("Settings"));
@@ -166,12 +171,36 @@ SettingsDialog::SettingsDialog(const Settings& settings, QWidget* parent)
     lookForm->addRow(tr("&Theme"), m_theme);
     lookForm->addRow(new QLabel(tr("A new language takes effect when QDiffusion starts again."), this));
 
+    // --- HTTP API ---
+    auto* api = new QGroupBox(tr("HTTP API"), this);
+    auto* apiForm = new QFormLayout(api);
+    m_apiEnabled->setObjectName("settingsApiEnabled");
+    m_apiEnabled->setChecked(settings.apiEnabled);
+    m_apiEnabled->setToolTip(
+        tr("Tools made for AUTOMATIC1111 (GIMP, Krita, Blender plug-ins, Open WebUI, "
+           "SillyTavern) can then generate here; their jobs join the queue and the history"));
+    m_apiHost->setObjectName("settingsApiHost");
+    m_apiHost->setText(settings.apiHost);
+    m_apiHost->setToolTip(tr("127.0.0.1: this computer only. Another address needs credentials"));
+    m_apiPort->setObjectName("settingsApiPort");
+    m_apiPort->setRange(1, 65535);
+    m_apiPort->setValue(settings.apiPort);
+    m_apiAuth->setObjectName("settingsApiAuth");
+    m_apiAuth->setText(settings.apiAuth);
+    m_apiAuth->setEchoMode(QLineEdit::PasswordEchoOnEdit);
+    m_apiAuth->setPlaceholderText(tr("user:password (optional)"));
+    apiForm->addRow(m_apiEnabled);
+    apiForm->addRow(tr("Add&ress"), m_apiHost);
+    apiForm->addRow(tr("P&ort"), m_apiPort);
+    apiForm->addRow(tr("Cre&dentials"), m_apiAuth);
+
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(files);
     layout->addWidget(compute);
     layout->addWidget(preview);
     layout->addWidget(look);
+    layout->addWidget(api);
     layout->addWidget(buttons);
 
     connect(addFolder, &QPushButton::clicked, this, [this] {
@@ -192,10 +221,14 @@ SettingsDialog::SettingsDialog(const Settings& settings, QWidget* parent)
         const QString method = m_previewMethod->currentData().toString();
         m_previewInterval->setEnabled(method == QLatin1String("taesd") || method == QLatin1String("vae"));
         removeFolder->setEnabled(m_modelFolders->currentRow() >= 0);
+        for (QWidget* w : { static_cast<QWidget*>(m_apiHost), static_cast<QWidget*>(m_apiPort),
+                 static_cast<QWidget*>(m_apiAuth) })
+            w->setEnabled(m_apiEnabled->isChecked());
     };
     connect(m_outputFormat, &QComboBox::currentIndexChanged, this, refresh);
     connect(m_previewMethod, &QComboBox::currentIndexChanged, this, refresh);
     connect(m_modelFolders, &QListWidget::currentRowChanged, this, refresh);
+    connect(m_apiEnabled, &QCheckBox::toggled, this, refresh);
     refresh();
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -216,6 +249,10 @@ Settings SettingsDialog::settings() const
     s.previewInterval = m_previewInterval->value();
     s.language = m_language->currentData().toString();
     s.theme = m_theme->currentData().toString();
+    s.apiEnabled = m_apiEnabled->isChecked();
+    s.apiHost = m_apiHost->text().trimmed();
+    s.apiPort = m_apiPort->value();
+    s.apiAuth = m_apiAuth->text().trimmed();
     return s;
 }
 

@@ -1,11 +1,12 @@
 #pragma once
 // Edits the Settings file's studio keys: model folders, output folder and format, device and
-// precision, live preview method and interval, language and theme. Generation defaults and presets
-// stay in the YAML file (docs/settings.md).
+// precision, live preview method and interval, language and theme, serving the HTTP API. Generation defaults
+// and presets stay in the YAML file (docs/settings.md).
 #include <QDialog>
 
 #include "core/Settings.h"
 
+class QCheckBox;
 class QComboBox;
 class QListWidget;
 class QLineEdit;
@@ -37,6 +38,10 @@ private:
     QSpinBox* m_previewInterval;
     QComboBox* m_language;
     QComboBox* m_theme;
+    QCheckBox* m_apiEnabled;
+    QLineEdit* m_apiHost;
+    QSpinBox* m_apiPort;
+    QLineEdit* m_apiAuth;
 };
 
 } // namespace qd
