@@ -214,7 +214,7 @@ void MainWindow::buildDocks()
 
     connect(m_params, &ParameterPanel::modelChanged, this, [this] {
         if (m_modelLabel)
-            m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title));
+            m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title()));
     });
     connect(m_queue, &QueuePanel::moveRequested, m_worker, &InferenceWorker::move);
     connect(m_queue, &QueuePanel::removeRequested, this, [this](int id) {
@@ -240,7 +240,7 @@ void MainWindow::buildStatusBar()
     m_memoryLabel = label("statusMemory", tr("Memory used by QDiffusion"));
     m_deviceLabel = label("statusDevice", tr("Where the model runs"));
     m_modelLabel = label("statusModel", tr("The selected checkpoint"));
-    m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title));
+    m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title()));
     m_memoryTimer = new QTimer(this);
     m_memoryTimer->setInterval(2000);
     connect(m_memoryTimer, &QTimer::timeout, this, &MainWindow::updateMemory);
@@ -253,10 +253,9 @@ void MainWindow::buildStatusBar()
 void MainWindow::connectWorker()
 {
     connect(m_worker, &InferenceWorker::queueChanged, this, &MainWindow::refreshQueue);
-    connect(m_worker, &InferenceWorker::started, this, [this](int id) {
-        const GenerationParams p = m_jobParams.value(id);
-        m_preview->beginJob(id, p.steps);
-        m_queue->setRunning(id, p);
+    connect(m_worker, &InferenceWorker::started, this, [this](int id, const GenerationJob& job) {
+        m_preview->beginJob(id, job.params.steps);
+        m_queue->setRunning(id, job.params);
         m_errorBanner->hide();
         refreshQueue();
     });
@@ -277,33 +276,29 @@ void MainWindow::connectWorker()
         });
     connect(m_worker, &InferenceWorker::preview, m_preview, &LivePreview::addPreview);
     connect(m_worker, &InferenceWorker::finished, this, [this](const GenerationResult& r) {
-        if (!r.images.isEmpty())
-            m_preview->showFinal(r.jobId, r.images.first());
-        if (!r.params.isEmpty())
-            m_params->setLastSeed(r.params.first().seed);
+        if (!r.images.isEmpty()) {
+            m_preview->showFinal(r.jobId, r.images.first().image);
+            m_params->setLastSeed(r.images.first().params.seed);
+        }
         m_preview->endJob(r.interrupted ? tr("Interrupted") : QString());
         m_queue->setRunning(0, {});
-        m_jobParams.remove(r.jobId);
         QString msg = tr("Finished in %1 s").arg(r.seconds, 0, 'f', 1);
-        if (!r.files.isEmpty() && !r.files.first().isEmpty())
-            msg += QStringLiteral(" · ") + QDir::toNativeSeparators(r.files.first());
+        if (!r.images.isEmpty() && !r.images.first().file.isEmpty())
+            msg += QStringLiteral(" · ") + QDir::toNativeSeparators(r.images.first().file);
         statusBar()->showMessage(msg, 8000);
         if (!r.warnings.isEmpty())
             showError(r.warnings.join(u'\n')); // made, but e.g. without a LoRA the prompt names
-        // The rows were written on the inference thread's own connection.
-        m_gallery->refresh();
+        // The rows went in through m_store (the saver's history), whose inserted() the gallery hears.
         emit historyUpdated();
     });
-    connect(m_worker, &InferenceWorker::failed, this, [this](int id, const QString& message) {
+    connect(m_worker, &InferenceWorker::failed, this, [this](int, const QString& message) {
         m_preview->endJob(tr("Failed"));
         m_queue->setRunning(0, {});
-        m_jobParams.remove(id);
         showError(message);
     });
-    connect(m_worker, &InferenceWorker::skipped, this, [this](int id) {
+    connect(m_worker, &InferenceWorker::skipped, this, [this](int) {
         m_preview->endJob(tr("Skipped"));
         m_queue->setRunning(0, {});
-        m_jobParams.remove(id);
     });
     connect(m_worker, &InferenceWorker::idle, this, [this] {
         m_queue->setRunning(0, {});
@@ -314,37 +309,24 @@ void MainWindow::connectWorker()
 
 void MainWindow::installImageSaver()
 {
-    // Runs on the inference thread: the file with its infotext, then the history row (ImageSaver).
+    // Runs on the inference thread: the file with its infotext, then the history row through the
+    // store the gallery watches (HistoryStore::add), so the gallery shows it without being told.
     ImageSaver::Options options;
     options.format = outputFormat(m_settings.outputFormat);
     options.quality = m_settings.imageQuality;
     options.dataDir = AppPaths::dataDir();
+    options.history = m_store;
     m_worker->setImageSaver(ImageSaver(options).function());
-}
-
-QList<ModelChoice> MainWindow::scanModels() const
-{
-    // The model library's list (A1111's titles "name [hash10]"; the bare name until hashed).
-    QList<ModelChoice> models;
-    if (!m_library)
-        return models;
-    for (const ModelEntry& e : m_library->entries()) {
-        ModelChoice m;
-        m.title = e.title();
-        m.name = e.modelName;
-        m.hash = e.hash();
-        m.checkpoint = e.path;
-        m.config = e.config;
-        m.vae = m_library->automaticVae(e);
-        m.defaultSize = e.name.contains(QLatin1String("xl"), Qt::CaseInsensitive) ? 1024 : 512;
-        models << m;
-    }
-    return models;
 }
 
 void MainWindow::refreshModelPicker()
 {
-    m_params->setModels(scanModels());
+    // The library's list (A1111's titles "name [hash10]"; the bare name until hashed), each entry
+    // with its family read from its keys: the picker's default size follows it.
+    QList<ModelEntry> models = m_library->entries();
+    for (ModelEntry& e : models)
+        e.family = JobBuilder::familyOf(e);
+    m_params->setModels(models);
     QStringList vaes;
     for (const VaeEntry& v : m_library->vaes())
         vaes << v.name;
@@ -361,13 +343,13 @@ void MainWindow::setSettings(const Settings& settings)
         connect(m_library, &ModelLibrary::entriesChanged, this, &MainWindow::refreshModelPicker);
         connect(m_library, &ModelLibrary::hashReady, this, &MainWindow::refreshModelPicker);
         connect(m_params, &ParameterPanel::modelChanged, m_library,
-            [this] { m_library->prioritize(m_params->currentModel().checkpoint); });
+            [this] { m_library->prioritize(m_params->currentModel().path); });
     }
     m_library->setFolders(ModelLibrary::defaultFolders(settings));
     refreshModelPicker();
     installImageSaver();
-    const GenerationJob job = currentJob();
-    m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(job.model.device).toUpper(), qs(job.model.dtype)));
+    const auto [device, dtype] = JobBuilder(m_settings, m_library).deviceAndDtype();
+    m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(device).toUpper(), qs(dtype)));
     rebuildPresetMenu();
 }
 
@@ -379,71 +361,18 @@ GenerationParams MainWindow::currentParams() const
     return p;
 }
 
-GenerationJob MainWindow::currentJob() const
+JobRequest MainWindow::currentRequest() const
 {
-    GenerationJob job;
-    job.params = currentParams();
-    const ModelChoice model = m_params->currentModel();
-    job.model.checkpoint = model.checkpoint.toStdString();
-    job.model.config = model.config.toStdString();
-    job.model.hash = model.hash.toStdString();
-    // The VAE as A1111 resolves its sd_vae setting; infotext "VAE" / "VAE hash" only when one is used.
-    const QString vaeChoice = m_params->vaeChoice();
-    QString vaePath;
-    if (vaeChoice == QLatin1String("Automatic"))
-        vaePath = model.vae;
-    else if (vaeChoice != QLatin1String("None") && m_library)
-        if (const auto v = m_library->findVae(vaeChoice))
-            vaePath = v->path;
-    job.params.vaeName.clear();
-    job.params.vaeHash.clear();
-    if (!model.demo && !vaePath.isEmpty()) {
-        job.model.vae = vaePath.toStdString();
-        job.params.vaeName = QFileInfo(vaePath).fileName().toStdString();
-        if (const auto v = m_library ? m_library->findVae(vaePath) : std::nullopt)
-            job.params.vaeHash = v->hash().toStdString();
-    }
-    // "auto": the GPU when the engine sees one, in half precision; else the CPU in fp32.
-    const bool gpu = cudaAvailable();
-    job.model.device = m_settings.device == QLatin1String("auto") ? (gpu ? "cuda" : "cpu")
-                                                                  : m_settings.device.toStdString();
-    const bool onGpu = job.model.device.rfind("cuda", 0) == 0;
-    job.model.dtype = m_settings.precision == QLatin1String("auto") ? (onGpu ? "fp16" : "fp32")
-                                                                    : m_settings.precision.toStdString();
-    job.preview.method
-        = previewMethodFromName(m_settings.previewMethod.toStdString()).value_or(PreviewMethod::Cheap);
-    job.preview.interval = qMax(1, m_settings.previewInterval);
-    if (job.preview.method == PreviewMethod::Taesd) {
-        // The model folders, and their VAE-approx folders where AUTOMATIC1111 keeps the .pth files.
-        const QString stem
-            = model.defaultSize >= 1024 ? QStringLiteral("taesdxl_decoder") : QStringLiteral("taesd_decoder");
-        const QString name = stem + QStringLiteral(".safetensors");
-        QStringList folders = m_settings.modelFolders;
-        folders.prepend(AppPaths::modelsDir());
-        for (const QString& f : folders) {
-            for (const QString& candidate :
-                { QDir(f).filePath(name), QDir(f).filePath(stem + QStringLiteral(".pth")),
-                    QDir(f).filePath(QStringLiteral("VAE-approx/") + name),
-                    QDir(f).filePath(QStringLiteral("VAE-approx/") + stem + QStringLiteral(".pth")) })
-                if (QFileInfo::exists(candidate)) {
-                    job.preview.taesdPath = candidate.toStdString();
-                    break;
-                }
-            if (!job.preview.taesdPath.empty())
-                break;
-        }
-        if (job.preview.taesdPath.empty()) // not found: the engine warns, naming where it belongs,
-            job.preview.taesdPath
-                = QDir(AppPaths::modelsDir()).filePath(name).toStdString(); // and previews cheaply
-    }
-    // LoRA files: a Lora folder in each model folder (AUTOMATIC1111's models/Lora); the engine also
-    // looks beside the checkpoint's folder.
-    QStringList modelFolders = m_settings.modelFolders;
-    modelFolders.prepend(AppPaths::modelsDir());
-    for (const QString& f : modelFolders)
-        job.model.loraDirs.push_back(QDir(f).filePath(QStringLiteral("Lora")).toStdString());
-    job.outputDir = m_settings.effectiveOutputFolder();
-    return job;
+    JobRequest request;
+    request.params = currentParams();
+    request.model = m_params->currentModel().path; // "" = the demo model (shown when the library is empty)
+    request.vae = m_params->vaeChoice();
+    return request;
+}
+
+std::optional<GenerationJob> MainWindow::currentJob(QString* error) const
+{
+    return JobBuilder(m_settings, m_library).build(currentRequest(), error);
 }
 
 void MainWindow::restoreParams(const GenerationParams& params)
@@ -486,11 +415,15 @@ bool MainWindow::restoreFromImageFile(const QString& path)
 
 int MainWindow::generate()
 {
-    const GenerationJob job = currentJob();
+    QString error;
+    const std::optional<GenerationJob> job = currentJob(&error);
+    if (!job) {
+        showError(error);
+        return 0;
+    }
     m_prompt->addRecentPrompt(m_prompt->text());
     m_negative->addRecentPrompt(m_negative->text());
-    const int id = m_worker->enqueue(job);
-    m_jobParams.insert(id, job.params);
+    const int id = m_worker->enqueue(*job);
     refreshQueue();
     statusBar()->showMessage(tr("Job %1 queued").arg(id), 3000);
     emit jobQueued(id);

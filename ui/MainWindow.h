@@ -2,11 +2,13 @@
 // The studio's main window: prompt and negative prompt on top, the live preview with its per-step
 // filmstrip in the centre, parameters docked at the side, the queue in another dock, the history
 // gallery as a tab, and a status bar with model, device, memory and speed. It drives qd_core only.
-#include <QHash>
 #include <QMainWindow>
+
+#include <optional>
 
 #include "core/Settings.h"
 #include "core/generation/InferenceWorker.h"
+#include "core/generation/JobBuilder.h"
 #include "core/history/HistoryStore.h"
 
 class QAction;
@@ -26,7 +28,6 @@ class ModelLibrary;
 class ParameterPanel;
 class PromptEditor;
 class QueuePanel;
-struct ModelChoice;
 
 class MainWindow : public QMainWindow
 {
@@ -56,8 +57,11 @@ public:
     // Reads the parameters an image carries (ours, A1111's, ComfyUI's, ...) and restores them.
     // Returns false with a message in the status bar when the file has none.
     bool restoreFromImageFile(const QString& path);
-    // The job the Generate button would queue now.
-    GenerationJob currentJob() const;
+    // What the form asks for: its parameters, the picked model and VAE.
+    JobRequest currentRequest() const;
+    // The job the Generate button would queue now (JobBuilder over the settings and the library),
+    // or nullopt with *error naming what is wrong (e.g. a VAE that went away).
+    std::optional<GenerationJob> currentJob(QString* error = nullptr) const;
 
 public slots:
     int generate(); // queues the form as a job; returns its id
@@ -87,7 +91,6 @@ private:
     void updateMemory();
     void showError(const QString& message);
     void installImageSaver();
-    QList<ModelChoice> scanModels() const;
     void refreshModelPicker(); // the library's checkpoints and VAEs into the parameter panel
     // MainWindowMenus.cpp
     void buildMenus();
@@ -99,7 +102,6 @@ private:
     InferenceWorker* m_worker;
     HistoryStore* m_store;
     ModelLibrary* m_library = nullptr; // made by the first setSettings()
-    QHash<int, GenerationParams> m_jobParams; // params of jobs queued from this window, by id
 
     QTabWidget* m_tabs = nullptr;
     QSplitter* m_createSplitter = nullptr;

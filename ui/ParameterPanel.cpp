@@ -418,30 +418,30 @@ void ParameterPanel::selectOrAdd(QComboBox* combo, const QString& text)
     combo->setCurrentIndex(i);
 }
 
-void ParameterPanel::setModels(const QList<ModelChoice>& models)
+void ParameterPanel::setModels(const QList<ModelEntry>& models)
 {
     m_models = models;
     if (m_models.isEmpty()) {
-        ModelChoice demo;
-        demo.title = tr("Demo model (built in)");
-        demo.name = QStringLiteral("demo");
-        demo.demo = true;
-        demo.defaultSize = 256; // as the CLI: its attention at 512 px is slow on a CPU
+        ModelEntry demo; // no path: the demo model (a tiny SD 1.x)
+        demo.name = tr("Demo model (built in)");
+        demo.modelName = QStringLiteral("demo");
+        demo.family = ModelFamily::SD1;
         m_models.append(demo);
     }
-    auto tooltip = [this](const ModelChoice& m) {
-        return m.demo ? tr("A tiny model whose weights follow a fixed rule: it draws abstract images. "
-                           "Put checkpoints in the models folder to use real ones.")
-                      : QDir::toNativeSeparators(m.checkpoint);
+    auto tooltip = [this](const ModelEntry& m) {
+        return m.path.isEmpty()
+            ? tr("A tiny model whose weights follow a fixed rule: it draws abstract images. "
+                 "Put checkpoints in the models folder to use real ones.")
+            : QDir::toNativeSeparators(m.path);
     };
     // The same checkpoints (their hashes arrived): new titles in place, so the selection and an
     // open popup stay as they are.
     bool same = m_model->count() == m_models.size();
     for (int i = 0; same && i < m_models.size(); ++i)
-        same = m_model->itemData(i).toString() == m_models[i].checkpoint;
+        same = m_model->itemData(i).toString() == m_models[i].path;
     if (same) {
         for (int i = 0; i < m_models.size(); ++i) {
-            m_model->setItemText(i, m_models[i].title);
+            m_model->setItemText(i, m_models[i].title());
             m_model->setItemData(i, tooltip(m_models[i]), Qt::ToolTipRole);
         }
         emit modelChanged();
@@ -450,8 +450,8 @@ void ParameterPanel::setModels(const QList<ModelChoice>& models)
     const QString current = m_model->currentIndex() >= 0 ? m_model->currentData().toString() : QString();
     QSignalBlocker block(m_model);
     m_model->clear();
-    for (const ModelChoice& m : m_models) {
-        m_model->addItem(m.title, m.checkpoint);
+    for (const ModelEntry& m : m_models) {
+        m_model->addItem(m.title(), m.path);
         m_model->setItemData(m_model->count() - 1, tooltip(m), Qt::ToolTipRole);
     }
     const int i = m_model->findData(current);
@@ -459,10 +459,16 @@ void ParameterPanel::setModels(const QList<ModelChoice>& models)
     emit modelChanged();
 }
 
-ModelChoice ParameterPanel::currentModel() const
+ModelEntry ParameterPanel::currentModel() const
 {
     const int i = m_model->currentIndex();
-    return i >= 0 && i < m_models.size() ? m_models[i] : ModelChoice();
+    return i >= 0 && i < m_models.size() ? m_models[i] : ModelEntry();
+}
+
+int ParameterPanel::currentNativeSize() const
+{
+    const ModelEntry m = currentModel();
+    return nativeSize(m.family, m.path.isEmpty());
 }
 
 bool ParameterPanel::selectModel(const QString& nameOrHash)
@@ -470,9 +476,10 @@ bool ParameterPanel::selectModel(const QString& nameOrHash)
     if (nameOrHash.isEmpty())
         return false;
     for (int i = 0; i < m_models.size(); ++i) {
-        const ModelChoice& m = m_models[i];
-        if ((!m.hash.isEmpty() && m.hash.startsWith(nameOrHash, Qt::CaseInsensitive)) || m.name == nameOrHash
-            || m.title == nameOrHash || (!m.checkpoint.isEmpty() && m.checkpoint == nameOrHash)) {
+        const ModelEntry& m = m_models[i];
+        if ((!m.hash().isEmpty() && m.hash().startsWith(nameOrHash, Qt::CaseInsensitive))
+            || m.modelName == nameOrHash || m.title() == nameOrHash
+            || (!m.path.isEmpty() && m.path == nameOrHash)) {
             m_model->setCurrentIndex(i);
             return true;
         }
@@ -526,11 +533,11 @@ GenerationParams ParameterPanel::params() const
     p.clipSkip = m_clipSkip->value();
     p.initImage = m_img2img->isChecked() ? ss(m_initImage->path()) : std::string();
     p.denoisingStrength = m_strength->value();
-    const ModelChoice model = currentModel();
-    p.modelName = ss(model.name);
-    p.modelHash = ss(model.hash);
+    const ModelEntry model = currentModel();
+    p.modelName = ss(model.modelName);
+    p.modelHash = ss(model.hash());
     // A VAE picked by name; which file "Automatic" means, and every hash, the library knows
-    // (MainWindow::currentJob fills them in).
+    // (JobBuilder fills them in).
     const QString vae = vaeChoice();
     p.vaeName = vae == QLatin1String("Automatic") || vae == QLatin1String("None") ? std::string() : ss(vae);
     p.vaeHash.clear();
@@ -617,7 +624,7 @@ void ParameterPanel::adoptModelSize()
 {
     // A size still at the previous model's native square follows the new model's (SD 1.5 512,
     // SDXL 1024, the demo model 256); a size the user chose stays.
-    const int native = currentModel().defaultSize;
+    const int native = currentNativeSize();
     if (m_width->value() == m_sizeDefault && m_height->value() == m_sizeDefault) {
         m_width->setValue(native);
         m_height->setValue(native);
@@ -628,7 +635,7 @@ void ParameterPanel::adoptModelSize()
 void ParameterPanel::applyAspect(int w, int h)
 {
     // Same pixel count as the model's native square, so the model stays in its comfort zone.
-    const double area = double(currentModel().defaultSize) * currentModel().defaultSize;
+    const double area = double(currentNativeSize()) * currentNativeSize();
     const double ratio = double(w) / h;
     m_width->setValue(roundToMultipleOf8(int(std::lround(std::sqrt(area * ratio)))));
     m_height->setValue(roundToMultipleOf8(int(std::lround(std::sqrt(area / ratio)))));

@@ -6,6 +6,7 @@
 #include <QWidget>
 
 #include "core/engine/GenerationParams.h"
+#include "core/library/ModelLibrary.h" // ModelEntry
 
 class QAbstractButton;
 class QCheckBox;
@@ -23,18 +24,6 @@ namespace qd
 
 class InitImageView;
 
-// One entry of the model picker (filled from the model library; the demo model when it is empty).
-struct ModelChoice {
-    QString title; // as A1111 shows it: "name [hash10]"
-    QString name; // infotext "Model"
-    QString hash; // infotext "Model hash"
-    QString checkpoint; // file or folder; empty for the demo model
-    QString config; // NAME.yaml beside it; "" = detect from the weights
-    QString vae; // the VAE "Automatic" picks for it (NAME.vae.* ...); "" = its own
-    int defaultSize = 512;
-    bool demo = false;
-};
-
 class ParameterPanel : public QWidget
 {
     Q_OBJECT
@@ -47,9 +36,13 @@ public:
     // unknown sampler or schedule names are added to their lists so nothing is lost.
     void setParams(const GenerationParams& params);
 
-    void setModels(const QList<ModelChoice>& models);
-    QList<ModelChoice> models() const { return m_models; }
-    ModelChoice currentModel() const;
+    // The model library's checkpoints (their family known: the default size follows it); none: the
+    // built-in demo model, an entry with an empty path.
+    void setModels(const QList<ModelEntry>& models);
+    QList<ModelEntry> models() const { return m_models; }
+    ModelEntry currentModel() const;
+    // The current model's native square (nativeSize() of its family; the demo model's 256).
+    int currentNativeSize() const;
     // By hash (a prefix of it), infotext model name, title or checkpoint path.
     bool selectModel(const QString& nameOrHash);
 
@@ -96,7 +89,7 @@ private:
     static void selectOrAdd(QComboBox* combo, const QString& text);
 
     GenerationParams m_base; // pass-through fields (variation seed, eta, mask, extras ...)
-    QList<ModelChoice> m_models;
+    QList<ModelEntry> m_models;
     int m_sizeDefault = 0; // the native square of the model the size fields were last set for
     qint64 m_lastSeed = -1;
 

@@ -81,7 +81,7 @@ int run(const BenchOptions& o)
     const double loadSecs = since(t0);
     const ModelInfo info = pipeline->info();
     std::printf("model      %s (%s, %s)\ndevice     %s %s, %d CPU threads, LibTorch %s\n", info.name.c_str(),
-        info.family.c_str(), info.prediction.c_str(), o.device.c_str(), o.dtype.c_str(), threads,
+        familyName(info.family), info.prediction.c_str(), o.device.c_str(), o.dtype.c_str(), threads,
         torchVersion().c_str());
     std::printf("size       %dx%d, batch %d, %d steps of %s, CFG %.1f, preview %s\n", o.width, o.height,
         o.batch, o.steps, o.sampler.c_str(), o.cfg, o.preview.c_str());

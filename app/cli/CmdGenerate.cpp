@@ -16,8 +16,10 @@
 
 #include "CliCommon.h"
 #include "Commands.h"
+#include "core/Settings.h"
 #include "core/engine/Pipeline.h"
 #include "core/generation/EngineImage.h"
+#include "core/generation/JobBuilder.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
 
@@ -96,13 +98,17 @@ int run(const GenerateOptions& o)
     p.scheduler = o.scheduler;
     p.steps = o.stepsGiven ? o.steps : o.ddimSteps;
     p.cfgScale = o.cfgGiven ? o.cfgScale : o.scale;
-    p.seed = o.seed;
+    p.seed = o.seed; // -1: prepareInputs() draws one, and the infotext records it
     // CompVis defaults (512 px, 2 batches of 3) unless given; the demo model gets 256 px and one
-    // image, so that a first run finishes in seconds (settled below, once the model is known).
-    p.width = o.W > 0 ? o.W : 512;
-    p.height = o.H > 0 ? o.H : 512;
-    p.batchSize = o.batchSize > 0 ? o.batchSize : o.nSamples > 0 ? o.nSamples : 3;
-    p.batchCount = o.nIter > 0 ? o.nIter : 2;
+    // image, so that a first run finishes in seconds. With neither --W nor --H the size is settled
+    // by prepareInputs(): the init image's, else the default square.
+    const bool demo = o.ckpt.empty();
+    const bool sizeGiven = o.W > 0 || o.H > 0;
+    p.width = o.W > 0 ? o.W : sizeGiven ? 512 : 0;
+    p.height = o.H > 0 ? o.H : sizeGiven ? 512 : 0;
+    const bool small = demo && o.initImg.empty();
+    p.batchSize = o.batchSize > 0 ? o.batchSize : o.nSamples > 0 ? o.nSamples : small ? 1 : 3;
+    p.batchCount = o.nIter > 0 ? o.nIter : small ? 1 : 2;
     p.clipSkip = o.clipSkip;
     p.eta = o.ddimEta;
     p.denoisingStrength = o.strength;
@@ -138,70 +144,53 @@ int run(const GenerateOptions& o)
         prompt += loraTags;
     p.prompt += loraTags;
 
-    GenerationInputs inputs;
-    if (!o.initImg.empty()) {
-        QImage init(QString::fromStdString(o.initImg));
-        if (init.isNull())
-            return badInput("--init-img: cannot read '" + o.initImg + "' as an image");
-        inputs.initImage = fromQImage(init);
-        p.initImage = o.initImg;
-        if (o.W == 0 && o.H == 0) { // not given: keep the init image's size, rounded down to 8
-            p.width = std::max(8, init.width() / 8 * 8);
-            p.height = std::max(8, init.height() / 8 * 8);
-        }
-    }
-    if (!o.mask.empty()) {
-        if (o.initImg.empty())
-            return badInput("--mask needs --init-img (the image to inpaint)");
-        QImage mask(QString::fromStdString(o.mask));
-        if (mask.isNull())
-            return badInput("--mask: cannot read '" + o.mask + "' as an image");
-        inputs.mask = fromQImage(mask);
-        p.maskImage = o.mask;
-    }
-    try {
-        validateParams(p);
-    } catch (const EngineError& e) {
-        return badInput(e.what());
-    }
+    if (!o.mask.empty() && o.initImg.empty())
+        return badInput("--mask needs --init-img (the image to inpaint)");
+    p.initImage = o.initImg;
+    p.maskImage = o.mask;
 
-    ModelSpec spec;
-    spec.checkpoint = o.ckpt;
-    spec.config = o.config;
-    spec.vae = o.vae;
-    spec.loraDirs = loraDirs;
-    spec.device = o.device;
-    spec.dtype = o.precision == "full" ? "fp32" : o.dtype;
+    // ---- the job: the same JobBuilder and prepareInputs() as the GUI and the server -----------
+    Settings settings;
+    settings.device = QString::fromStdString(o.device);
+    settings.precision = QString::fromStdString(o.precision == "full" ? "fp32" : o.dtype);
+    settings.previewMethod = QStringLiteral("none");
+    JobRequest request;
+    request.params = p;
+    request.model = QString::fromStdString(o.ckpt); // no library: a file or folder; "" = the demo model
+    request.config = QString::fromStdString(o.config);
+    request.vae = o.vae.empty() ? QStringLiteral("None") : QString::fromStdString(o.vae);
+    request.outputDir = QString::fromStdString(o.outdir); // written below in the CompVis layout
+    QString error;
+    std::optional<GenerationJob> job = JobBuilder(settings, nullptr).build(request, &error);
+    if (!job)
+        return badInput(error.toStdString());
+    // --lora-dir folders (and those of --lora files) are searched first
+    job->assets.loraDirs.insert(job->assets.loraDirs.begin(), loraDirs.begin(), loraDirs.end());
+    GenerationInputs inputs;
     try {
-        validateDevice(spec.device, spec.dtype);
+        inputs = prepareInputs(*job, demo ? nativeSize(ModelFamily::SD1, true) : 512);
+        validateParams(job->params);
     } catch (const EngineError& e) {
         return badInput(e.what());
     }
+    p = job->params; // the seed drawn, the size settled
 
     // ---- model -------------------------------------------------------------------------------
     std::unique_ptr<Pipeline> pipeline;
     try {
-        pipeline = Pipeline::open(spec);
+        pipeline = Pipeline::open(job->model);
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;
     }
     const ModelInfo info = pipeline->info();
-    if (info.demo && o.initImg.empty()) {
-        if (o.W == 0 && o.H == 0)
-            p.width = p.height = 256;
-        if (o.nSamples == 0 && o.batchSize == 0)
-            p.batchSize = 1;
-        if (o.nIter == 0)
-            p.batchCount = 1;
-    }
     if (info.demo)
         std::cerr
             << "Using the built-in demo model (a tiny fill-rule model: it draws abstract images).\n"
                "Pass --ckpt FILE (.safetensors, .ckpt or a diffusers folder) to use your own checkpoint.\n";
     else
-        std::cerr << "Model: " << info.name << " (" << info.family << ", " << info.prediction << ", "
-                  << info.device << ")\n";
+        std::cerr << "Model: " << info.name << " (" << familyName(info.family) << ", " << info.prediction
+                  << ", " << info.device << ")\n";
 
     // ---- output folders (CompVis layout) -----------------------------------------------------
     const QString outdir = QString::fromStdString(o.outdir);
@@ -222,8 +211,7 @@ int run(const GenerateOptions& o)
         std::vector<GeneratedImage> images;
         try {
             images = pipeline->generate(
-                pp, inputs, PreviewOptions { PreviewMethod::None }, [&](const StepUpdate&) { bar.step(); },
-                nullptr);
+                pp, inputs, job->preview, [&](const StepUpdate&) { bar.step(); }, nullptr);
         } catch (const EngineError& e) {
             bar.finish();
             std::cerr << "error: " << e.what() << "\n";

@@ -5,16 +5,13 @@
 #include <iostream>
 
 #include <QCoreApplication>
-#include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QHostAddress>
-#include <QHostInfo>
 #include <QTimer>
 
 #include "CliCommon.h"
 #include "Commands.h"
-#include "core/AppPaths.h"
 #include "core/Settings.h"
 #include "core/engine/EngineInfo.h"
 #include "core/generation/InferenceWorker.h"
@@ -48,21 +45,6 @@ std::atomic<int> g_signal { 0 };
 extern "C" void onSignal(int sig)
 {
     g_signal = sig;
-}
-
-// Where <lora:NAME> files live for these model folders (A1111's layout: models/Stable-diffusion
-// beside models/Lora, or a `models` folder holding both).
-QStringList loraFolders(const QStringList& modelFolders)
-{
-    QStringList out;
-    for (const QString& f : modelFolders) {
-        const QDir dir(f);
-        for (const QString& candidate :
-            { dir.filePath("Lora"), QFileInfo(dir.absolutePath()).dir().filePath("Lora") })
-            if (QFileInfo(candidate).isDir() && !out.contains(QDir::cleanPath(candidate)))
-                out << QDir::cleanPath(candidate);
-    }
-    return out;
 }
 
 int run(const ServeOptions& o)
@@ -101,8 +83,6 @@ int run(const ServeOptions& o)
     config.outputDir = QString::fromStdString(o.outdir);
     config.saveImages = o.saveImages;
     config.checkpoint = QString::fromStdString(o.ckpt);
-    config.device = QString::fromStdString(o.device);
-    config.dtype = QString::fromStdString(o.dtype);
 
     Settings settings; // the defaults: a server takes its folders from its command line
     QStringList folders;
@@ -111,11 +91,10 @@ int run(const ServeOptions& o)
     if (folders.isEmpty())
         folders = ModelLibrary::defaultFolders(settings);
     settings.modelFolders = folders;
-    settings.device = config.device;
-    settings.precision = config.dtype;
+    settings.device = QString::fromStdString(o.device);
+    settings.precision = QString::fromStdString(o.dtype);
     if (!config.outputDir.isEmpty())
         settings.outputFolder = config.outputDir;
-    config.loraDirs = loraFolders(folders);
 
     ModelLibrary library;
     library.setFolders(folders);

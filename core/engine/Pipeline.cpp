@@ -1,5 +1,6 @@
 #include "Pipeline.h"
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -7,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "io/Checkpoint.h"
+#include "io/DiffusersFolder.h"
 #include "lora/Lora.h"
 #include "models/LatentPreview.h"
 #include "pipeline/Generation.h"
@@ -73,10 +76,10 @@ torch::Tensor maskToTensor(const Image& mask)
 class SdPipeline final : public Pipeline
 {
 public:
-    SdPipeline(std::unique_ptr<SdModel> model, ModelInfo info, std::vector<std::string> loraDirs)
+    SdPipeline(std::unique_ptr<SdModel> model, ModelInfo info, std::string besideLoraDir)
         : m_model(std::move(model))
         , m_info(std::move(info))
-        , m_loraDirs(std::move(loraDirs))
+        , m_besideLoraDir(std::move(besideLoraDir))
     {
     }
 
@@ -97,7 +100,7 @@ public:
         // before the text encoders run; a job without tags restores the checkpoint's weights
         std::string loraHashes;
         std::vector<std::string> warnings;
-        m.setLoras(lorasFor(params.prompt, loraHashes, warnings));
+        m.setLoras(lorasFor(params.prompt, inputs.assets, loraHashes, warnings));
 
         // A TAESD file that can't be read costs the job its fancy preview, not its image.
         PreviewOptions preview = previewAsked;
@@ -226,17 +229,21 @@ public:
 private:
     // The LoRAs `<lora:NAME:...>` tags of `prompt` name, read once per file version, and A1111's
     // "Lora hashes" value for them ("name: hash12, ...", names without ':' and ',').
-    std::vector<LoraUse> lorasFor(
-        const std::string& prompt, std::string& hashes, std::vector<std::string>& warnings)
+    std::vector<LoraUse> lorasFor(const std::string& prompt, const AssetFolders& assets, std::string& hashes,
+        std::vector<std::string>& warnings)
     {
         std::vector<LoraUse> uses;
+        // The job's folders, then models/Lora beside the checkpoint's folder.
+        std::vector<std::string> loraDirs = assets.loraDirs;
+        if (!m_besideLoraDir.empty())
+            loraDirs.push_back(m_besideLoraDir);
         for (const ExtraNetwork& net : extractExtraNetworks(prompt).networks) {
             if (net.kind != "lora")
                 continue; // other kinds (hypernet ...) are not supported; their tags are still removed
-            const std::string path = findLoraFile(net.name, m_loraDirs);
+            const std::string path = findLoraFile(net.name, loraDirs);
             if (path.empty()) {
                 std::string where;
-                for (const auto& d : m_loraDirs)
+                for (const auto& d : loraDirs)
                     where += (where.empty() ? "" : ", ") + d;
                 warnings.push_back("<lora:" + net.name + ">: no LoRA file named '" + net.name
                     + "' (.safetensors, .pt, .ckpt) in "
@@ -328,7 +335,7 @@ private:
     };
     std::unique_ptr<SdModel> m_model;
     ModelInfo m_info;
-    std::vector<std::string> m_loraDirs;
+    std::string m_besideLoraDir; // models/Lora beside the checkpoint's folder; "" for the demo model
     std::map<std::string, CachedLora> m_loraCache;
     torch::Tensor m_cheapMatrix; // cheapPreviewBytesMatrix on the model's device
     TaesdDecoder m_taesd { nullptr };
@@ -350,7 +357,6 @@ std::unique_ptr<Pipeline> Pipeline::open(const ModelSpec& spec)
         model = SdModel::demo(opts);
         info.name = "demo (tiny fill-rule model)";
         info.demo = true;
-        info.defaultSize = 512;
     } else {
         if (!fs::exists(spec.checkpoint))
             throw EngineError(spec.checkpoint + ": no such checkpoint file or folder");
@@ -359,23 +365,79 @@ std::unique_ptr<Pipeline> Pipeline::open(const ModelSpec& spec)
         if (fs::is_directory(spec.checkpoint))
             info.name = fs::path(spec.checkpoint).filename().string();
         info.hash = spec.hash;
-        info.defaultSize = model->family() == ModelFamily::SDXL                           ? 1024
-            : model->family() == ModelFamily::SD2 && model->prediction() == Prediction::V ? 768
-                                                                                          : 512;
     }
     if (!spec.prediction.empty()) {
         if (spec.prediction != "epsilon" && spec.prediction != "v")
             throw EngineError("prediction '" + spec.prediction + "' is not 'epsilon' or 'v'");
         model->overridePrediction(spec.prediction == "v" ? Prediction::V : Prediction::Epsilon);
     }
-    info.family = familyName(model->family());
+    info.family = model->family();
     info.prediction = predictionName(model->prediction());
+    // SD 2.x v-models (768-v) were trained at 768 px; what a family's size is otherwise
+    info.defaultSize = info.family == ModelFamily::SD2 && model->prediction() == Prediction::V
+        ? 768
+        : nativeSize(info.family, info.demo);
     info.device = spec.device;
     info.dtype = spec.dtype;
-    std::vector<std::string> loraDirs = spec.loraDirs;
+    std::string besideLoraDir;
     if (!spec.checkpoint.empty()) // models/Stable-diffusion/x -> models/Lora
-        loraDirs.push_back((fs::absolute(spec.checkpoint).parent_path().parent_path() / "Lora").string());
-    return std::make_unique<SdPipeline>(std::move(model), info, std::move(loraDirs));
+        besideLoraDir = (fs::absolute(spec.checkpoint).parent_path().parent_path() / "Lora").string();
+    return std::make_unique<SdPipeline>(std::move(model), info, std::move(besideLoraDir));
+}
+
+const char* familyName(ModelFamily family)
+{
+    switch (family) {
+    case ModelFamily::SD1:
+        return "SD1";
+    case ModelFamily::SD2:
+        return "SD2";
+    case ModelFamily::SDXL:
+        return "SDXL";
+    case ModelFamily::Unknown:
+        break;
+    }
+    return "Unknown";
+}
+
+ModelFamily familyFromName(const std::string& name)
+{
+    std::string n;
+    for (char c : name)
+        n += char(std::tolower(static_cast<unsigned char>(c)));
+    // the listings' variants: "sdxl-refiner", "sd1-inpaint"
+    const std::string base = n.substr(0, n.find('-'));
+    if (base == "sd1")
+        return ModelFamily::SD1;
+    if (base == "sd2")
+        return ModelFamily::SD2;
+    if (base == "sdxl")
+        return ModelFamily::SDXL;
+    return ModelFamily::Unknown;
+}
+
+int nativeSize(ModelFamily family, bool demo)
+{
+    if (demo)
+        return 256;
+    return family == ModelFamily::SDXL ? 1024 : 512;
+}
+
+ModelFamily detectModelFamily(const std::string& checkpoint, const std::string& config)
+{
+    if (checkpoint.empty())
+        return ModelFamily::SD1; // the demo model
+    try {
+        // As SdModel::fromFile decides: a YAML config first, then what the file itself says.
+        const std::string yaml = !config.empty() ? config : configBeside(checkpoint);
+        if (!yaml.empty())
+            return ModelConfig::fromYaml(yaml).family;
+        if (detectCheckpointFormat(checkpoint) == CheckpointFormat::Diffusers)
+            return familyFromName(diffusersFamily(checkpoint));
+        return familyFromName(inspectCheckpoint(checkpoint).family);
+    } catch (const std::exception&) {
+        return ModelFamily::Unknown;
+    }
 }
 
 void validateParams(const GenerationParams& p)

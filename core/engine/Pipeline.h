@@ -15,6 +15,24 @@
 namespace qd
 {
 
+// What kind of Stable Diffusion model a checkpoint holds: one type from the model library to the
+// engine. Unknown: not detected yet, or the file fits none.
+enum class ModelFamily { Unknown, SD1, SD2, SDXL };
+
+const char* familyName(ModelFamily family); // "SD1", "SD2", "SDXL", "Unknown"
+// The names familyName() writes and inspectCheckpoint()'s listing names ("sd1", "sdxl-refiner",
+// "sd1-inpaint"), any case; Unknown for anything else.
+ModelFamily familyFromName(const std::string& name);
+// The square size a family was trained at: SD1 512, SD2 512 (the 768 px v-models are told apart
+// only when loaded: ModelInfo::defaultSize), SDXL 1024; the demo model 256 (its attention is slow
+// at 512 px on a CPU); Unknown 512.
+int nativeSize(ModelFamily family, bool demo = false);
+// The family of `checkpoint` (.safetensors, .ckpt, diffusers folder) from its YAML config (`config`,
+// else NAME.yaml beside it), a diffusers folder's configs or its key names and shapes; no tensor
+// data is read. An empty path is the demo model (SD1). Unknown when the file cannot be read or fits
+// no family (loading it then says why).
+ModelFamily detectModelFamily(const std::string& checkpoint, const std::string& config = std::string());
+
 // 8-bit RGB, row-major, tightly packed (width * height * 3 bytes).
 struct Image {
     int width = 0;
@@ -78,10 +96,26 @@ struct StepUpdate {
 // repaints the masked area by putting the noised original back elsewhere after every step, an
 // inpainting model (9-channel UNet) sees the mask and the masked image; params.denoisingStrength
 // below 1 starts from the noised image instead of pure noise.
+// The folders a job's named assets are looked up in, in order. They travel with each job (not with
+// the loaded model), so a folder added in the settings counts from the next job on.
+struct AssetFolders {
+    // Searched (with subfolders) for the files `<lora:NAME:weight>` prompt tags name; after them
+    // models/Lora beside the checkpoint's folder (AUTOMATIC1111's layout:
+    // models/Stable-diffusion/x.safetensors -> models/Lora).
+    std::vector<std::string> loraDirs;
+    std::vector<std::string> embeddingDirs; // textual inversion embeddings (not read yet)
+    bool operator==(const AssetFolders& o) const
+    {
+        return loraDirs == o.loraDirs && embeddingDirs == o.embeddingDirs;
+    }
+    bool operator!=(const AssetFolders& o) const { return !(*this == o); }
+};
+
 struct GenerationInputs {
     Image initImage; // params.width x params.height
     Image mask; // white = repaint (luminance >= 128 after a nearest-neighbour resize
                 // to the generation size when its size differs); needs initImage
+    AssetFolders assets;
 };
 
 struct GeneratedImage {
@@ -101,19 +135,23 @@ struct ModelSpec {
     std::string dtype = "fp32"; // "fp32", "fp16", "bf16"
     std::string prediction; // "" (from config / detection), "epsilon", "v"
     std::string hash; // the checkpoint's hash when known (the model library computes it)
-    // Folders searched (with subfolders) for the files `<lora:NAME:weight>` prompt tags name, in
-    // order; after them models/Lora beside the checkpoint's folder (AUTOMATIC1111's layout:
-    // models/Stable-diffusion/x.safetensors -> models/Lora).
-    std::vector<std::string> loraDirs;
+
+    // Every field: two specs that compare equal load the same model the same way.
+    bool operator==(const ModelSpec& o) const
+    {
+        return checkpoint == o.checkpoint && config == o.config && vae == o.vae && device == o.device
+            && dtype == o.dtype && prediction == o.prediction && hash == o.hash;
+    }
+    bool operator!=(const ModelSpec& o) const { return !(*this == o); }
 };
 
 struct ModelInfo {
     std::string name; // file stem, or "demo (tiny fill-rule model)"
     std::string hash; // first 10 hex digits of the file's SHA-256; empty for folders / demo
-    std::string family; // "SD1", "SD2", "SDXL"
+    ModelFamily family = ModelFamily::Unknown;
     std::string prediction; // "epsilon" or "v"
     bool demo = false;
-    int defaultSize = 512; // native resolution
+    int defaultSize = 512; // native resolution: nativeSize(family, demo), 768 for SD 2.x v-models
     std::string device;
     std::string dtype;
 };

@@ -1,17 +1,11 @@
 #include "core/generation/ImageSaver.h"
 
-#include <QThreadStorage>
-
 #include <QDir>
 #include <QFileInfo>
 #include <QMutex>
 
-#include <map>
-#include <memory>
-
 #include "core/AppPaths.h"
 #include "core/history/HistoryStore.h"
-#include "core/metadata/Infotext.h"
 
 namespace qd
 {
@@ -24,25 +18,6 @@ bool fail(QString* error, const QString& message)
     if (error)
         *error = message;
     return false;
-}
-
-// The calling thread's history connection for `dataDir`, opened on first use and closed when the
-// thread ends (HistoryStore's database connection may only be used by the thread that opened it).
-// QThreadStorage, not thread_local: Qt deletes it before QThread::wait() returns, whereas a
-// thread_local's destructor may still be running while the process exits.
-using StoreMap = std::map<QString, std::unique_ptr<HistoryStore>>;
-HistoryStore* threadStore(const QString& dataDir, QString* error)
-{
-    static QThreadStorage<StoreMap*> storage;
-    if (!storage.hasLocalData())
-        storage.setLocalData(new StoreMap);
-    auto& store = (*storage.localData())[dataDir];
-    if (!store || !store->isOpen()) {
-        store = std::make_unique<HistoryStore>(dataDir);
-        if (!store->open(error))
-            return nullptr;
-    }
-    return store.get();
 }
 
 // Choosing the number and writing the file happen under one lock, so two images saved at once in
@@ -79,8 +54,8 @@ int ImageSaver::nextSequenceNumber(const QString& dir)
     return result + 1;
 }
 
-QString ImageSaver::save(const QImage& image, const GenerationParams& params, const QString& outputDir,
-    QString* error, QString* historyError) const
+QString ImageSaver::save(const QImage& image, const GenerationParams& params, const QString& infotext,
+    const QString& outputDir, QString* error, QString* historyError) const
 {
     if (image.isNull()) {
         fail(error, QStringLiteral("no image to save (seed %1)").arg(params.seed));
@@ -95,10 +70,8 @@ QString ImageSaver::save(const QImage& image, const GenerationParams& params, co
     }
     const ImageFileFormat format
         = m_options.format == ImageFileFormat::Unknown ? ImageFileFormat::Png : m_options.format;
-    const QString version
-        = m_options.version.isEmpty() ? QStringLiteral("QDiffusion " QD_VERSION) : m_options.version;
     ImageMetadata meta;
-    meta.setInfotext(toInfotext(params, version));
+    meta.setInfotext(infotext);
 
     QString path;
     {
@@ -126,9 +99,9 @@ QString ImageSaver::save(const QImage& image, const GenerationParams& params, co
     if (m_options.addToHistory) {
         const QString dataDir = m_options.dataDir.isEmpty() ? AppPaths::dataDir() : m_options.dataDir;
         QString why;
-        HistoryStore* store = threadStore(dataDir, &why);
+        HistoryStore* store = m_options.history ? m_options.history : HistoryStore::forThread(dataDir, &why);
         if (store)
-            store->insert(path, params, &why);
+            store->add({ path, params, QDateTime() }, &why);
         if (!why.isEmpty()) {
             qWarning("history: %s", qPrintable(why)); // the image itself is saved
             if (historyError)
@@ -141,8 +114,9 @@ QString ImageSaver::save(const QImage& image, const GenerationParams& params, co
 InferenceWorker::ImageSaver ImageSaver::function() const
 {
     const ImageSaver self = *this;
-    return [self](const QImage& image, const GenerationParams& params, const QString& outputDir,
-               QString* error) { return self.save(image, params, outputDir, error); };
+    return [self](const QImage& image, const GenerationParams& params, const QString& infotext,
+               const QString& outputDir,
+               QString* error) { return self.save(image, params, infotext, outputDir, error); };
 }
 
 } // namespace qd

@@ -5,8 +5,9 @@
 // on disk, its history row (HistoryStore). An interrupted image is saved like a finished one with
 // the parameters it was started with (A1111 writes its infotext unchanged, "Steps: 20" included).
 //
-// Threads: save() runs on any thread; the history is written through a HistoryStore that belongs to
-// the calling thread (HistoryStore's connections are per thread), kept for that thread's lifetime.
+// Threads: save() runs on any thread. The history row goes through Options::history when set (the
+// store the gallery watches: HistoryStore::add() is safe from any thread and emits its inserted()),
+// else through the calling thread's own connection to Options::dataDir.
 #include <QImage>
 #include <QString>
 
@@ -17,6 +18,8 @@
 namespace qd
 {
 
+class HistoryStore;
+
 class ImageSaver
 {
 public:
@@ -26,19 +29,21 @@ public:
         QString outputDir; // used when a job names no folder; "" = AppPaths::outputDir()
         QString dataDir; // the history's folder; "" = AppPaths::dataDir()
         bool addToHistory = true;
-        QString version; // the infotext's "Version"; "" = "QDiffusion <version>"
+        HistoryStore* history = nullptr; // where rows go; null: a store of this thread on dataDir
     };
 
     ImageSaver();
     explicit ImageSaver(Options options);
     const Options& options() const { return m_options; }
 
-    // Writes `image` with the infotext of `params` into `outputDir` (or the default folder) and adds
-    // its history row. Returns the file written, or "" with *error naming the folder or file and why.
-    // A history row that cannot be added does not undo the file: the reason goes to *historyError
-    // (and the log) and the path is still returned.
-    QString save(const QImage& image, const GenerationParams& params, const QString& outputDir = QString(),
-        QString* error = nullptr, QString* historyError = nullptr) const;
+    // Writes `image` carrying `infotext` (the parameters as text: toInfotext(params)) into
+    // `outputDir` (or the default folder) and adds its history row with `params`. Returns the file
+    // written, or "" with *error naming the folder or file and why. A history row that cannot be
+    // added does not undo the file: the reason goes to *historyError (and the log) and the path is
+    // still returned.
+    QString save(const QImage& image, const GenerationParams& params, const QString& infotext,
+        const QString& outputDir = QString(), QString* error = nullptr,
+        QString* historyError = nullptr) const;
 
     // save() as InferenceWorker wants it (the saver keeps a copy of these options).
     InferenceWorker::ImageSaver function() const;

@@ -1,11 +1,9 @@
 #include "core/generation/InferenceWorker.h"
 
 #include <QElapsedTimer>
-#include <QRandomGenerator>
 
 #include <utility>
 
-#include "core/engine/EngineError.h"
 #include "core/engine/EngineInfo.h"
 #include "core/engine/pipeline/MemoryRelease.h"
 #include "core/generation/EngineImage.h"
@@ -13,12 +11,6 @@
 
 namespace qd
 {
-
-static bool sameModel(const ModelSpec& a, const ModelSpec& b)
-{
-    return a.checkpoint == b.checkpoint && a.config == b.config && a.vae == b.vae && a.device == b.device
-        && a.dtype == b.dtype && a.prediction == b.prediction;
-}
 
 class InferenceWorker::Thread : public QThread
 {
@@ -85,9 +77,9 @@ protected:
                 continue;
             }
             emit m_owner->queueChanged();
-            emit m_owner->started(job.id);
+            emit m_owner->started(job.id, job);
             try {
-                if (!pipeline || !sameModel(loadedSpec, job.model)) {
+                if (!pipeline || loadedSpec != job.model) {
                     if (pipeline) { // release the previous model before loading the next
                         pipeline.reset();
                         releaseFreedMemory();
@@ -101,8 +93,8 @@ protected:
                         QMutexLocker lock(&mutex);
                         modelInfo = pipeline->info();
                     }
-                    emit m_owner->modelLoaded(
-                        QString::fromStdString(modelInfo.name), QString::fromStdString(modelInfo.family));
+                    emit m_owner->modelLoaded(QString::fromStdString(modelInfo.name),
+                        QString::fromLatin1(familyName(modelInfo.family)));
                 }
                 runJob(*pipeline, job);
             } catch (const std::exception& e) {
@@ -124,24 +116,11 @@ protected:
     }
 
 private:
-    void runJob(Pipeline& pipeline, const GenerationJob& job)
+    void runJob(Pipeline& pipeline, GenerationJob job)
     {
-        GenerationParams params = job.params;
-        if (params.seed < 0)
-            params.seed = int64_t(QRandomGenerator::global()->bounded(uint32_t(0xFFFFFFFF)));
-        GenerationInputs inputs;
-        if (!params.initImage.empty()) {
-            QImage init(QString::fromStdString(params.initImage));
-            if (init.isNull())
-                throw EngineError(params.initImage + ": cannot read the init image");
-            inputs.initImage = fromQImage(init);
-            if (!params.maskImage.empty()) {
-                QImage mask(QString::fromStdString(params.maskImage));
-                if (mask.isNull())
-                    throw EngineError(params.maskImage + ": cannot read the mask image");
-                inputs.mask = fromQImage(mask.scaled(init.size()));
-            }
-        }
+        // The seed, the size left open and the init image / mask, settled once (JobBuilder.h).
+        const GenerationInputs inputs = prepareInputs(job, pipeline.info().defaultSize);
+        const GenerationParams& params = job.params;
         QElapsedTimer clock;
         clock.start();
         int stepsDone = 0;
@@ -164,21 +143,21 @@ private:
         result.jobId = job.id;
         result.seconds = clock.elapsed() / 1000.0;
         for (const GeneratedImage& g : images) {
-            result.images.push_back(toQImage(g.image));
-            result.params.push_back(g.params);
+            ResultImage r;
+            r.image = toQImage(g.image);
+            r.params = g.params;
+            r.infotext = toInfotext(g.params, QStringLiteral("QDiffusion " QD_VERSION));
             result.interrupted = result.interrupted || g.interrupted;
             for (const std::string& w : g.warnings)
                 if (!result.warnings.contains(QString::fromStdString(w)))
                     result.warnings << QString::fromStdString(w);
-            result.infotexts.push_back(toInfotext(g.params, QStringLiteral("QDiffusion " QD_VERSION)));
-            QString file;
             if (saver) {
                 QString error;
-                file = saver(result.images.back(), g.params, job.outputDir, &error);
-                if (file.isEmpty())
+                r.file = saver(r.image, r.params, r.infotext, job.outputDir, &error);
+                if (r.file.isEmpty())
                     emit m_owner->failed(job.id, error);
             }
-            result.files.push_back(file);
+            result.images.push_back(std::move(r));
         }
         emit m_owner->finished(result);
     }
@@ -191,6 +170,7 @@ InferenceWorker::InferenceWorker(QObject* parent)
     , m_thread(std::make_unique<Thread>(this))
 {
     qRegisterMetaType<qd::GenerationResult>();
+    qRegisterMetaType<qd::GenerationJob>();
     m_thread->start();
 }
 

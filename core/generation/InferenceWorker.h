@@ -1,8 +1,9 @@
 #pragma once
-// One long-lived inference thread that owns the loaded model, and the job queue in front of it
-// (ARCHITECTURE.md "the data path of one image", STYLE.md §6-7). Jobs are value snapshots of all
-// parameters. Every signal is emitted from the inference thread; connect with the default
-// (queued) connection from GUI objects.
+// One long-lived inference thread that owns the loaded model, and the job queue in front of it.
+// Jobs are value snapshots of all parameters, made by JobBuilder; the worker settles each one with
+// prepareInputs() when it starts, builds each image's infotext once and hands it to the saver.
+// Every signal is emitted from the inference thread; connect with the default (queued) connection
+// from GUI objects.
 #include <QImage>
 #include <QList>
 #include <QMutex>
@@ -16,24 +17,22 @@
 
 #include "core/engine/GenerationParams.h"
 #include "core/engine/Pipeline.h"
+#include "core/generation/JobBuilder.h" // GenerationJob
 
 namespace qd
 {
 
-struct GenerationJob {
-    int id = 0;
-    GenerationParams params;
-    ModelSpec model; // which checkpoint (empty = demo model)
-    PreviewOptions preview;
-    QString outputDir; // where finished images are saved; empty = the settings' folder
+// One image a job made, as the front ends show and keep it.
+struct ResultImage {
+    QImage image;
+    QString file; // the saved file; "" when saving failed (or no saver is set)
+    GenerationParams params; // as used: the actual seed, size, model name and hash
+    QString infotext; // built once, by the worker: what the file carries and the history shows
 };
 
 struct GenerationResult {
     int jobId = 0;
-    QList<QImage> images;
-    QStringList files; // saved files, one per image (empty when saving failed)
-    QList<GenerationParams> params; // per image: actual seed etc.
-    QStringList infotexts;
+    QList<ResultImage> images; // one per image, in the order they were made
     bool interrupted = false;
     double seconds = 0;
     QStringList warnings; // made anyway, but the user should know (e.g. a LoRA not found)
@@ -66,16 +65,16 @@ public:
 
     ModelInfo currentModel() const; // empty name when none loaded yet
 
-    // Saves one finished image (with its infotext) and returns the file written, or "" with
-    // *error set. Called on the inference thread before `finished` is emitted.
-    using ImageSaver = std::function<QString(
-        const QImage& image, const GenerationParams& params, const QString& outputDir, QString* error)>;
+    // Saves one finished image carrying `infotext` and returns the file written, or "" with *error
+    // set. Called on the inference thread before `finished` is emitted.
+    using ImageSaver = std::function<QString(const QImage& image, const GenerationParams& params,
+        const QString& infotext, const QString& outputDir, QString* error)>;
     void setImageSaver(ImageSaver saver);
 
 signals:
     void queued(int jobId);
     void queueChanged();
-    void started(int jobId);
+    void started(int jobId, qd::GenerationJob job); // the job as it was queued
     void modelLoading(QString name);
     void modelLoaded(QString name, QString family);
     void progress(int jobId, int step, int total, double itPerSec, double etaSeconds);

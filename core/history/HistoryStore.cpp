@@ -15,8 +15,13 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
+#include <QThread>
+#include <QThreadStorage>
 
 #include <QAtomicInteger>
+
+#include <map>
+#include <memory>
 
 namespace qd
 {
@@ -345,6 +350,34 @@ qint64 HistoryStore::insert(const NewImage& image, QString* error)
     if (id)
         emit inserted(id);
     return id;
+}
+
+qint64 HistoryStore::add(const NewImage& image, QString* error)
+{
+    if (QThread::currentThread() == thread())
+        return insert(image, error);
+    HistoryStore* own = forThread(m_dataDir, error);
+    const qint64 id = own ? own->insertRow(image, error) : 0;
+    if (id)
+        emit inserted(id); // queued to the receivers' threads
+    return id;
+}
+
+HistoryStore* HistoryStore::forThread(const QString& dataDir, QString* error)
+{
+    // QThreadStorage, not thread_local: Qt deletes it before QThread::wait() returns, whereas a
+    // thread_local's destructor may still be running while the process exits.
+    using StoreMap = std::map<QString, std::unique_ptr<HistoryStore>>;
+    static QThreadStorage<StoreMap*> storage;
+    if (!storage.hasLocalData())
+        storage.setLocalData(new StoreMap);
+    auto& store = (*storage.localData())[dataDir];
+    if (!store || !store->isOpen()) {
+        store = std::make_unique<HistoryStore>(dataDir);
+        if (!store->open(error))
+            return nullptr;
+    }
+    return store.get();
 }
 
 qint64 HistoryStore::insertRow(const NewImage& image, QString* error)

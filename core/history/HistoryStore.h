@@ -77,6 +77,13 @@ public:
     qint64 insert(const QString& filePath, const GenerationParams& params, QString* error = nullptr,
         const QDateTime& created = QDateTime());
     qint64 insert(const NewImage& image, QString* error = nullptr);
+    // insert() that is safe from any thread: on another thread than this store's the row goes
+    // through that thread's own connection to the same folder (forThread()), and inserted() is
+    // still emitted by this object, so whoever watches it (the gallery) hears of the row.
+    qint64 add(const NewImage& image, QString* error = nullptr);
+    // The calling thread's store on `dataDir`, opened on first use and closed when the thread ends;
+    // null with *error when it cannot be opened.
+    static HistoryStore* forThread(const QString& dataDir, QString* error = nullptr);
     // Many rows in one transaction; the ids in order (0 where one failed, its reason in *errors);
     // inserted() for each row added.
     QList<qint64> insertMany(const QList<NewImage>& images, QStringList* errors = nullptr);

@@ -24,6 +24,8 @@
 #include <memory>
 #include <optional>
 
+#include "core/engine/Pipeline.h" // ModelFamily
+
 namespace qd
 {
 
@@ -46,6 +48,7 @@ struct ModelEntry {
     QString sha256; // 64 lowercase hex digits; "" until hashed
     QString legacyHash; // A1111's old 8-hex "model hash" (SHA-256 of 64 KiB at 1 MiB); "" for folders
     QString error; // why it could not be hashed; "" when fine
+    ModelFamily family = ModelFamily::Unknown; // from its keys; Unknown until read (JobBuilder::familyOf)
 
     QString hash() const { return sha256.left(10); } // infotext "Model hash", A1111 shorthash
     QString title() const; // "name [hash10]"; just the name until hashed

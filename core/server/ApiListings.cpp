@@ -214,14 +214,4 @@ bool pngInfo(const QString& base64, QJsonObject* out, ApiError* error)
     return true;
 }
 
-std::pair<std::string, std::string> deviceAndDtype(const QString& device, const QString& dtype)
-{
-    const std::string d = device == QLatin1String("auto") || device.isEmpty()
-        ? (cudaAvailable() ? "cuda" : "cpu")
-        : device.toStdString();
-    const std::string t = dtype == QLatin1String("auto") || dtype.isEmpty() ? (d == "cpu" ? "fp32" : "fp16")
-                                                                            : dtype.toStdString();
-    return { d, t };
-}
-
 } // namespace qd::api

@@ -33,8 +33,4 @@ QJsonObject memoryListing();
 // that cannot be decoded.
 bool pngInfo(const QString& base64, QJsonObject* out, ApiError* error);
 
-// "auto" device and dtype as the job path resolves them: the GPU in fp16 when there is one, else the
-// CPU in fp32.
-std::pair<std::string, std::string> deviceAndDtype(const QString& device, const QString& dtype);
-
 } // namespace qd::api

@@ -11,7 +11,6 @@
 #include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
-#include <QTemporaryDir>
 #include <QTimer>
 #include <QUrlQuery>
 
@@ -20,6 +19,7 @@
 #include "core/engine/EngineError.h"
 #include "core/engine/EngineInfo.h"
 #include "core/generation/ImageSaver.h"
+#include "core/generation/JobBuilder.h"
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
@@ -43,7 +43,6 @@ struct ApiServer::Pending {
     QString failure; // set by `failed`; answered once the worker has moved on
     bool started = false;
     QString timestamp; // A1111's job_timestamp, %Y%m%d%H%M%S
-    std::shared_ptr<QTemporaryDir> files; // the init image and mask handed to the job
 };
 
 // What GET /progress reports: A1111's shared.state for the running job (shared_state.py).
@@ -213,13 +212,12 @@ ApiServer::ApiServer(ApiServerConfig config, Settings settings, InferenceWorker*
     connect(m_worker, &InferenceWorker::idle, this, &ApiServer::onIdle);
 
     // sd_model_checkpoint starts as the configured model's title (A1111 shows the loaded one)
-    ModelSpec spec;
+    ResolvedModel model;
     ApiError ignored;
-    if (resolveModel(m_config.checkpoint, QStringLiteral("Automatic"), &spec, &ignored))
-        m_options.set("sd_model_checkpoint", checkpointTitle(spec));
-    else
-        m_options.set("sd_model_checkpoint", m_config.checkpoint);
-    m_options.set("sd_checkpoint_hash", QString::fromStdString(spec.hash));
+    if (!resolveModel(m_config.checkpoint, QStringLiteral("Automatic"), &model, &ignored))
+        model.title = m_config.checkpoint;
+    m_options.set("sd_model_checkpoint", model.title);
+    m_options.set("sd_checkpoint_hash", model.hash);
     m_options.set("samples_format", m_settings.outputFormat);
 }
 
@@ -418,46 +416,52 @@ void ApiServer::dispatch(const QHttpServerRequest& request, QHttpServerResponder
 // ---- generation ---------------------------------------------------------------------------------------
 
 bool ApiServer::resolveModel(
-    const QString& checkpoint, const QString& vae, ModelSpec* spec, ApiError* error) const
+    const QString& checkpoint, const QString& vae, ResolvedModel* out, ApiError* error) const
 {
-    *spec = ModelSpec();
-    const auto [device, dtype] = deviceAndDtype(m_config.device, m_config.dtype);
-    spec->device = device;
-    spec->dtype = dtype;
+    *out = ResolvedModel();
     const QString c = checkpoint.trimmed();
-    if (c.isEmpty() || c == QLatin1String(kDemoTitle) || c == QLatin1String("demo"))
-        return true; // the built-in demo model: no VAE of its own to swap
-    const std::optional<ModelEntry> entry = m_library ? m_library->find(c) : std::nullopt;
+    if (c.isEmpty() || c == QLatin1String(kDemoTitle) || c == QLatin1String("demo")) {
+        out->title = QLatin1String(kDemoTitle);
+        return true; // the built-in demo model keeps its own VAE
+    }
+    // names, titles and hashes only: a path is not looked up, so nothing outside the folders opens
+    const std::optional<ModelEntry> entry
+        = m_library && !QFileInfo(c).isAbsolute() ? m_library->find(c) : std::nullopt;
     if (!entry) {
         *error = ApiError::http(404, QStringLiteral("Checkpoint not found: '%1'").arg(c));
         return false;
     }
-    spec->checkpoint = entry->path.toStdString();
-    spec->config = entry->config.toStdString();
-    spec->hash = entry->hash().toStdString();
-    for (const QString& dir : m_config.loraDirs)
-        spec->loraDirs.push_back(dir.toStdString());
+    out->checkpoint = entry->path;
+    out->title = entry->title();
+    out->hash = entry->hash();
     const QString v = vae.trimmed();
-    if (v.isEmpty() || v == QLatin1String("Automatic")) {
-        spec->vae = m_library->automaticVae(*entry).toStdString();
-    } else if (v != QLatin1String("None")) {
-        const std::optional<VaeEntry> found = m_library->findVae(v);
-        if (!found || QFileInfo(v).isAbsolute()) { // names only: a request never opens a path
+    if (v.isEmpty() || v == QLatin1String("Automatic") || v == QLatin1String("None")) {
+        out->vae = v.isEmpty() ? QStringLiteral("Automatic") : v;
+    } else {
+        const std::optional<VaeEntry> found
+            = QFileInfo(v).isAbsolute() ? std::nullopt : m_library->findVae(v);
+        if (!found) {
             *error = ApiError::http(404, QStringLiteral("VAE not found: '%1'").arg(v));
             return false;
         }
-        spec->vae = found->path.toStdString();
+        out->vae = found->path;
     }
     return true;
 }
 
-QString ApiServer::checkpointTitle(const ModelSpec& spec) const
+QStringList ApiServer::loraFolders() const
 {
-    if (spec.checkpoint.empty())
-        return QLatin1String(kDemoTitle);
-    const auto entry
-        = m_library ? m_library->findByPath(QString::fromStdString(spec.checkpoint)) : std::nullopt;
-    return entry ? entry->title() : QString::fromStdString(spec.checkpoint);
+    // where JobBuilder points <lora:NAME> tags: models/Lora in each model folder, and (the engine
+    // also looks there) models/Lora beside an A1111 Stable-diffusion folder
+    QStringList out;
+    for (const QString& f : JobBuilder(m_settings, m_library).modelFolders()) {
+        const QDir dir(f);
+        for (const QString& candidate :
+            { dir.filePath("Lora"), QFileInfo(dir.absolutePath()).dir().filePath("Lora") })
+            if (QFileInfo(candidate).isDir() && !out.contains(QDir::cleanPath(candidate)))
+                out << QDir::cleanPath(candidate);
+    }
+    return out;
 }
 
 void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder&& responder, bool img2img)
@@ -475,51 +479,45 @@ void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder
 
     const QJsonValue ckpt = g.overrideSettings.value("sd_model_checkpoint");
     const QJsonValue vae = g.overrideSettings.value("sd_vae");
-    ModelSpec spec;
+    ResolvedModel model;
     if (!resolveModel(ckpt.isString() ? ckpt.toString() : m_options.checkpoint(),
-            vae.isString() ? vae.toString() : m_options.vae(), &spec, &error))
+            vae.isString() ? vae.toString() : m_options.vae(), &model, &error))
         return fail(error);
+
+    JobRequest jr;
+    jr.params = g.params;
     // The demo model draws at its native 256 px unless asked otherwise (512 px is slow on a CPU)
-    if (spec.checkpoint.empty()) {
+    if (model.checkpoint.isEmpty()) {
         if (!g.widthGiven)
-            g.params.width = 256;
+            jr.params.width = 0;
         if (!g.heightGiven)
-            g.params.height = 256;
+            jr.params.height = 0;
     }
-    try {
-        validateParams(g.params);
-    } catch (const EngineError& e) {
-        return fail(ApiError::http(422, QString::fromUtf8(e.what()), "EngineError"));
-    }
+    jr.model = model.checkpoint;
+    jr.vae = model.vae;
+    jr.outputDir = m_config.outputDir;
+    jr.initImage = g.initImage;
+    jr.maskImage = g.maskImage;
+    g.initImage = QImage(); // the job holds them now
+    g.maskImage = QImage();
+    QString why;
+    // without a library, JobBuilder's "" is the demo model (with one, its first checkpoint)
+    const std::optional<GenerationJob> job
+        = JobBuilder(m_settings, model.checkpoint.isEmpty() ? nullptr : m_library).build(jr, &why);
+    if (!job)
+        return fail(ApiError::http(422, why, "EngineError"));
     if (!g.restoreAfterwards && !g.overrideSettings.isEmpty()) { // the override stays
         m_options.apply(g.overrideSettings);
-        if (ckpt.isString())
-            m_options.set("sd_model_checkpoint", checkpointTitle(spec));
-    }
-
-    GenerationJob job;
-    job.params = g.params;
-    job.model = spec;
-    job.preview = PreviewOptions { PreviewMethod::Cheap, 1, {} };
-    if (img2img) { // handed over as files until the job path takes images in memory
-        pending->files = std::make_shared<QTemporaryDir>();
-        const QString init = pending->files->filePath("init.png");
-        if (!g.initImage.save(init))
-            return fail(ApiError::http(500, QStringLiteral("cannot hand the init image to the job")));
-        job.params.initImage = init.toStdString();
-        if (!g.maskImage.isNull()) {
-            const QString mask = pending->files->filePath("mask.png");
-            g.maskImage.save(mask);
-            job.params.maskImage = mask.toStdString();
+        if (ckpt.isString()) {
+            m_options.set("sd_model_checkpoint", model.title);
+            m_options.set("sd_checkpoint_hash", model.hash);
         }
-        g.initImage = QImage();
-        g.maskImage = QImage();
     }
 
     pending->responder = std::make_unique<QHttpServerResponder>(std::move(responder));
     pending->socket = pending->responder->socket();
     pending->cors = cors;
-    const int id = m_worker->enqueue(job);
+    const int id = m_worker->enqueue(*job);
     m_pending.insert(id, pending);
     // A client that leaves before its job starts takes the job with it (a load balancer's retry
     // then runs it elsewhere); a running job finishes, as A1111's does.
@@ -531,7 +529,7 @@ void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder
         });
 }
 
-void ApiServer::onStarted(int jobId)
+void ApiServer::onStarted(int jobId, const GenerationJob& job)
 {
     QList<int> failed; // jobs that failed before this one started
     for (auto it = m_pending.begin(); it != m_pending.end(); ++it)
@@ -553,8 +551,10 @@ void ApiServer::onStarted(int jobId)
         p.jobCount = pending->request.params.batchCount;
         p.steps = pending->request.params.steps;
     } else { // a job of the studio's own
-        p.job = QStringLiteral("txt2img");
-        p.jobCount = 1;
+        p.job = job.params.initImage.empty() && job.initImage.isNull() ? QStringLiteral("txt2img")
+                                                                       : QStringLiteral("img2img");
+        p.jobCount = std::max(1, job.params.batchCount);
+        p.steps = job.params.steps;
     }
 }
 
@@ -656,38 +656,36 @@ void ApiServer::onFinished(const GenerationResult& result)
     const int quality = m_options.jpegQuality();
     QJsonArray images;
     const bool save = g.saveImages || m_config.saveImages;
-    for (qsizetype i = 0; i < result.images.size(); ++i) {
-        const QString infotext = i < result.infotexts.size() ? result.infotexts[i] : QString();
-        if (save && (i >= result.files.size() || result.files[i].isEmpty())) {
+    for (const ResultImage& r : result.images) {
+        if (save && r.file.isEmpty()) { // the studio's worker has saved it already
             ImageSaver::Options o;
             o.format = format == ImageFileFormat::Unknown ? ImageFileFormat::Png : format;
             o.quality = quality;
             o.outputDir = m_config.outputDir;
             o.addToHistory = false;
             QString why;
-            if (ImageSaver(o).save(result.images[i], result.params.value(i), QString(), &why).isEmpty())
+            if (ImageSaver(o).save(r.image, r.params, r.infotext, QString(), &why).isEmpty())
                 qWarning("API: image not saved: %s", qPrintable(why));
         }
         if (!g.sendImages)
             continue;
         ImageMetadata meta;
-        meta.setInfotext(infotext);
-        images.append(QString::fromLatin1(ImageMetadata::encode(result.images[i],
-            format == ImageFileFormat::Unknown ? ImageFileFormat::Png : format, meta, quality)
+        meta.setInfotext(r.infotext);
+        images.append(QString::fromLatin1(ImageMetadata::encode(
+            r.image, format == ImageFileFormat::Unknown ? ImageFileFormat::Png : format, meta, quality)
                                               .toBase64()));
     }
 
     // info: processing.py Processed.js(), as a JSON string
-    const GenerationParams first = result.params.isEmpty() ? g.params : result.params.first();
+    const GenerationParams first = result.images.isEmpty() ? g.params : result.images.first().params;
     QJsonArray prompts, negatives, seeds, subseeds, infotexts;
-    for (const GenerationParams& p : result.params) {
-        prompts.append(QString::fromStdString(p.prompt));
-        negatives.append(QString::fromStdString(p.negativePrompt));
-        seeds.append(qint64(p.seed));
-        subseeds.append(qint64(p.subseed));
+    for (const ResultImage& r : result.images) {
+        prompts.append(QString::fromStdString(r.params.prompt));
+        negatives.append(QString::fromStdString(r.params.negativePrompt));
+        seeds.append(qint64(r.params.seed));
+        subseeds.append(qint64(r.params.subseed));
+        infotexts.append(r.infotext);
     }
-    for (const QString& t : result.infotexts)
-        infotexts.append(t);
     QJsonObject extra;
     for (const auto& [k, v] : first.extra)
         extra.insert(QString::fromStdString(k), QString::fromStdString(v));
@@ -732,10 +730,10 @@ bool ApiServer::setOptions(const QJsonObject& body, ApiError* error)
     QJsonObject coerced;
     if (!m_options.check(body, &coerced, error))
         return false;
-    ModelSpec spec;
+    ResolvedModel model;
     const QString ckpt = coerced.value("sd_model_checkpoint").toString(m_options.checkpoint());
     const QString vae = coerced.value("sd_vae").toString(m_options.vae());
-    if (!resolveModel(ckpt, vae, &spec, error))
+    if (!resolveModel(ckpt, vae, &model, error))
         return false;
     if (coerced.contains("samples_format")
         && imageFormatFromName(coerced.value("samples_format").toString()) == ImageFileFormat::Unknown) {
@@ -752,8 +750,8 @@ bool ApiServer::setOptions(const QJsonObject& body, ApiError* error)
     }
     coerced.remove("sd_checkpoint_hash"); // follows the checkpoint
     m_options.apply(coerced);
-    m_options.set("sd_model_checkpoint", checkpointTitle(spec));
-    m_options.set("sd_checkpoint_hash", QString::fromStdString(spec.hash));
+    m_options.set("sd_model_checkpoint", model.title);
+    m_options.set("sd_checkpoint_hash", model.hash);
     return true;
 }
 
@@ -775,7 +773,7 @@ QJsonValue ApiServer::listing(const QString& name) const
     if (name == QLatin1String("sd-vae"))
         return sdVaeListing(m_library);
     if (name == QLatin1String("loras"))
-        return lorasListing(m_config.loraDirs);
+        return lorasListing(loraFolders());
     if (name == QLatin1String("memory"))
         return memoryListing();
     if (name == QLatin1String("embeddings")) // textual inversion is not read yet
@@ -785,7 +783,7 @@ QJsonValue ApiServer::listing(const QString& name) const
     if (name == QLatin1String("cmd-flags")) {
         // A1111's argparse names for what this server was started with (never the credentials)
         const bool loopback = m_config.host.isLoopback();
-        const auto [device, dtype] = deviceAndDtype(m_config.device, m_config.dtype);
+        const auto [device, dtype] = JobBuilder(m_settings, m_library).deviceAndDtype();
         return QJsonObject { { "api", true }, { "nowebui", true }, { "listen", !loopback },
             { "server_name", loopback ? QJsonValue() : QJsonValue(m_config.host.toString()) },
             { "port", m_port }, { "api_auth", QJsonValue() }, { "api_log", false },
@@ -796,7 +794,7 @@ QJsonValue ApiServer::listing(const QString& name) const
             { "lowvram", false }, { "api_server_stop", false }, { "timeout_keep_alive", 30 },
             { "disable_safe_unpickle", false }, { "hide_ui_dir_config", true }, { "freeze_settings", false },
             { "enable_insecure_extension_access", false }, { "skip_torch_cuda_test", false },
-            { "lora_dir", m_config.loraDirs.value(0) } };
+            { "lora_dir", loraFolders().value(0) } };
     }
     // upscalers, latent-upscale-modes, hypernetworks, face-restorers, realesrgan-models,
     // prompt-styles, script-info, extensions: features QDiffusion does not have (yet)

@@ -12,6 +12,8 @@
 // request; a model or VAE is only ever looked up by name in the model library, never opened by a
 // path a request gives; CORS headers go out only for the configured origins.
 //
+// Device, dtype, previews and model folders come from the Settings it is given, through JobBuilder.
+//
 // Threads: the server lives on the thread that creates it (the GUI thread in the studio, the main
 // thread in `qdiffusion-cli serve`); the worker's signals arrive there queued.
 #include <QDateTime>
@@ -51,9 +53,6 @@ struct ApiServerConfig {
     QString outputDir; // where save_images writes ("" = the settings' output folder)
     bool saveImages = false; // save every image, as if each request asked save_images
     QString checkpoint; // the model at start: a library name / title / hash; "" = demo model
-    QString device = QStringLiteral("auto"); // as Settings::device
-    QString dtype = QStringLiteral("auto");
-    QStringList loraDirs; // listed by /loras
 };
 
 class ApiServer : public QObject
@@ -95,13 +94,21 @@ private:
     QJsonObject options() const;
     QJsonValue listing(const QString& path) const;
 
-    // The model a request runs on: a library entry's spec (or the demo model) and the VAE as A1111
-    // resolves sd_vae. False with *error naming the checkpoint or VAE when the library has none such.
-    bool resolveModel(const QString& checkpoint, const QString& vae, ModelSpec* spec, ApiError* error) const;
-    QString checkpointTitle(const ModelSpec& spec) const;
+    // The model a request runs on, looked up by name in the library only (a request never names a
+    // file): a checkpoint (or the demo model) and a VAE choice for JobBuilder. False with *error
+    // naming the checkpoint or VAE the library does not have.
+    struct ResolvedModel {
+        QString checkpoint; // the library entry's path; "" = the demo model
+        QString vae = QStringLiteral("Automatic"); // "Automatic", "None" or a library VAE's path
+        QString title; // A1111's sd_model_checkpoint: "name [hash10]"
+        QString hash; // hash10, "" until hashed
+    };
+    bool resolveModel(
+        const QString& checkpoint, const QString& vae, ResolvedModel* out, ApiError* error) const;
+    QStringList loraFolders() const;
 
     // Worker signals.
-    void onStarted(int jobId);
+    void onStarted(int jobId, const GenerationJob& job);
     void onProgress(int jobId, int step, int total);
     void onPreview(int jobId, const QImage& image);
     void onFinished(const GenerationResult& result);

@@ -54,7 +54,7 @@ public:
         const auto direct = Qt::DirectConnection;
         QObject::connect(
             &w, &InferenceWorker::started, ctx,
-            [this](int id) {
+            [this](int id, const GenerationJob&) {
                 add({ "started", id });
             },
             direct);
@@ -152,6 +152,14 @@ GenerationJob job(const GenerationParams& p, const QString& outputDir)
     j.preview.method = PreviewMethod::Cheap;
     j.outputDir = outputDir;
     return j;
+}
+
+QStringList files(const GenerationResult& r)
+{
+    QStringList out;
+    for (const ResultImage& i : r.images)
+        out << i.file;
+    return out;
 }
 
 constexpr int kTimeout = 180000; // a slow shared 2-core machine; the demo model loads in seconds
@@ -283,12 +291,12 @@ private slots:
         QCOMPARE(r1.jobId, id1);
         QVERIFY(!r1.interrupted);
         QCOMPARE(r1.images.size(), 1);
-        QCOMPARE(r1.images[0].size(), QSize(96, 64));
-        QCOMPARE(r1.params.value(0).seed, int64_t(101));
+        QCOMPARE(r1.images[0].image.size(), QSize(96, 64));
+        QCOMPARE(r1.images[0].params.seed, int64_t(101));
         QVERIFY(r1.seconds > 0);
         const QString file1 = QFileInfo(outputs() + "/00000-101.png").absoluteFilePath();
-        QCOMPARE(r1.files, QStringList { file1 });
-        QCOMPARE(QImage(file1), r1.images[0].convertToFormat(QImage(file1).format()));
+        QCOMPARE(files(r1), QStringList { file1 });
+        QCOMPARE(QImage(file1), r1.images[0].image.convertToFormat(QImage(file1).format()));
 
         // job 3: skipped after step 2; nothing kept
         QVERIFY(rec.has("skipped", id3));
@@ -301,9 +309,9 @@ private slots:
         const GenerationResult r2 = rec.events("finished", id2).value(0).result;
         QVERIFY(r2.interrupted);
         QCOMPARE(r2.images.size(), 1);
-        QCOMPARE(r2.images[0].size(), QSize(96, 64));
+        QCOMPARE(r2.images[0].image.size(), QSize(96, 64));
         const QString file2 = QFileInfo(outputs() + "/00001-202.png").absoluteFilePath();
-        QCOMPARE(r2.files, QStringList { file2 });
+        QCOMPARE(files(r2), QStringList { file2 });
         const GenerationParams back = readBack(file2);
         QCOMPARE(QString::fromStdString(back.prompt), QString("a green valley"));
         QCOMPARE(QString::fromStdString(back.negativePrompt), QString("blurry, low quality"));
@@ -317,7 +325,7 @@ private slots:
         QCOMPARE(QString::fromStdString(back.modelName), QString("demo (tiny fill-rule model)"));
         ImageMetadata meta2;
         QVERIFY(ImageMetadata::read(file2, &meta2));
-        QCOMPARE(r2.infotexts, QStringList { meta2.infotext() }); // the result says what the file says
+        QCOMPARE(r2.images[0].infotext, meta2.infotext()); // the result says what the file says
         // job 1's file carries its own parameters too
         QCOMPARE(readBack(file1).seed, int64_t(101));
         QCOMPARE(QString::fromStdString(readBack(file1).prompt), QString("a red lighthouse, at dawn"));
@@ -370,7 +378,7 @@ private slots:
         QVERIFY(!rec.has("finished", idMissing));
         QVERIFY(!rec.has("finished", idBad));
         const GenerationResult r = rec.events("finished", idGood).value(0).result;
-        QCOMPARE(r.files, QStringList { QFileInfo(out + "/00000-3.png").absoluteFilePath() });
+        QCOMPARE(files(r), QStringList { QFileInfo(out + "/00000-3.png").absoluteFilePath() });
         QCOMPARE(QDir(out).entryList(QDir::Files), QStringList { "00000-3.png" });
     }
 
@@ -388,9 +396,9 @@ private slots:
         const GenerationResult r = rec.events("finished", id).value(0).result;
         QCOMPARE(r.warnings.size(), 1);
         QVERIFY2(r.warnings[0].contains("not-installed"), qPrintable(r.warnings[0]));
-        QCOMPARE(r.files.size(), 1);
-        QVERIFY(QFileInfo::exists(r.files[0]));
-        QVERIFY(!readBack(r.files[0]).extra.count("Lora hashes"));
+        QCOMPARE(r.images.size(), 1);
+        QVERIFY(QFileInfo::exists(r.images[0].file));
+        QVERIFY(!readBack(r.images[0].file).extra.count("Lora hashes"));
     }
 
     // The saver on its own: A1111's numbering, the formats, and errors that name the folder.
@@ -414,7 +422,7 @@ private slots:
             o.quality = 90;
             o.addToHistory = false; // the history is the worker test's
             QString error;
-            const QString file = ImageSaver(o).save(img, p, dir, &error);
+            const QString file = ImageSaver(o).save(img, p, toInfotext(p), dir, &error);
             QVERIFY2(!file.isEmpty(), qPrintable(error));
             const int n = format == ImageFileFormat::Jpeg ? 42 : format == ImageFileFormat::WebP ? 43 : 44;
             QCOMPARE(QFileInfo(file).fileName(), QString("000%1-55.%2").arg(n).arg(imageFileSuffix(format)));
@@ -434,7 +442,7 @@ private slots:
         ImageSaver::Options o;
         o.addToHistory = false;
         QString error;
-        QVERIFY(ImageSaver(o).save(img, p, dir + "/blocker/sub", &error).isEmpty());
+        QVERIFY(ImageSaver(o).save(img, p, toInfotext(p), dir + "/blocker/sub", &error).isEmpty());
         QVERIFY2(error.contains(dir + "/blocker/sub"), qPrintable(error));
     }
 };

@@ -306,8 +306,9 @@ private slots:
     void promptTagsInThePipeline()
     {
         qd::ModelSpec spec; // the demo model is the tiny SD1 model
-        spec.loraDirs = { QD_TEST_DATA "/conformance" };
         auto pipe = qd::Pipeline::open(spec);
+        qd::GenerationInputs inputs; // the LoRA folders travel with each job
+        inputs.assets.loraDirs = { QD_TEST_DATA "/conformance" };
         qd::GenerationParams p;
         p.prompt = "a fantasy landscape";
         p.sampler = "Euler";
@@ -318,7 +319,8 @@ private slots:
         auto run = [&](const std::string& prompt) {
             qd::GenerationParams q = p;
             q.prompt = prompt;
-            return pipe->generate(q, {}, qd::PreviewOptions { qd::PreviewMethod::None, 1, {} }, {}, nullptr)
+            return pipe
+                ->generate(q, inputs, qd::PreviewOptions { qd::PreviewMethod::None, 1, {} }, {}, nullptr)
                 .at(0);
         };
         const auto plain = run(p.prompt);
@@ -347,8 +349,7 @@ private slots:
                     torch::zeros({ 6, 4, 1, 1 }) } });
         writeFile(
             "notalora.safetensors", { { "model.diffusion_model.out.2.weight", torch::zeros({ 4, 4 }) } });
-        spec.loraDirs = { QD_TEST_DATA "/conformance", m_dir.path().toStdString() };
-        pipe = qd::Pipeline::open(spec);
+        inputs.assets.loraDirs = { QD_TEST_DATA "/conformance", m_dir.path().toStdString() };
         const auto mixed = run(p.prompt + " <lora:misfit:1> <lora:tiny-sd1-lora:0.8> <lora:notalora:1>");
         QVERIFY(mixed.image.pixels == tagged.image.pixels);
         QCOMPARE(mixed.warnings.size(), size_t(2));

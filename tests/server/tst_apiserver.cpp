@@ -159,7 +159,6 @@ private slots:
 
         api::ApiServerConfig c;
         c.port = 0;
-        c.device = "cpu";
         c.maxBodyBytes = 1 << 20;
         c.corsOrigins = { "http://allowed.example" };
         c.outputDir = m_dir.filePath("out");

@@ -212,17 +212,18 @@ private slots:
 
         // The image was saved with its parameters.
         const auto result = finished.first().first().value<qd::GenerationResult>();
-        QCOMPARE(result.files.size(), 1);
+        QCOMPARE(result.images.size(), 1);
         qd::ImageMetadata meta;
         QString error;
-        QVERIFY2(qd::ImageMetadata::read(result.files.first(), &meta, &error), qPrintable(error));
+        QVERIFY2(qd::ImageMetadata::read(result.images.first().file, &meta, &error), qPrintable(error));
+        QCOMPARE(meta.infotext(), result.images.first().infotext); // the one infotext, in the file
         const qd::GenerationParams back = qd::parseInfotext(meta.infotext());
         QCOMPARE(back.prompt, std::string("a lighthouse, (dawn:1.2)"));
         QCOMPARE(back.steps, 6);
         QCOMPARE(back.sampler, std::string("Euler"));
-        QCOMPARE(back.seed, result.params.first().seed);
+        QCOMPARE(back.seed, result.images.first().params.seed);
         // Reuse-last-seed now offers that seed.
-        QCOMPARE(w.parameterPanel()->lastSeed(), result.params.first().seed);
+        QCOMPARE(w.parameterPanel()->lastSeed(), result.images.first().params.seed);
     }
 
     void queuePanelReordersRemovesAndPauses()
@@ -277,7 +278,8 @@ private slots:
         QVERIFY(updated.wait(60000));
         QCOMPARE(previews.count(), 5);
         QCOMPARE(w.livePreview()->frameCount(), 6);
-        QCOMPARE(gallery->model()->rowCount(), before + 1);
+        // the row came in through the store the gallery watches (its inserted() signal)
+        QTRY_COMPARE(gallery->model()->rowCount(), before + 1);
 
         // The gallery shows it first (newest first) with its parameters.
         w.tabs()->setCurrentWidget(gallery);

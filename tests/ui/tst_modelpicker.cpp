@@ -57,17 +57,17 @@ private slots:
         s.previewMethod = "taesd";
         s.modelFolders = { models.path() };
         w.setSettings(s);
-        qd::GenerationJob job = w.currentJob();
+        qd::GenerationJob job = w.currentJob().value();
         QCOMPARE(job.preview.method, qd::PreviewMethod::Taesd);
         QVERIFY2(QString::fromStdString(job.preview.taesdPath).endsWith("/models/taesd_decoder.safetensors"),
             job.preview.taesdPath.c_str());
         QVERIFY(QDir(models.path()).mkpath("VAE-approx"));
         write(models.filePath("VAE-approx/taesd_decoder.pth"), "not read here");
-        job = w.currentJob();
+        job = w.currentJob().value();
         QCOMPARE(
             QString::fromStdString(job.preview.taesdPath), models.filePath("VAE-approx/taesd_decoder.pth"));
         write(models.filePath("taesd_decoder.safetensors"), "not read here"); // the folder itself wins
-        QCOMPARE(QString::fromStdString(w.currentJob().preview.taesdPath),
+        QCOMPARE(QString::fromStdString(w.currentJob()->preview.taesdPath),
             models.filePath("taesd_decoder.safetensors"));
     }
 
@@ -89,16 +89,16 @@ private slots:
         qd::Settings s = w.settings();
         s.modelFolders.clear();
         w.setSettings(s);
-        QVERIFY(w.parameterPanel()->currentModel().demo); // an empty library: the demo model
+        QVERIFY(w.parameterPanel()->currentModel().path.isEmpty()); // an empty library: the demo model
         QCOMPARE(combo->count(), 1);
-        QVERIFY(w.currentJob().model.checkpoint.empty());
+        QVERIFY(w.currentJob()->model.checkpoint.empty());
 
         s.modelFolders = { models.path() };
         w.setSettings(s);
         QCOMPARE(combo->count(), 2);
-        QVERIFY(!w.parameterPanel()->currentModel().demo);
+        QVERIFY(!w.parameterPanel()->currentModel().path.isEmpty());
         combo->setCurrentIndex(1); // beta, picked before its hash is known
-        QCOMPARE(w.parameterPanel()->currentModel().checkpoint, beta);
+        QCOMPARE(w.parameterPanel()->currentModel().path, beta);
 
         // The titles gain their hashes in place; beta stays selected.
         QTRY_COMPARE_WITH_TIMEOUT(itemTexts(combo),
@@ -108,11 +108,10 @@ private slots:
         QVERIFY(w.modelLibrary()->waitForHashes(30000)); // the VAE's hash too
 
         QCOMPARE(itemTexts(vaeCombo), QStringList({ "Automatic", "None", "beta.vae.safetensors" }));
-        qd::GenerationJob job = w.currentJob();
+        qd::GenerationJob job = w.currentJob().value();
         QCOMPARE(QString::fromStdString(job.model.checkpoint), beta);
         QCOMPARE(QString::fromStdString(job.model.config), models.filePath("beta.yaml"));
         QCOMPARE(QString::fromStdString(job.model.vae), models.filePath("beta.vae.safetensors"));
-        QCOMPARE(QString::fromStdString(job.model.hash), kHashBeta);
         QCOMPARE(QString::fromStdString(job.params.modelName), QString("beta")); // infotext "Model"
         QCOMPARE(QString::fromStdString(job.params.modelHash), kHashBeta); // infotext "Model hash"
         QCOMPARE(QString::fromStdString(job.params.vaeName), QString("beta.vae.safetensors"));
@@ -120,17 +119,17 @@ private slots:
 
         // "None": the checkpoint's own VAE, and no VAE in the infotext.
         vaeCombo->setCurrentIndex(1);
-        job = w.currentJob();
+        job = w.currentJob().value();
         QVERIFY(job.model.vae.empty());
         QVERIFY(job.params.vaeName.empty());
         // Alpha has no VAE of its own: "Automatic" uses none, a picked one is used by name.
         combo->setCurrentIndex(0);
         vaeCombo->setCurrentIndex(0);
-        QVERIFY(w.currentJob().model.vae.empty());
-        QVERIFY(w.currentJob().model.config.empty());
+        QVERIFY(w.currentJob()->model.vae.empty());
+        QVERIFY(w.currentJob()->model.config.empty());
         vaeCombo->setCurrentIndex(2);
-        QCOMPARE(QString::fromStdString(w.currentJob().model.vae), models.filePath("beta.vae.safetensors"));
-        QCOMPARE(QString::fromStdString(w.currentJob().params.vaeName), QString("beta.vae.safetensors"));
+        QCOMPARE(QString::fromStdString(w.currentJob()->model.vae), models.filePath("beta.vae.safetensors"));
+        QCOMPARE(QString::fromStdString(w.currentJob()->params.vaeName), QString("beta.vae.safetensors"));
         vaeCombo->setCurrentIndex(0);
 
         // Restoring an image's parameters: its "Model hash" picks the model, whatever the name says.
@@ -138,26 +137,26 @@ private slots:
         p.modelHash = kHashBeta.toStdString();
         p.modelName = "renamed";
         w.restoreParams(p);
-        QCOMPARE(w.parameterPanel()->currentModel().checkpoint, beta);
+        QCOMPARE(w.parameterPanel()->currentModel().path, beta);
         p.modelHash = kHashAlpha.toUpper().toStdString();
         w.restoreParams(p);
-        QCOMPARE(w.parameterPanel()->currentModel().checkpoint, alpha);
+        QCOMPARE(w.parameterPanel()->currentModel().path, alpha);
         // an unknown hash: the name decides
         p.modelHash = "0123456789";
         p.modelName = "beta";
         w.restoreParams(p);
-        QCOMPARE(w.parameterPanel()->currentModel().checkpoint, beta);
+        QCOMPARE(w.parameterPanel()->currentModel().path, beta);
         // the full SHA-256 works too (A1111 accepts it as a checkpoint alias)
         p.modelHash = "85c4affd801ac828399261e42fcf804ffe423d0c563b401bc02a71431c57938d";
         p.modelName.clear();
         w.restoreParams(p);
-        QCOMPARE(w.parameterPanel()->currentModel().checkpoint, alpha);
+        QCOMPARE(w.parameterPanel()->currentModel().path, alpha);
 
         // A checkpoint that disappears leaves the picker at the next scan; the one left is selected.
         QVERIFY(QFile::remove(alpha));
         w.setSettings(s);
         QCOMPARE(itemTexts(combo), QStringList({ "beta.safetensors [" + kHashBeta + "]" }));
-        QCOMPARE(w.parameterPanel()->currentModel().checkpoint, beta);
+        QCOMPARE(w.parameterPanel()->currentModel().path, beta);
     }
 };
 

@@ -135,11 +135,12 @@ private slots:
     void swapAndAspectPresets()
     {
         qd::ParameterPanel panel;
-        qd::ModelChoice m;
-        m.title = "sd15 [abc]";
+        qd::ModelEntry m;
         m.name = "sd15";
-        m.hash = "abcdef1234";
-        m.defaultSize = 512;
+        m.modelName = "sd15";
+        m.sha256 = "abcdef1234";
+        m.path = "/m/sd15.safetensors";
+        m.family = qd::ModelFamily::SD1;
         panel.setModels({ m });
         qd::GenerationParams p;
         p.width = 640;
@@ -165,13 +166,13 @@ private slots:
         panel.setModels({}); // only the demo model: its native 256 px (512 px is slow on a CPU)
         QCOMPARE(panel.params().width, 256);
         QCOMPARE(panel.params().height, 256);
-        qd::ModelChoice sd15, sdxl;
-        sd15.title = sd15.name = "sd15";
-        sd15.checkpoint = "/m/sd15.safetensors";
-        sd15.defaultSize = 512;
-        sdxl.title = sdxl.name = "sdxl";
-        sdxl.checkpoint = "/m/sdxl.safetensors";
-        sdxl.defaultSize = 1024;
+        qd::ModelEntry sd15, sdxl; // the size follows the family, not the name
+        sd15.name = sd15.modelName = "sd15";
+        sd15.path = "/m/sd15.safetensors";
+        sd15.family = qd::ModelFamily::SD1;
+        sdxl.name = sdxl.modelName = "sdxl";
+        sdxl.path = "/m/sdxl.safetensors";
+        sdxl.family = qd::ModelFamily::SDXL;
         panel.setModels({ sd15, sdxl });
         QCOMPARE(panel.params().width, 512);
         QVERIFY(panel.selectModel("sdxl"));
@@ -239,30 +240,28 @@ private slots:
     void modelPickerSelectsByHashOrName()
     {
         qd::ParameterPanel panel;
-        QCOMPARE(panel.currentModel().demo, true); // no library yet: the demo model
-        qd::ModelChoice a, b;
-        a.title = "alpha [1111111111]";
-        a.name = "alpha";
-        a.hash = "1111111111";
-        a.checkpoint = "/m/alpha.safetensors";
-        b.title = "beta [2222222222]";
-        b.name = "beta";
-        b.hash = "2222222222";
-        b.checkpoint = "/m/beta.safetensors";
+        QVERIFY(panel.currentModel().path.isEmpty()); // no library yet: the demo model
+        qd::ModelEntry a, b;
+        a.name = a.modelName = "alpha";
+        a.sha256 = "1111111111";
+        a.path = "/m/alpha.safetensors";
+        b.name = b.modelName = "beta";
+        b.sha256 = "2222222222";
+        b.path = "/m/beta.safetensors";
         panel.setModels({ a, b });
         qd::GenerationParams p;
         p.modelHash = "2222222222";
         panel.setParams(p);
-        QCOMPARE(panel.currentModel().name, QString("beta"));
+        QCOMPARE(panel.currentModel().modelName, QString("beta"));
         QCOMPARE(panel.params().modelName, std::string("beta"));
         p.modelHash.clear();
         p.modelName = "alpha";
         panel.setParams(p);
-        QCOMPARE(panel.currentModel().checkpoint, QString("/m/alpha.safetensors"));
+        QCOMPARE(panel.currentModel().path, QString("/m/alpha.safetensors"));
         QVERIFY(panel.selectModel("/m/beta.safetensors")); // by path (the model library's lookups)
-        QCOMPARE(panel.currentModel().name, QString("beta"));
+        QCOMPARE(panel.currentModel().modelName, QString("beta"));
         QVERIFY(panel.selectModel("alpha [1111111111]")); // by title
-        QCOMPARE(panel.currentModel().name, QString("alpha"));
+        QCOMPARE(panel.currentModel().modelName, QString("alpha"));
     }
 
     void modelTitlesUpdateInPlace()
@@ -270,33 +269,32 @@ private slots:
         // Hashes arrive after the scan: the same checkpoints get new titles without a reselection.
         qd::ParameterPanel panel;
         auto* combo = panel.findChild<QComboBox*>("modelCombo");
-        qd::ModelChoice a, b;
-        a.title = a.name = "alpha.safetensors";
-        a.checkpoint = "/m/alpha.safetensors";
-        b.title = b.name = "beta.safetensors";
-        b.checkpoint = "/m/beta.safetensors";
+        qd::ModelEntry a, b;
+        a.name = a.modelName = "alpha.safetensors";
+        a.path = "/m/alpha.safetensors";
+        b.name = b.modelName = "beta.safetensors";
+        b.path = "/m/beta.safetensors";
         panel.setModels({ a, b });
         combo->setCurrentIndex(1);
         QSignalSpy indexChanged(combo, &QComboBox::currentIndexChanged);
         QSignalSpy modelChanged(&panel, &qd::ParameterPanel::modelChanged);
-        a.title = "alpha.safetensors [1111111111]";
-        b.title = "beta.safetensors [2222222222]";
-        b.hash = "2222222222";
+        a.sha256 = "1111111111";
+        b.sha256 = "2222222222";
         panel.setModels({ a, b });
-        QCOMPARE(combo->itemText(0), a.title);
-        QCOMPARE(combo->itemText(1), b.title);
+        QCOMPARE(combo->itemText(0), QString("alpha.safetensors [1111111111]"));
+        QCOMPARE(combo->itemText(1), QString("beta.safetensors [2222222222]"));
         QCOMPARE(combo->currentIndex(), 1);
         QCOMPARE(indexChanged.count(), 0);
         QCOMPARE(modelChanged.count(), 1); // the status bar shows the new title
         QCOMPARE(panel.params().modelHash, std::string("2222222222"));
         // a different list: rebuilt, the selection kept by checkpoint
-        qd::ModelChoice c;
-        c.title = c.name = "gamma.safetensors";
-        c.checkpoint = "/m/gamma.safetensors";
+        qd::ModelEntry c;
+        c.name = c.modelName = "gamma.safetensors";
+        c.path = "/m/gamma.safetensors";
         panel.setModels({ c, a, b });
-        QCOMPARE(panel.currentModel().checkpoint, b.checkpoint);
+        QCOMPARE(panel.currentModel().path, b.path);
         panel.setModels({ c });
-        QCOMPARE(panel.currentModel().checkpoint, c.checkpoint); // beta went away
+        QCOMPARE(panel.currentModel().path, c.path); // beta went away
     }
 
     void vaePicker()

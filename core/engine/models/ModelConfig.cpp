@@ -11,19 +11,6 @@ namespace fs = std::filesystem;
 namespace qd
 {
 
-const char* familyName(ModelFamily f)
-{
-    switch (f) {
-    case ModelFamily::SD1:
-        return "SD1";
-    case ModelFamily::SD2:
-        return "SD2";
-    case ModelFamily::SDXL:
-        return "SDXL";
-    }
-    return "?";
-}
-
 const char* predictionName(Prediction p)
 {
     return p == Prediction::V ? "v" : "epsilon";

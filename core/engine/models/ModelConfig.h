@@ -6,15 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "Pipeline.h" // ModelFamily
 #include "io/StateDict.h"
 #include "sampling/NoiseSchedule.h" // Prediction
 
 namespace qd
 {
 
-enum class ModelFamily { SD1, SD2, SDXL };
-
-const char* familyName(ModelFamily f); // "SD1", "SD2", "SDXL"
 const char* predictionName(Prediction p); // "epsilon", "v"
 
 struct ModelConfig {

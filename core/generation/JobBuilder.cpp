@@ -1,0 +1,250 @@
+#include "core/generation/JobBuilder.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QHash>
+#include <QMutex>
+#include <QRandomGenerator>
+
+#include "core/AppPaths.h"
+#include "core/engine/EngineError.h"
+#include "core/engine/EngineInfo.h"
+#include "core/generation/EngineImage.h"
+#include "core/library/ModelLibrary.h"
+
+namespace qd
+{
+
+namespace
+{
+
+bool fail(QString* error, const QString& message)
+{
+    if (error)
+        *error = message;
+    return false;
+}
+
+struct ModelChoice {
+    QString path; // "" = the demo model
+    QString config;
+    QString hash;
+    QString automaticVae; // the VAE "Automatic" means for it
+    ModelFamily family = ModelFamily::Unknown;
+};
+
+// A file the user named may be read or not; reading it again is the only way to know.
+QImage readImage(const std::string& path, const char* what)
+{
+    QImage image(QString::fromStdString(path));
+    if (image.isNull())
+        throw EngineError(path + ": cannot read the " + what + " (not an image file, or missing)");
+    return image;
+}
+
+} // namespace
+
+JobBuilder::JobBuilder(Settings settings, const ModelLibrary* library)
+    : m_settings(std::move(settings))
+    , m_library(library)
+{
+}
+
+std::pair<std::string, std::string> JobBuilder::deviceAndDtype() const
+{
+    // "auto": the GPU when the engine sees one, in half precision; else the CPU in fp32.
+    const std::string device = m_settings.device == QLatin1String("auto") ? (cudaAvailable() ? "cuda" : "cpu")
+                                                                          : m_settings.device.toStdString();
+    const bool onGpu = device.rfind("cuda", 0) == 0;
+    const std::string dtype = m_settings.precision == QLatin1String("auto")
+        ? (onGpu ? "fp16" : "fp32")
+        : m_settings.precision.toStdString();
+    return { device, dtype };
+}
+
+QStringList JobBuilder::modelFolders() const
+{
+    // The library's (ModelLibrary::defaultFolders: AppPaths::modelsDir(), then the settings'); without
+    // a library only the settings' ones, so the CLI creates no application folder.
+    return m_library ? m_library->folders() : m_settings.modelFolders;
+}
+
+QString JobBuilder::taesdDecoder(ModelFamily family) const
+{
+    // The model folders, and their VAE-approx folders where AUTOMATIC1111 keeps the .pth files.
+    const QString stem
+        = family == ModelFamily::SDXL ? QStringLiteral("taesdxl_decoder") : QStringLiteral("taesd_decoder");
+    const QString name = stem + QStringLiteral(".safetensors");
+    const QStringList folders = modelFolders();
+    for (const QString& f : folders)
+        for (const QString& candidate :
+            { QDir(f).filePath(name), QDir(f).filePath(stem + QStringLiteral(".pth")),
+                QDir(f).filePath(QStringLiteral("VAE-approx/") + name),
+                QDir(f).filePath(QStringLiteral("VAE-approx/") + stem + QStringLiteral(".pth")) })
+            if (QFileInfo::exists(candidate))
+                return candidate;
+    return QDir(folders.isEmpty() ? AppPaths::modelsDir() : folders.first()).filePath(name);
+}
+
+ModelFamily JobBuilder::familyOf(const ModelEntry& entry)
+{
+    if (entry.family != ModelFamily::Unknown)
+        return entry.family;
+    if (entry.path.isEmpty())
+        return detectModelFamily(std::string());
+    // Reading a checkpoint's keys takes milliseconds, but a picker asks for every entry each time
+    // the library changes: once per file version.
+    static QMutex mutex;
+    static QHash<QString, QPair<QString, ModelFamily>> known; // path -> (size:mtime, family)
+    const QString stamp = QStringLiteral("%1:%2").arg(entry.size).arg(entry.mtime);
+    {
+        QMutexLocker lock(&mutex);
+        const auto it = known.constFind(entry.path);
+        if (it != known.constEnd() && it->first == stamp)
+            return it->second;
+    }
+    const ModelFamily family = detectModelFamily(entry.path.toStdString(), entry.config.toStdString());
+    QMutexLocker lock(&mutex);
+    known.insert(entry.path, { stamp, family });
+    return family;
+}
+
+std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QString* error) const
+{
+    GenerationJob job;
+    job.params = request.params;
+
+    // ---- the model: a library entry, a file, or the demo model --------------------------------
+    ModelChoice model;
+    std::optional<ModelEntry> entry;
+    if (m_library) {
+        if (request.model.isEmpty()) {
+            const QList<ModelEntry> all = m_library->entries();
+            if (!all.isEmpty())
+                entry = all.first();
+        } else {
+            entry = m_library->find(request.model);
+            if (!entry)
+                entry = m_library->findByPath(request.model);
+        }
+        if (entry) {
+            model.path = entry->path;
+            model.config = entry->config;
+            model.hash = entry->hash();
+            model.automaticVae = m_library->automaticVae(*entry);
+            model.family = familyOf(*entry);
+        }
+    }
+    if (!entry && !request.model.isEmpty()) {
+        // Not in the library (or none): a checkpoint file or diffusers folder by its path.
+        if (!QFileInfo::exists(request.model)) {
+            fail(error,
+                m_library ? QStringLiteral("unknown model '%1' (not in the model library, and no such file)")
+                                .arg(request.model)
+                          : QStringLiteral("%1: no such checkpoint file or folder").arg(request.model));
+            return std::nullopt;
+        }
+        model.path = QFileInfo(request.model).absoluteFilePath();
+    }
+    if (!request.config.isEmpty())
+        model.config = request.config;
+    if (model.family == ModelFamily::Unknown)
+        model.family = detectModelFamily(model.path.toStdString(), model.config.toStdString());
+    job.model.checkpoint = model.path.toStdString();
+    job.model.config = model.config.toStdString();
+    job.family = model.family;
+    // The hash goes with the job's parameters (the infotext's "Model hash"), not in job.model: a hash
+    // the library finishes later must not make the worker load the same checkpoint again.
+    job.params.modelHash = model.hash.toStdString(); // "" until hashed
+    const bool demo = model.path.isEmpty();
+
+    // ---- the VAE, as A1111 resolves its sd_vae setting -----------------------------------------
+    // "Automatic": the checkpoint's NAME.vae.* (or a VAE-folder file of its name), "None": the
+    // checkpoint's own, else a VAE by name or path. The demo model keeps its own. The infotext's
+    // "VAE" / "VAE hash" only when one is used.
+    QString vaePath;
+    const QString vae = request.vae.isEmpty() ? QStringLiteral("Automatic") : request.vae;
+    if (vae == QLatin1String("Automatic")) {
+        vaePath = model.automaticVae;
+    } else if (vae != QLatin1String("None")) {
+        if (const auto v = m_library ? m_library->findVae(vae) : std::nullopt)
+            vaePath = v->path;
+        else if (QFileInfo(vae).isFile())
+            vaePath = QFileInfo(vae).absoluteFilePath();
+        else {
+            fail(error,
+                QStringLiteral("unknown VAE '%1' (not in the VAE folders, and no such file)").arg(vae));
+            return std::nullopt;
+        }
+    }
+    job.params.vaeName.clear();
+    job.params.vaeHash.clear();
+    if (!demo && !vaePath.isEmpty()) {
+        job.model.vae = vaePath.toStdString();
+        job.params.vaeName = QFileInfo(vaePath).fileName().toStdString();
+        if (const auto v = m_library ? m_library->findVae(vaePath) : std::nullopt)
+            job.params.vaeHash = v->hash().toStdString();
+    }
+
+    // ---- where it runs --------------------------------------------------------------------------
+    std::tie(job.model.device, job.model.dtype) = deviceAndDtype();
+    try {
+        validateDevice(job.model.device, job.model.dtype);
+        // A size of 0 is settled by prepareInputs(); everything else is checked now, before queueing.
+        GenerationParams check = job.params;
+        check.width = check.width == 0 ? 8 : check.width;
+        check.height = check.height == 0 ? 8 : check.height;
+        validateParams(check);
+    } catch (const EngineError& e) {
+        fail(error, QString::fromUtf8(e.what()));
+        return std::nullopt;
+    }
+
+    // ---- previews, companions' folders, output ---------------------------------------------------
+    job.preview.method
+        = previewMethodFromName(m_settings.previewMethod.toStdString()).value_or(PreviewMethod::Cheap);
+    job.preview.interval = qMax(1, m_settings.previewInterval);
+    if (job.preview.method == PreviewMethod::Taesd)
+        job.preview.taesdPath = taesdDecoder(job.family).toStdString();
+    // A1111's layout: models/Lora and models/embeddings in each model folder (the engine also looks
+    // in models/Lora beside the checkpoint's folder).
+    for (const QString& f : modelFolders()) {
+        job.assets.loraDirs.push_back(QDir(f).filePath(QStringLiteral("Lora")).toStdString());
+        job.assets.embeddingDirs.push_back(QDir(f).filePath(QStringLiteral("embeddings")).toStdString());
+    }
+    job.outputDir = request.outputDir.isEmpty() ? m_settings.effectiveOutputFolder() : request.outputDir;
+    job.initImage = request.initImage;
+    job.maskImage = request.maskImage;
+    return job;
+}
+
+GenerationInputs prepareInputs(GenerationJob& job, int nativeSize)
+{
+    GenerationParams& p = job.params;
+    if (p.seed < 0)
+        p.seed = int64_t(QRandomGenerator::global()->bounded(uint32_t(0xFFFFFFFF)));
+    QImage init = job.initImage;
+    if (init.isNull() && !p.initImage.empty())
+        init = readImage(p.initImage, "init image");
+    QImage mask = job.maskImage;
+    if (mask.isNull() && !p.maskImage.empty())
+        mask = readImage(p.maskImage, "mask image");
+    if (!mask.isNull() && init.isNull())
+        throw EngineError("a mask was given without an init image (inpainting repaints part of one)");
+    // Not given: the init image's size rounded down to 8, else the model's native square.
+    if (p.width == 0)
+        p.width = init.isNull() ? nativeSize : std::max(8, init.width() / 8 * 8);
+    if (p.height == 0)
+        p.height = init.isNull() ? nativeSize : std::max(8, init.height() / 8 * 8);
+    GenerationInputs inputs;
+    const QSize size(p.width, p.height);
+    if (!init.isNull()) // A1111 "Just resize": stretched to the size asked for
+        inputs.initImage = fromQImage(
+            init.size() == size ? init : init.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+    if (!mask.isNull()) // nearest neighbour: a mask stays black and white
+        inputs.mask = fromQImage(mask.size() == size ? mask : mask.scaled(size));
+    inputs.assets = job.assets;
+    return inputs;
+}
+
+} // namespace qd
