@@ -415,6 +415,26 @@ Each step appears here as it is made.</source>
 <context>
     <name>qd::MainWindow</name>
     <message>
+        <source>The AUTOMATIC1111 API this window serves (Settings)</source>
+        <translation>此窗口提供的 AUTOMATIC1111 API（设置）</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not an IP address</source>
+        <translation>“%1”不是 IP 地址</translation>
+    </message>
+    <message>
+        <source>serving on %1 would let other computers generate here: set credentials first</source>
+        <translation>在 %1 上提供服务会让其他计算机在此生成图像：请先设置凭据</translation>
+    </message>
+    <message>
+        <source>The HTTP API is not served: %1</source>
+        <translation>未提供 HTTP API：%1</translation>
+    </message>
+    <message>
+        <source>API: %1</source>
+        <translation>API：%1</translation>
+    </message>
+    <message>
         <source>QDiffusion</source>
         <translation>QDiffusion</translation>
     </message>

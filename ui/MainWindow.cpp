@@ -22,6 +22,7 @@
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
+#include "core/server/ApiServer.h"
 #include "ui/HistoryGallery.h"
 #include "ui/LivePreview.h"
 #include "ui/ParameterPanel.h"
@@ -240,6 +241,8 @@ void MainWindow::buildStatusBar()
     m_memoryLabel = label("statusMemory", tr("Memory used by QDiffusion"));
     m_deviceLabel = label("statusDevice", tr("Where the model runs"));
     m_modelLabel = label("statusModel", tr("The selected checkpoint"));
+    m_apiLabel = label("statusApi", tr("The AUTOMATIC1111 API this window serves (Settings)"));
+    m_apiLabel->hide();
     m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title()));
     m_memoryTimer = new QTimer(this);
     m_memoryTimer->setInterval(2000);
@@ -351,6 +354,49 @@ void MainWindow::setSettings(const Settings& settings)
     const auto [device, dtype] = JobBuilder(m_settings, m_library).deviceAndDtype();
     m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(device).toUpper(), qs(dtype)));
     rebuildPresetMenu();
+    applyApiSettings();
+}
+
+void MainWindow::applyApiSettings()
+{
+    if (!m_settings.apiEnabled) {
+        m_api.reset();
+        m_apiLabel->hide();
+        return;
+    }
+    api::ApiServerConfig config;
+    QString error;
+    const QString host = m_settings.apiHost.trimmed();
+    if (host == QLatin1String("localhost"))
+        config.host = QHostAddress::LocalHost;
+    else if (!config.host.setAddress(host))
+        error = tr("\"%1\" is not an IP address").arg(host);
+    if (error.isEmpty())
+        api::parseCredentials(m_settings.apiAuth, &config.credentials, &error);
+    if (error.isEmpty() && !config.host.isLoopback() && config.credentials.isEmpty())
+        error = tr("serving on %1 would let other computers generate here: set credentials first").arg(host);
+    config.port = quint16(m_settings.apiPort);
+    // the model API clients get until they pick one: the window's
+    const ModelEntry current = m_params->currentModel();
+    config.checkpoint = current.path.isEmpty() ? QString() : current.name;
+    if (m_api && error.isEmpty() && m_api->config().host == config.host && m_api->config().port == config.port
+        && m_api->config().credentials == config.credentials) {
+        m_api->setSettings(m_settings); // the same address: clients keep their connections
+        return;
+    }
+    m_api.reset();
+    if (error.isEmpty()) {
+        auto server = std::make_unique<api::ApiServer>(config, m_settings, m_worker, m_library);
+        if (server->listen(&error))
+            m_api = std::move(server);
+    }
+    if (!m_api) {
+        m_apiLabel->hide();
+        showError(tr("The HTTP API is not served: %1").arg(error));
+        return;
+    }
+    m_apiLabel->setText(tr("API: %1").arg(m_api->baseUrl()));
+    m_apiLabel->show();
 }
 
 GenerationParams MainWindow::currentParams() const

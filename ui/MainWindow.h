@@ -4,6 +4,7 @@
 // gallery as a tab, and a status bar with model, device, memory and speed. It drives qd_core only.
 #include <QMainWindow>
 
+#include <memory>
 #include <optional>
 
 #include "core/Settings.h"
@@ -22,6 +23,10 @@ class QTimer;
 namespace qd
 {
 
+namespace api
+{
+class ApiServer;
+}
 class HistoryGallery;
 class LivePreview;
 class ModelLibrary;
@@ -92,6 +97,7 @@ private:
     void showError(const QString& message);
     void installImageSaver();
     void refreshModelPicker(); // the library's checkpoints and VAEs into the parameter panel
+    void applyApiSettings(); // serve (or stop serving) the HTTP API as Settings api.* say
     // MainWindowMenus.cpp
     void buildMenus();
     void rebuildPresetMenu();
@@ -128,6 +134,10 @@ private:
     QLabel* m_speedLabel = nullptr;
     QLabel* m_queueLabel = nullptr;
     QTimer* m_memoryTimer = nullptr;
+    QLabel* m_apiLabel = nullptr;
+    // AUTOMATIC1111's HTTP API on this window's queue (Settings api.*): its jobs show in the live
+    // preview and land in the history like the window's own. Declared last: it goes first.
+    std::unique_ptr<api::ApiServer> m_api;
 };
 
 } // namespace qd

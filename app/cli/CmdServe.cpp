@@ -64,13 +64,9 @@ int run(const ServeOptions& o)
     if (o.port < 0 || o.port > 65535)
         return badInput("--port " + std::to_string(o.port) + " is outside 0..65535");
     config.port = quint16(o.port);
-    for (const QString& pair : QString::fromStdString(o.apiAuth).split(',', Qt::SkipEmptyParts)) {
-        const int colon = int(pair.indexOf(':'));
-        if (colon <= 0)
-            return badInput(
-                "--api-auth: expected user:password[,user:password...], got '" + pair.toStdString() + "'");
-        config.credentials.append({ pair.left(colon), pair.mid(colon + 1) });
-    }
+    QString why;
+    if (!api::parseCredentials(QString::fromStdString(o.apiAuth), &config.credentials, &why))
+        return badInput("--api-auth: " + why.toStdString());
     if (!config.host.isLoopback() && config.credentials.isEmpty() && !o.insecure)
         return badInput("--host " + o.host
             + " lets other machines generate on this one: give --api-auth user:password, or --insecure to "

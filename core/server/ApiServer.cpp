@@ -188,6 +188,20 @@ QByteArray methodName(Method m)
 
 } // namespace
 
+bool parseCredentials(const QString& text, QList<QPair<QString, QString>>* out, QString* error)
+{
+    out->clear();
+    for (const QString& pair : text.split(',', Qt::SkipEmptyParts)) {
+        const qsizetype colon = pair.indexOf(':');
+        if (colon <= 0) {
+            *error = QStringLiteral("expected user:password[,user:password...], got '%1'").arg(pair);
+            return false;
+        }
+        out->append({ pair.left(colon), pair.mid(colon + 1) });
+    }
+    return true;
+}
+
 ApiServer::ApiServer(ApiServerConfig config, Settings settings, InferenceWorker* worker,
     ModelLibrary* library, QObject* parent)
     : QObject(parent)

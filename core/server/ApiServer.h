@@ -55,6 +55,10 @@ struct ApiServerConfig {
     QString checkpoint; // the model at start: a library name / title / hash; "" = demo model
 };
 
+// "user:password[,user:password...]" (A1111's --api-auth) -> pairs; false with *error naming the
+// entry without a colon or a user.
+bool parseCredentials(const QString& text, QList<QPair<QString, QString>>* out, QString* error);
+
 class ApiServer : public QObject
 {
     Q_OBJECT
@@ -72,6 +76,8 @@ public:
     QString baseUrl() const;
 
     const ApiServerConfig& config() const { return m_config; }
+    // New settings (model folders, device, previews) for the jobs from now on.
+    void setSettings(const Settings& settings) { m_settings = settings; }
     // Requests waiting for their job (queued or running).
     int pendingRequests() const { return int(m_pending.size()); }
 
