@@ -6,6 +6,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QProcess>
 
 #include "TinyCheckpoint.h"
 #include "core/generation/InferenceWorker.h"
@@ -560,6 +561,45 @@ private slots:
         QCOMPARE(r.status, 200);
         QCOMPARE(call("GET", "/internal/ping", {}, {}, s).status, 200); // health checks need none
         QCOMPARE(call("GET", "/nothing-here", {}, {}, s).status, 404);
+    }
+
+    // `qdiffusion-cli serve` as the load scripts start it: the line they wait for, the demo model when
+    // no checkpoint is named, SIGTERM ending it cleanly; an open address without credentials refused.
+    void cliServeStartsAnswersAndStops()
+    {
+        const QString cli = QCoreApplication::applicationDirPath() + "/qdiffusion-cli";
+        QProcess refused;
+        refused.start(cli, { "serve", "--host", "0.0.0.0", "--port", "0" });
+        QVERIFY(refused.waitForFinished(20000));
+        QCOMPARE(refused.exitCode(), 2);
+        QVERIFY(refused.readAllStandardError().contains("--api-auth"));
+
+        QProcess serve;
+        serve.start(cli, { "serve", "--port", "0", "--models", m_dir.filePath("empty-models") });
+        QElapsedTimer clock;
+        clock.start();
+        QByteArray out;
+        while (!out.contains('\n') && clock.elapsed() < 20000 && serve.state() != QProcess::NotRunning) {
+            serve.waitForReadyRead(200);
+            out += serve.readAllStandardOutput();
+        }
+        qInfo("serve ready after %lld ms", qint64(clock.elapsed()));
+        const QRegularExpression line(R"(^Serving the AUTOMATIC1111 API on (http://127\.0\.0\.1:\d+)\n)");
+        const auto m = line.match(QString::fromUtf8(out));
+        QVERIFY2(m.hasMatch(), out.constData());
+        QNetworkRequest req(QUrl(m.captured(1) + "/sdapi/v1/txt2img"));
+        req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+        QNetworkReply* r = m_net.post(req, json({ { "steps", 2 }, { "width", 64 }, { "height", 64 } }));
+        QVERIFY(waitFor(r));
+        const Reply made = collect(r);
+        QCOMPARE(made.status, 200);
+        const QJsonObject info
+            = QJsonDocument::fromJson(made.json.object().value("info").toString().toUtf8()).object();
+        QCOMPARE(info.value("sd_model_name").toString(), QString("demo (tiny fill-rule model)"));
+        serve.terminate(); // SIGTERM
+        QVERIFY(serve.waitForFinished(10000));
+        QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(serve.exitCode(), 0);
     }
 
     void corsOnlyForConfiguredOrigins()
