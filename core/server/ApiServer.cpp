@@ -538,8 +538,13 @@ void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder
     if (pending->socket)
         connect(pending->socket, &QTcpSocket::disconnected, this, [this, id] {
             const auto it = m_pending.find(id);
-            if (it != m_pending.end() && !(*it)->started && m_worker->remove(id))
-                m_pending.erase(it);
+            if (it == m_pending.end() || (*it)->started || m_worker->runningJobId() == id)
+                return; // remove() would skip a running job
+            for (const GenerationJob& queued : m_worker->queuedJobs())
+                if (queued.id == id && m_worker->remove(id)) {
+                    m_pending.erase(it);
+                    return;
+                }
         });
 }
 
@@ -675,7 +680,8 @@ void ApiServer::onFinished(const GenerationResult& result)
             ImageSaver::Options o;
             o.format = format == ImageFileFormat::Unknown ? ImageFileFormat::Png : format;
             o.quality = quality;
-            o.outputDir = m_config.outputDir;
+            o.outputDir
+                = m_config.outputDir.isEmpty() ? m_settings.effectiveOutputFolder() : m_config.outputDir;
             o.addToHistory = false;
             QString why;
             if (ImageSaver(o).save(r.image, r.params, r.infotext, QString(), &why).isEmpty())
