@@ -80,6 +80,10 @@ private slots:
         s.previewInterval = 3;
         s.language = "zh_CN";
         s.theme = "dark";
+        s.apiEnabled = true;
+        s.apiHost = "0.0.0.0";
+        s.apiPort = 7861;
+        s.apiAuth = "alice:s3cret: #1,bob:yes"; // ": " and " #" need quoting
         s.defaults.sampler = "DPM++ 2M";
         s.defaults.scheduler = "Karras";
         s.defaults.steps = 28;
