@@ -7,6 +7,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QProcess>
+#include <QRandomGenerator>
 
 #include "TinyCheckpoint.h"
 #include "core/generation/InferenceWorker.h"
@@ -600,6 +601,35 @@ private slots:
         QVERIFY(serve.waitForFinished(10000));
         QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
         QCOMPARE(serve.exitCode(), 0);
+    }
+
+    // Not a timing test: prints what the API itself adds to a 512x512 image (PNG with its infotext,
+    // base64, the JSON answer), the figure the issue wants under 10 ms.
+    void printsTheApiCostOfA512Image()
+    {
+        QImage image(512, 512, QImage::Format_RGB888);
+        QRandomGenerator rng(42);
+        for (int y = 0; y < 512; ++y) {
+            uchar* row = image.scanLine(y);
+            for (int x = 0; x < 512 * 3; ++x) // a smooth picture with some noise, like a generated one
+                row[x] = uchar((x / 3 + y) / 4 + rng.bounded(16));
+        }
+        const QString infotext = kA1111Infotext;
+        QElapsedTimer clock;
+        const int n = 20;
+        qint64 bytes = 0;
+        clock.start();
+        for (int i = 0; i < n; ++i) {
+            ImageMetadata meta;
+            meta.setInfotext(infotext);
+            const QByteArray png = ImageMetadata::encode(image, ImageFileFormat::Png, meta);
+            const QJsonObject body { { "images", QJsonArray { QString::fromLatin1(png.toBase64()) } },
+                { "parameters", QJsonObject { { "prompt", "x" } } }, { "info", infotext } };
+            bytes = QJsonDocument(body).toJson(QJsonDocument::Compact).size();
+        }
+        qInfo("API cost of one 512x512 image (PNG + infotext, base64, JSON): %.1f ms, %lld bytes",
+            clock.nsecsElapsed() / 1e6 / n, bytes);
+        QVERIFY(bytes > 512 * 512);
     }
 
     void corsOnlyForConfiguredOrigins()
