@@ -289,6 +289,12 @@ bool parseGenerationRequest(const QByteArray& body, bool img2img, const ApiOptio
                 QStringLiteral("ensure this value is less than or equal to %1").arg(hi),
                 "value_error.number.not_le", limit(hi)));
     };
+    // a prompt is encoded before the first step can be interrupted: keep it to what a person types
+    for (const char* name : { "prompt", "negative_prompt" })
+        if (v.value(QLatin1String(name)).toString().size() > kMaxPromptChars)
+            details.append(ApiError::detail({ "body", name },
+                QStringLiteral("ensure this value has at most %1 characters").arg(kMaxPromptChars),
+                "value_error.any_str.max_length", limit(kMaxPromptChars)));
     range("width", 8, caps.maxWidth);
     range("height", 8, caps.maxHeight);
     range("steps", 1, caps.maxSteps);
