@@ -153,6 +153,8 @@ QJsonObject limit(qint64 value)
     return QJsonObject { { "limit_value", value } };
 }
 
+const int kMaxPromptChars = 100000;
+
 } // namespace
 
 QString canonicalSampler(const QString& name)
