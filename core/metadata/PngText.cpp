@@ -5,6 +5,7 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -134,6 +135,7 @@ struct ImageSpec {
     int textCount;
     const unsigned char* icc;
     png_uint_32 iccSize;
+    int compressionLevel; // zlib 0-9; < 0: libpng's default (6)
 };
 
 bool writeImage(png_structp png, png_infop info, const ImageSpec& s)
@@ -142,6 +144,8 @@ bool writeImage(png_structp png, png_infop info, const ImageSpec& s)
         return false;
     png_set_IHDR(png, info, s.width, s.height, s.bitDepth, s.colorType, PNG_INTERLACE_NONE,
         PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (s.compressionLevel >= 0)
+        png_set_compression_level(png, std::min(s.compressionLevel, 9));
     if (s.icc)
         png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, s.icc, s.iccSize);
     if (s.textCount)
@@ -325,7 +329,7 @@ bool readTexts(const QByteArray& data, Texts* texts, QByteArray* exif, QString* 
     return true;
 }
 
-bool encode(const QImage& image, const Texts& texts, QByteArray* out, QString* error)
+bool encode(const QImage& image, const Texts& texts, QByteArray* out, QString* error, int compressionLevel)
 {
     if (image.isNull()) {
         *error = QStringLiteral("the image is empty");
@@ -368,6 +372,7 @@ bool encode(const QImage& image, const Texts& texts, QByteArray* out, QString* e
         icc = img.colorSpace().iccProfile();
     s.icc = icc.isEmpty() ? nullptr : reinterpret_cast<const unsigned char*>(icc.constData());
     s.iccSize = png_uint_32(icc.size());
+    s.compressionLevel = compressionLevel;
 
     out->clear();
     WriteHandle w(out);

@@ -9,6 +9,7 @@
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
+#include "core/metadata/PngText.h"
 #include "core/server/ApiRequest.h"
 
 namespace qd::api
@@ -149,6 +150,25 @@ QJsonObject memoryListing()
         ram = { { "error", "unavailable" } };
     }
     return { { "ram", ram }, { "cuda", QJsonObject { { "error", "unavailable" } } } };
+}
+
+QByteArray encodeApiImage(const QImage& image, const QString& infotext, ImageFileFormat format, int quality)
+{
+    QByteArray bytes;
+    if (format == ImageFileFormat::Png || format == ImageFileFormat::Unknown) {
+        QString error;
+        png::Texts texts;
+        if (!infotext.isEmpty())
+            texts.append({ QStringLiteral("parameters"), infotext });
+        if (!png::encode(image, texts, &bytes, &error, 1))
+            qWarning("API: %s", qPrintable(error));
+    } else {
+        ImageMetadata meta;
+        if (!infotext.isEmpty())
+            meta.setInfotext(infotext);
+        bytes = ImageMetadata::encode(image, format, meta, quality);
+    }
+    return bytes.toBase64();
 }
 
 bool pngInfo(const QString& base64, QJsonObject* out, ApiError* error)

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "core/metadata/ImageMetadata.h"
 #include "core/server/ApiError.h"
 
 namespace qd
@@ -27,6 +28,10 @@ QJsonArray sdModelsListing(const ModelLibrary* library, const QString& demoTitle
 QJsonArray sdVaeListing(const ModelLibrary* library);
 QJsonArray lorasListing(const QStringList& folders);
 QJsonObject memoryListing();
+
+// An image as the API answers with it, base64 without a data: prefix: PNG with the infotext in its
+// "parameters" chunk (zlib level 1: a 512x512 image in a few ms), JPEG / WebP with it in EXIF.
+QByteArray encodeApiImage(const QImage& image, const QString& infotext, ImageFileFormat format, int quality);
 
 // POST png-info: the "parameters" text of a base64 image (PNG chunk or JPEG / WebP EXIF), its other
 // text entries and the infotext parsed into A1111's key -> value dict. False with *error for an image

@@ -500,6 +500,11 @@ void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder
 
     JobRequest jr;
     jr.params = g.params;
+    // The infotext writes "Denoising strength" for an init image named by a file; one handed over in
+    // memory carries it this way
+    if (img2img)
+        jr.params.extra["Denoising strength"]
+            = formatInfotextNumber(g.params.denoisingStrength).toStdString();
     // The demo model draws at its native 256 px unless asked otherwise (512 px is slow on a CPU)
     if (model.checkpoint.isEmpty()) {
         if (!g.widthGiven)
@@ -618,7 +623,7 @@ QJsonValue ApiServer::progress(bool skipCurrentImage)
     if (!skipCurrentImage && !p.preview.isNull()) {
         if (p.previewBase64.isEmpty())
             m_progress->previewBase64
-                = QString::fromLatin1(ImageMetadata::encode(p.preview, ImageFileFormat::Png, {}).toBase64());
+                = QString::fromLatin1(encodeApiImage(p.preview, QString(), ImageFileFormat::Png, 0));
         out["current_image"] = p.previewBase64;
     }
     return out;
@@ -689,11 +694,7 @@ void ApiServer::onFinished(const GenerationResult& result)
         }
         if (!g.sendImages)
             continue;
-        ImageMetadata meta;
-        meta.setInfotext(r.infotext);
-        images.append(QString::fromLatin1(ImageMetadata::encode(
-            r.image, format == ImageFileFormat::Unknown ? ImageFileFormat::Png : format, meta, quality)
-                                              .toBase64()));
+        images.append(QString::fromLatin1(encodeApiImage(r.image, r.infotext, format, quality)));
     }
 
     // info: processing.py Processed.js(), as a JSON string

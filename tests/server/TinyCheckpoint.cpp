@@ -1,11 +1,12 @@
 // A tiny SD 1.x checkpoint file (the conformance fill-rule weights) for the API tests: a real file in
 // a model folder, loaded through the same path as any checkpoint, in well under a second.
-#include "TinyCheckpoint.h"
+// torch before Qt: Qt's `slots` keyword macro breaks ATen's headers
+#include "core/engine/io/SafeTensors.h"
+#include "core/engine/models/TinyModels.h"
 
 #include <QFile>
 
-#include "core/engine/io/SafeTensors.h"
-#include "core/engine/models/TinyModels.h"
+#include "TinyCheckpoint.h"
 
 bool writeTinyCheckpoint(const QString& folder, const QString& stem)
 {

@@ -14,6 +14,7 @@
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
+#include "core/server/ApiListings.h"
 #include "core/server/ApiServer.h"
 
 using namespace qd;
@@ -620,10 +621,8 @@ private slots:
         qint64 bytes = 0;
         clock.start();
         for (int i = 0; i < n; ++i) {
-            ImageMetadata meta;
-            meta.setInfotext(infotext);
-            const QByteArray png = ImageMetadata::encode(image, ImageFileFormat::Png, meta);
-            const QJsonObject body { { "images", QJsonArray { QString::fromLatin1(png.toBase64()) } },
+            const QByteArray png = api::encodeApiImage(image, infotext, ImageFileFormat::Png, 95);
+            const QJsonObject body { { "images", QJsonArray { QString::fromLatin1(png) } },
                 { "parameters", QJsonObject { { "prompt", "x" } } }, { "info", infotext } };
             bytes = QJsonDocument(body).toJson(QJsonDocument::Compact).size();
         }
