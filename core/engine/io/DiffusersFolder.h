@@ -2,7 +2,7 @@
 // diffusers pipeline folders (model_index.json; unet/, vae/, text_encoder/, text_encoder_2/,
 // tokenizer/, scheduler/, each with config.json and weights) read into one StateDict keyed by the
 // single-file ("LDM") names, so models load them with the same generic name lookup as .safetensors
-// files (STYLE.md §3). The renaming is the table in io/DiffusersKeys.h.
+// files (docs/style.md §3). The renaming is the table in io/DiffusersKeys.h.
 #include <map>
 #include <string>
 #include <vector>
