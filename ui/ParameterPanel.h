@@ -61,7 +61,7 @@ public:
     bool isSeedLocked() const;
 
     static int roundToMultipleOf8(int value);
-    static QStringList defaultSamplers(); // A1111 labels, REFERENCE.md §2
+    static QStringList defaultSamplers(); // A1111 labels, docs/reference.md §2
     static QStringList defaultSchedules();
 
 public slots:

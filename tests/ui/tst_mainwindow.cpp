@@ -438,7 +438,7 @@ private slots:
         qd::MainWindow w;
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        // An image as A1111 writes it (REFERENCE.md §1).
+        // An image as A1111 writes it (docs/reference.md §1).
         const QString infotext
             = "masterpiece, 1girl, (smile:1.1)\nNegative prompt: lowres, bad hands\n"
               "Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 987654321, "
