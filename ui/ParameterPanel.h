@@ -5,7 +5,7 @@
 // GenerationParams; fields it has no widget for pass through unchanged.
 #include <QWidget>
 
-#include "core/engine/GenerationParams.h"
+#include "core/Engine.h"
 #include "core/library/ModelLibrary.h" // ModelEntry
 
 class QAbstractButton;
