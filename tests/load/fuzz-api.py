@@ -374,6 +374,7 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="one line per request")
     ap.add_argument("--big-body-mib", type=int, default=80, help="one request this large (0: none); expects 413")
     a = ap.parse_args()
+    qdserve.exit_on_sigterm()
     a.count = min(a.count, 100000)
     seed = a.seed if a.seed is not None else int(time.time()) % 100000
     rng = random.Random(seed)

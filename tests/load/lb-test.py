@@ -102,6 +102,7 @@ def main():
     ap.add_argument("--deadline", type=float, default=900.0, help="whole run bound in seconds")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, config)")
     a = ap.parse_args()
+    qdserve.exit_on_sigterm()
     a.requests = max(2, min(a.requests, 200))  # 127.0.0.2 ... 127.0.0.201 at most
 
     work = tempfile.mkdtemp(prefix="qd-lb.")

@@ -56,6 +56,7 @@ def main():
     ap.add_argument("--serve-arg", action="append", default=[], help="passed to serve (repeatable)")
     ap.add_argument("--keep", action="store_true", help="keep the server's folder (log, outputs)")
     a = ap.parse_args()
+    qdserve.exit_on_sigterm()
     a.sequential = min(a.sequential, 2000)   # bounded whatever is asked
     a.concurrent = min(a.concurrent, 200)
 

@@ -16,6 +16,13 @@ import urllib.request
 HOST = "127.0.0.1"
 
 
+def exit_on_sigterm():
+    """SIGTERM (timeout, CTest, Ctrl+C from a supervisor) unwinds like an exception, so that the
+    scripts' finally blocks stop the servers and nginx they started."""
+    import sys
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind((HOST, 0))
