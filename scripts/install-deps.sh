@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git
+  # the format_check test: the tree is formatted with Debian 12's clang-format 14 (.clang-format)
+  clang-format
   # inference: LibTorch 1.13 (CPU). LibTorch uses the system BLAS; without OpenBLAS it falls back to
   # the reference BLAS, ~27x slower on matrix products.
   libtorch-dev libopenblas0-pthread

@@ -17,7 +17,7 @@
 #include <QVBoxLayout>
 
 #include "core/AppPaths.h"
-#include "core/engine/EngineInfo.h"
+#include "core/Engine.h"
 #include "core/generation/ImageSaver.h"
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/ImageMetadata.h"

@@ -5,7 +5,7 @@
 // GenerationParams; fields it has no widget for pass through unchanged.
 #include <QWidget>
 
-#include "core/engine/GenerationParams.h"
+#include "core/Engine.h"
 #include "core/library/ModelLibrary.h" // ModelEntry
 
 class QAbstractButton;
@@ -61,7 +61,7 @@ public:
     bool isSeedLocked() const;
 
     static int roundToMultipleOf8(int value);
-    static QStringList defaultSamplers(); // A1111 labels, REFERENCE.md §2
+    static QStringList defaultSamplers(); // A1111 labels, docs/reference.md §2
     static QStringList defaultSchedules();
 
 public slots:

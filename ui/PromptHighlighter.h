@@ -1,5 +1,5 @@
 #pragma once
-// Colours A1111 prompt syntax (REFERENCE.md §6): attention brackets ( ) [ ], explicit weights
+// Colours A1111 prompt syntax (docs/reference.md §6): attention brackets ( ) [ ], explicit weights
 // (word:1.2), the BREAK keyword, extra-network tags <lora:name:0.8>, and brackets left unbalanced.
 // Nesting carries over line breaks through the block state.
 #include <QSyntaxHighlighter>

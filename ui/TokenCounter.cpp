@@ -2,8 +2,7 @@
 
 #include <QRegularExpression>
 
-#include "core/engine/EngineError.h"
-#include "core/engine/text/PromptParser.h"
+#include "core/generation/PromptTokens.h"
 
 namespace qd
 {
@@ -108,36 +107,14 @@ TokenCount estimateTokenCount(const QString& prompt)
 
 TokenCount clipTokenCount(const QString& prompt)
 {
-    static const ClipTokenizer* tokenizer = []() -> const ClipTokenizer* {
-        try {
-            return &ClipTokenizer::shared();
-        } catch (const std::exception& e) {
-            qWarning("token counter: %s; counting an estimate instead", e.what());
-            return nullptr;
-        }
-    }();
-    if (!tokenizer)
-        return estimateTokenCount(prompt);
-    try {
-        const std::string text = prompt.toStdString();
-        const ChunkedPrompt chunked = chunkPrompt(extractExtraNetworks(text).prompt, *tokenizer);
-        TokenCount count;
-        count.estimated = false;
-        count.total = chunked.tokenCount;
-        for (const PromptChunk& c : chunked.chunks) {
-            // start, tokens, then end / padding (PromptChunk is always 77 ids)
-            int n = 0;
-            for (size_t i = 1; i < c.tokens.size() && c.tokens[i] != ClipTokenizer::EndId; ++i)
-                ++n;
-            count.perChunk.append(n);
-        }
-        if (count.perChunk.isEmpty())
-            count.perChunk.append(0);
-        return count;
-    } catch (const std::exception&) {
-        // A malformed LoRA multiplier while typing "<lora:x:0." is not an error yet: estimate.
-        return estimateTokenCount(prompt);
-    }
+    const std::optional<PromptTokens> exact = countPromptTokens(prompt);
+    if (!exact)
+        return estimateTokenCount(prompt); // no vocabulary, or a prompt that does not parse yet
+    TokenCount count;
+    count.estimated = false;
+    count.total = exact->total;
+    count.perChunk = exact->perChunk;
+    return count;
 }
 
 } // namespace qd

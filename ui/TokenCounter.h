@@ -1,7 +1,7 @@
 #pragma once
 // The prompt editor's live token counter, behind one swappable function. The default is exact: CLIP's
-// tokenizer and A1111's prompt parsing and chunking (core/engine PromptParser, std only); the
-// estimate stands in when the tokenizer's vocabulary cannot be loaded.
+// tokenizer and A1111's prompt parsing and chunking (core/generation/PromptTokens.h); the estimate
+// stands in when the tokenizer's vocabulary cannot be loaded.
 #include <QList>
 #include <QString>
 
@@ -11,7 +11,7 @@ namespace qd
 {
 
 // Tokens of one prompt as A1111 counts them: the text after attention syntax and extra-network tags
-// are removed, split into chunks of 75 (REFERENCE.md §6).
+// are removed, split into chunks of 75 (docs/reference.md §6).
 struct TokenCount {
     int total = 0; // tokens over all chunks, without BOS/EOS
     QList<int> perChunk; // tokens in each chunk; at least one (possibly empty) chunk

@@ -1,4 +1,4 @@
-// qdiffusion-cli generate: CompVis scripts/txt2img.py flags (REFERENCE.md §5) plus modern ones.
+// qdiffusion-cli generate: CompVis scripts/txt2img.py flags (docs/reference.md §5) plus modern ones.
 // Writes OUTDIR/samples/NNNNN.png (+ OUTDIR/grid-NNNN.png) carrying the AUTOMATIC1111 infotext.
 #include <chrono>
 #include <cmath>

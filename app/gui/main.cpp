@@ -4,8 +4,8 @@
 #include <QLocale>
 #include <QTranslator>
 
+#include "core/Engine.h"
 #include "core/Settings.h"
-#include "core/engine/EngineInfo.h"
 #include "ui/MainWindow.h"
 
 int main(int argc, char* argv[])

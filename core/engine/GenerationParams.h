@@ -13,7 +13,7 @@ namespace qd
 struct GenerationParams {
     std::string prompt;
     std::string negativePrompt;
-    std::string sampler = "Euler a"; // A1111 label (REFERENCE.md §2), e.g. "DPM++ 2M"
+    std::string sampler = "Euler a"; // A1111 label (docs/reference.md §2), e.g. "DPM++ 2M"
     std::string scheduler = "Automatic"; // A1111 "Schedule type": Automatic, Karras, Exponential, ...
     int steps = 20;
     double cfgScale = 7.0;

@@ -1,5 +1,5 @@
 #pragma once
-// The engine's public face: load a model, generate images. No torch types here (STYLE.md §2): the
+// The engine's public face: load a model, generate images. No torch types here (docs/style.md §2): the
 // core, the CLI and the HTTP server see only std types.
 #include <atomic>
 #include <cstdint>
@@ -43,7 +43,7 @@ struct Image {
 
 enum class PreviewMethod {
     None,
-    Cheap, // latent -> RGB matrix on the predicted clean latent, every step (REFERENCE.md §3)
+    Cheap, // latent -> RGB matrix on the predicted clean latent, every step (docs/reference.md §3)
     Taesd, // tiny VAE decoder from a user-provided taesd_decoder / taesdxl_decoder file
     FullVae, // the model's own VAE
 };

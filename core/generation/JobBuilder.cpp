@@ -25,7 +25,7 @@ bool fail(QString* error, const QString& message)
     return false;
 }
 
-struct ModelChoice {
+struct ResolvedModel {
     QString path; // "" = the demo model
     QString config;
     QString hash;
@@ -115,7 +115,7 @@ std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QStrin
     job.params = request.params;
 
     // ---- the model: a library entry, a file, or the demo model --------------------------------
-    ModelChoice model;
+    ResolvedModel model;
     std::optional<ModelEntry> entry;
     if (m_library) {
         if (request.model.isEmpty()) {

@@ -10,6 +10,9 @@
 //
 // Threads: a HistoryStore's database connection belongs to the thread that called open(); a worker
 // thread that imports or inserts opens its own HistoryStore on the same folder (WAL lets them share).
+//
+// Files: HistoryStore.cpp (rows in: insert, favourites, ratings, tags), HistorySchema.cpp (open,
+// schema), HistorySearch.cpp (queries), HistoryTrash.cpp (delete with undo), HistoryImport.cpp.
 #include "core/engine/GenerationParams.h"
 #include "core/history/Thumbnailer.h"
 

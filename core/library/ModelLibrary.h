@@ -18,6 +18,9 @@
 // the SHA-256 of the bytes of its weight files (.safetensors, .bin, .ckpt, .pt, .pth, in every
 // subfolder) read one after the other in the order of their '/'-separated relative paths (sorted by
 // UTF-16 code units, case-sensitive); A1111 cannot load folders, so no tool's hash is to be matched.
+//
+// Files: ModelLibrary.cpp (the list and its lookups), ModelLibraryScan.cpp (rescan()),
+// ModelLibraryHashing.cpp (the hashing pool and the cache file).
 #include <QObject>
 #include <QStringList>
 

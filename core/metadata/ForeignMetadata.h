@@ -1,7 +1,7 @@
 #pragma once
 // Generation parameters written by other tools, mapped onto GenerationParams where they map:
 // ComfyUI (`prompt` API graph / `workflow` UI graph), InvokeAI (`invokeai_metadata`), NovelAI
-// (`Comment`). Sampler and schedule names become A1111 labels (REFERENCE.md §2); a name without
+// (`Comment`). Sampler and schedule names become A1111 labels (docs/reference.md §2); a name without
 // an A1111 equivalent is kept as the tool wrote it.
 #include "core/engine/GenerationParams.h"
 

@@ -1,5 +1,5 @@
 #pragma once
-// Generation parameters inside image files (REFERENCE.md §1).
+// Generation parameters inside image files (docs/reference.md §1).
 //
 // PNG: every tEXt/zTXt/iTXt chunk (A1111 "parameters", ComfyUI "prompt"/"workflow", InvokeAI
 // "invokeai_metadata", NovelAI "Comment", ...), through libpng. JPEG and WebP: EXIF through exiv2,

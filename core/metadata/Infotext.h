@@ -1,5 +1,5 @@
 #pragma once
-// AUTOMATIC1111's "infotext" (REFERENCE.md §1) <-> GenerationParams.
+// AUTOMATIC1111's "infotext" (docs/reference.md §1) <-> GenerationParams.
 //
 // Writing follows A1111's processing.create_infotext (modules/processing.py, v1.10): the prompt, an
 // optional "Negative prompt:" line, then one line of `Key: value` pairs joined by ", " in A1111's key
@@ -35,7 +35,7 @@ QString unquoteInfotextValue(const QString& value);
 // A name without such a suffix keeps `schedule`.
 QPair<QString, QString> splitSamplerName(const QString& sampler, const QString& schedule);
 
-// The A1111 labels of REFERENCE.md §2.
+// The A1111 labels of docs/reference.md §2.
 QStringList samplerLabels();
 QStringList scheduleLabels();
 

@@ -81,6 +81,28 @@ private slots:
             QImage(m_dir.filePath("a/samples/00000.png")), QImage(m_dir.filePath("b/samples/00000.png")));
     }
 
+    // --seed -1 draws a seed per run, and the image carries the seed it was made with (the run can
+    // be repeated from the file), not -1.
+    void randomSeedIsDrawnAndRecorded()
+    {
+        QList<int64_t> seeds;
+        for (const char* dir : { "random-a", "random-b" }) {
+            const QString out = m_dir.filePath(dir);
+            const Run r = cli({ "generate", "--prompt", "red circle", "--outdir", out, "--steps", "2", "--W",
+                "32", "--H", "32", "--n_samples", "1", "--n_iter", "1", "--seed", "-1", "--json" });
+            QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+            qd::ImageMetadata meta;
+            QString error;
+            QVERIFY2(qd::ImageMetadata::read(out + "/samples/00000.png", &meta, &error), qPrintable(error));
+            const int64_t seed = qd::parseInfotext(meta.infotext()).seed;
+            QVERIFY2(seed >= 0, qPrintable(meta.infotext()));
+            const QJsonObject json = QJsonDocument::fromJson(r.out.toUtf8()).object();
+            QCOMPARE(json["images"].toArray().at(0).toObject()["seed"].toInteger(), seed); // --json agrees
+            seeds << seed;
+        }
+        QVERIFY2(seeds[0] != seeds[1], "two runs with --seed -1 used the same seed");
+    }
+
     void badInputIsOneLineAndExitCode2_data()
     {
         QTest::addColumn<QStringList>("args");

@@ -401,6 +401,47 @@ private slots:
         QVERIFY(!readBack(r.images[0].file).extra.count("Lora hashes"));
     }
 
+    // The return path: the row goes in through the store the gallery watches, from the inference
+    // thread, and that store's inserted() says so (no refresh needed); the result holds one entry
+    // per image whose infotext is the one the file carries.
+    void historyRowGoesThroughTheWatchedStore()
+    {
+        const QString out = m_home.filePath("watched");
+        HistoryStore store(AppPaths::dataDir());
+        QString error;
+        QVERIFY2(store.open(&error), qPrintable(error));
+        QList<qint64> inserted; // delivered on this thread, as to the gallery
+        connect(&store, &HistoryStore::inserted, &store, [&](qint64 id) {
+            QCOMPARE(QThread::currentThread(), store.thread());
+            inserted << id;
+        });
+        InferenceWorker worker;
+        ImageSaver::Options o;
+        o.history = &store;
+        worker.setImageSaver(ImageSaver(o).function());
+        Recorder rec(worker);
+        GenerationParams p = params("watched", -1, 2); // a random seed, settled by the worker
+        p.batchSize = 2;
+        const int id = worker.enqueue(job(p, out));
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has("finished", id) || rec.has("failed", id), kTimeout);
+        QVERIFY2(!rec.has("failed", id), qPrintable(rec.events("failed", id).value(0).message));
+        QTRY_COMPARE(inserted.size(), 2); // queued to this thread, from the watched object
+        const GenerationResult r = rec.events("finished", id).value(0).result;
+        QCOMPARE(r.images.size(), 2);
+        for (int i = 0; i < 2; ++i) {
+            const ResultImage& img = r.images[i];
+            QVERIFY(img.params.seed >= 0);
+            QCOMPARE(img.params.seed, r.images[0].params.seed + i); // image i of a batch: seed + i
+            ImageMetadata meta;
+            QVERIFY(ImageMetadata::read(img.file, &meta));
+            QCOMPARE(meta.infotext(), img.infotext);
+            const auto row = store.record(inserted.at(i));
+            QVERIFY(row);
+            QCOMPARE(row->filePath, QFileInfo(img.file).canonicalFilePath());
+            QCOMPARE(row->params.seed, img.params.seed);
+        }
+    }
+
     // The saver on its own: A1111's numbering, the formats, and errors that name the folder.
     void saverNamesFilesAsA1111()
     {

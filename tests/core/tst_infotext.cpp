@@ -1,4 +1,4 @@
-// Infotext writing and parsing against AUTOMATIC1111's layout (REFERENCE.md §1). Every expected
+// Infotext writing and parsing against AUTOMATIC1111's layout (docs/reference.md §1). Every expected
 // string here is written by hand from A1111's rules, not produced by the code under test.
 #include <QtTest/QtTest>
 

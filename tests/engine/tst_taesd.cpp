@@ -163,7 +163,7 @@ class TestTaesd : public QObject
     }
 
 private slots:
-    // The cheap preview's fused 8-bit path gives the images of REFERENCE.md §3's matrices: a pixel
+    // The cheap preview's fused 8-bit path gives the images of docs/reference.md §3's matrices: a pixel
     // holding only channel 0 = 1 becomes the first row mapped by clamp((x + 1) / 2) * 255 (computed
     // by hand: SD (172, 157, 169), SDXL with its bias (188, 179, 183)), and any latent matches the
     // float preview rounded to bytes within one level.

@@ -371,12 +371,74 @@ private slots:
         QVERIFY2(worst < 150, qPrintable(QString("stall of %1 ms").arg(worst)));
     }
 
+    // An init image of another size than the form's W x H (e.g. one dropped on the window) is
+    // stretched to W x H, as A1111's "Just resize" does, instead of failing the job.
+    void initImageOfAnotherSizeIsResized()
+    {
+        qd::MainWindow w;
+        const QString init = QDir(qEnvironmentVariable("QDIFFUSION_HOME")).filePath("init-80x48.png");
+        QDir().mkpath(QFileInfo(init).path());
+        QImage img(80, 48, QImage::Format_ARGB32);
+        img.fill(QColor(30, 120, 200, 255));
+        QVERIFY(img.save(init));
+        setSmallJob(w, 3);
+        qd::GenerationParams p = w.parameterPanel()->params();
+        p.initImage = init.toStdString();
+        p.denoisingStrength = 0.6;
+        p.width = 64;
+        p.height = 72;
+        w.parameterPanel()->setParams(p);
+        QCOMPARE(w.currentParams().initImage, init.toStdString());
+        QSignalSpy finished(w.worker(), &qd::InferenceWorker::finished);
+        QSignalSpy failed(w.worker(), &qd::InferenceWorker::failed);
+        w.generate();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() + failed.count() > 0, 60000);
+        QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(1).toString()));
+        QTRY_COMPARE(w.livePreview()->canvas()->image().size(), QSize(64, 72));
+    }
+
+    // A LoRA in the Lora folder of a model folder added in the settings is found by the very next
+    // job, on the checkpoint already loaded (the folders travel with each job, not the model).
+    void loraFolderAddedInSettingsIsUsedByTheNextJob()
+    {
+        qd::MainWindow w;
+        setSmallJob(w, 2);
+        w.promptEditor()->setText("a lake <lora:tiny-sd1-lora:0.8>");
+        QSignalSpy finished(w.worker(), &qd::InferenceWorker::finished);
+        w.generate();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+        const QStringList first = finished.at(0).first().value<qd::GenerationResult>().warnings;
+        QCOMPARE(first.size(), 1); // not installed yet: made without it
+        QVERIFY2(first.first().contains("tiny-sd1-lora"), qPrintable(first.first()));
+
+        QTemporaryDir folder;
+        QVERIFY(QDir(folder.path()).mkpath("Lora"));
+        QVERIFY(QFile::copy(QD_TEST_DATA "/conformance/tiny-sd1-lora.safetensors",
+            folder.filePath("Lora/tiny-sd1-lora.safetensors")));
+        qd::Settings s = w.settings();
+        s.modelFolders << folder.path();
+        w.setSettings(s);
+        w.generate();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+        const QStringList second = finished.at(1).first().value<qd::GenerationResult>().warnings;
+        QVERIFY2(second.isEmpty(), qPrintable(second.join('\n')));
+        const QString out = QDir(w.settings().effectiveOutputFolder())
+                                .entryInfoList({ "*.png" }, QDir::Files, QDir::Time)
+                                .first()
+                                .filePath();
+        qd::ImageMetadata meta;
+        QVERIFY(qd::ImageMetadata::read(out, &meta));
+        const qd::GenerationParams back = qd::parseInfotext(meta.infotext());
+        QVERIFY2(back.extra.count("Lora hashes"), qPrintable(meta.infotext()));
+        QCOMPARE(back.extra.at("Lora hashes"), std::string("tiny-sd1-lora: 41df0a42fc63"));
+    }
+
     void droppedImageRestoresItsParameters()
     {
         qd::MainWindow w;
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        // An image as A1111 writes it (REFERENCE.md §1).
+        // An image as A1111 writes it (docs/reference.md §1).
         const QString infotext
             = "masterpiece, 1girl, (smile:1.1)\nNegative prompt: lowres, bad hands\n"
               "Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 987654321, "

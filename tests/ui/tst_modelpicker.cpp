@@ -5,6 +5,11 @@
 //
 // Expected hashes come from the `sha256sum` command over the bytes written here.
 #include <QComboBox>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSpinBox>
+#include <QtEndian>
 #include <QtTest/QtTest>
 
 #include "core/library/ModelLibrary.h"
@@ -23,6 +28,25 @@ void write(const QString& path, const QByteArray& bytes)
     QFile f(path);
     QVERIFY2(f.open(QIODevice::WriteOnly), qPrintable(path));
     f.write(bytes);
+}
+
+// A .safetensors file holding only `keys` (one float each): enough for the family, which is read
+// from the key names, never from the weights.
+void writeKeys(const QString& path, const QStringList& keys)
+{
+    QJsonObject header;
+    int offset = 0;
+    for (const QString& key : keys) {
+        header[key] = QJsonObject { { "dtype", "F32" }, { "shape", QJsonArray { 1 } },
+            { "data_offsets", QJsonArray { offset, offset + 4 } } };
+        offset += 4;
+    }
+    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+    while (json.size() % 8)
+        json += ' ';
+    QByteArray bytes(8, '\0');
+    qToLittleEndian<quint64>(quint64(json.size()), bytes.data());
+    write(path, bytes + json + QByteArray(offset, '\0'));
 }
 
 QStringList itemTexts(const QComboBox* combo)
@@ -67,6 +91,47 @@ private slots:
         QCOMPARE(
             QString::fromStdString(job.preview.taesdPath), models.filePath("VAE-approx/taesd_decoder.pth"));
         write(models.filePath("taesd_decoder.safetensors"), "not read here"); // the folder itself wins
+        QCOMPARE(QString::fromStdString(w.currentJob()->preview.taesdPath),
+            models.filePath("taesd_decoder.safetensors"));
+    }
+
+    // The default size and the TAESD decoder follow the family read from the checkpoint's keys,
+    // whatever its file name says: an SDXL checkpoint named without "xl" gets 1024 px and
+    // taesdxl_decoder, an SD 1.x one named "xl-..." 512 px and taesd_decoder.
+    void familyFromTheWeightsNotTheName()
+    {
+        QTemporaryDir models;
+        QVERIFY(models.isValid());
+        writeKeys(models.filePath("tiny-one.safetensors"),
+            { "conditioner.embedders.0.transformer.text_model.final_layer_norm.weight",
+                "conditioner.embedders.1.model.ln_final.weight", "model.diffusion_model.out.2.bias" });
+        writeKeys(models.filePath("xl-something.safetensors"),
+            { "cond_stage_model.transformer.text_model.final_layer_norm.weight",
+                "model.diffusion_model.out.2.bias" });
+        write(models.filePath("taesd_decoder.safetensors"), "not read here");
+        write(models.filePath("taesdxl_decoder.safetensors"), "not read here");
+
+        qd::MainWindow w;
+        auto* combo = w.findChild<QComboBox*>("modelCombo");
+        auto* width = w.findChild<QSpinBox*>("widthSpin");
+        auto* height = w.findChild<QSpinBox*>("heightSpin");
+        QVERIFY(combo && width && height);
+        qd::Settings s = w.settings();
+        s.previewMethod = "taesd";
+        s.modelFolders = { models.path() };
+        w.setSettings(s);
+        QCOMPARE(itemTexts(combo).size(), 2);
+        QVERIFY(combo->itemText(0).startsWith("tiny-one.safetensors"));
+
+        combo->setCurrentIndex(0); // SDXL, not named so
+        QCOMPARE(width->value(), 1024);
+        QCOMPARE(height->value(), 1024);
+        QCOMPARE(QString::fromStdString(w.currentJob()->preview.taesdPath),
+            models.filePath("taesdxl_decoder.safetensors"));
+
+        combo->setCurrentIndex(1); // SD 1.x, named "xl-..."
+        QCOMPARE(width->value(), 512);
+        QCOMPARE(height->value(), 512);
         QCOMPARE(QString::fromStdString(w.currentJob()->preview.taesdPath),
             models.filePath("taesd_decoder.safetensors"));
     }

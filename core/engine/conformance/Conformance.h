@@ -1,5 +1,5 @@
 #pragma once
-// Runs conformance cases (../shared/conformance format: cases.json + goldens.safetensors) through
+// Runs conformance cases (tests/data/conformance format: cases.json + goldens.safetensors) through
 // the engine's generation path and compares the initial noise, every step's latents and the final
 // image with diffusers' recorded ones, at the README's tolerances.
 #include <functional>

@@ -1,6 +1,6 @@
 #pragma once
 // A checkpoint's tensors by their original single-file ("LDM") key, and the one generic function
-// that fills a module tree whose names mirror those keys (STYLE.md §3).
+// that fills a module tree whose names mirror those keys (docs/style.md §3).
 #include <map>
 #include <set>
 #include <stdexcept>

@@ -1,7 +1,7 @@
 #pragma once
 // The conformance fill rule: deterministic weights for every checkpoint key, so tiny (and full-size
 // benchmark) checkpoints can be made anywhere without shipping weights. Defined in
-// shared/conformance/README.md ("Fill rule"); computed in double, rounded once to float32.
+// tests/data/conformance/README.md ("Fill rule"); computed in double, rounded once to float32.
 #include <cstdint>
 #include <string_view>
 #include <vector>

@@ -10,7 +10,7 @@ namespace qd
 
 namespace
 {
-// Rows = latent channels, columns = R, G, B (REFERENCE.md §3).
+// Rows = latent channels, columns = R, G, B (docs/reference.md §3).
 const float kSdFactors[4][3] = { { 0.3512f, 0.2297f, 0.3227f }, { 0.3250f, 0.4974f, 0.2350f },
     { -0.2829f, 0.1762f, 0.2721f }, { -0.2120f, -0.2616f, -0.7177f } };
 const float kXlFactors[4][3] = { { 0.3651f, 0.4232f, 0.4341f }, { -0.2533f, -0.0042f, 0.1068f },

@@ -1,5 +1,5 @@
 #pragma once
-// Previews of a latent while it forms: the cheap latent -> RGB matrix (REFERENCE.md §3) and TAESD,
+// Previews of a latent while it forms: the cheap latent -> RGB matrix (docs/reference.md §3) and TAESD,
 // the tiny VAE decoder (madebyollin/taesd) that users download as taesd_decoder / taesdxl_decoder.
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>

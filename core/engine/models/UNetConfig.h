@@ -1,5 +1,5 @@
 #pragma once
-// The architecture of an SD 1.x / 2.x / XL UNet as data (STYLE.md §4). Field names follow the
+// The architecture of an SD 1.x / 2.x / XL UNet as data (docs/style.md §4). Field names follow the
 // CompVis / Stability openaimodel parameters (`unet_config.params` / `network_config.params`),
 // which are also the names error messages use.
 #include <cstdint>

@@ -3,7 +3,7 @@
 // the process: glibc keeps freed heap pages in its arenas for reuse (a 4 GB SD 1.5 model left about
 // 400 MB resident after its release, tests/bench/bench_modelswitch), and LibTorch's CUDA caching
 // allocator keeps freed blocks reserved on the GPU. Users switching models expect the memory back
-// (REFERENCE.md §7).
+// (docs/reference.md §7).
 namespace qd
 {
 

@@ -1,7 +1,7 @@
 #pragma once
 // A loaded Stable Diffusion model (engine-internal, torch-facing): text conditioner, UNet, VAE and
 // the noise schedule, built from a StateDict and a ModelConfig (SD1, SD2 and SDXL differ in config,
-// not in code paths: STYLE.md §4).
+// not in code paths: docs/style.md §4).
 #include <memory>
 #include <string>
 

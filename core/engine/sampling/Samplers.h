@@ -1,6 +1,6 @@
 #pragma once
-// Samplers under their AUTOMATIC1111 labels (REFERENCE.md §2). Each is one free function with the
-// same signature over the denoiser D(x, sigma) and a sigma list (STYLE.md §5), ported step for
+// Samplers under their AUTOMATIC1111 labels (docs/reference.md §2). Each is one free function with the
+// same signature over the denoiser D(x, sigma) and a sigma list (docs/style.md §5), ported step for
 // step from the diffusers scheduler that the conformance goldens were made with (or k-diffusion
 // where diffusers has none). All work in k-diffusion scaling, x = x0 + sigma * eps; samplers that
 // diffusers runs on timesteps in "VP" scaling (DDIM, PLMS, UniPC, DEIS, DDPM, LCM, DPM-Solver) get

@@ -1,7 +1,7 @@
 #pragma once
 // Sigma schedules: the decreasing noise levels a sampler steps through, each a free function
 // returning steps + 1 values that end with the final sigma (0 unless the schedule says otherwise).
-// Names follow AUTOMATIC1111's "Schedule type" labels (REFERENCE.md §2); the formulas are
+// Names follow AUTOMATIC1111's "Schedule type" labels (docs/reference.md §2); the formulas are
 // k-diffusion's and A1111's (modules/sd_schedulers.py), the model's default is diffusers'.
 #include <string>
 #include <vector>
@@ -31,7 +31,7 @@ std::vector<double> normalSigmas(int steps, const NoiseSchedule& model);
 // DDIM (uniform): table sigmas at 1, 1+k, 1+2k, ... (k = T // steps), descending, then 0. May hold
 // more than steps + 1 values (A1111 behaviour: ceil((T-1)/k) sigmas).
 std::vector<double> ddimUniformSigmas(int steps, const NoiseSchedule& model);
-// Align Your Steps (Sabour et al. 2024): NVIDIA's 11-point tables (REFERENCE.md §2), log-linearly
+// Align Your Steps (Sabour et al. 2024): NVIDIA's 11-point tables (docs/reference.md §2), log-linearly
 // interpolated to `steps` points, then 0.
 std::vector<double> alignYourStepsSigmas(int steps, bool sdxl);
 // KL Optimal (arXiv 2406.04807 via A1111): tan of evenly spaced arctan(sigma). steps + 1 values

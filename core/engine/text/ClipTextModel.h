@@ -6,7 +6,7 @@
 //  - OpenCLIP form (SD2 `cond_stage_model.model.`, SDXL `conditioner.embedders.1.model.`):
 //    token_embedding, positional_embedding, transformer.resblocks.N.{ln_1, attn.{in_proj_weight,
 //    in_proj_bias, out_proj}, ln_2, mlp.{c_fc, c_proj}}, ln_final, text_projection ([in, out])
-// Module names mirror those keys (STYLE.md §3), so loading is loadModule(model, sd, prefix, file).
+// Module names mirror those keys (docs/style.md §3), so loading is loadModule(model, sd, prefix, file).
 #include <memory>
 #include <string>
 #include <vector>

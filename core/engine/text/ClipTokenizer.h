@@ -1,8 +1,8 @@
 #pragma once
 // CLIP's byte-level BPE tokenizer over the shipped merge list (bpe_simple_vocab_16e6.txt.gz), giving
 // exactly the ids of transformers' CLIPTokenizer as diffusers uses it (tests/data/conformance/
-// tokenizer_cases.json): the text cleanup is the one transformers uses with ftfy installed (as
-// openai/CLIP always does): ftfy.fix_text, whitespace collapsed, lowercase; then CLIP's regex and BPE.
+// tokenizer_cases.json): the text cleanup (text/TextCleanup.h) is the one transformers uses with ftfy
+// installed (as openai/CLIP always does); then CLIP's regex and BPE.
 // No torch here: the GUI counts tokens with it.
 #include <memory>
 #include <mutex>
@@ -11,11 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "text/TextCleanup.h" // decodeUtf8
+
 namespace qd
 {
-
-// UTF-8 -> code points; invalid bytes become U+FFFD (Python never sees such bytes).
-std::u32string decodeUtf8(std::string_view s);
 
 class ClipTokenizer
 {

@@ -5,7 +5,8 @@
 #include <utf8proc.h>
 
 #include "io/StateDict.h"
-#include "text/ClipTokenizer.h" // decodeUtf8
+#include "text/ClipTokenizer.h"
+#include "text/TextCleanup.h" // decodeUtf8
 
 namespace qd
 {

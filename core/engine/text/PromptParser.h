@@ -1,5 +1,5 @@
 #pragma once
-// AUTOMATIC1111's prompt syntax and chunking (REFERENCE.md §6), exactly as its
+// AUTOMATIC1111's prompt syntax and chunking (docs/reference.md §6), exactly as its
 // modules/prompt_parser.py (parse_prompt_attention), modules/extra_networks.py (parse_prompt) and
 // modules/sd_hijack_clip.py (tokenize_line) do it; pinned by tests/data/conformance/
 // prompt_chunks_cases.json. No torch here: the GUI shows token counts with it.
