@@ -405,6 +405,14 @@ bool parseGenerationRequest(const QByteArray& body, bool img2img, const ApiOptio
             *error = ApiError::http(404, QStringLiteral("Init image not found"));
             return false;
         }
+        // the engine runs int(strength * steps) steps of img2img: none is no image (A1111 fails too)
+        if (int(p.denoisingStrength * p.steps) < 1) {
+            *error = ApiError::http(422,
+                QStringLiteral("denoising_strength %1 x steps %2 leaves no step to run")
+                    .arg(p.denoisingStrength)
+                    .arg(p.steps));
+            return false;
+        }
         QString why;
         out->initImage = decodeBase64Image(inits.first().toString(), &why);
         if (out->initImage.isNull()) { // A1111 answers 500; it is the request that is wrong
