@@ -11,6 +11,7 @@
 #include "core/engine/EngineInfo.h"
 #include "core/generation/EngineImage.h"
 #include "core/library/ModelLibrary.h"
+#include "core/metadata/Infotext.h"
 
 namespace qd
 {
@@ -236,6 +237,10 @@ GenerationInputs prepareInputs(GenerationJob& job, int nativeSize)
         p.width = init.isNull() ? nativeSize : std::max(8, init.width() / 8 * 8);
     if (p.height == 0)
         p.height = init.isNull() ? nativeSize : std::max(8, init.height() / 8 * 8);
+    // An image handed over in memory (API, pasted) has no file name for the infotext writer to see:
+    // record its strength as A1111 does for every img2img image.
+    if (!init.isNull() && p.initImage.empty())
+        p.extra["Denoising strength"] = formatInfotextNumber(p.denoisingStrength).toStdString();
     GenerationInputs inputs;
     const QSize size(p.width, p.height);
     if (!init.isNull()) // A1111 "Just resize": stretched to the size asked for

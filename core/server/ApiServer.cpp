@@ -502,9 +502,6 @@ void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder
     jr.params = g.params;
     // The infotext writes "Denoising strength" for an init image named by a file; one handed over in
     // memory carries it this way
-    if (img2img)
-        jr.params.extra["Denoising strength"]
-            = formatInfotextNumber(g.params.denoisingStrength).toStdString();
     // The demo model draws at its native 256 px unless asked otherwise (512 px is slow on a CPU)
     if (model.checkpoint.isEmpty()) {
         if (!g.widthGiven)

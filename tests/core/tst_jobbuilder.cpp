@@ -15,6 +15,7 @@
 #include "core/engine/EngineInfo.h"
 #include "core/generation/JobBuilder.h"
 #include "core/library/ModelLibrary.h"
+#include "core/metadata/Infotext.h"
 
 using namespace qd;
 
@@ -302,6 +303,28 @@ private slots:
         // a mask without an init image
         job.params.initImage.clear();
         QVERIFY_EXCEPTION_THROWN(prepareInputs(job, 512), EngineError);
+    }
+
+    void inMemoryInitImageKeepsItsStrengthInTheInfotext()
+    {
+        // An init image handed over in memory (API, pasted) has no file name; its infotext must
+        // still say "Denoising strength", as one read from a file does.
+        GenerationJob job;
+        job.params.seed = 5;
+        job.params.width = 64;
+        job.params.height = 64;
+        job.params.denoisingStrength = 0.35;
+        QImage img(32, 32, QImage::Format_RGB32);
+        img.fill(Qt::red);
+        job.initImage = img;
+        prepareInputs(job, 512);
+        QVERIFY2(toInfotext(job.params, "test").contains("Denoising strength: 0.35"),
+            qPrintable(toInfotext(job.params, "test")));
+        // txt2img writes no strength
+        GenerationJob txt;
+        txt.params.seed = 5;
+        prepareInputs(txt, 64);
+        QVERIFY(!toInfotext(txt.params, "test").contains("Denoising strength"));
     }
 };
 
