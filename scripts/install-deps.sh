@@ -24,6 +24,8 @@ packages=(
   # headless GUI runs and screenshots; CJK fonts for the Chinese UI; Qt's own strings (OK, Cancel,
   # file dialogs) in Chinese
   xvfb xauth fonts-noto-cjk qt6-translations-l10n
+  # the API server's randomized request test (tests/load/fuzz-api.py, standard library only)
+  python3
 )
 
 missing=()

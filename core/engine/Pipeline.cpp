@@ -116,6 +116,17 @@ public:
         // 1. text: both prompts with the same chunk count (A1111 applies clip skip to both)
         ConditionerOptions copt;
         copt.clipSkip = params.clipSkip;
+        // A clip skip deeper than this model's text encoders (the tiny demo model has 2 layers; SD's
+        // have 12 or more) reads the first layer they have, and the user is told, instead of
+        // failing every job made with that setting.
+        int deepest = 12;
+        for (const TextEncoderSlot& slot : m.conditioner().encoders())
+            deepest = std::min(deepest, slot.model->config().layers - slot.layersFromEnd + 1);
+        if (copt.clipSkip > deepest) {
+            warnings.push_back("clip skip " + std::to_string(copt.clipSkip) + " is deeper than this model's "
+                + "text encoder allows; clip skip " + std::to_string(deepest) + " was used");
+            copt.clipSkip = deepest;
+        }
         copt.zeroEmptyPrompt = m.family() == ModelFamily::SDXL; // A1111: zeros for an empty SDXL negative
         TextConditioning cond = m.conditioner().encode(params.prompt, copt);
         TextConditioning uncond = m.conditioner().encode(params.negativePrompt, copt);
