@@ -11,6 +11,7 @@
 
 #include <functional>
 
+#include "TestFiles.h"
 #include "core/engine/EngineError.h"
 #include "core/engine/EngineInfo.h"
 #include "core/generation/JobBuilder.h"
@@ -22,31 +23,8 @@ using namespace qd;
 namespace
 {
 
-void write(const QString& path, const QByteArray& bytes)
-{
-    QDir().mkpath(QFileInfo(path).path());
-    QFile f(path);
-    QVERIFY2(f.open(QIODevice::WriteOnly), qPrintable(path));
-    f.write(bytes);
-}
-
-// A .safetensors file holding only `keys` (one float each): the family is read from key names.
-void writeKeys(const QString& path, const QStringList& keys)
-{
-    QJsonObject header;
-    int offset = 0;
-    for (const QString& key : keys) {
-        header[key] = QJsonObject { { "dtype", "F32" }, { "shape", QJsonArray { 1 } },
-            { "data_offsets", QJsonArray { offset, offset + 4 } } };
-        offset += 4;
-    }
-    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
-    while (json.size() % 8)
-        json += ' ';
-    QByteArray bytes(8, '\0');
-    qToLittleEndian<quint64>(quint64(json.size()), bytes.data());
-    write(path, bytes + json + QByteArray(offset, '\0'));
-}
+using qdtest::writeFile;
+using qdtest::writeSafetensorsKeys;
 
 const QStringList kSdxlKeys { "conditioner.embedders.0.transformer.text_model.final_layer_norm.weight",
     "conditioner.embedders.1.model.ln_final.weight", "model.diffusion_model.out.2.bias" };
@@ -66,12 +44,12 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        writeKeys(models() + "/big-one.safetensors", kSdxlKeys); // SDXL, no "xl" in its name
-        writeKeys(models() + "/xl-not-really.safetensors", kSd1Keys); // SD 1.x named "xl-..."
-        write(models() + "/xl-not-really.vae.safetensors", "its own VAE");
-        write(models() + "/VAE/shared-vae.safetensors", "a shared VAE");
-        write(models() + "/VAE-approx/taesdxl_decoder.pth", "not read here");
-        write(models() + "/taesd_decoder.safetensors", "not read here");
+        writeSafetensorsKeys(models() + "/big-one.safetensors", kSdxlKeys); // SDXL, no "xl" in its name
+        writeSafetensorsKeys(models() + "/xl-not-really.safetensors", kSd1Keys); // SD 1.x named "xl-..."
+        writeFile(models() + "/xl-not-really.vae.safetensors", "its own VAE");
+        writeFile(models() + "/VAE/shared-vae.safetensors", "a shared VAE");
+        writeFile(models() + "/VAE-approx/taesdxl_decoder.pth", "not read here");
+        writeFile(models() + "/taesd_decoder.safetensors", "not read here");
     }
 
     void familyFromTheKeys()

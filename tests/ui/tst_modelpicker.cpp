@@ -12,6 +12,7 @@
 #include <QtEndian>
 #include <QtTest/QtTest>
 
+#include "../core/TestFiles.h"
 #include "core/library/ModelLibrary.h"
 #include "ui/MainWindow.h"
 #include "ui/ParameterPanel.h"
@@ -23,31 +24,8 @@ const QString kHashAlpha = "85c4affd80"; // printf 'alpha checkpoint\n' | sha256
 const QString kHashBeta = "fe2603e37d"; // printf 'beta checkpoint\n' | sha256sum
 const QString kHashVae = "8212c93363"; // printf 'a vae\n' | sha256sum
 
-void write(const QString& path, const QByteArray& bytes)
-{
-    QFile f(path);
-    QVERIFY2(f.open(QIODevice::WriteOnly), qPrintable(path));
-    f.write(bytes);
-}
-
-// A .safetensors file holding only `keys` (one float each): enough for the family, which is read
-// from the key names, never from the weights.
-void writeKeys(const QString& path, const QStringList& keys)
-{
-    QJsonObject header;
-    int offset = 0;
-    for (const QString& key : keys) {
-        header[key] = QJsonObject { { "dtype", "F32" }, { "shape", QJsonArray { 1 } },
-            { "data_offsets", QJsonArray { offset, offset + 4 } } };
-        offset += 4;
-    }
-    QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
-    while (json.size() % 8)
-        json += ' ';
-    QByteArray bytes(8, '\0');
-    qToLittleEndian<quint64>(quint64(json.size()), bytes.data());
-    write(path, bytes + json + QByteArray(offset, '\0'));
-}
+using qdtest::writeFile;
+using qdtest::writeSafetensorsKeys;
 
 QStringList itemTexts(const QComboBox* combo)
 {
@@ -86,11 +64,11 @@ private slots:
         QVERIFY2(QString::fromStdString(job.preview.taesdPath).endsWith("/models/taesd_decoder.safetensors"),
             job.preview.taesdPath.c_str());
         QVERIFY(QDir(models.path()).mkpath("VAE-approx"));
-        write(models.filePath("VAE-approx/taesd_decoder.pth"), "not read here");
+        writeFile(models.filePath("VAE-approx/taesd_decoder.pth"), "not read here");
         job = w.currentJob().value();
         QCOMPARE(
             QString::fromStdString(job.preview.taesdPath), models.filePath("VAE-approx/taesd_decoder.pth"));
-        write(models.filePath("taesd_decoder.safetensors"), "not read here"); // the folder itself wins
+        writeFile(models.filePath("taesd_decoder.safetensors"), "not read here"); // the folder itself wins
         QCOMPARE(QString::fromStdString(w.currentJob()->preview.taesdPath),
             models.filePath("taesd_decoder.safetensors"));
     }
@@ -102,14 +80,14 @@ private slots:
     {
         QTemporaryDir models;
         QVERIFY(models.isValid());
-        writeKeys(models.filePath("tiny-one.safetensors"),
+        writeSafetensorsKeys(models.filePath("tiny-one.safetensors"),
             { "conditioner.embedders.0.transformer.text_model.final_layer_norm.weight",
                 "conditioner.embedders.1.model.ln_final.weight", "model.diffusion_model.out.2.bias" });
-        writeKeys(models.filePath("xl-something.safetensors"),
+        writeSafetensorsKeys(models.filePath("xl-something.safetensors"),
             { "cond_stage_model.transformer.text_model.final_layer_norm.weight",
                 "model.diffusion_model.out.2.bias" });
-        write(models.filePath("taesd_decoder.safetensors"), "not read here");
-        write(models.filePath("taesdxl_decoder.safetensors"), "not read here");
+        writeFile(models.filePath("taesd_decoder.safetensors"), "not read here");
+        writeFile(models.filePath("taesdxl_decoder.safetensors"), "not read here");
 
         qd::MainWindow w;
         auto* combo = w.findChild<QComboBox*>("modelCombo");
@@ -142,10 +120,10 @@ private slots:
         QVERIFY(models.isValid());
         const QString alpha = models.filePath("alpha.safetensors");
         const QString beta = models.filePath("beta.safetensors");
-        write(alpha, "alpha checkpoint\n");
-        write(beta, "beta checkpoint\n");
-        write(models.filePath("beta.yaml"), "model: {}\n");
-        write(models.filePath("beta.vae.safetensors"), "a vae\n");
+        writeFile(alpha, "alpha checkpoint\n");
+        writeFile(beta, "beta checkpoint\n");
+        writeFile(models.filePath("beta.yaml"), "model: {}\n");
+        writeFile(models.filePath("beta.vae.safetensors"), "a vae\n");
 
         qd::MainWindow w;
         auto* combo = w.findChild<QComboBox*>("modelCombo");
