@@ -4,6 +4,7 @@
 #include <QStringDecoder>
 
 #include <png.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -146,6 +147,12 @@ bool writeImage(png_structp png, png_infop info, const ImageSpec& s)
         PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (s.compressionLevel >= 0)
         png_set_compression_level(png, std::min(s.compressionLevel, 9));
+    // Fast levels (the API's answers): one cheap filter instead of libpng trying all five per row,
+    // and run-length matching, which is what deflate finds in SUB-filtered pictures anyway
+    if (s.compressionLevel >= 0 && s.compressionLevel <= 2) {
+        png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+        png_set_compression_strategy(png, Z_RLE);
+    }
     if (s.icc)
         png_set_iCCP(png, info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, s.icc, s.iccSize);
     if (s.textCount)
