@@ -32,8 +32,6 @@ namespace qd::api
 using Headers = QList<QPair<QByteArray, QByteArray>>;
 using Method = QHttpServerRequest::Method;
 
-const char kDemoTitle[] = "demo (tiny fill-rule model)";
-
 // A request waiting for its job.
 struct ApiServer::Pending {
     std::unique_ptr<QHttpServerResponder> responder;
@@ -771,52 +769,6 @@ bool ApiServer::setOptions(const QJsonObject& body, ApiError* error)
     m_options.set("sd_model_checkpoint", model.title);
     m_options.set("sd_checkpoint_hash", model.hash);
     return true;
-}
-
-} // namespace qd::api
-
-// ---- listings -----------------------------------------------------------------------------------------
-
-namespace qd::api
-{
-
-QJsonValue ApiServer::listing(const QString& name) const
-{
-    if (name == QLatin1String("samplers"))
-        return samplersListing();
-    if (name == QLatin1String("schedulers"))
-        return schedulersListing();
-    if (name == QLatin1String("sd-models"))
-        return sdModelsListing(m_library, QLatin1String(kDemoTitle));
-    if (name == QLatin1String("sd-vae"))
-        return sdVaeListing(m_library);
-    if (name == QLatin1String("loras"))
-        return lorasListing(loraFolders());
-    if (name == QLatin1String("memory"))
-        return memoryListing();
-    if (name == QLatin1String("embeddings")) // textual inversion is not read yet
-        return QJsonObject { { "loaded", QJsonObject() }, { "skipped", QJsonObject() } };
-    if (name == QLatin1String("scripts"))
-        return QJsonObject { { "txt2img", QJsonArray() }, { "img2img", QJsonArray() } };
-    if (name == QLatin1String("cmd-flags")) {
-        // A1111's argparse names for what this server was started with (never the credentials)
-        const bool loopback = m_config.host.isLoopback();
-        const auto [device, dtype] = JobBuilder(m_settings, m_library).deviceAndDtype();
-        return QJsonObject { { "api", true }, { "nowebui", true }, { "listen", !loopback },
-            { "server_name", loopback ? QJsonValue() : QJsonValue(m_config.host.toString()) },
-            { "port", m_port }, { "api_auth", QJsonValue() }, { "api_log", false },
-            { "cors_allow_origins",
-                m_config.corsOrigins.isEmpty() ? QJsonValue() : QJsonValue(m_config.corsOrigins.join(',')) },
-            { "ckpt_dir", QJsonValue() }, { "data_dir", "" }, { "no_half", dtype == "fp32" },
-            { "use_cpu", device == "cpu" ? QJsonArray { "all" } : QJsonArray() }, { "medvram", false },
-            { "lowvram", false }, { "api_server_stop", false }, { "timeout_keep_alive", 30 },
-            { "disable_safe_unpickle", false }, { "hide_ui_dir_config", true }, { "freeze_settings", false },
-            { "enable_insecure_extension_access", false }, { "skip_torch_cuda_test", false },
-            { "lora_dir", loraFolders().value(0) } };
-    }
-    // upscalers, latent-upscale-modes, hypernetworks, face-restorers, realesrgan-models,
-    // prompt-styles, script-info, extensions: features QDiffusion does not have (yet)
-    return QJsonArray();
 }
 
 } // namespace qd::api
