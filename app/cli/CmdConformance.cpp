@@ -38,6 +38,13 @@ Command addConformance(CLI::App& app)
                             ++skipped;
                             return;
                         }
+                        if (!r.detail.empty()) {
+                            std::printf("%-4s %-38s %s%s%s\n", r.passed ? "PASS" : "FAIL", r.name.c_str(),
+                                r.detail.c_str(), r.message.empty() ? "" : "  -- ", r.message.c_str());
+                            std::fflush(stdout);
+                            (r.passed ? passed : failed)++;
+                            return;
+                        }
                         std::printf("%-4s %-38s noise %.1e  latents %.2e (tol %.0e, %d steps)  image %.2e "
                                     "(tol %.0e)%s%s\n",
                             r.passed ? "PASS" : "FAIL", r.name.c_str(), r.noiseError, r.latentError,

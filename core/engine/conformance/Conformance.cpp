@@ -10,6 +10,8 @@
 #include <torch/torch.h>
 
 #include "Pipeline.h"
+#include "conformance/ConformanceRng.h"
+#include "conformance/ConformanceSde.h"
 #include "io/SafeTensors.h"
 #include "models/TinyModels.h"
 #include "pipeline/Generation.h"
@@ -276,8 +278,14 @@ std::vector<ConformanceResult> runConformance(
     std::stringstream text;
     text << in.rdbuf();
     const nlohmann::json cases = parsePythonJson(text.str());
+    if (cases.contains("cases") && cases["cases"].is_array())
+        return runRngConformance(options, cases, onResult);
+    if (cases.contains("raw_cases") || cases.contains("sampler_cases"))
+        return runSdeConformance(options, cases, onResult);
     if (!cases.contains("cases") || !cases["cases"].is_object())
-        throw EngineError(options.cases + ": no \"cases\" object");
+        throw EngineError(options.cases
+            + ": no \"cases\" object (generations), \"cases\" list (random draws) or \"sampler_cases\" "
+              "(Brownian-tree noise)");
     if (options.device != "cpu") {
         validateDevice(options.device, "fp32");
         // diffusers' float32 reference: full-precision matrix products and convolutions

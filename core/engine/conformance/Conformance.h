@@ -18,6 +18,7 @@ struct ConformanceResult {
     double imageError = 0; // max |a - b| of the final image in [0, 1]
     int steps = 0; // callbacks compared
     std::string message; // why it failed
+    std::string detail; // the figures of a case that is not a generation (random draws, noise trees)
 };
 
 struct ConformanceOptions {
@@ -31,7 +32,10 @@ struct ConformanceOptions {
     double imageTol = 2e-3; // README: final image max|a-b| <= 2e-3
 };
 
-// One result per case, in file order; `onResult` (optional) is called as each finishes.
+// One result per case, in file order; `onResult` (optional) is called as each finishes. The cases
+// file says what it holds: generations ({"cases": {name: case}}), random-source cases
+// ({"cases": [{"kind": "randn" | "sequence" | "image_rng", ...}]}, conformance/ConformanceRng.h) or
+// Brownian-tree cases ({"raw_cases", "sampler_cases", ...}, conformance/ConformanceSde.h).
 std::vector<ConformanceResult> runConformance(
     const ConformanceOptions& options, const std::function<void(const ConformanceResult&)>& onResult = {});
 

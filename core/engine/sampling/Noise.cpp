@@ -55,22 +55,29 @@ NoiseSource NoiseSource::fromGenerator(at::Generator generator)
     return n;
 }
 
-NoiseSource NoiseSource::perImage(
-    std::vector<uint64_t> seeds, std::vector<uint64_t> subseeds, double strength, uint64_t ensd)
+NoiseSource NoiseSource::perImage(const ImageNoiseOptions& o)
 {
-    if (seeds.empty())
+    if (o.seeds.empty())
         throw EngineError("per-image noise: no seeds given");
-    if (!(strength >= 0.0 && strength <= 1.0))
-        throw EngineError("variation strength " + std::to_string(strength) + " (expected 0..1)");
+    if (!(o.subseedStrength >= 0.0 && o.subseedStrength <= 1.0))
+        throw EngineError("variation strength " + std::to_string(o.subseedStrength) + " (expected 0..1)");
     NoiseSource n;
     n.m_perImage = true;
-    for (uint64_t s : seeds)
-        n.m_generators.push_back(at::detail::createCPUGenerator(s));
-    n.m_seeds = std::move(seeds);
-    n.m_subseeds = std::move(subseeds);
-    n.m_strength = strength;
-    n.m_ensd = ensd;
+    n.m_options = o;
+    for (uint64_t s : o.seeds)
+        n.m_streams.emplace_back(o.source, s, o.device);
     return n;
+}
+
+NoiseSource NoiseSource::perImage(
+    std::vector<uint64_t> seeds, std::vector<uint64_t> subseeds, double strength, int64_t ensd)
+{
+    ImageNoiseOptions o;
+    o.seeds = std::move(seeds);
+    o.subseeds = std::move(subseeds);
+    o.subseedStrength = strength;
+    o.ensd = ensd;
+    return perImage(o);
 }
 
 std::vector<uint64_t> NoiseSource::consecutiveSeeds(uint64_t seed, int batch)
@@ -81,32 +88,80 @@ std::vector<uint64_t> NoiseSource::consecutiveSeeds(uint64_t seed, int batch)
     return out;
 }
 
+torch::Tensor NoiseSource::initialImageNoise(size_t i, at::IntArrayRef one)
+{
+    const ImageNoiseOptions& o = m_options;
+    const RngSource src = o.source;
+    const bool resized = o.seedResizeFromW > 0 && o.seedResizeFromH > 0 && one.size() == 3;
+    std::vector<int64_t> shape = one.vec();
+    if (resized)
+        shape = { one[0], int64_t(o.seedResizeFromH / 8), int64_t(o.seedResizeFromW / 8) };
+    const bool sameShape = shape == one.vec();
+    torch::Tensor sub;
+    if (o.subseedStrength != 0) {
+        const uint64_t subseed = i < o.subseeds.size() ? o.subseeds[i] : 0; // A1111: 0 beyond the list
+        sub = randnFrom(src, subseed, shape, o.device);
+    }
+    torch::Tensor noise = sameShape ? m_streams[i].randn(one) : randnFrom(src, o.seeds[i], shape, o.device);
+    if (sub.defined())
+        noise = slerp(o.subseedStrength, noise, sub);
+    if (!sameShape) {
+        // the centred overlap of the small noise pasted into the image's own full-size draw
+        torch::Tensor x = m_streams[i].randn(one);
+        int64_t dx = (one[2] - shape[2]) / 2, dy = (one[1] - shape[1]) / 2;
+        // Python's floor division for negative differences
+        if ((one[2] - shape[2]) < 0 && (one[2] - shape[2]) % 2)
+            dx -= 1;
+        if ((one[1] - shape[1]) < 0 && (one[1] - shape[1]) % 2)
+            dy -= 1;
+        const int64_t w = dx >= 0 ? shape[2] : shape[2] + 2 * dx;
+        const int64_t h = dy >= 0 ? shape[1] : shape[1] + 2 * dy;
+        const int64_t tx = dx < 0 ? 0 : dx, ty = dy < 0 ? 0 : dy;
+        const int64_t sx = std::max<int64_t>(-dx, 0), sy = std::max<int64_t>(-dy, 0);
+        if (w > 0 && h > 0)
+            x.slice(1, ty, ty + h)
+                .slice(2, tx, tx + w)
+                .copy_(noise.slice(1, sy, sy + h).slice(2, sx, sx + w));
+        noise = x;
+    }
+    return noise;
+}
+
 torch::Tensor NoiseSource::next(at::IntArrayRef shape)
 {
-    if (m_generators.empty())
-        throw EngineError("noise source used before it was set up");
     const bool first = m_draws++ == 0;
-    if (!m_perImage)
+    if (!m_perImage) {
+        if (m_generators.empty())
+            throw EngineError("noise source used before it was set up");
         return draw(m_generators[0], shape);
-    if (shape.empty() || shape[0] != static_cast<int64_t>(m_generators.size()))
+    }
+    if (shape.empty() || shape[0] != static_cast<int64_t>(m_streams.size()))
         throw EngineError("per-image noise: shape " + shapeString(shape) + " for "
-            + std::to_string(m_generators.size())
+            + std::to_string(m_streams.size())
             + " seeds (expected the batch on dim 0 to equal the number of seeds)");
     const at::IntArrayRef one = shape.slice(1); // each image drawn as [C, H, W], like A1111's ImageRNG
     std::vector<torch::Tensor> images;
-    for (size_t i = 0; i < m_generators.size(); ++i) {
-        torch::Tensor x = draw(m_generators[i], one);
-        if (first && m_strength > 0.0) {
-            // A1111 uses subseed 0 for images beyond the given subseeds.
-            const uint64_t sub = i < m_subseeds.size() ? m_subseeds[i] : 0;
-            x = slerp(m_strength, x, randnLike(one, sub));
-        }
-        images.push_back(x);
+    for (size_t i = 0; i < m_streams.size(); ++i)
+        images.push_back(first ? initialImageNoise(i, one) : m_streams[i].randn(one));
+    if (first && m_options.ensd != 0) {
+        m_streams.clear();
+        for (uint64_t s : m_options.seeds)
+            m_streams.emplace_back(m_options.source, s + uint64_t(m_options.ensd), m_options.device);
     }
-    if (first && m_ensd > 0)
-        for (size_t i = 0; i < m_generators.size(); ++i)
-            m_generators[i] = at::detail::createCPUGenerator(m_seeds[i] + m_ensd);
-    return torch::stack(images, 0);
+    return torch::stack(images, 0).to(m_options.device);
+}
+
+torch::Tensor NoiseSource::encoderNoise(at::IntArrayRef shape)
+{
+    if (!m_perImage)
+        return next(shape);
+    if (shape.empty() || shape[0] != static_cast<int64_t>(m_options.seeds.size()))
+        throw EngineError("per-image encoder noise: shape " + shapeString(shape) + " for "
+            + std::to_string(m_options.seeds.size()) + " seeds");
+    std::vector<torch::Tensor> images;
+    for (uint64_t s : m_options.seeds)
+        images.push_back(randnLike(shape.slice(1), s));
+    return torch::stack(images, 0).to(m_options.device);
 }
 
 torch::Tensor NoiseSource::like(const torch::Tensor& x)

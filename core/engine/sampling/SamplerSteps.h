@@ -44,6 +44,16 @@ inline torch::Tensor noise(const SamplerArgs& args, const torch::Tensor& like, c
     return args.noise->like(like);
 }
 
+// An SDE step's noise: the Brownian tree's for sigma -> sigmaNext when the run has one, else the
+// next draw of the NoiseSource.
+inline torch::Tensor sdeNoise(
+    const SamplerArgs& args, const torch::Tensor& like, double sigma, double sigmaNext, const char* sampler)
+{
+    if (!args.sdeNoise)
+        return noise(args, like, sampler);
+    return args.sdeNoise(sigma, sigmaNext).to(like.device(), like.scalar_type());
+}
+
 // diffusers' lower_order_final condition for multistep solvers: fewer than 15 steps in the schedule.
 inline bool shortSchedule(const SamplerArgs& args, int n)
 {

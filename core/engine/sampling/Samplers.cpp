@@ -56,10 +56,11 @@ const std::vector<SamplerInfo>& samplers()
     // default schedules and discard_next_to_last_sigma; DEIS and DDPM are diffusers-only.
     static const std::vector<SamplerInfo> list = {
         { "DPM++ 2M", sampleDpmpp2m, "Karras", { "k_dpmpp_2m" }, "DPMSolverMultistepScheduler" },
-        { "DPM++ SDE", sampleDpmppSde, "Karras", { "k_dpmpp_sde" }, "DPMSolverSDEScheduler", false, true },
-        { "DPM++ 2M SDE", sampleDpmpp2mSde, "Exponential", { "k_dpmpp_2m_sde" }, "", false, true },
+        { "DPM++ SDE", sampleDpmppSde, "Karras", { "k_dpmpp_sde" }, "DPMSolverSDEScheduler", false, true,
+            true },
+        { "DPM++ 2M SDE", sampleDpmpp2mSde, "Exponential", { "k_dpmpp_2m_sde" }, "", false, true, true },
         { "DPM++ 2S a", sampleDpmpp2sAncestral, "Karras", { "k_dpmpp_2s_a" }, "", false, true },
-        { "DPM++ 3M SDE", sampleDpmpp3mSde, "Exponential", { "k_dpmpp_3m_sde" }, "", true, true },
+        { "DPM++ 3M SDE", sampleDpmpp3mSde, "Exponential", { "k_dpmpp_3m_sde" }, "", true, true, true },
         { "Euler a", sampleEulerAncestral, "Default", { "k_euler_a", "k_euler_ancestral" },
             "EulerAncestralDiscreteScheduler", false, true },
         { "Euler", sampleEuler, "Default", { "k_euler" }, "EulerDiscreteScheduler" },
@@ -133,10 +134,12 @@ torch::Tensor runSampler(const std::string& name, const DenoiseFn& model, torch:
 
 torch::Tensor runSampler(const std::string& name, const Denoiser& denoiser, torch::Tensor x,
     const std::vector<double>& sigmas, const StepCallback& callback, NoiseSource* noise,
-    const std::atomic<bool>* cancel, const SamplerOptions& options, const LatentEdit& edit)
+    const std::atomic<bool>* cancel, const SamplerOptions& options, const LatentEdit& edit,
+    const SdeNoiseFn& sdeNoise)
 {
     SamplerArgs args;
     args.editLatents = edit;
+    args.sdeNoise = sdeNoise;
     args.sigmas = sigmas;
     args.callback = callback;
     args.noise = noise;

@@ -37,6 +37,9 @@ using StepCallback = std::function<void(const StepInfo&)>;
 // once per pipeline step, which is once per model evaluation.
 using LatentEdit = std::function<torch::Tensor(const torch::Tensor& x, double sigmaOfX)>;
 
+// Noise for an SDE step sigma -> sigmaNext: [B, C, H, W] standard normal (SamplerArgs::sdeNoise).
+using SdeNoiseFn = std::function<torch::Tensor(double sigma, double sigmaNext)>;
+
 struct SamplerOptions {
     double eta = -1.0; // ancestral / DDIM noise amount; < 0: the sampler's default (1, DDIM 0)
     double sNoise = 1.0; // scale of the added noise (k-diffusion s_noise)
@@ -55,6 +58,10 @@ struct SamplerArgs {
     std::function<double(double)> timestepOf; // sigma -> model timestep (callbacks; LCM needs it)
     SamplerOptions options;
     LatentEdit editLatents; // optional
+    // The SDE samplers' noise for a step sigma -> sigmaNext (a Brownian tree per image,
+    // sampling/BrownianTree.h). When set, DPM++ SDE / 2M SDE / 3M SDE follow k-diffusion exactly
+    // (as AUTOMATIC1111 runs them) instead of diffusers' schedulers, which draw from `noise`.
+    SdeNoiseFn sdeNoise;
 };
 
 using SamplerFn = torch::Tensor (*)(const DenoiseFn& model, torch::Tensor x, const SamplerArgs& args);
@@ -86,6 +93,7 @@ struct SamplerInfo {
     std::string diffusersClass; // the scheduler class it reproduces ("" when only k-diffusion has it)
     bool discardNextToLastSigma = false; // A1111: schedule for steps + 1, drop the second-to-last sigma
     bool usesNoise = false; // draws from the NoiseSource
+    bool brownianNoise = false; // A1111 gives it Brownian-tree noise (SamplerArgs::sdeNoise)
 };
 
 // Every sampler, in A1111's menu order.
@@ -110,6 +118,6 @@ torch::Tensor runSampler(const std::string& name, const DenoiseFn& model, torch:
 torch::Tensor runSampler(const std::string& name, const Denoiser& denoiser, torch::Tensor x,
     const std::vector<double>& sigmas, const StepCallback& callback = {}, NoiseSource* noise = nullptr,
     const std::atomic<bool>* cancel = nullptr, const SamplerOptions& options = {},
-    const LatentEdit& edit = {});
+    const LatentEdit& edit = {}, const SdeNoiseFn& sdeNoise = {});
 
 } // namespace qd

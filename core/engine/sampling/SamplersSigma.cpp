@@ -252,16 +252,24 @@ torch::Tensor sampleDpmppSde(const DenoiseFn& model, torch::Tensor x, const Samp
             steps::report(args, call++, total, s[i], s[i + 1], x, denoised);
             continue;
         }
-        const double mid = std::sqrt(s[i] * s[i + 1]); // exp(-(t + h/2)) with t = -log(sigma)
+        // exp(-(t + h/2)) with t = -log(sigma). With tree noise the times are k-diffusion's float32
+        // values: the tree rounds them to 6 decimals, so a different last bit can pick another node.
+        double from = s[i], mid = std::sqrt(s[i] * s[i + 1]), to = s[i + 1];
+        if (args.sdeNoise) {
+            const float t = -std::log(float(s[i])), tNext = -std::log(float(s[i + 1]));
+            from = std::exp(-t);
+            mid = std::exp(-(t + (tNext - t) * 0.5f));
+            to = std::exp(-tNext);
+        }
         double down, up;
-        std::tie(down, up) = steps::ancestral(s[i], mid, eta);
-        torch::Tensor x2 = (down / s[i]) * x - std::expm1(std::log(down / s[i])) * denoised;
-        x2 = x2 + steps::noise(args, x2, "DPM++ SDE") * (sNoise * up);
+        std::tie(down, up) = steps::ancestral(from, mid, eta);
+        torch::Tensor x2 = (down / from) * x - std::expm1(std::log(down / from)) * denoised;
+        x2 = x2 + steps::sdeNoise(args, x2, from, mid, "DPM++ SDE") * (sNoise * up);
         steps::report(args, call++, total, s[i], mid, x2, denoised);
         const torch::Tensor denoised2 = model(x2, mid);
-        std::tie(down, up) = steps::ancestral(s[i], s[i + 1], eta);
-        x = (down / s[i]) * x - std::expm1(std::log(down / s[i])) * denoised2;
-        x = x + steps::noise(args, x, "DPM++ SDE") * (sNoise * up);
+        std::tie(down, up) = steps::ancestral(from, to, eta);
+        x = (down / from) * x - std::expm1(std::log(down / from)) * denoised2;
+        x = x + steps::sdeNoise(args, x, from, to, "DPM++ SDE") * (sNoise * up);
         steps::report(args, call++, total, mid, s[i + 1], x, denoised2);
     }
     return x;
@@ -278,13 +286,17 @@ torch::Tensor sampleDpmpp2mSde(const DenoiseFn& model, torch::Tensor x, const Sa
     torch::Tensor old;
     for (int i = 0; i < n; ++i) {
         const torch::Tensor denoised = model(x, s[i]);
-        const torch::Tensor noise = eta > 0 ? steps::noise(args, x, "DPM++ 2M SDE") : torch::Tensor();
+        // diffusers draws every step; k-diffusion (tree noise) only for steps that end above 0.
+        const bool draw = eta > 0 && (!args.sdeNoise || s[i + 1] != 0);
+        const torch::Tensor noise
+            = draw ? steps::sdeNoise(args, x, s[i], s[i + 1], "DPM++ 2M SDE") : torch::Tensor();
         if (s[i + 1] == 0) {
             x = denoised;
         } else {
             const double h = std::log(s[i] / s[i + 1]), he = h + eta * h;
             x = (s[i + 1] / s[i] * std::exp(-eta * h)) * x - std::expm1(-he) * denoised;
-            if (old.defined() && !(i == n - 1 && steps::shortSchedule(args, n))) {
+            const bool lowerOrderFinal = !args.sdeNoise && i == n - 1 && steps::shortSchedule(args, n);
+            if (old.defined() && !lowerOrderFinal) {
                 const torch::Tensor d1 = (denoised - old) / (std::log(s[i - 1] / s[i]) / h);
                 x = x + (heun ? (-std::expm1(-he) / -he + 1.0) : -0.5 * std::expm1(-he)) * d1;
             }
@@ -325,7 +337,7 @@ torch::Tensor sampleDpmpp3mSde(const DenoiseFn& model, torch::Tensor x, const Sa
             }
             if (eta > 0)
                 x = x
-                    + steps::noise(args, x, "DPM++ 3M SDE")
+                    + steps::sdeNoise(args, x, s[i], s[i + 1], "DPM++ 3M SDE")
                         * (s[i + 1] * std::sqrt(-std::expm1(-2.0 * h * eta)) * args.options.sNoise);
         }
         den2 = den1;
