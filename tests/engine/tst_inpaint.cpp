@@ -7,6 +7,7 @@
 #include "core/engine/models/TinyModels.h"
 #include "core/engine/pipeline/Generation.h"
 #include "core/engine/pipeline/SdModel.h"
+#include "core/engine/sampling/NoiseSchedule.h"
 
 // Inpainting pieces the end-to-end conformance cases (conformance_extra) do not isolate: the
 // 9-channel UNet against its unit golden, diffusers' mask preparation, and the app path through
@@ -17,6 +18,7 @@ class TestInpaint : public QObject
     QTemporaryDir m_dir;
     qd::StateDict m_extra;
     std::unique_ptr<qd::SdModel> m_sd1inp;
+    std::unique_ptr<qd::SdModel> m_sd1;
 
     const torch::Tensor& extra(const std::string& key)
     {
@@ -34,6 +36,69 @@ private slots:
         m_sd1inp = qd::SdModel::fromStateDict(
             qd::tinyStateDict("sd1inp", qdtest::conformance("tiny_layouts.json")),
             qd::ModelConfig::fromYaml(qdtest::conformance("sd1-inpaint-tiny.yaml")), "tiny sd1inp");
+        m_sd1 = qd::SdModel::fromStateDict(qd::tinyStateDict("sd1", qdtest::conformance("tiny_layouts.json")),
+            qd::ModelConfig::fromYaml(qdtest::conformance("sd1-tiny.yaml")), "tiny sd1");
+    }
+
+    // An ordinary (4-channel) UNet inpainting with DDIM, written as diffusers'
+    // StableDiffusionInpaintPipeline runs it in its own (VP) scaling: after every step the latents
+    // outside the mask become the image latents noised to the next timestep, and after the last
+    // step the clean image latents. DDIM's last sigma is not 0, so a blend "noised to the final
+    // sigma" in k-diffusion scaling leaves noise and the wrong scale in the kept area.
+    void ddimWithAnOrdinaryUnetMatchesDiffusersLoop()
+    {
+        c10::InferenceMode guard;
+        qd::SdModel& m = *m_sd1;
+        const int W = 64, H = 32, steps = 4;
+        const uint64_t seed = 21;
+        const auto image01 = torch::rand({ 1, 3, H, W }, torch::TensorOptions().dtype(torch::kFloat32));
+        auto mask01 = torch::zeros({ 1, 1, H, W });
+        mask01.index_put_({ torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(),
+                              torch::indexing::Slice(W / 2, torch::indexing::None) },
+            1.0);
+        const qd::InpaintInputs in = qd::prepareInpaint(m, image01, mask01, W, H, 1.0);
+        const qd::TextConditioning text = m.conditioner().encode("a red door", {});
+        const qd::Conditioning cond = m.conditioning(text, W, H);
+        const nlohmann::json config = qdtest::conformanceCases()["sd1/txt2img/ddim"]["scheduler_config"];
+        qd::BatchRequest req;
+        req.cond = req.uncond = cond;
+        req.cfgScale = 1.0;
+        req.plan = qd::planFromDiffusers("DDIMScheduler", config, steps);
+        req.inpaint = &in;
+        req.latentHeight = H / 8;
+        req.latentWidth = W / 8;
+        QVERIFY(req.plan.sigmas.back() > 0.01); // the case this test is about
+        qd::NoiseSource noise = qd::NoiseSource::single(seed);
+        const torch::Tensor got = qd::sampleBatch(m, req, noise);
+
+        // diffusers: image latents (draw 1), start noise (draw 2), masked image (draw 3, unused)
+        qd::NoiseSource refNoise = qd::NoiseSource::single(seed);
+        const std::vector<int64_t> shape { 1, 4, H / 8, W / 8 };
+        const double scale = m.config().scaleFactor;
+        const torch::Tensor image = (in.image.mean + in.image.std * refNoise.next(shape)) * scale;
+        const torch::Tensor eps0 = refNoise.next(shape);
+        const torch::Tensor mask = in.mask;
+        const qd::NoiseSchedule schedule(m.scheduleConfig());
+        const std::vector<double>& ac = schedule.alphasCumprod();
+        const std::vector<double>& ts = req.plan.timesteps;
+        torch::Tensor x = eps0; // DDIM's init_noise_sigma is 1
+        for (size_t i = 0; i < ts.size(); ++i) {
+            const int t = int(ts[i]), prev = t - 1000 / steps;
+            const double a = ac[size_t(t)], ap = prev >= 0 ? ac[size_t(prev)] : ac[0];
+            const torch::Tensor e = m.unetCall(x, torch::full({ 1 }, double(t)), cond);
+            const torch::Tensor x0 = (x - std::sqrt(1 - a) * e) / std::sqrt(a);
+            x = std::sqrt(ap) * x0 + std::sqrt(1 - ap) * e;
+            torch::Tensor proper = image;
+            if (i + 1 < ts.size()) {
+                const double an = ac[size_t(int(ts[i + 1]))];
+                proper = std::sqrt(an) * image + std::sqrt(1 - an) * eps0;
+            }
+            x = (1 - mask) * proper + mask * x;
+        }
+        QD_VERIFY_CLOSE(got, x, 1e-4);
+        // the kept half is the image's latents exactly as encoded
+        const auto kept = torch::indexing::Slice(0, W / 16);
+        QD_VERIFY_CLOSE(got.index({ "...", kept }), image.index({ "...", kept }), 1e-5);
     }
 
     // One forward of the 9-channel UNet (latents + mask + masked-image latents) against diffusers.

@@ -1,6 +1,11 @@
 #include "pipeline/Generation.h"
 
+#include <cmath>
+#include <optional>
+
 #include <torch/torch.h>
+
+#include "sampling/BrownianTree.h"
 
 namespace qd
 {
@@ -28,7 +33,7 @@ torch::Tensor sampleLatents(const VaeMoments& moments, int64_t batch, const std:
         mean = mean.expand({ batch, -1, -1, -1 });
         std = std.expand({ batch, -1, -1, -1 });
     }
-    const auto eps = noise.next(shape).to(mean.device(), mean.scalar_type());
+    const auto eps = noise.encoderNoise(shape).to(mean.device(), mean.scalar_type());
     return (mean + std * eps).to(torch::kFloat32) * scaleFactor;
 }
 
@@ -92,10 +97,16 @@ torch::Tensor sampleBatch(SdModel& m, const BatchRequest& r, NoiseSource& noise)
         x = full ? r.plan.initialLatents(eps) : r.plan.noisedLatents(imageLatents, eps);
         const auto mask = ip.mask.to(m.device(), torch::kFloat32).expand({ B, 1, -1, -1 });
         if (legacy) {
-            noise.next(shape); // diffusers encodes the masked image for 4-channel UNets too: same draws
+            noise.encoderNoise(shape); // diffusers encodes the masked image for 4-channel UNets too
             // latents = (1 - mask) * add_noise(image_latents, noise, t_next) + mask * latents, where
-            // add_noise is x0 + noise * sigma in this scaling (the last step: sigma 0, the image)
-            edit = [mask, imageLatents, eps](const torch::Tensor& xs, double sigma) {
+            // add_noise is x0 + noise * sigma in this scaling. After the last step diffusers puts
+            // back the clean image latents in the scheduler's own scaling: for timestep schedulers
+            // (DDIM, PLMS, ...) whose last sigma is not 0 that is x0 * sqrt(1 + sigma^2) here.
+            const double last = r.plan.sigmas.back();
+            const double lastScale = r.plan.vpLatents ? std::sqrt(1.0 + last * last) : 1.0;
+            edit = [mask, imageLatents, eps, last, lastScale](const torch::Tensor& xs, double sigma) {
+                if (sigma == last)
+                    return (1 - mask) * (imageLatents * lastScale) + mask * xs;
                 return (1 - mask) * (imageLatents + eps * sigma) + mask * xs;
             };
         } else {
@@ -126,8 +137,24 @@ torch::Tensor sampleBatch(SdModel& m, const BatchRequest& r, NoiseSource& noise)
         std::make_shared<NoiseSchedule>(m.scheduleConfig()));
     denoiser.setGuidance({ cond.repeated(B), uncond.repeated(B), r.cfgScale, r.guidanceRescale });
     r.plan.applyTo(denoiser);
+    // AUTOMATIC1111 gives the SDE samplers one Brownian tree per image seed over the whole
+    // schedule (also when img2img runs only its tail), drawn where the latents live.
+    std::optional<BrownianNoise> tree;
+    SdeNoiseFn sdeNoise;
+    if (noise.isPerImage() && findSampler(r.plan.sampler).info->brownianNoise) {
+        const std::vector<double>& full = r.fullSigmas.empty() ? r.plan.sigmas : r.fullSigmas;
+        double lo = INFINITY, hi = 0;
+        for (double s : full) {
+            if (s > 0)
+                lo = std::min(lo, s);
+            hi = std::max(hi, s);
+        }
+        tree.emplace(noise.options().seeds, std::vector<int64_t> { 4, r.latentHeight, r.latentWidth }, lo, hi,
+            noise.options().source, m.device());
+        sdeNoise = [&tree](double sigma, double next) { return (*tree)(sigma, next); };
+    }
     x = runSampler(
-        r.plan.sampler, denoiser, x, r.plan.sigmas, r.onStep, &noise, r.stop, r.plan.options, edit);
+        r.plan.sampler, denoiser, x, r.plan.sigmas, r.onStep, &noise, r.stop, r.plan.options, edit, sdeNoise);
     return r.plan.finalLatents(x);
 }
 

@@ -36,6 +36,8 @@ struct BatchRequest {
     double cfgScale = 7.0;
     double guidanceRescale = 0.0;
     SamplingPlan plan; // strength already applied for img2img
+    std::vector<double> fullSigmas; // the schedule before img2img cut it (empty: plan.sigmas); the
+                                    // SDE samplers' Brownian tree spans it
     const VaeMoments* init = nullptr; // img2img: the init image's (unscaled) posterior, batch 1 or `batch`
     const InpaintInputs* inpaint = nullptr; // inpainting (then `init` is unused)
     double strength = 1.0; // inpainting: 1 starts from pure noise (diffusers' is_strength_max),
@@ -47,6 +49,7 @@ struct BatchRequest {
 };
 
 // Draws from `noise` in diffusers' order (img2img: the VAE sample first, then the start noise;
+// VAE samples come from noise.encoderNoise(), which is the next draw for single() sources;
 // txt2img: the initial latent noise; inpainting: the image's VAE sample when a 4-channel UNet or
 // strength < 1 needs it, the start noise, then the masked image's VAE sample, drawn for 4-channel
 // UNets too), then the sampler's own draws. Inpainting with a 9-channel UNet feeds it mask and
