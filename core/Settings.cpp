@@ -294,6 +294,10 @@ Settings Settings::load(const QString& path, LoadReport* report)
             s.device = rd.matching(v, key, reDevice, "auto, cpu, cuda or cuda:N").value_or(s.device);
         } else if (key == QLatin1String("precision")) {
             s.precision = rd.choice(v, key, { "auto", "fp32", "fp16", "bf16" }).value_or(s.precision);
+        } else if (key == QLatin1String("random_source")) {
+            s.randomSource = rd.choice(v, key, { "GPU", "CPU", "NV" }).value_or(s.randomSource);
+        } else if (key == QLatin1String("eta_noise_seed_delta")) {
+            s.etaNoiseSeedDelta = rd.integer(v, key, 0, qint64(0xFFFFFFFFll)).value_or(s.etaNoiseSeedDelta);
         } else if (key == QLatin1String("language")) {
             s.language = rd.matching(v, key, reLanguage, "system or a language code such as en, zh_CN")
                              .value_or(s.language);
@@ -420,7 +424,16 @@ QString Settings::toYaml() const
     y += QStringLiteral(
              "# Number format of the weights: auto (fp16 on a GPU, fp32 on the CPU), fp32, fp16, bf16.\n"
              "precision: ")
-        + precision + "\n\n";
+        + precision + "\n";
+    y += QStringLiteral(
+             "# Where random numbers come from (AUTOMATIC1111's \"Random number generator source\"): GPU\n"
+             "# (its default: an NVIDIA GPU's numbers, also off CUDA), CPU (PyTorch's CPU generator) or NV.\n"
+             "random_source: ")
+        + randomSource + '\n';
+    y += QStringLiteral(
+             "# AUTOMATIC1111's \"Eta noise seed delta\" (ENSD) for samplers that add noise; 0 = off.\n"
+             "eta_noise_seed_delta: ")
+        + QString::number(etaNoiseSeedDelta) + "\n\n";
     y += QStringLiteral(
              "preview:\n"
              "  # Live preview while generating: none, cheap (instant colour approximation), taesd\n"
@@ -518,6 +531,7 @@ bool Settings::operator==(const Settings& o) const
     const auto& b = o.defaults;
     return modelFolders == o.modelFolders && outputFolder == o.outputFolder && outputFormat == o.outputFormat
         && imageQuality == o.imageQuality && device == o.device && precision == o.precision
+        && randomSource == o.randomSource && etaNoiseSeedDelta == o.etaNoiseSeedDelta
         && previewMethod == o.previewMethod && previewInterval == o.previewInterval && language == o.language
         && theme == o.theme && apiEnabled == o.apiEnabled && apiHost == o.apiHost && apiPort == o.apiPort
         && apiAuth == o.apiAuth && presets == o.presets && a.sampler == b.sampler

@@ -41,6 +41,8 @@ public:
     int imageQuality = 95; // JPEG / WebP quality, 1-100 (WebP 100 = lossless)
     QString device = QStringLiteral("auto"); // auto | cpu | cuda | cuda:N
     QString precision = QStringLiteral("auto"); // auto | fp32 | fp16 | bf16
+    QString randomSource = QStringLiteral("GPU"); // GPU | CPU | NV (docs/reference.md §8.1)
+    qint64 etaNoiseSeedDelta = 0; // A1111's ENSD; 0 = off
     QString previewMethod = QStringLiteral("cheap"); // none | cheap | taesd | vae
     int previewInterval = 1; // TAESD / VAE preview every N steps
     QString language = QStringLiteral("system"); // system | en | zh_CN | ...

@@ -118,8 +118,9 @@ ParameterPanel::ParameterPanel(QWidget* parent)
 
     // Tab order follows the reading order, top to bottom.
     QWidget* order[] = { m_model, m_vae, m_sampler, m_schedule, m_steps, m_stepsSlider, m_cfg, m_cfgSlider,
-        m_seed, m_randomSeed, m_reuseSeed, m_lockSeed, m_width, m_height, m_swap, m_aspect, m_batchCount,
-        m_batchSize, m_clipSkip, m_img2img, m_initImage, m_strength, m_strengthSlider };
+        m_seed, m_randomSeed, m_reuseSeed, m_lockSeed, m_seedExtra, m_subseed, m_subseedStrength,
+        m_resizeFromW, m_resizeFromH, m_width, m_height, m_swap, m_aspect, m_batchCount, m_batchSize,
+        m_clipSkip, m_img2img, m_initImage, m_strength, m_strengthSlider };
     for (size_t i = 1; i < std::size(order); ++i)
         setTabOrder(order[i - 1], order[i]);
 }
@@ -210,8 +211,10 @@ QWidget* ParameterPanel::buildSamplingGroup()
 QWidget* ParameterPanel::buildSeedGroup()
 {
     auto* box = new QGroupBox(tr("Seed"), this);
-    auto* row = new QHBoxLayout(box);
-    row->setContentsMargins(8, 6, 8, 6);
+    auto* column = new QVBoxLayout(box);
+    column->setContentsMargins(8, 6, 8, 6);
+    auto* row = new QHBoxLayout;
+    column->addLayout(row);
     m_seed = new QLineEdit(box);
     m_seed->setObjectName("seedEdit");
     m_seed->setAccessibleName(tr("Seed"));
@@ -232,6 +235,51 @@ QWidget* ParameterPanel::buildSeedGroup()
     row->addWidget(m_randomSeed);
     row->addWidget(m_reuseSeed);
     row->addWidget(m_lockSeed);
+    // A1111's "Extra": a variation seed blended into the seed's noise, and the seed's noise as it
+    // was drawn at another size (docs/reference.md §8.2)
+    m_seedExtra = new QCheckBox(tr("E&xtra"), box);
+    m_seedExtra->setObjectName("seedExtraCheck");
+    m_seedExtra->setToolTip(tr("Variation seed and resize-seed-from, as in AUTOMATIC1111"));
+    row->addWidget(m_seedExtra);
+    m_variation = new QWidget(box);
+    m_variation->setObjectName("variationPanel");
+    auto* form = makeForm(m_variation);
+    form->setContentsMargins(0, 0, 0, 0);
+    m_subseed = new QLineEdit(m_variation);
+    m_subseed->setObjectName("subseedEdit");
+    m_subseed->setAccessibleName(tr("Variation seed"));
+    m_subseed->setValidator(
+        new QRegularExpressionValidator(QRegularExpression(QStringLiteral("-1|[0-9]{1,15}")), m_subseed));
+    m_subseed->setText(QStringLiteral("-1"));
+    m_subseedStrength = new QDoubleSpinBox(m_variation);
+    m_subseedStrength->setObjectName("subseedStrengthSpin");
+    m_subseedStrength->setRange(0.0, 1.0);
+    m_subseedStrength->setSingleStep(0.01);
+    m_subseedStrength->setDecimals(2);
+    m_subseedStrength->setToolTip(tr("0 keeps the seed's image; 1 is the variation seed's"));
+    auto sizeSpin = [&](const char* name) {
+        auto* spin = new QSpinBox(m_variation);
+        spin->setObjectName(name);
+        spin->setRange(0, 8192);
+        spin->setSingleStep(8);
+        spin->setSpecialValueText(tr("Off"));
+        return spin;
+    };
+    m_resizeFromW = sizeSpin("seedResizeWidthSpin");
+    m_resizeFromH = sizeSpin("seedResizeHeightSpin");
+    auto* resize = new QHBoxLayout;
+    resize->addWidget(m_resizeFromW);
+    resize->addWidget(new QLabel(QStringLiteral("×"), m_variation));
+    resize->addWidget(m_resizeFromH);
+    form->addRow(tr("Variation seed"), m_subseed);
+    form->addRow(tr("Variation strength"), m_subseedStrength);
+    form->addRow(tr("Resize seed from"), resize);
+    m_variation->setVisible(false);
+    column->addWidget(m_variation);
+    connect(m_seedExtra, &QCheckBox::toggled, m_variation, &QWidget::setVisible);
+    connect(m_seedExtra, &QCheckBox::toggled, this, &ParameterPanel::paramsChanged);
+    connect(m_subseed, &QLineEdit::textChanged, this, &ParameterPanel::paramsChanged);
+    connect(m_subseedStrength, &QDoubleSpinBox::valueChanged, this, &ParameterPanel::paramsChanged);
     connect(m_randomSeed, &QToolButton::clicked, this, &ParameterPanel::randomizeSeed);
     connect(m_reuseSeed, &QToolButton::clicked, this, &ParameterPanel::reuseLastSeed);
     connect(m_lockSeed, &QCheckBox::toggled, this, &ParameterPanel::setSeedLocked);
@@ -526,6 +574,14 @@ GenerationParams ParameterPanel::params() const
     bool ok = false;
     const qint64 seed = m_seed->text().toLongLong(&ok);
     p.seed = ok ? seed : -1;
+    // A1111: with "Extra" off the variation and resize settings do not apply
+    const bool extra = m_seedExtra->isChecked();
+    const qint64 subseed = m_subseed->text().toLongLong(&ok);
+    p.subseed = ok ? subseed : -1;
+    p.subseedStrength = extra ? m_subseedStrength->value() : 0.0;
+    const bool resize = extra && m_resizeFromW->value() > 0 && m_resizeFromH->value() > 0;
+    p.seedResizeFromW = resize ? m_resizeFromW->value() : -1;
+    p.seedResizeFromH = resize ? m_resizeFromH->value() : -1;
     p.width = roundToMultipleOf8(m_width->value());
     p.height = roundToMultipleOf8(m_height->value());
     p.batchCount = m_batchCount->value();
@@ -553,6 +609,12 @@ void ParameterPanel::setParams(const GenerationParams& p)
     m_cfg->setValue(p.cfgScale);
     if (!isSeedLocked())
         m_seed->setText(QString::number(p.seed < 0 ? -1 : p.seed));
+    m_subseed->setText(QString::number(p.subseed < 0 ? -1 : p.subseed));
+    m_subseedStrength->setValue(p.subseedStrength);
+    const bool resize = p.seedResizeFromW > 0 && p.seedResizeFromH > 0;
+    m_resizeFromW->setValue(resize ? p.seedResizeFromW : 0);
+    m_resizeFromH->setValue(resize ? p.seedResizeFromH : 0);
+    m_seedExtra->setChecked(p.subseedStrength != 0 || resize);
     m_width->setValue(roundToMultipleOf8(p.width));
     m_height->setValue(roundToMultipleOf8(p.height));
     m_batchCount->setValue(p.batchCount);

@@ -88,7 +88,7 @@ private:
     QWidget* buildImg2ImgGroup();
     static void selectOrAdd(QComboBox* combo, const QString& text);
 
-    GenerationParams m_base; // pass-through fields (variation seed, eta, mask, extras ...)
+    GenerationParams m_base; // pass-through fields (random source, ENSD, eta, mask, extras ...)
     QList<ModelEntry> m_models;
     int m_sizeDefault = 0; // the native square of the model the size fields were last set for
     qint64 m_lastSeed = -1;
@@ -105,6 +105,12 @@ private:
     QToolButton* m_randomSeed = nullptr;
     QToolButton* m_reuseSeed = nullptr;
     QCheckBox* m_lockSeed = nullptr;
+    QCheckBox* m_seedExtra = nullptr;
+    QWidget* m_variation = nullptr; // shown while "Extra" is checked
+    QLineEdit* m_subseed = nullptr;
+    QDoubleSpinBox* m_subseedStrength = nullptr;
+    QSpinBox* m_resizeFromW = nullptr;
+    QSpinBox* m_resizeFromH = nullptr;
     QSpinBox* m_width = nullptr;
     QSpinBox* m_height = nullptr;
     QToolButton* m_swap = nullptr;

@@ -39,6 +39,10 @@ struct GenerateOptions {
     int batchSize = 0, clipSkip = 1;
     double scale = 7.5, cfgScale = NAN, ddimEta = 0.0, strength = 0.75;
     int64_t seed = 42;
+    // A1111's random numbers (docs/reference.md §8); rng "" = the settings' source
+    std::string rng, seedResizeFrom;
+    int64_t subseed = -1, ensd = -1; // ensd -1: the settings'
+    double subseedStrength = 0.0;
     bool stepsGiven = false, cfgGiven = false; // --steps / --cfg-scale override the CompVis flags
     bool plms = false, dpmSolver = false, fixedCode = false, skipGrid = false, skipSave = false, json = false;
 };
@@ -110,8 +114,30 @@ int run(const GenerateOptions& o)
     p.batchSize = o.batchSize > 0 ? o.batchSize : o.nSamples > 0 ? o.nSamples : small ? 1 : 3;
     p.batchCount = o.nIter > 0 ? o.nIter : small ? 1 : 2;
     p.clipSkip = o.clipSkip;
-    p.eta = o.ddimEta;
+    // CompVis' --ddim_eta is DDIM's; the other samplers keep their own default (Euler a: 1)
+    p.eta = p.sampler == "DDIM" ? o.ddimEta : -1.0;
     p.denoisingStrength = o.strength;
+    if (!o.rng.empty()) {
+        const QString rng = QString::fromStdString(o.rng).toUpper();
+        if (rng != "GPU" && rng != "CPU" && rng != "NV")
+            return badInput("--rng must be cpu, gpu or nv, not '" + o.rng + "'");
+        p.rngSource = rng.toStdString();
+    }
+    p.subseed = o.subseed;
+    p.subseedStrength = o.subseedStrength;
+    if (o.ensd >= 0)
+        p.ensd = o.ensd;
+    if (!o.seedResizeFrom.empty()) {
+        const QStringList wh = QString::fromStdString(o.seedResizeFrom).split('x');
+        bool okW = false, okH = false;
+        if (wh.size() == 2) {
+            p.seedResizeFromW = wh[0].toInt(&okW);
+            p.seedResizeFromH = wh[1].toInt(&okH);
+        }
+        if (!okW || !okH)
+            return badInput(
+                "--seed-resize-from must be WIDTHxHEIGHT (e.g. 512x512), not '" + o.seedResizeFrom + "'");
+    }
     if (o.C != 4 || o.f != 8)
         return badInput("--C must be 4 and --f 8 (the latent layout of every Stable Diffusion checkpoint)");
     if (!(o.precision == "autocast" || o.precision == "full"))
@@ -301,6 +327,16 @@ Command addGenerate(CLI::App& app)
     sub->add_option("--vae", o->vae, "Separate VAE file");
     sub->add_option("--seed", o->seed, "Seed (image i of a batch uses seed + i; -1 = random)")
         ->capture_default_str();
+    sub->add_option("--rng", o->rng,
+        "Random number source: gpu (A1111's default; NV's numbers off CUDA), cpu or nv "
+        "(default: the settings')");
+    sub->add_option("--subseed", o->subseed, "Variation seed (image i uses subseed + i; -1 = random)")
+        ->capture_default_str();
+    sub->add_option("--subseed-strength", o->subseedStrength, "Variation strength in [0, 1] (0 = off)")
+        ->capture_default_str();
+    sub->add_option("--seed-resize-from", o->seedResizeFrom,
+        "WIDTHxHEIGHT: draw the seed's noise as at this size (A1111's 'Resize seed from')");
+    sub->add_option("--ensd", o->ensd, "Eta noise seed delta (A1111's ENSD; default: the settings')");
     sub->add_option("--precision", o->precision, "autocast (use --dtype) or full (fp32)")
         ->capture_default_str();
     sub->add_option("--sampler", o->sampler, "Sampler (A1111 label, e.g. 'Euler a', 'DPM++ 2M Karras')");

@@ -21,6 +21,13 @@ struct GenerationParams {
     int64_t seed = -1; // -1: pick a random seed when the job starts
     int64_t subseed = -1; // variation seed
     double subseedStrength = 0.0; // variation strength, 0 = off
+    // A1111 "Seed resize from": the seed's noise as drawn at this size, centred; -1 (or 0) = off
+    int seedResizeFromW = -1;
+    int seedResizeFromH = -1;
+    // Random number source (A1111 "RNG"): "GPU", "CPU" or "NV"; "" = the app's setting. GPU off
+    // CUDA draws NV's numbers (docs/reference.md §8.1).
+    std::string rngSource;
+    int64_t ensd = 0; // A1111 "Eta noise seed delta": later draws come from seed + ensd; 0 = off
     int width = 512;
     int height = 512;
     int batchSize = 1; // images per model call

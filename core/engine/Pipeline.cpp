@@ -58,6 +58,17 @@ std::vector<Image> toImages(const torch::Tensor& decoded)
 
 // 8-bit RGB mask -> [1, 1, H, W] in [0, 1]: PIL's convert("L") luminance (ITU-R 601-2, its integer
 // rounding), what diffusers' mask processor and AUTOMATIC1111 read a mask image as.
+// GenerationParams::rngSource -> the source; "" is A1111's default, GPU.
+RngSource resolveRngSource(const std::string& name)
+{
+    if (name.empty())
+        return RngSource::Gpu;
+    const auto source = rngSourceFromName(name);
+    if (!source)
+        throw EngineError("random number source '" + name + "' is not one of GPU, CPU, NV");
+    return *source;
+}
+
 torch::Tensor maskToTensor(const Image& mask)
 {
     if (mask.empty() || mask.pixels.size() != size_t(mask.width) * mask.height * 3)
@@ -157,17 +168,36 @@ public:
                 initMoments = m.encodeImage(imageToTensor(init));
         }
 
+        // the random source and the rules that shape a batch's noise
+        ImageNoiseOptions noiseOptions;
+        noiseOptions.source = resolveRngSource(params.rngSource);
+        noiseOptions.device = m.device();
+        noiseOptions.subseedStrength = params.subseedStrength;
+        noiseOptions.seedResizeFromW = params.seedResizeFromW;
+        noiseOptions.seedResizeFromH = params.seedResizeFromH;
+        // A1111 applies ENSD (and writes it) only for samplers that draw noise after the first
+        const SamplerInfo& samplerInfo = *findSampler(plan.sampler).info;
+        const bool laterDraws = samplerInfo.label == "DDIM" ? plan.options.eta > 0
+                                                            : samplerInfo.usesNoise && plan.options.eta != 0;
+        noiseOptions.ensd = laterDraws ? params.ensd : 0;
+
         std::vector<GeneratedImage> results;
         const int B = params.batchSize;
         const int64_t h = params.height / 8, w = params.width / 8;
         for (int batch = 0; batch < params.batchCount; ++batch) {
-            // 3. noise: image i of the whole job uses seed + i (A1111), drawn image by image
-            const int64_t firstSeed = params.seed + int64_t(batch) * B;
-            std::vector<uint64_t> seeds = NoiseSource::consecutiveSeeds(uint64_t(firstSeed), B);
-            std::vector<uint64_t> subseeds;
-            if (params.subseedStrength > 0)
-                subseeds = NoiseSource::consecutiveSeeds(uint64_t(params.subseed + int64_t(batch) * B), B);
-            NoiseSource noise = NoiseSource::perImage(seeds, subseeds, params.subseedStrength);
+            // 3. noise (docs/reference.md §8.2): image k of the whole job uses seed + k, or the seed
+            // itself for every image when a variation strength is set, and variation seed + k;
+            // each image draws from its own generator.
+            ImageNoiseOptions nopt = noiseOptions;
+            const int64_t first = int64_t(batch) * B;
+            nopt.seeds = NoiseSource::consecutiveSeeds(uint64_t(params.seed + first), B);
+            if (params.subseedStrength != 0) {
+                nopt.seeds.assign(size_t(B), uint64_t(params.seed));
+                nopt.subseeds = NoiseSource::consecutiveSeeds(uint64_t(params.subseed + first), B);
+            }
+            const std::vector<uint64_t>& seeds = nopt.seeds;
+            const std::vector<uint64_t>& subseeds = nopt.subseeds;
+            NoiseSource noise = NoiseSource::perImage(nopt);
 
             torch::Tensor lastDenoised;
             int stepNo = 0;
@@ -191,6 +221,7 @@ public:
             req.cfgScale = params.cfgScale;
             req.guidanceRescale = params.guidanceRescale;
             req.plan = plan;
+            req.fullSigmas = fullPlan.sigmas;
             req.init = img2img && !inpaint ? &initMoments : nullptr;
             req.inpaint = inpaint ? &inpaintInputs : nullptr;
             req.strength = params.denoisingStrength;
@@ -220,6 +251,8 @@ public:
                 if (!subseeds.empty())
                     g.params.subseed = int64_t(subseeds[size_t(i)]);
                 g.params.batchCount = 1;
+                g.params.rngSource = rngSourceName(noiseOptions.source);
+                g.params.ensd = noiseOptions.ensd;
                 g.params.modelName = m_info.name;
                 if (g.params.modelHash.empty())
                     g.params.modelHash = m_info.hash;
@@ -478,6 +511,17 @@ void validateParams(const GenerationParams& p)
         fail("clip skip " + std::to_string(p.clipSkip) + " is outside 1..12");
     if (p.seed < -1 || p.seed > int64_t(0xFFFFFFFFFFFFll))
         fail("seed " + std::to_string(p.seed) + " is not -1 (random) or a number from 0");
+    if (p.subseedStrength != 0 && (p.subseed < -1 || p.subseed > int64_t(0xFFFFFFFFFFFFll)))
+        fail("variation seed " + std::to_string(p.subseed) + " is not -1 (random) or a number from 0");
+    const bool resize = p.seedResizeFromW > 0 && p.seedResizeFromH > 0; // A1111: both, or off
+    if (resize
+        && (p.seedResizeFromW < 8 || p.seedResizeFromH < 8 || p.seedResizeFromW > 8192
+            || p.seedResizeFromH > 8192))
+        fail("seed resize from " + std::to_string(p.seedResizeFromW) + "x" + std::to_string(p.seedResizeFromH)
+            + " is not a size from 8x8 to 8192x8192 (or -1 for off)");
+    if (p.ensd < -int64_t(0xFFFFFFFFFFFFll) || p.ensd > int64_t(0xFFFFFFFFFFFFll))
+        fail("eta noise seed delta " + std::to_string(p.ensd) + " is out of range");
+    resolveRngSource(p.rngSource); // throws on a name that is not GPU, CPU or NV
     findSampler(p.sampler); // throws, listing the valid labels
     const auto& types = scheduleTypes();
     if (!p.scheduler.empty() && std::find(types.begin(), types.end(), p.scheduler) == types.end())

@@ -187,6 +187,12 @@ std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QStrin
             job.params.vaeHash = v->hash().toStdString();
     }
 
+    // ---- random numbers: the job's own (a pasted infotext's), else the settings' ---------------
+    if (job.params.rngSource.empty())
+        job.params.rngSource = m_settings.randomSource.toStdString();
+    if (job.params.ensd == 0) // as A1111: an infotext without ENSD leaves the setting in force
+        job.params.ensd = m_settings.etaNoiseSeedDelta;
+
     // ---- where it runs --------------------------------------------------------------------------
     std::tie(job.model.device, job.model.dtype) = deviceAndDtype();
     try {
@@ -224,6 +230,8 @@ GenerationInputs prepareInputs(GenerationJob& job, int nativeSize)
     GenerationParams& p = job.params;
     if (p.seed < 0)
         p.seed = int64_t(QRandomGenerator::global()->bounded(uint32_t(0xFFFFFFFF)));
+    if (p.subseedStrength != 0 && p.subseed < 0) // A1111: a random variation seed likewise
+        p.subseed = int64_t(QRandomGenerator::global()->bounded(uint32_t(0xFFFFFFFF)));
     QImage init = job.initImage;
     if (init.isNull() && !p.initImage.empty())
         init = readImage(p.initImage, "init image");

@@ -376,7 +376,8 @@ QString toInfotext(const GenerationParams& p, const QString& version)
         add("Variation seed", QString::number(p.subseed));
         add("Variation seed strength", formatInfotextNumber(p.subseedStrength));
     }
-    fromExtra("Seed resize from");
+    if (p.seedResizeFromW > 0 && p.seedResizeFromH > 0)
+        add("Seed resize from", QStringLiteral("%1x%2").arg(p.seedResizeFromW).arg(p.seedResizeFromH));
     // img2img writes its strength; a txt2img infotext keeps the one it was read with (hires fix).
     if (!p.initImage.empty())
         add("Denoising strength", formatInfotextNumber(p.denoisingStrength));
@@ -385,9 +386,14 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     fromExtra("Conditional mask weight");
     if (p.clipSkip > 1)
         add("Clip skip", QString::number(p.clipSkip));
-    for (const char* key :
-        { "ENSD", "Token merging ratio", "Token merging ratio hr", "Init image hash", "RNG", "Tiling" })
+    // the generation leaves ensd at 0 when its sampler draws no noise after the first (A1111's rule)
+    if (p.ensd != 0)
+        add("ENSD", QString::number(p.ensd));
+    for (const char* key : { "Token merging ratio", "Token merging ratio hr", "Init image hash" })
         fromExtra(key);
+    if (!p.rngSource.empty() && p.rngSource != "GPU") // A1111's default goes unwritten
+        add("RNG", qs(p.rngSource));
+    fromExtra("Tiling");
 
     // Extra generation parameters: in the order read, then the rest sorted; Eta and guidance rescale
     // where they were read, else last (A1111's sampler adds Eta after the other extras).
@@ -531,6 +537,25 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
                 p.subseedStrength = d;
             else
                 warn(key, value, "a number");
+        } else if (key == QLatin1String("Seed resize from")) {
+            const auto m = reSize.match(value);
+            if (m.hasMatch()) {
+                p.seedResizeFromW = m.captured(1).toInt();
+                p.seedResizeFromH = m.captured(2).toInt();
+            } else {
+                warn(key, value, "WIDTHxHEIGHT");
+            }
+        } else if (key == QLatin1String("ENSD")) {
+            if (toInt64(value, &i))
+                p.ensd = i;
+            else
+                warn(key, value, "a whole number");
+        } else if (key == QLatin1String("RNG")) {
+            const QString v = value.trimmed().toUpper();
+            if (v == QLatin1String("GPU") || v == QLatin1String("CPU") || v == QLatin1String("NV"))
+                p.rngSource = v.toStdString();
+            else
+                warn(key, value, "GPU, CPU or NV");
         } else if (key == QLatin1String("Clip skip")) {
             if (toInt64(value, &i) && i >= 1 && i <= 12)
                 p.clipSkip = int(i);
@@ -560,6 +585,9 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
             p.extra[k] = value.toStdString();
         }
     }
+    // A1111 (parse_generation_parameters): no "RNG" key means its default source, GPU
+    if (!pairs.isEmpty() && p.rngSource.empty())
+        p.rngSource = "GPU";
     if (haveSampler || !schedule.isEmpty()) {
         const auto [name, sched] = splitSamplerName(sampler, schedule);
         p.sampler = name.toStdString();

@@ -20,7 +20,8 @@ namespace qd
 QString toInfotext(const GenerationParams& params, const QString& version = QString());
 
 // Parses an A1111 infotext. Missing keys keep GenerationParams' defaults (A1111's: Clip skip 1,
-// Schedule type Automatic, ...). Keys we do not model go to params.extra in the order read.
+// Schedule type Automatic, ...); a parameters line without "RNG" means A1111's default source,
+// "GPU" (NV off CUDA). Keys we do not model go to params.extra in the order read.
 // Values that cannot be read (e.g. "Steps: many") are reported in *warnings and skipped.
 GenerationParams parseInfotext(const QString& text, QStringList* warnings = nullptr);
 

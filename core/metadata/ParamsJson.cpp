@@ -36,6 +36,10 @@ QJsonObject paramsToJson(const GenerationParams& p)
         { "seed", qint64(p.seed) },
         { "subseed", qint64(p.subseed) },
         { "subseed_strength", p.subseedStrength },
+        { "seed_resize_from_w", p.seedResizeFromW },
+        { "seed_resize_from_h", p.seedResizeFromH },
+        { "randn_source", qs(p.rngSource) },
+        { "eta_noise_seed_delta", qint64(p.ensd) },
         { "width", p.width },
         { "height", p.height },
         { "batch_size", p.batchSize },
@@ -67,6 +71,10 @@ GenerationParams paramsFromJson(const QJsonObject& j)
     p.seed = j.value("seed").toInteger(p.seed);
     p.subseed = j.value("subseed").toInteger(p.subseed);
     p.subseedStrength = j.value("subseed_strength").toDouble(p.subseedStrength);
+    p.seedResizeFromW = j.value("seed_resize_from_w").toInt(p.seedResizeFromW);
+    p.seedResizeFromH = j.value("seed_resize_from_h").toInt(p.seedResizeFromH);
+    p.rngSource = ss(j.value("randn_source"), p.rngSource);
+    p.ensd = j.value("eta_noise_seed_delta").toInteger(p.ensd);
     p.width = j.value("width").toInt(p.width);
     p.height = j.value("height").toInt(p.height);
     p.batchSize = j.value("batch_size").toInt(p.batchSize);

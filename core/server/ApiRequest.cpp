@@ -304,6 +304,8 @@ bool parseGenerationRequest(const QByteArray& body, bool img2img, const ApiOptio
     range("n_iter", 1, caps.maxBatchCount);
     range("seed", -1, qint64(0xFFFFFFFFFFFFll)); // what the engine's random source takes
     range("subseed", -1, qint64(0xFFFFFFFFFFFFll));
+    range("seed_resize_from_w", -1, caps.maxWidth);
+    range("seed_resize_from_h", -1, caps.maxHeight);
     if (!details.isEmpty()) {
         *error = ApiError::validation(details);
         return false;
@@ -353,6 +355,22 @@ bool parseGenerationRequest(const QByteArray& body, bool img2img, const ApiOptio
     p.denoisingStrength = has("denoising_strength") ? v.value("denoising_strength").toDouble() : 0.75;
     const QJsonValue clip = out->overrideSettings.value("CLIP_stop_at_last_layers");
     p.clipSkip = clip.isUndefined() ? options.clipSkip() : clip.toInt();
+    // random numbers (docs/reference.md §8): the request's override, else the server's options
+    auto setting = [&](const char* key) {
+        const QJsonValue o = out->overrideSettings.value(QLatin1String(key));
+        return o.isUndefined() ? options.value(QLatin1String(key)) : o;
+    };
+    const QString rng = setting("randn_source").toString().trimmed().toUpper();
+    if (rng != QLatin1String("GPU") && rng != QLatin1String("CPU") && rng != QLatin1String("NV")) {
+        *error = ApiError::http(422,
+            QStringLiteral("randn_source '%1' is not one of GPU, CPU, NV")
+                .arg(setting("randn_source").toString()));
+        return false;
+    }
+    p.rngSource = rng.toStdString();
+    p.ensd = setting("eta_noise_seed_delta").toInteger(0);
+    p.seedResizeFromW = has("seed_resize_from_w") ? int(v.value("seed_resize_from_w").toInteger()) : -1;
+    p.seedResizeFromH = has("seed_resize_from_h") ? int(v.value("seed_resize_from_h").toInteger()) : -1;
 
     // sampler_name or sampler_index (api.py), then the schedule label an old name carries
     // ("DPM++ 2M Karras"); an unknown one is named in a 422 (A1111 silently takes DPM++ 2M)

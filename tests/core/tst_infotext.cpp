@@ -206,8 +206,42 @@ private slots:
         QCOMPARE(p.denoisingStrength, 0.45);
         QCOMPARE(s(p.extra.at("Lora hashes")), QString("add_detail: 7c6bad76eb54"));
         QCOMPARE(s(p.extra.at("Hires upscaler")), QString("4x-UltraSharp"));
-        QCOMPARE(s(p.extra.at("RNG")), QString("CPU"));
+        QCOMPARE(s(p.rngSource), QString("CPU"));
+        QVERIFY(!p.extra.count("RNG"));
         QCOMPARE(qd::toInfotext(p), text);
+    }
+
+    // The random-source keys (docs/reference.md §8): read into fields, written back in A1111's
+    // places; no "RNG" key means A1111's default, GPU, which is not written.
+    void randomSourceKeysRoundTrip()
+    {
+        const QString text = "a lighthouse at dusk\nSteps: 20, Sampler: Euler a, Schedule type: Automatic, "
+                             "CFG scale: 7, Seed: 42, Size: 512x768, Variation seed: 1234, "
+                             "Variation seed strength: 0.3, Seed resize from: 512x512, ENSD: 31337, RNG: NV, "
+                             "Version: v1.10.1";
+        QStringList warnings;
+        const GenerationParams p = qd::parseInfotext(text, &warnings);
+        QVERIFY2(warnings.isEmpty(), qPrintable(warnings.join('\n')));
+        QCOMPARE(p.subseed, Q_INT64_C(1234));
+        QCOMPARE(p.subseedStrength, 0.3);
+        QCOMPARE(p.seedResizeFromW, 512);
+        QCOMPARE(p.seedResizeFromH, 512);
+        QCOMPARE(p.ensd, Q_INT64_C(31337));
+        QCOMPARE(s(p.rngSource), QString("NV"));
+        for (const char* key : { "RNG", "ENSD", "Seed resize from" })
+            QVERIFY(!p.extra.count(key)); // modelled, not kept verbatim
+        QCOMPARE(qd::toInfotext(p), text);
+
+        const GenerationParams gpu
+            = qd::parseInfotext("a cat\nSteps: 20, Sampler: Euler, Seed: 1, Size: 64x64");
+        QCOMPARE(s(gpu.rngSource), QString("GPU"));
+        QVERIFY(!qd::toInfotext(gpu).contains("RNG"));
+        QVERIFY(!qd::toInfotext(gpu).contains("Seed resize from"));
+        QCOMPARE(qd::parseInfotext("just a prompt").rngSource, std::string()); // no parameters: the setting
+
+        QStringList bad;
+        qd::parseInfotext("a\nSteps: 20, Seed: 1, RNG: quantum, Seed resize from: big", &bad);
+        QCOMPARE(bad.size(), 2);
     }
 
     void lastLineNeedsThreePairs()

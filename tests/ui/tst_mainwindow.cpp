@@ -2,8 +2,10 @@
 // and the filmstrip; the queue panel drives the worker's queue; a dropped image restores its
 // parameters; the keyboard reaches everything.
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDoubleSpinBox>
 #include <QGroupBox>
 #include <QLineEdit>
 #include <QListView>
@@ -11,6 +13,7 @@
 #include <QMenuBar>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -431,6 +434,69 @@ private slots:
         const qd::GenerationParams back = qd::parseInfotext(meta.infotext());
         QVERIFY2(back.extra.count("Lora hashes"), qPrintable(meta.infotext()));
         QCOMPARE(back.extra.at("Lora hashes"), std::string("tiny-sd1-lora: 41df0a42fc63"));
+    }
+
+    // An A1111 image with a variation seed, seed resize, ENSD and the NV source: restoring it fills
+    // the seed's "Extra" fields, and generating it gives the image the CLI makes from the same
+    // fields (docs/reference.md §8).
+    void restoredRandomSettingsRegenerateTheCliImage()
+    {
+        qd::MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        const QString infotext
+            = "a red lighthouse on a cliff\nNegative prompt: blurry\n"
+              "Steps: 4, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: 42, "
+              "Size: 64x64, Variation seed: 1234, Variation seed strength: 0.3, "
+              "Seed resize from: 96x64, ENSD: 31337, RNG: NV, Version: v1.10.1";
+        qd::ImageMetadata meta;
+        meta.setInfotext(infotext);
+        const QString home = qEnvironmentVariable("QDIFFUSION_HOME");
+        const QString file = QDir(home).filePath("variation.png");
+        QImage img(64, 48, QImage::Format_RGB888);
+        img.fill(Qt::darkRed);
+        QString error;
+        QVERIFY2(qd::ImageMetadata::save(img, file, meta, 95, &error), qPrintable(error));
+        QVERIFY(w.restoreFromImageFile(file));
+
+        auto* extra = w.findChild<QCheckBox*>("seedExtraCheck");
+        QVERIFY(extra && extra->isChecked());
+        QVERIFY(w.findChild<QWidget*>("variationPanel")->isVisible());
+        QCOMPARE(w.findChild<QLineEdit*>("subseedEdit")->text(), QString("1234"));
+        QCOMPARE(w.findChild<QDoubleSpinBox*>("subseedStrengthSpin")->value(), 0.3);
+        QCOMPARE(w.findChild<QSpinBox*>("seedResizeWidthSpin")->value(), 96);
+        QCOMPARE(w.findChild<QSpinBox*>("seedResizeHeightSpin")->value(), 64);
+        const qd::GenerationParams p = w.currentParams();
+        QCOMPARE(p.rngSource, std::string("NV"));
+        QCOMPARE(p.ensd, int64_t(31337));
+        QCOMPARE(p.subseed, int64_t(1234));
+        QCOMPARE(p.seedResizeFromW, 96);
+
+        QSignalSpy finished(w.worker(), &qd::InferenceWorker::finished);
+        QTest::keyClick(w.promptEditor()->textEdit(), Qt::Key_Return, Qt::ControlModifier);
+        QVERIFY(finished.wait(60000));
+        const auto result = finished.first().first().value<qd::GenerationResult>();
+        QCOMPARE(result.images.size(), 1);
+        const QString saved = result.images.first().infotext;
+        for (const char* key :
+            { "Variation seed: 1234", "Seed resize from: 96x64", "ENSD: 31337", "RNG: NV" })
+            QVERIFY2(saved.contains(key), qPrintable(saved));
+
+        QProcess cli;
+        QTemporaryDir outDir;
+        const QString out = outDir.path();
+        cli.start(QCoreApplication::applicationDirPath() + "/qdiffusion-cli",
+            { "generate", "--prompt", "a red lighthouse on a cliff", "--negative-prompt", "blurry",
+                "--sampler", "Euler a", "--steps", "4", "--cfg-scale", "7", "--seed", "42", "--W", "64",
+                "--H", "64", "--n_samples", "1", "--n_iter", "1", "--subseed", "1234", "--subseed-strength",
+                "0.3", "--seed-resize-from", "96x64", "--ensd", "31337", "--rng", "nv", "--skip_grid",
+                "--outdir", out });
+        QVERIFY(cli.waitForFinished(120000));
+        QVERIFY2(cli.exitCode() == 0, cli.readAllStandardError().constData());
+        const QImage fromCli(out + "/samples/00000.png"), fromGui(result.images.first().file);
+        QCOMPARE(fromCli.size(), QSize(64, 64));
+        QCOMPARE(
+            fromGui.convertToFormat(QImage::Format_RGB888), fromCli.convertToFormat(QImage::Format_RGB888));
     }
 
     void droppedImageRestoresItsParameters()
