@@ -66,6 +66,11 @@ for dev in cpu cuda; do
 done
 awk '/^PASS|^FAIL/ { for (i = 1; i <= NF; i++) { if ($i == "latents" && $(i+1) > l) l = $(i+1); if ($i == "image" && $(i+1) > m) m = $(i+1) } }
      END { print "CUDA worst latents", l, "worst image", m }' "$OUT/conformance-cuda.txt"
+echo "== random sources: GPU on CUDA against NV on the CPU (draws bit-exact, images equal)"
+$CLI rng-check --device cuda | tee "$OUT/rng-check.txt"
+echo "== AUTOMATIC1111 random sources and Brownian-tree noise (CPU generator and NV), on the CUDA build"
+$CLI conformance --goldens $CONF/rng/philox_goldens.safetensors --cases $CONF/rng/philox_cases.json | tail -1
+$CLI conformance --goldens $CONF/sde/sde_goldens.safetensors --cases $CONF/sde/sde_cases.json | tail -1
 [ "${1:-}" = quick ] && exit 0
 
 # GPU memory in use, sampled every 100 ms while the benchmarks run (the engine's C++ API has no

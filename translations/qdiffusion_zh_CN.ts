@@ -567,10 +567,6 @@ Each step appears here as it is made.</source>
         <translation>已跳过</translation>
     </message>
     <message>
-        <source>%1: cannot create the output folder</source>
-        <translation>%1：无法创建输出文件夹</translation>
-    </message>
-    <message>
         <source>%1 carries no generation parameters</source>
         <translation>%1 不含生成参数</translation>
     </message>
@@ -976,6 +972,34 @@ Stable Diffusion 原生桌面创作工具。</translation>
     <message>
         <source>None</source>
         <translation>无</translation>
+    </message>
+    <message>
+        <source>E&amp;xtra</source>
+        <translation>更多(&amp;X)</translation>
+    </message>
+    <message>
+        <source>Variation seed and resize-seed-from, as in AUTOMATIC1111</source>
+        <translation>变异种子与“从尺寸调整种子”，与 AUTOMATIC1111 相同</translation>
+    </message>
+    <message>
+        <source>Variation seed</source>
+        <translation>变异种子</translation>
+    </message>
+    <message>
+        <source>0 keeps the seed&apos;s image; 1 is the variation seed&apos;s</source>
+        <translation>0 保持原种子的图像；1 为变异种子的图像</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Variation strength</source>
+        <translation>变异强度</translation>
+    </message>
+    <message>
+        <source>Resize seed from</source>
+        <translation>从尺寸调整种子</translation>
     </message>
 </context>
 <context>

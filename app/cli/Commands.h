@@ -19,6 +19,8 @@ struct Command {
 Command addTokenizeCommand(CLI::App& app);
 // conformance --goldens F --cases F [--data DIR] (CmdConformance.cpp)
 Command addConformance(CLI::App& app);
+// rng-check [--device cuda]: the GPU source on CUDA against NV on the CPU (CmdRngCheck.cpp)
+Command addRngCheck(CLI::App& app);
 // bench [--ckpt F] ... : phase timings and peak memory (CmdBench.cpp)
 Command addBench(CLI::App& app);
 #ifdef QD_WITH_QT

@@ -31,6 +31,7 @@ int main(int argc, char** argv)
 #endif
     commands.push_back(qd::cli::addTokenizeCommand(app));
     commands.push_back(qd::cli::addConformance(app));
+    commands.push_back(qd::cli::addRngCheck(app));
     commands.push_back(qd::cli::addBench(app));
     commands.push_back(qd::cli::addMakeCheckpointCommand(app));
     commands.push_back(qd::cli::addInspectCommand(app));

@@ -214,6 +214,24 @@ private slots:
         QVERIFY2(job, qPrintable(error));
         QVERIFY(job->isDemo());
         QCOMPARE(job->nativeSize(), 256);
+        // random numbers: the settings' source and ENSD unless the job (a pasted infotext) has its own
+        QCOMPARE(job->params.rngSource, std::string("GPU"));
+        QCOMPARE(job->params.ensd, int64_t(0));
+        {
+            Settings cpu = s;
+            cpu.randomSource = "CPU";
+            cpu.etaNoiseSeedDelta = 31337;
+            JobRequest own = r;
+            std::optional<GenerationJob> j = JobBuilder(cpu, nullptr).build(own, &error);
+            QVERIFY2(j, qPrintable(error));
+            QCOMPARE(j->params.rngSource, std::string("CPU"));
+            QCOMPARE(j->params.ensd, int64_t(31337));
+            own.params.rngSource = "NV";
+            own.params.ensd = 7;
+            j = JobBuilder(cpu, nullptr).build(own, &error);
+            QCOMPARE(j->params.rngSource, std::string("NV"));
+            QCOMPARE(j->params.ensd, int64_t(7));
+        }
         r.model = models() + "/big-one.safetensors";
         job = builder.build(r, &error);
         QVERIFY2(job, qPrintable(error));

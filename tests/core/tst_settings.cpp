@@ -78,6 +78,8 @@ private slots:
         s.precision = "fp16";
         s.previewMethod = "taesd";
         s.previewInterval = 3;
+        s.randomSource = "NV";
+        s.etaNoiseSeedDelta = 31337;
         s.language = "zh_CN";
         s.theme = "dark";
         s.apiEnabled = true;

@@ -252,6 +252,35 @@ private slots:
         QCOMPARE(r.json.object().value("images").toArray().size(), 0);
     }
 
+    // A1111's random-number fields: the variation seed counts up while every image keeps the seed,
+    // the request's override_settings pick the source and ENSD, and the infotexts say so.
+    void txt2imgVariationSeedsAndRandomSource()
+    {
+        Reply r = post("/sdapi/v1/txt2img",
+            { { "prompt", "x" }, { "steps", 2 }, { "width", 64 }, { "height", 64 }, { "batch_size", 2 },
+                { "seed", 100 }, { "subseed", 5 }, { "subseed_strength", 0.25 }, { "seed_resize_from_w", 96 },
+                { "seed_resize_from_h", 80 }, { "sampler_name", "Euler a" },
+                { "override_settings",
+                    QJsonObject { { "randn_source", "CPU" }, { "eta_noise_seed_delta", 31337 } } } });
+        QCOMPARE(r.status, 200);
+        const QJsonObject info
+            = QJsonDocument::fromJson(r.json.object().value("info").toString().toUtf8()).object();
+        QCOMPARE(info.value("all_seeds").toArray(), (QJsonArray { 100, 100 }));
+        QCOMPARE(info.value("all_subseeds").toArray(), (QJsonArray { 5, 6 }));
+        QCOMPARE(info.value("seed_resize_from_w").toInt(), 96);
+        QString infotext;
+        decodePng(r.json.object().value("images").toArray()[1].toString(), &infotext);
+        for (const char* key : { "Variation seed: 6", "Variation seed strength: 0.25",
+                 "Seed resize from: 96x80", "ENSD: 31337", "RNG: CPU" })
+            QVERIFY2(infotext.contains(key), qPrintable(infotext));
+
+        r = post("/sdapi/v1/txt2img",
+            { { "steps", 1 }, { "width", 64 }, { "height", 64 },
+                { "override_settings", QJsonObject { { "randn_source", "quantum" } } } });
+        QCOMPARE(r.status, 422);
+        QVERIFY2(r.body.contains("randn_source"), r.body.constData());
+    }
+
     void progressMovesAndCarriesAPreview()
     {
         Reply idle = get("/sdapi/v1/progress");

@@ -99,6 +99,11 @@ int main(int argc, char* argv[])
         w.parameterPanel()->setParams(p);
     };
     auto finish = [&] {
+        // the seed's "Extra" fields open, as after pasting an A1111 image with a variation seed
+        qd::GenerationParams v = w.parameterPanel()->params();
+        v.subseed = 77;
+        v.subseedStrength = 0.25;
+        w.parameterPanel()->setParams(v);
         grab(&w, "main");
         w.tabs()->setCurrentWidget(w.historyGallery());
         w.historyGallery()->selectRow(0);
