@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "conformance/ConformanceCase.h"
 #include "io/SafeTensors.h"
 #include "sampling/Noise.h"
 
@@ -16,12 +17,7 @@ namespace
 
 using json = nlohmann::json;
 
-double maxAbs(const torch::Tensor& a, const torch::Tensor& b)
-{
-    if (a.sizes() != b.sizes())
-        return INFINITY;
-    return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
+using conformance::maxAbs;
 
 std::vector<int64_t> shapeOf(const json& c)
 {
@@ -89,21 +85,10 @@ std::vector<ConformanceResult> runRngConformance(const ConformanceOptions& o, co
     const StateDict goldens = loadSafetensors(o.goldens);
     const json tolerances = file.value("tolerance", json::object());
     std::vector<ConformanceResult> results;
-    for (const json& c : file.at("cases")) {
-        ConformanceResult r;
-        r.name = "rng/" + c.value("name", std::string("?"));
-        if (!o.filter.empty() && r.name.find(o.filter) == std::string::npos)
-            continue;
-        try {
-            runCase(goldens, c, tolerances, r);
-        } catch (const std::exception& e) {
-            r.message = e.what();
-        }
-        r.passed = r.message.empty();
-        results.push_back(r);
-        if (onResult)
-            onResult(results.back());
-    }
+    for (const json& c : file.at("cases"))
+        conformance::runCase(
+            o, "rng/" + c.value("name", std::string("?")),
+            [&](ConformanceResult& r) { runCase(goldens, c, tolerances, r); }, results, onResult);
     return results;
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "conformance/ConformanceCase.h"
 #include "io/SafeTensors.h"
 #include "sampling/BrownianTree.h"
 #include "sampling/Samplers.h"
@@ -19,12 +20,7 @@ using json = nlohmann::json;
 
 constexpr double kNoiseTol = 1e-6; // the README's bar for draws and tree noise (bit-exact expected)
 
-double maxAbs(const torch::Tensor& a, const torch::Tensor& b)
-{
-    if (a.sizes() != b.sizes())
-        return INFINITY;
-    return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
+using conformance::maxAbs;
 
 const torch::Tensor& golden(const StateDict& goldens, const std::string& key)
 {
@@ -189,19 +185,7 @@ std::vector<ConformanceResult> runSdeConformance(const ConformanceOptions& o, co
     const StateDict goldens = loadSafetensors(o.goldens);
     std::vector<ConformanceResult> results;
     auto run = [&](const std::string& name, const std::function<void(ConformanceResult&)>& body) {
-        ConformanceResult r;
-        r.name = "sde/" + name;
-        if (!o.filter.empty() && r.name.find(o.filter) == std::string::npos)
-            return;
-        try {
-            body(r);
-        } catch (const std::exception& e) {
-            r.message = e.what();
-        }
-        r.passed = r.message.empty();
-        results.push_back(r);
-        if (onResult)
-            onResult(results.back());
+        conformance::runCase(o, "sde/" + name, body, results, onResult);
     };
     if (file.contains("seedseq_probe"))
         run("seedseq_probe", [&](ConformanceResult& r) { runSeedSequence(file["seedseq_probe"], r); });
