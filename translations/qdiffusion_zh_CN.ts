@@ -798,6 +798,18 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <source>%1 has no parameters; set as the init image</source>
         <translation>%1 不含参数，已设为初始图像</translation>
     </message>
+    <message>
+        <source>The pasted text holds no generation parameters</source>
+        <translation>粘贴的文本不含生成参数</translation>
+    </message>
+    <message>
+        <source>Parameters restored from the pasted text</source>
+        <translation>已从粘贴的文本恢复参数</translation>
+    </message>
+    <message>
+        <source>Paste &amp;Generation Parameters</source>
+        <translation>粘贴生成参数(&amp;G)</translation>
+    </message>
 </context>
 <context>
     <name>qd::ParameterPanel</name>

@@ -1,6 +1,7 @@
 #include "ui/MainWindow.h"
 
 #include <QApplication>
+#include <QClipboard>
 #include <QDir>
 #include <QDirIterator>
 #include <QDockWidget>
@@ -8,6 +9,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMimeData>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSplitter>
@@ -457,6 +459,32 @@ bool MainWindow::restoreFromImageFile(const QString& path)
     statusBar()->showMessage(msg, 8000);
     m_errorBanner->hide();
     return true;
+}
+
+bool MainWindow::restoreFromText(const QString& text)
+{
+    QStringList warnings;
+    const GenerationParams p = parseInfotext(text, &warnings);
+    // without a parameters line the whole text is the prompt
+    if (QString::fromStdString(p.prompt) == text.trimmed()) {
+        statusBar()->showMessage(tr("The pasted text holds no generation parameters"), 8000);
+        return false;
+    }
+    restoreParams(p);
+    QString msg = tr("Parameters restored from the pasted text");
+    if (!warnings.isEmpty())
+        msg += QStringLiteral(" (") + warnings.join(QStringLiteral("; ")) + u')';
+    statusBar()->showMessage(msg, 8000);
+    m_errorBanner->hide();
+    return true;
+}
+
+bool MainWindow::pasteParameters()
+{
+    const QMimeData* mime = QApplication::clipboard()->mimeData();
+    if (mime && mime->hasUrls() && !mime->urls().isEmpty() && mime->urls().first().isLocalFile())
+        return restoreFromImageFile(mime->urls().first().toLocalFile());
+    return restoreFromText(mime ? mime->text() : QString());
 }
 
 int MainWindow::generate()

@@ -62,6 +62,11 @@ public:
     // Reads the parameters an image carries (ours, A1111's, ComfyUI's, ...) and restores them.
     // Returns false with a message in the status bar when the file has none.
     bool restoreFromImageFile(const QString& path);
+    // An infotext pasted as text (A1111's "read generation parameters"): false, and the form left
+    // alone, when the text has no parameters line.
+    bool restoreFromText(const QString& text);
+    // Edit > Paste Generation Parameters: the clipboard's infotext text, or the image file it names.
+    bool pasteParameters();
     // What the form asks for: its parameters, the picked model and VAE.
     JobRequest currentRequest() const;
     // The job the Generate button would queue now (JobBuilder over the settings and the library),

@@ -79,6 +79,12 @@ void MainWindow::buildMenus()
     textAction(tr("&Paste"), QKeySequence::Paste, "actionPaste", &QPlainTextEdit::paste);
     textAction(tr("Select &All"), QKeySequence::SelectAll, "actionSelectAll", &QPlainTextEdit::selectAll);
     edit->addSeparator();
+    // an infotext copied from a web page or another program, as A1111's "read generation parameters"
+    QAction* pasteParams
+        = edit->addAction(tr("Paste &Generation Parameters"), this, [this] { pasteParameters(); });
+    pasteParams->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_V));
+    pasteParams->setObjectName("actionPasteParameters");
+    edit->addSeparator();
     QAction* focusPrompt = edit->addAction(tr("Edit &Prompt"), this, [this] {
         m_tabs->setCurrentWidget(m_createSplitter);
         m_prompt->textEdit()->setFocus();

@@ -3,6 +3,7 @@
 // parameters; the keyboard reaches everything.
 #include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -449,15 +450,17 @@ private slots:
               "Steps: 4, Sampler: Euler a, Schedule type: Automatic, CFG scale: 7, Seed: 42, "
               "Size: 64x64, Variation seed: 1234, Variation seed strength: 0.3, "
               "Seed resize from: 96x64, ENSD: 31337, RNG: NV, Version: v1.10.1";
-        qd::ImageMetadata meta;
-        meta.setInfotext(infotext);
         const QString home = qEnvironmentVariable("QDIFFUSION_HOME");
-        const QString file = QDir(home).filePath("variation.png");
-        QImage img(64, 48, QImage::Format_RGB888);
-        img.fill(Qt::darkRed);
-        QString error;
-        QVERIFY2(qd::ImageMetadata::save(img, file, meta, 95, &error), qPrintable(error));
-        QVERIFY(w.restoreFromImageFile(file));
+        // pasted as text (Edit > Paste Generation Parameters); plain text is not taken for one
+        QApplication::clipboard()->setText("just a prompt, no parameters");
+        QVERIFY(!w.pasteParameters());
+        QApplication::clipboard()->setText(infotext);
+        QVERIFY(w.findChild<QAction*>("actionPasteParameters"));
+        if (QApplication::clipboard()->text() == infotext) // the platform keeps a clipboard
+            w.findChild<QAction*>("actionPasteParameters")->trigger();
+        else
+            QVERIFY(w.restoreFromText(infotext));
+        QCOMPARE(w.promptEditor()->text(), QString("a red lighthouse on a cliff"));
 
         auto* extra = w.findChild<QCheckBox*>("seedExtraCheck");
         QVERIFY(extra && extra->isChecked());
