@@ -4,14 +4,17 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
 #include <torch/torch.h>
 
 #include "Pipeline.h"
 #include "conformance/ConformanceRng.h"
 #include "conformance/ConformanceSde.h"
+#include "conformance/ConformanceUpscaler.h"
 #include "io/SafeTensors.h"
 #include "models/TinyModels.h"
 #include "pipeline/Generation.h"
@@ -278,8 +281,15 @@ std::vector<ConformanceResult> runConformance(
     std::stringstream text;
     text << in.rdbuf();
     const nlohmann::json cases = parsePythonJson(text.str());
-    if (cases.contains("cases") && cases["cases"].is_array())
+    if (cases.contains("cases") && cases["cases"].is_array()) {
+        // random draws (randn / sequence / image_rng) or upscalers (forward / tiled_...)
+        static const std::set<std::string> upscalerKinds { "forward", "descriptor_pad", "tiled_tensor",
+            "tiled_pil" };
+        for (const auto& c : cases["cases"])
+            if (upscalerKinds.count(c.value("kind", std::string())))
+                return runUpscalerConformance(options, cases, onResult);
         return runRngConformance(options, cases, onResult);
+    }
     if (cases.contains("raw_cases") || cases.contains("sampler_cases"))
         return runSdeConformance(options, cases, onResult);
     if (!cases.contains("cases") || !cases["cases"].is_object())

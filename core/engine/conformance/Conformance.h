@@ -35,7 +35,9 @@ struct ConformanceOptions {
 // One result per case, in file order; `onResult` (optional) is called as each finishes. The cases
 // file says what it holds: generations ({"cases": {name: case}}), random-source cases
 // ({"cases": [{"kind": "randn" | "sequence" | "image_rng", ...}]}, conformance/ConformanceRng.h) or
-// Brownian-tree cases ({"raw_cases", "sampler_cases", ...}, conformance/ConformanceSde.h).
+// Brownian-tree cases ({"raw_cases", "sampler_cases", ...}, conformance/ConformanceSde.h) or upscaler
+// cases ({"cases": [{"kind": "forward" | "descriptor_pad" | "tiled_tensor" | "tiled_pil", ...}]},
+// conformance/ConformanceUpscaler.h).
 std::vector<ConformanceResult> runConformance(
     const ConformanceOptions& options, const std::function<void(const ConformanceResult&)>& onResult = {});
 

@@ -181,14 +181,21 @@ torch::ScalarType torchDtype(const pickle::StorageRef& s)
     return *torchDtypeFromSafetensors(s.dtype); // every storage dtype exists in LibTorch 1.13
 }
 
-// The dict holding the weights: {"state_dict": {...}} (Lightning / CompVis) or the top level.
+// The dict holding the weights: {"state_dict": {...}} (Lightning / CompVis), the wrappers upscaler
+// trainers use ({"params_ema": {...}} in Real-ESRGAN files; spandrel's list and order), a lone
+// entry holding a dict, or the top level.
 const pickle::Object& stateDictOf(const pickle::Object& top, const std::string& path)
 {
     if (top.kind != pickle::Kind::Dict)
         throw EngineError(path + ": data.pkl holds a " + top.describe() + ", expected a dict of tensors");
-    const pickle::Object* sd = top.get("state_dict");
-    if (sd && sd->kind == pickle::Kind::Dict)
-        return *sd;
+    for (const char* key :
+        { "state_dict", "model_state_dict", "params_ema", "params-ema", "params", "model", "net" }) {
+        const pickle::Object* sd = top.get(key);
+        if (sd && sd->kind == pickle::Kind::Dict)
+            return *sd;
+    }
+    if (top.entries.size() == 1 && top.entries.front().second->kind == pickle::Kind::Dict)
+        return *top.entries.front().second;
     return top;
 }
 
@@ -415,7 +422,7 @@ void saveTorchCheckpoint(const std::string& path, const StateDict& tensors, cons
     pickle::Writer w(2);
     if (options.nestInStateDict) {
         w.emptyDict();
-        w.string("state_dict");
+        w.string(options.wrapperKey);
     }
     emptyOrderedDict(w);
     int n = 0;

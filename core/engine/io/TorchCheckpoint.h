@@ -19,9 +19,10 @@ namespace qd
 bool haveTorchCheckpointSupport();
 
 // The tensors of the checkpoint's state dict: the "state_dict" entry of the top-level dict when
-// there is one (Lightning / CompVis files), else the top-level dict itself (torch.save of a
-// state_dict). Non-tensor entries are ignored. Throws EngineError naming the file and the problem
-// (not a zip, no data.pkl, a refused global, a storage whose size does not match, ...).
+// there is one (Lightning / CompVis files), an upscaler trainer's wrapper ("params_ema", "params",
+// "model", "net", ...), else the top-level dict itself (torch.save of a state_dict). Non-tensor entries are
+// ignored. Throws EngineError naming the file and the problem (not a zip, no data.pkl, a refused global, a
+// storage whose size does not match, ...).
 StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& options = {});
 
 // The same tensors described (dtype, shape, bytes) without reading their data.
@@ -29,6 +30,7 @@ std::vector<TensorInfo> inspectTorchCheckpoint(const std::string& path);
 
 struct TorchSaveOptions {
     bool nestInStateDict = true; // {"state_dict": {...}} as CompVis / Lightning checkpoints
+    std::string wrapperKey = "state_dict"; // the nesting key ("params_ema": Real-ESRGAN files)
     std::string folder = "archive"; // the archive's top folder
     // Adds what real Stable Diffusion .ckpt files carry beside the weights (epoch, global_step,
     // the Lightning version, a ModelCheckpoint callback keyed by its class, a numpy scalar), so
