@@ -32,6 +32,7 @@ public:
     void step()
     {
         ++m_done;
+        m_total = std::max(m_total, m_done); // samplers with two evaluations a step (Heun, DPM2) run more
         const double secs = elapsedSeconds();
         const double rate = secs > 0 ? m_done / secs : 0;
         const double eta = rate > 0 ? (m_total - m_done) / rate : 0;

@@ -43,6 +43,11 @@ struct GenerateOptions {
     std::string rng, seedResizeFrom;
     int64_t subseed = -1, ensd = -1; // ensd -1: the settings'
     double subseedStrength = 0.0;
+    // hires fix (A1111's enable_hr / hr_*)
+    bool hires = false;
+    double hrScale = 2.0;
+    std::string hrUpscaler = "Latent", hrResize, hrSampler, hrScheduler, hrPrompt, hrNegativePrompt;
+    int hrSteps = 0;
     bool stepsGiven = false, cfgGiven = false; // --steps / --cfg-scale override the CompVis flags
     bool plms = false, dpmSolver = false, fixedCode = false, skipGrid = false, skipSave = false, json = false;
 };
@@ -127,6 +132,29 @@ int run(const GenerateOptions& o)
     p.subseedStrength = o.subseedStrength;
     if (o.ensd >= 0)
         p.ensd = o.ensd;
+    if (o.hires) {
+        p.enableHr = true;
+        p.hrScale = o.hrScale;
+        p.hrUpscaler = o.hrUpscaler;
+        p.hrSteps = o.hrSteps;
+        p.hrSampler = o.hrSampler;
+        p.hrScheduler = o.hrScheduler;
+        p.hrPrompt = o.hrPrompt;
+        p.hrNegativePrompt = o.hrNegativePrompt;
+        if (!o.hrResize.empty()) {
+            const QStringList wh = QString::fromStdString(o.hrResize).split('x');
+            bool okW = false, okH = false;
+            if (wh.size() == 2) {
+                p.hrResizeX = wh[0].toInt(&okW);
+                p.hrResizeY = wh[1].toInt(&okH);
+            }
+            if (!okW || !okH || p.hrResizeX < 0 || p.hrResizeY < 0)
+                return badInput("--hr-resize must be WIDTHxHEIGHT (0 for one side keeps the aspect), not '"
+                    + o.hrResize + "'");
+        }
+        if (!(o.hrScale >= 1.0 && o.hrScale <= 8.0))
+            return badInput("--hr-scale must be from 1 to 8");
+    }
     if (!o.seedResizeFrom.empty()) {
         const QStringList wh = QString::fromStdString(o.seedResizeFrom).split('x');
         bool okW = false, okH = false;
@@ -230,7 +258,8 @@ int run(const GenerateOptions& o)
 
     QJsonArray written;
     QList<QImage> all;
-    ProgressBar bar(p.steps * p.batchCount * int(prompts.size()));
+    const int passSteps = p.steps + (p.enableHr ? (p.hrSteps > 0 ? p.hrSteps : p.steps) : 0);
+    ProgressBar bar(passSteps * p.batchCount * int(prompts.size()));
     for (const std::string& prompt : prompts) {
         GenerationParams pp = p;
         pp.prompt = prompt;
@@ -337,6 +366,21 @@ Command addGenerate(CLI::App& app)
     sub->add_option("--seed-resize-from", o->seedResizeFrom,
         "WIDTHxHEIGHT: draw the seed's noise as at this size (A1111's 'Resize seed from')");
     sub->add_option("--ensd", o->ensd, "Eta noise seed delta (A1111's ENSD; default: the settings')");
+    sub->add_flag("--hires", o->hires,
+        "Hires fix: upscale the first pass and run a second one (--strength is its denoising strength)");
+    sub->add_option("--hr-scale", o->hrScale, "Hires fix: upscale factor")->capture_default_str();
+    sub->add_option(
+        "--hr-resize", o->hrResize, "Hires fix: WIDTHxHEIGHT instead of --hr-scale (0 keeps the aspect)");
+    sub->add_option("--hr-upscaler", o->hrUpscaler,
+           "Hires fix: Latent, Latent (bicubic), ..., None, Lanczos, Nearest, or an ESRGAN model in "
+           "models/ESRGAN")
+        ->capture_default_str();
+    sub->add_option("--hr-steps", o->hrSteps, "Hires fix: second-pass steps (0 = --steps)")
+        ->capture_default_str();
+    sub->add_option("--hr-sampler", o->hrSampler, "Hires fix: second-pass sampler (default: --sampler)");
+    sub->add_option("--hr-scheduler", o->hrScheduler, "Hires fix: second-pass schedule type");
+    sub->add_option("--hr-prompt", o->hrPrompt, "Hires fix: second-pass prompt (default: the prompt)");
+    sub->add_option("--hr-negative-prompt", o->hrNegativePrompt, "Hires fix: second-pass negative prompt");
     sub->add_option("--precision", o->precision, "autocast (use --dtype) or full (fp32)")
         ->capture_default_str();
     sub->add_option("--sampler", o->sampler, "Sampler (A1111 label, e.g. 'Euler a', 'DPM++ 2M Karras')");

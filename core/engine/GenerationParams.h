@@ -34,6 +34,19 @@ struct GenerationParams {
     int batchCount = 1; // model calls (n_iter)
     int clipSkip = 1; // 1 = last layer, 2 = penultimate, ...
     double eta = -1.0; // DDIM / ancestral eta; < 0 means the sampler's default
+    // Hires fix (A1111 txt2img "Hires. fix"): after the first pass at width x height, upscale and run a
+    // second img2img pass at denoisingStrength (docs/reference.md §10)
+    bool enableHr = false;
+    double hrScale = 2.0; // used when hrResizeX and hrResizeY are both 0
+    int hrResizeX = 0; // target size; one of them 0 keeps the aspect ratio
+    int hrResizeY = 0;
+    std::string hrUpscaler
+        = "Latent"; // a latent mode ("Latent (bicubic)" ...), "None", "Lanczos", "Nearest", an ESRGAN model
+    int hrSteps = 0; // second-pass steps; 0 = steps
+    std::string hrSampler; // "" = sampler
+    std::string hrScheduler; // "" = scheduler
+    std::string hrPrompt; // "" = prompt
+    std::string hrNegativePrompt; // "" = negativePrompt
     // img2img / inpainting
     std::string initImage; // file path; empty for txt2img
     std::string maskImage; // file path; white = repaint

@@ -13,6 +13,7 @@
 #include "lora/Lora.h"
 #include "models/LatentPreview.h"
 #include "pipeline/Generation.h"
+#include "pipeline/Hires.h"
 #include "pipeline/SdModel.h"
 #include "sampling/Noise.h"
 #include "sampling/SamplingPlan.h"
@@ -181,6 +182,41 @@ public:
                                                             : samplerInfo.usesNoise && plan.options.eta != 0;
         noiseOptions.ensd = laterDraws ? params.ensd : 0;
 
+        // hires fix: the second pass's size, conditioning (its own prompts) and schedule
+        const bool hires = params.enableHr && !img2img;
+        HiresTarget hrTarget;
+        std::optional<LatentUpscaleMode> hrLatent;
+        Conditioning hrC, hrU;
+        SamplingPlan hrFull, hrPlan;
+        if (hires) {
+            hrTarget = hiresTarget(params);
+            hrLatent = latentUpscaleMode(params.hrUpscaler);
+            if (!hrLatent && !inputs.hiresUpscaler)
+                throw EngineError("hires fix: no upscaler named '" + params.hrUpscaler
+                    + "' (latent modes: Latent, "
+                    + "Latent (bicubic), ...; image upscalers are resolved by the front end)");
+            if (hrTarget.finalWidth() < 8 || hrTarget.finalHeight() < 8 || hrTarget.width % 8
+                || hrTarget.height % 8)
+                throw EngineError("hires fix: target " + std::to_string(hrTarget.width) + "x"
+                    + std::to_string(hrTarget.height) + " is not a positive multiple of 8");
+            TextConditioning hc = cond, hu = uncond;
+            if (!params.hrPrompt.empty() && params.hrPrompt != params.prompt)
+                hc = m.conditioner().encode(params.hrPrompt, copt);
+            if (!params.hrNegativePrompt.empty() && params.hrNegativePrompt != params.negativePrompt)
+                hu = m.conditioner().encode(params.hrNegativePrompt, copt);
+            m.conditioner().equaliseChunks(hc, hu, copt);
+            hrC = m.conditioning(hc, hrTarget.width, hrTarget.height);
+            hrU = m.conditioning(hu, hrTarget.width, hrTarget.height);
+            const int hrSteps = params.hrSteps > 0 ? params.hrSteps : params.steps;
+            hrFull = makePlan(params.hrSampler.empty() ? params.sampler : params.hrSampler,
+                params.hrScheduler.empty() ? params.scheduler : params.hrScheduler,
+                hiresScheduleSteps(hrSteps, params.denoisingStrength), m.scheduleConfig(),
+                m.family() == ModelFamily::SDXL);
+            hrPlan = hrFull.lastSteps(hrSteps);
+            if (params.eta >= 0)
+                hrPlan.options.eta = params.eta;
+        }
+
         std::vector<GeneratedImage> results;
         const int B = params.batchSize;
         const int64_t h = params.height / 8, w = params.width / 8;
@@ -200,7 +236,7 @@ public:
             NoiseSource noise = NoiseSource::perImage(nopt);
 
             torch::Tensor lastDenoised;
-            int stepNo = 0;
+            int stepNo = 0, pass = 0;
             auto callback = [&](const StepInfo& s) {
                 lastDenoised = s.denoised;
                 ++stepNo;
@@ -210,6 +246,7 @@ public:
                 u.batchIndex = batch;
                 u.step = stepNo;
                 u.totalSteps = s.total;
+                u.pass = pass;
                 u.sigma = s.sigma;
                 u.timestep = s.timestep;
                 u.previews = makePreviews(s.denoised, preview, stepNo, s.total);
@@ -239,6 +276,46 @@ public:
                     return results; // skipped: nothing for this batch
                 x = lastDenoised; // interrupted: the latest predicted clean latent, as A1111 keeps
                 interrupted = true;
+            }
+
+            // 4. hires fix: upscale (latents, or images through the front end's upscaler), then an
+            // img2img pass with fresh noise from the same seeds (A1111's sample_hr_pass)
+            if (hires && !interrupted) {
+                BatchRequest hr = req;
+                torch::Tensor start;
+                VaeMoments upscaled;
+                if (hrLatent) {
+                    start = truncateLatents(
+                        upscaleLatents(x, *hrLatent, hrTarget.width, hrTarget.height), hrTarget);
+                    hr.initLatents = &start;
+                } else {
+                    std::vector<torch::Tensor> big;
+                    for (const Image& low : toImages(m.decodeLatent(x)))
+                        big.push_back(
+                            imageToTensor(inputs.hiresUpscaler(low, hrTarget.width, hrTarget.height)));
+                    upscaled = m.encodeImage(torch::cat(big, 0));
+                    upscaled.mean = truncateLatents(upscaled.mean, hrTarget);
+                    upscaled.std = truncateLatents(upscaled.std, hrTarget);
+                    hr.init = &upscaled;
+                }
+                hr.inpaint = nullptr;
+                hr.cond = hrC;
+                hr.uncond = hrU;
+                hr.plan = hrPlan;
+                hr.fullSigmas = hrFull.sigmas;
+                hr.latentHeight = hrTarget.finalHeight() / 8;
+                hr.latentWidth = hrTarget.finalWidth() / 8;
+                NoiseSource hrNoise = NoiseSource::perImage(nopt);
+                stepNo = 0; // steps count again within the second pass
+                pass = 1;
+                try {
+                    x = sampleBatch(m, hr, hrNoise);
+                } catch (const Cancelled&) {
+                    if (!cancel || cancel->state() != CancelToken::Interrupt || !lastDenoised.defined())
+                        return results;
+                    x = lastDenoised;
+                    interrupted = true;
+                }
             }
 
             // 5. decode and describe

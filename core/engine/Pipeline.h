@@ -84,8 +84,9 @@ private:
 
 struct StepUpdate {
     int batchIndex = 0; // which model call of batchCount
-    int step = 0; // 1-based step just finished
-    int totalSteps = 0;
+    int step = 0; // 1-based step just finished, within its pass
+    int totalSteps = 0; // of this pass
+    int pass = 0; // 0: the (first) pass, 1: hires fix's second pass
     double sigma = 0;
     double timestep = 0;
     std::vector<Image> previews; // one per image of the batch; empty when none was made this step
@@ -104,14 +105,26 @@ struct AssetFolders {
     // models/Stable-diffusion/x.safetensors -> models/Lora).
     std::vector<std::string> loraDirs;
     std::vector<std::string> embeddingDirs; // textual inversion embeddings (not read yet)
+    std::vector<std::string> upscalerDirs; // ESRGAN-family upscaler files (A1111's models/ESRGAN, RealESRGAN)
     bool operator==(const AssetFolders& o) const
     {
-        return loraDirs == o.loraDirs && embeddingDirs == o.embeddingDirs;
+        return loraDirs == o.loraDirs && embeddingDirs == o.embeddingDirs && upscalerDirs == o.upscalerDirs;
     }
     bool operator!=(const AssetFolders& o) const { return !(*this == o); }
 };
 
+// Hires fix's latent upscale modes (A1111's shared.latent_upscale_modes): "Latent", "Latent
+// (antialiased)", "Latent (bicubic)", "Latent (bicubic antialiased)", "Latent (nearest)", "Latent
+// (nearest-exact)". Any other hires upscaler name is an image upscaler (GenerationInputs::hiresUpscaler).
+const std::vector<std::string>& latentUpscalerNames();
+bool isLatentUpscaler(const std::string& name);
+
+// Resizes an image to exactly width x height with a named image upscaler (hires fix with a
+// non-latent upscaler; the front end resolves the name: Lanczos, an ESRGAN model, ...).
+using ImageUpscaleFn = std::function<Image(const Image& image, int width, int height)>;
+
 struct GenerationInputs {
+    ImageUpscaleFn hiresUpscaler; // needed when params.enableHr names an image upscaler
     Image initImage; // params.width x params.height
     Image mask; // white = repaint (luminance >= 128 after a nearest-neighbour resize
                 // to the generation size when its size differs); needs initImage

@@ -10,6 +10,7 @@
 #include "core/engine/EngineError.h"
 #include "core/engine/EngineInfo.h"
 #include "core/generation/EngineImage.h"
+#include "core/generation/Upscalers.h"
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/Infotext.h"
 
@@ -68,6 +69,15 @@ QStringList JobBuilder::modelFolders() const
     // The library's (ModelLibrary::defaultFolders: AppPaths::modelsDir(), then the settings'); without
     // a library only the settings' ones, so the CLI creates no application folder.
     return m_library ? m_library->folders() : m_settings.modelFolders;
+}
+
+std::vector<std::string> JobBuilder::upscalerDirs() const
+{
+    std::vector<std::string> out;
+    for (const QString& f : modelFolders())
+        for (const char* sub : { "ESRGAN", "RealESRGAN" })
+            out.push_back(QDir(f).filePath(QLatin1String(sub)).toStdString());
+    return out;
 }
 
 QString JobBuilder::taesdDecoder(ModelFamily family) const
@@ -219,6 +229,24 @@ std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QStrin
         job.assets.loraDirs.push_back(QDir(f).filePath(QStringLiteral("Lora")).toStdString());
         job.assets.embeddingDirs.push_back(QDir(f).filePath(QStringLiteral("embeddings")).toStdString());
     }
+    job.assets.upscalerDirs = upscalerDirs();
+    // hires fix: a latent mode or an upscaler that exists (its file is loaded when the job runs)
+    if (job.params.enableHr && !isLatentUpscaler(job.params.hrUpscaler)) {
+        bool known = false;
+        QStringList names;
+        for (const std::string& n : latentUpscalerNames())
+            names << QString::fromStdString(n);
+        for (const UpscalerEntry& e : listUpscalers(job.assets.upscalerDirs)) {
+            names << e.name;
+            known = known || e.name == QString::fromStdString(job.params.hrUpscaler);
+        }
+        if (!known) {
+            fail(error,
+                QStringLiteral("unknown hires upscaler '%1' (available: %2)")
+                    .arg(QString::fromStdString(job.params.hrUpscaler), names.join(", ")));
+            return std::nullopt;
+        }
+    }
     job.outputDir = request.outputDir.isEmpty() ? m_settings.effectiveOutputFolder() : request.outputDir;
     job.initImage = request.initImage;
     job.maskImage = request.maskImage;
@@ -250,6 +278,13 @@ GenerationInputs prepareInputs(GenerationJob& job, int nativeSize)
     if (!init.isNull() && p.initImage.empty())
         p.extra["Denoising strength"] = formatInfotextNumber(p.denoisingStrength).toStdString();
     GenerationInputs inputs;
+    if (p.enableHr && init.isNull() && !isLatentUpscaler(p.hrUpscaler)) {
+        QString error;
+        inputs.hiresUpscaler = makeImageUpscaler(
+            QString::fromStdString(p.hrUpscaler), job.assets.upscalerDirs, job.model.device, &error);
+        if (!inputs.hiresUpscaler)
+            throw EngineError("hires fix: " + error.toStdString());
+    }
     const QSize size(p.width, p.height);
     if (!init.isNull()) // A1111 "Just resize": stretched to the size asked for
         inputs.initImage = fromQImage(

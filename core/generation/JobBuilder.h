@@ -70,6 +70,9 @@ public:
     // The folders searched for models' companions: the library's (AppPaths::modelsDir(), then the
     // settings' ones); without a library the settings' ones.
     QStringList modelFolders() const;
+    // Where ESRGAN-family upscaler files are looked for: ESRGAN and RealESRGAN in each model folder
+    // (AUTOMATIC1111's models/ESRGAN, models/RealESRGAN).
+    std::vector<std::string> upscalerDirs() const;
     // The TAESD decoder for `family` (taesdxl_decoder for SDXL, else taesd_decoder; .safetensors or
     // A1111's .pth) in each model folder or its VAE-approx folder; when there is none, where it
     // belongs (the engine then warns, naming that file, and previews cheaply).

@@ -78,6 +78,9 @@ bool usesDdimEta(const std::string& sampler)
     return sampler == "DDIM" || sampler == "PLMS" || sampler == "UniPC" || sampler == "DDIM CFG++";
 }
 const QString kGuidanceRescale = QStringLiteral("Guidance rescale");
+// Hires fix keys, in the order A1111's txt2img adds them to its extra generation parameters.
+const char* const kHiresKeys[] = { "Hires sampler", "Hires schedule type", "Hires prompt",
+    "Hires negative prompt", "Hires upscale", "Hires resize", "Hires steps", "Hires upscaler" };
 
 const std::set<std::string>& reservedKeys()
 {
@@ -379,7 +382,7 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     if (p.seedResizeFromW > 0 && p.seedResizeFromH > 0)
         add("Seed resize from", QStringLiteral("%1x%2").arg(p.seedResizeFromW).arg(p.seedResizeFromH));
     // img2img writes its strength; a txt2img infotext keeps the one it was read with (hires fix).
-    if (!p.initImage.empty())
+    if (!p.initImage.empty() || p.enableHr)
         add("Denoising strength", formatInfotextNumber(p.denoisingStrength));
     else
         fromExtra("Denoising strength");
@@ -394,6 +397,25 @@ QString toInfotext(const GenerationParams& p, const QString& version)
     if (!p.rngSource.empty() && p.rngSource != "GPU") // A1111's default goes unwritten
         add("RNG", qs(p.rngSource));
     fromExtra("Tiling");
+
+    // Hires fix, first among the extra generation parameters as A1111's txt2img adds them
+    if (p.enableHr) {
+        if (!p.hrSampler.empty() && p.hrSampler != p.sampler)
+            add("Hires sampler", qs(p.hrSampler));
+        if (!p.hrScheduler.empty() && p.hrScheduler != p.scheduler)
+            add("Hires schedule type", qs(p.hrScheduler));
+        if (!p.hrPrompt.empty() && p.hrPrompt != p.prompt)
+            add("Hires prompt", qs(p.hrPrompt));
+        if (!p.hrNegativePrompt.empty() && p.hrNegativePrompt != p.negativePrompt)
+            add("Hires negative prompt", qs(p.hrNegativePrompt));
+        if (p.hrResizeX == 0 && p.hrResizeY == 0)
+            add("Hires upscale", formatInfotextNumber(p.hrScale));
+        else
+            add("Hires resize", QStringLiteral("%1x%2").arg(p.hrResizeX).arg(p.hrResizeY));
+        if (p.hrSteps > 0)
+            add("Hires steps", QString::number(p.hrSteps));
+        add("Hires upscaler", qs(p.hrUpscaler));
+    }
 
     // Extra generation parameters: in the order read, then the rest sorted; Eta and guidance rescale
     // where they were read, else last (A1111's sampler adds Eta after the other extras).
@@ -410,8 +432,13 @@ QString toInfotext(const GenerationParams& p, const QString& version)
             rescaleWritten = true;
         }
     };
+    auto isHiresKey = [](const std::string& key) {
+        return std::find(std::begin(kHiresKeys), std::end(kHiresKeys), key) != std::end(kHiresKeys);
+    };
     for (const std::string& key : p.extraOrder) {
         const QString k = qs(key);
+        if (p.enableHr && isHiresKey(key))
+            continue; // written above from the fields
         if (k == kEta || k == kEtaDdim || k == kGuidanceRescale) {
             writeModelled(k == kEtaDdim ? kEta : k);
             continue;
@@ -422,7 +449,7 @@ QString toInfotext(const GenerationParams& p, const QString& version)
         add(k, qs(it->second));
     }
     for (const auto& [key, value] : p.extra)
-        if (!reserved.count(key) && written.insert(key).second)
+        if (!reserved.count(key) && !(p.enableHr && isHiresKey(key)) && written.insert(key).second)
             add(qs(key), qs(value));
     writeModelled(kEta);
     writeModelled(kGuidanceRescale);
@@ -448,6 +475,7 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
         QStringLiteral(R"re([\s\x1c-\x1f]*(\w[\w \-/]+):[\s\x1c-\x1f]*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$))re"),
         QRegularExpression::UseUnicodePropertiesOption);
     static const QRegularExpression reSize(QStringLiteral(R"(^(\d+)x(\d+)$)"));
+    bool hires = false, haveDenoise = false;
 
     GenerationParams p;
     auto warn = [&](const QString& key, const QString& value, const char* expected) {
@@ -537,6 +565,41 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
                 p.subseedStrength = d;
             else
                 warn(key, value, "a number");
+        } else if (key.startsWith(QLatin1String("Hires "))
+            && std::find(std::begin(kHiresKeys), std::end(kHiresKeys), key.toStdString())
+                != std::end(kHiresKeys)) {
+            hires = true;
+            // kept verbatim too: without a denoising strength hires fix stays off and the keys pass through
+            if (!p.extra.count(key.toStdString()))
+                p.extraOrder.push_back(key.toStdString());
+            p.extra[key.toStdString()] = value.toStdString();
+            if (key == QLatin1String("Hires sampler"))
+                p.hrSampler = value.toStdString();
+            else if (key == QLatin1String("Hires schedule type"))
+                p.hrScheduler = value.toStdString();
+            else if (key == QLatin1String("Hires prompt"))
+                p.hrPrompt = value.toStdString();
+            else if (key == QLatin1String("Hires negative prompt"))
+                p.hrNegativePrompt = value.toStdString();
+            else if (key == QLatin1String("Hires upscaler"))
+                p.hrUpscaler = value.toStdString();
+            else if (key == QLatin1String("Hires upscale") && !(toDouble(value, &d) && d >= 1.0 && d <= 8.0))
+                warn(key, value, "a number from 1 to 8");
+            else if (key == QLatin1String("Hires upscale"))
+                p.hrScale = d;
+            else if (key == QLatin1String("Hires steps") && !(toInt64(value, &i) && i >= 0 && i <= 1000))
+                warn(key, value, "a whole number from 0 to 1000");
+            else if (key == QLatin1String("Hires steps"))
+                p.hrSteps = int(i);
+            else if (key == QLatin1String("Hires resize")) {
+                const auto m = reSize.match(value); // 0 allowed: "0x1024"
+                if (m.hasMatch()) {
+                    p.hrResizeX = m.captured(1).toInt();
+                    p.hrResizeY = m.captured(2).toInt();
+                } else {
+                    warn(key, value, "WIDTHxHEIGHT");
+                }
+            }
         } else if (key == QLatin1String("Seed resize from")) {
             const auto m = reSize.match(value);
             if (m.hasMatch()) {
@@ -573,16 +636,29 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
             }
         } else {
             if (key == QLatin1String("Denoising strength")) {
-                if (toDouble(value, &d))
+                if (toDouble(value, &d)) {
                     p.denoisingStrength = d;
-                else
+                    haveDenoise = true;
+                } else {
                     warn(key, value, "a number");
+                }
             }
             // kept verbatim (decoded) so that a re-save writes it again; the last of duplicates wins
             const std::string k = key.toStdString();
             if (!p.extra.count(k))
                 p.extraOrder.push_back(k);
             p.extra[k] = value.toStdString();
+        }
+    }
+    // A1111's paste turns hires fix on when the strength and a hires key are there; the strength then
+    // belongs to the hires pass, not kept as an extra
+    if (hires && haveDenoise) {
+        p.enableHr = true;
+        std::vector<std::string> modelled(std::begin(kHiresKeys), std::end(kHiresKeys));
+        modelled.push_back("Denoising strength");
+        for (const std::string& k : modelled) {
+            p.extra.erase(k);
+            p.extraOrder.erase(std::remove(p.extraOrder.begin(), p.extraOrder.end(), k), p.extraOrder.end());
         }
     }
     // A1111 (parse_generation_parameters): no "RNG" key means its default source, GPU

@@ -39,6 +39,16 @@ QJsonObject paramsToJson(const GenerationParams& p)
         { "seed_resize_from_w", p.seedResizeFromW },
         { "seed_resize_from_h", p.seedResizeFromH },
         { "randn_source", qs(p.rngSource) },
+        { "enable_hr", p.enableHr },
+        { "hr_scale", p.hrScale },
+        { "hr_resize_x", p.hrResizeX },
+        { "hr_resize_y", p.hrResizeY },
+        { "hr_upscaler", qs(p.hrUpscaler) },
+        { "hr_second_pass_steps", p.hrSteps },
+        { "hr_sampler_name", qs(p.hrSampler) },
+        { "hr_scheduler", qs(p.hrScheduler) },
+        { "hr_prompt", qs(p.hrPrompt) },
+        { "hr_negative_prompt", qs(p.hrNegativePrompt) },
         { "eta_noise_seed_delta", qint64(p.ensd) },
         { "width", p.width },
         { "height", p.height },
@@ -74,6 +84,16 @@ GenerationParams paramsFromJson(const QJsonObject& j)
     p.seedResizeFromW = j.value("seed_resize_from_w").toInt(p.seedResizeFromW);
     p.seedResizeFromH = j.value("seed_resize_from_h").toInt(p.seedResizeFromH);
     p.rngSource = ss(j.value("randn_source"), p.rngSource);
+    p.enableHr = j.value("enable_hr").toBool(p.enableHr);
+    p.hrScale = j.value("hr_scale").toDouble(p.hrScale);
+    p.hrResizeX = j.value("hr_resize_x").toInt(p.hrResizeX);
+    p.hrResizeY = j.value("hr_resize_y").toInt(p.hrResizeY);
+    p.hrUpscaler = ss(j.value("hr_upscaler"), p.hrUpscaler);
+    p.hrSteps = j.value("hr_second_pass_steps").toInt(p.hrSteps);
+    p.hrSampler = ss(j.value("hr_sampler_name"), p.hrSampler);
+    p.hrScheduler = ss(j.value("hr_scheduler"), p.hrScheduler);
+    p.hrPrompt = ss(j.value("hr_prompt"), p.hrPrompt);
+    p.hrNegativePrompt = ss(j.value("hr_negative_prompt"), p.hrNegativePrompt);
     p.ensd = j.value("eta_noise_seed_delta").toInteger(p.ensd);
     p.width = j.value("width").toInt(p.width);
     p.height = j.value("height").toInt(p.height);

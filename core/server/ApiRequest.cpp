@@ -402,6 +402,61 @@ bool parseGenerationRequest(const QByteArray& body, bool img2img, const ApiOptio
     p.sampler = sampler.toStdString();
     p.scheduler = schedule.toStdString();
 
+    // ---- hires fix (txt2img): the upscaler is checked when the job is built ---------------------
+    if (!img2img && has("enable_hr") && v.value("enable_hr").toBool()) {
+        p.enableHr = true;
+        p.hrScale = has("hr_scale") ? v.value("hr_scale").toDouble() : 2.0;
+        p.hrResizeX = int(v.value("hr_resize_x").toInteger(0));
+        p.hrResizeY = int(v.value("hr_resize_y").toInteger(0));
+        p.hrSteps = int(v.value("hr_second_pass_steps").toInteger(0));
+        // A1111: no upscaler named means its latent_upscale_default_mode, "Latent"
+        p.hrUpscaler = str("hr_upscaler").isEmpty() ? "Latent" : str("hr_upscaler").toStdString();
+        p.hrPrompt = str("hr_prompt").toStdString();
+        p.hrNegativePrompt = str("hr_negative_prompt").toStdString();
+        if (!str("hr_sampler_name").isEmpty()) {
+            const QString hs = canonicalSampler(str("hr_sampler_name"));
+            if (hs.isEmpty()) {
+                *error = ApiError::http(422,
+                    QStringLiteral("Sampler not found: '%1' (valid: %2)")
+                        .arg(str("hr_sampler_name"), samplerLabels().join(", ")));
+                return false;
+            }
+            p.hrSampler = hs.toStdString();
+        }
+        if (!str("hr_scheduler").isEmpty()) {
+            const QString hs = canonicalSchedule(str("hr_scheduler"));
+            if (hs.isEmpty()) {
+                *error = ApiError::http(422,
+                    QStringLiteral("Scheduler not found: '%1' (valid: %2)")
+                        .arg(str("hr_scheduler"), scheduleLabels().join(", ")));
+                return false;
+            }
+            p.hrScheduler = hs.toStdString();
+        }
+        const bool byScale = p.hrResizeX == 0 && p.hrResizeY == 0;
+        const double tw = byScale ? p.width * p.hrScale : p.hrResizeX,
+                     th = byScale ? p.height * p.hrScale : p.hrResizeY;
+        if (!(p.hrScale >= 1.0 && p.hrScale <= 8.0) || p.hrResizeX < 0 || p.hrResizeY < 0
+            || tw > caps.maxWidth || th > caps.maxHeight || p.hrSteps < 0 || p.hrSteps > caps.maxSteps
+            || p.denoisingStrength <= 0) {
+            *error = ApiError::http(422,
+                QStringLiteral(
+                    "hires fix: %1x%2 at hr_scale %3, hr_resize %4x%5, %6 steps, denoising_strength %7 is "
+                    "outside this server's limits (size up to %8x%9, steps up to %10, strength above 0)")
+                    .arg(tw)
+                    .arg(th)
+                    .arg(p.hrScale)
+                    .arg(p.hrResizeX)
+                    .arg(p.hrResizeY)
+                    .arg(p.hrSteps)
+                    .arg(p.denoisingStrength)
+                    .arg(caps.maxWidth)
+                    .arg(caps.maxHeight)
+                    .arg(caps.maxSteps));
+            return false;
+        }
+    }
+
     out->img2img = img2img;
     out->sendImages = !has("send_images") || v.value("send_images").toBool();
     out->saveImages = has("save_images") && v.value("save_images").toBool();
@@ -410,7 +465,7 @@ bool parseGenerationRequest(const QByteArray& body, bool img2img, const ApiOptio
     for (const QJsonValue& s : v.value("styles").toArray())
         out->styles << s.toString();
     out->ignored.clear();
-    for (const char* feature : { "enable_hr", "restore_faces", "tiling" })
+    for (const char* feature : { "restore_faces", "tiling" })
         if (v.value(QLatin1String(feature)).toBool())
             out->ignored << QLatin1String(feature);
 

@@ -1,6 +1,7 @@
 // ApiServer::listing: the GET lists (sd-models, samplers, loras, cmd-flags, ...), each from what the
 // server has; core/server/ApiListings.h builds the bodies.
 #include "core/generation/JobBuilder.h"
+#include "core/generation/Upscalers.h"
 #include "core/server/ApiListings.h"
 #include "core/server/ApiServer.h"
 
@@ -44,8 +45,25 @@ QJsonValue ApiServer::listing(const QString& name) const
             { "enable_insecure_extension_access", false }, { "skip_torch_cuda_test", false },
             { "lora_dir", loraFolders().value(0) } };
     }
-    // upscalers, latent-upscale-modes, hypernetworks, face-restorers, realesrgan-models,
-    // prompt-styles, script-info, extensions: features QDiffusion does not have (yet)
+    if (name == QLatin1String("upscalers")) {
+        // api.py get_upscalers: every image upscaler, the built-in ones without a file
+        QJsonArray out;
+        for (const UpscalerEntry& u : listUpscalers(JobBuilder(m_settings, m_library).upscalerDirs()))
+            out.append(QJsonObject { { "name", u.name },
+                { "model_name", u.path.isEmpty() ? QJsonValue() : QJsonValue(u.name) },
+                { "model_path", u.path.isEmpty() ? QJsonValue() : QJsonValue(u.path) },
+                { "model_url", QJsonValue() },
+                { "scale", u.scale == 0 ? QJsonValue(4) : QJsonValue(u.scale) } });
+        return out;
+    }
+    if (name == QLatin1String("latent-upscale-modes")) {
+        QJsonArray out;
+        for (const std::string& n : latentUpscalerNames())
+            out.append(QJsonObject { { "name", QString::fromStdString(n) } });
+        return out;
+    }
+    // hypernetworks, face-restorers, realesrgan-models, prompt-styles, script-info, extensions:
+    // features QDiffusion does not have (yet)
     return QJsonArray();
 }
 

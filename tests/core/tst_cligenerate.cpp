@@ -117,6 +117,30 @@ private slots:
         QTest::newRow("device") << QStringList { "--device", "tpu" } << "tpu";
         QTest::newRow("checkpoint") << QStringList { "--ckpt", "/nonexistent.safetensors" }
                                     << "/nonexistent.safetensors";
+        QTest::newRow("hires upscaler") << QStringList { "--hires", "--hr-upscaler", "4x-Nope" } << "Lanczos";
+        QTest::newRow("hires resize") << QStringList { "--hires", "--hr-resize", "big" } << "--hr-resize";
+        QTest::newRow("rng") << QStringList { "--rng", "quantum" } << "--rng";
+    }
+
+    // --hires: the second pass's size, A1111's keys in the PNG
+    void hiresFixFlags()
+    {
+        const QString out = m_dir.filePath("hires");
+        const Run r = cli({ "generate", "--prompt", "a castle", "--outdir", out, "--sampler", "Euler",
+            "--steps", "3", "--W", "64", "--H", "48", "--n_samples", "1", "--n_iter", "1", "--seed", "5",
+            "--hires", "--hr-scale", "1.5", "--hr-steps", "2", "--strength", "0.4", "--hr-upscaler",
+            "Latent (bicubic)", "--skip_grid" });
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QString file = out + "/samples/00000.png";
+        QCOMPARE(QImage(file).size(), QSize(96, 72));
+        qd::ImageMetadata meta;
+        QVERIFY(qd::ImageMetadata::read(file, &meta, nullptr));
+        const qd::GenerationParams p = qd::parseInfotext(meta.infotext());
+        QVERIFY(p.enableHr);
+        QCOMPARE(p.hrScale, 1.5);
+        QCOMPARE(p.hrSteps, 2);
+        QCOMPARE(p.denoisingStrength, 0.4);
+        QCOMPARE(QString::fromStdString(p.hrUpscaler), QString("Latent (bicubic)"));
     }
 
     void badInputIsOneLineAndExitCode2()

@@ -205,7 +205,10 @@ private slots:
         QCOMPARE(p.clipSkip, 2);
         QCOMPARE(p.denoisingStrength, 0.45);
         QCOMPARE(s(p.extra.at("Lora hashes")), QString("add_detail: 7c6bad76eb54"));
-        QCOMPARE(s(p.extra.at("Hires upscaler")), QString("4x-UltraSharp"));
+        QVERIFY(p.enableHr); // a strength and hires keys: hires fix, as A1111's paste sets it
+        QCOMPARE(s(p.hrUpscaler), QString("4x-UltraSharp"));
+        QCOMPARE(p.hrScale, 1.5);
+        QCOMPARE(p.hrSteps, 10);
         QCOMPARE(s(p.rngSource), QString("CPU"));
         QVERIFY(!p.extra.count("RNG"));
         QCOMPARE(qd::toInfotext(p), text);
@@ -242,6 +245,37 @@ private slots:
         QStringList bad;
         qd::parseInfotext("a\nSteps: 20, Seed: 1, RNG: quantum, Seed resize from: big", &bad);
         QCOMPARE(bad.size(), 2);
+    }
+
+    // Hires fix keys (A1111's txt2img order) read into the fields and written back; without a
+    // denoising strength they stay verbatim extras and hires fix stays off.
+    void hiresFixKeysRoundTrip()
+    {
+        const QString text
+            = "a castle\nNegative prompt: fog\nSteps: 20, Sampler: DPM++ 2M, Schedule type: Karras, "
+              "CFG scale: 7, Seed: 5, Size: 512x512, Denoising strength: 0.5, Hires sampler: Euler, "
+              "Hires prompt: \"a castle, detailed\", Hires resize: 1024x0, Hires steps: 8, "
+              "Hires upscaler: Latent (bicubic), Lora hashes: \"a: 123\", Version: v1.10.1";
+        QStringList warnings;
+        const GenerationParams p = qd::parseInfotext(text, &warnings);
+        QVERIFY2(warnings.isEmpty(), qPrintable(warnings.join('\n')));
+        QVERIFY(p.enableHr);
+        QCOMPARE(p.denoisingStrength, 0.5);
+        QCOMPARE(s(p.hrSampler), QString("Euler"));
+        QCOMPARE(s(p.hrPrompt), QString("a castle, detailed"));
+        QCOMPARE(p.hrResizeX, 1024);
+        QCOMPARE(p.hrResizeY, 0);
+        QCOMPARE(p.hrSteps, 8);
+        QCOMPARE(s(p.hrUpscaler), QString("Latent (bicubic)"));
+        QVERIFY(!p.extra.count("Hires steps") && !p.extra.count("Denoising strength"));
+        QCOMPARE(qd::toInfotext(p), text);
+
+        const QString off
+            = "x\nSteps: 20, Sampler: Euler, Seed: 5, Size: 64x64, Hires upscale: 2, Version: v1.10.1";
+        const GenerationParams q = qd::parseInfotext(off);
+        QVERIFY(!q.enableHr);
+        QCOMPARE(s(q.extra.at("Hires upscale")), QString("2"));
+        QVERIFY(qd::toInfotext(q).contains("Hires upscale: 2"));
     }
 
     void lastLineNeedsThreePairs()

@@ -281,6 +281,35 @@ private slots:
         QVERIFY2(r.body.contains("randn_source"), r.body.constData());
     }
 
+    // enable_hr and the hr_* fields: the image comes back at the second pass's size with A1111's keys;
+    // an unknown upscaler or sampler is named in a 422.
+    void txt2imgHiresFix()
+    {
+        Reply r = post("/sdapi/v1/txt2img",
+            { { "prompt", "x" }, { "steps", 2 }, { "width", 64 }, { "height", 48 }, { "seed", 7 },
+                { "enable_hr", true }, { "hr_scale", 1.5 }, { "hr_upscaler", "Lanczos" },
+                { "hr_second_pass_steps", 2 }, { "denoising_strength", 0.4 },
+                { "hr_sampler_name", "Euler" } });
+        QCOMPARE(r.status, 200);
+        QString infotext;
+        const QImage image
+            = decodePng(r.json.object().value("images").toArray().first().toString(), &infotext);
+        QCOMPARE(image.size(), QSize(96, 72));
+        for (const char* key : { "Size: 64x48", "Denoising strength: 0.4", "Hires upscale: 1.5",
+                 "Hires steps: 2", "Hires upscaler: Lanczos" })
+            QVERIFY2(infotext.contains(key), qPrintable(infotext));
+
+        r = post("/sdapi/v1/txt2img",
+            { { "steps", 1 }, { "width", 64 }, { "height", 64 }, { "enable_hr", true },
+                { "hr_upscaler", "4x-Nope" } });
+        QVERIFY2(r.status == 422 || r.status == 404, r.body.constData());
+        QVERIFY2(r.body.contains("4x-Nope"), r.body.constData());
+        r = post("/sdapi/v1/txt2img",
+            { { "steps", 1 }, { "width", 64 }, { "height", 64 }, { "enable_hr", true },
+                { "hr_sampler_name", "Eulr" } });
+        QCOMPARE(r.status, 422);
+    }
+
     void progressMovesAndCarriesAPreview()
     {
         Reply idle = get("/sdapi/v1/progress");
@@ -514,6 +543,13 @@ private slots:
             QCOMPARE(r.status, 200);
             QVERIFY2(r.json.isArray(), empty);
         }
+        // the hires fix menu: the built-in image upscalers and A1111's six latent modes
+        const QJsonArray ups = get("/sdapi/v1/upscalers").json.array();
+        QVERIFY(ups.size() >= 3);
+        QCOMPARE(ups.at(1).toObject().value("name").toString(), QString("Lanczos"));
+        const QJsonArray modes = get("/sdapi/v1/latent-upscale-modes").json.array();
+        QCOMPARE(modes.size(), 6);
+        QCOMPARE(modes.at(2).toObject().value("name").toString(), QString("Latent (bicubic)"));
         QCOMPARE(get("/sdapi/v1/embeddings").json.object().keys(), (QStringList { "loaded", "skipped" }));
         QCOMPARE(get("/sdapi/v1/scripts").json.object().keys(), (QStringList { "img2img", "txt2img" }));
         QVERIFY(get("/sdapi/v1/memory").json.object().value("ram").toObject().value("total").toDouble() > 0);

@@ -117,6 +117,9 @@ torch::Tensor sampleBatch(SdModel& m, const BatchRequest& r, NoiseSource& noise)
             cond.tensors["c_concat"] = uncond.tensors["c_concat"]
                 = torch::cat({ mask, masked.to(m.device()) }, 1);
         }
+    } else if (r.initLatents) {
+        const torch::Tensor x0 = r.initLatents->to(m.device(), torch::kFloat32);
+        x = r.plan.noisedLatents(x0, noise.next(shape).to(x0.device()));
     } else if (r.init) {
         const auto x0 = sampleLatents(*r.init, B, shape, noise, scale);
         x = r.plan.noisedLatents(x0, noise.next(shape).to(x0.device()));

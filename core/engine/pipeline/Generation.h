@@ -39,6 +39,8 @@ struct BatchRequest {
     std::vector<double> fullSigmas; // the schedule before img2img cut it (empty: plan.sigmas); the
                                     // SDE samplers' Brownian tree spans it
     const VaeMoments* init = nullptr; // img2img: the init image's (unscaled) posterior, batch 1 or `batch`
+    const torch::Tensor* initLatents = nullptr; // img2img from latents as the VAE takes them ([batch, 4, h,
+                                                // w]: hires fix with a latent upscaler); drawn like `init`
     const InpaintInputs* inpaint = nullptr; // inpainting (then `init` is unused)
     double strength = 1.0; // inpainting: 1 starts from pure noise (diffusers' is_strength_max),
                            // less from the noised image (plan already cut to it)

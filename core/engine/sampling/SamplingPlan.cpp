@@ -364,6 +364,15 @@ SamplingPlan SamplingPlan::withStrength(double strength) const
     if (keep < 1)
         throw EngineError("denoising strength " + std::to_string(strength) + " leaves no step of "
             + std::to_string(n) + " (expected strength * steps >= 1)");
+    return lastSteps(keep);
+}
+
+SamplingPlan SamplingPlan::lastSteps(int keep) const
+{
+    const int n = steps();
+    if (keep < 1 || keep > n)
+        throw EngineError("the last " + std::to_string(keep) + " steps of a " + std::to_string(n)
+            + "-step schedule (expected 1.." + std::to_string(n) + ")");
     SamplingPlan p = *this;
     if (p.options.scheduleSteps == 0)
         p.options.scheduleSteps = n;

@@ -44,6 +44,9 @@ struct SamplingPlan {
     // img2img (diffusers get_timesteps): keep the last int(steps * strength) steps. Throws
     // EngineError when strength is outside [0, 1] or leaves no step.
     SamplingPlan withStrength(double strength) const;
+    // The last `keep` steps (1..steps()), remembering the whole schedule's length in
+    // options.scheduleSteps. Throws EngineError outside that range.
+    SamplingPlan lastSteps(int keep) const;
     // txt2img start: noise * initNoiseSigma. img2img start: x0 + noise * sigmas[0] (equal to
     // diffusers' add_noise in either scaling).
     torch::Tensor initialLatents(const torch::Tensor& noise) const;
