@@ -97,6 +97,19 @@ bool loraTag(const std::string& arg, std::string& tag, std::vector<std::string>&
     return true;
 }
 
+// "512x768" -> 512, 768; false (w, h untouched) for anything else.
+bool parseWxH(const std::string& text, int& w, int& h)
+{
+    const QStringList wh = QString::fromStdString(text).split('x');
+    bool okW = false, okH = false;
+    const int x = wh.size() == 2 ? wh[0].toInt(&okW) : 0, y = wh.size() == 2 ? wh[1].toInt(&okH) : 0;
+    if (!okW || !okH)
+        return false;
+    w = x;
+    h = y;
+    return true;
+}
+
 int run(const GenerateOptions& o)
 {
     // ---- parameters: CompVis flags, then the modern ones that override them -------------------
@@ -142,13 +155,7 @@ int run(const GenerateOptions& o)
         p.hrPrompt = o.hrPrompt;
         p.hrNegativePrompt = o.hrNegativePrompt;
         if (!o.hrResize.empty()) {
-            const QStringList wh = QString::fromStdString(o.hrResize).split('x');
-            bool okW = false, okH = false;
-            if (wh.size() == 2) {
-                p.hrResizeX = wh[0].toInt(&okW);
-                p.hrResizeY = wh[1].toInt(&okH);
-            }
-            if (!okW || !okH || p.hrResizeX < 0 || p.hrResizeY < 0)
+            if (!parseWxH(o.hrResize, p.hrResizeX, p.hrResizeY) || p.hrResizeX < 0 || p.hrResizeY < 0)
                 return badInput("--hr-resize must be WIDTHxHEIGHT (0 for one side keeps the aspect), not '"
                     + o.hrResize + "'");
         }
@@ -156,13 +163,7 @@ int run(const GenerateOptions& o)
             return badInput("--hr-scale must be from 1 to 8");
     }
     if (!o.seedResizeFrom.empty()) {
-        const QStringList wh = QString::fromStdString(o.seedResizeFrom).split('x');
-        bool okW = false, okH = false;
-        if (wh.size() == 2) {
-            p.seedResizeFromW = wh[0].toInt(&okW);
-            p.seedResizeFromH = wh[1].toInt(&okH);
-        }
-        if (!okW || !okH)
+        if (!parseWxH(o.seedResizeFrom, p.seedResizeFromW, p.seedResizeFromH))
             return badInput(
                 "--seed-resize-from must be WIDTHxHEIGHT (e.g. 512x512), not '" + o.seedResizeFrom + "'");
     }
