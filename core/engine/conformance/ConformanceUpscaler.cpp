@@ -54,8 +54,9 @@ std::string writeModel(const json& layouts, const std::string& name, const fs::p
             = fillFrom.is_object() && fillFrom.contains(key) ? fillFrom[key].get<std::string>() : key;
         sd.emplace(key, fillRuleTensor(source, shape.get<std::vector<int64_t>>()));
     }
-    // one layout travels as a Real-ESRGAN style .pth ({"params_ema": {...}}), the rest as .safetensors
-    if (m.value("layout", std::string()) == "trunk") {
+    // one layout travels as a Real-ESRGAN style .pth ({"params_ema": {...}}; when the engine reads
+    // torch files), the rest as .safetensors
+    if (m.value("layout", std::string()) == "trunk" && haveTorchCheckpointSupport()) {
         const std::string path = (dir / (name + ".pth")).string();
         TorchSaveOptions o;
         o.wrapperKey = "params_ema";
