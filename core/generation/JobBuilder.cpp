@@ -230,22 +230,22 @@ std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QStrin
         job.assets.embeddingDirs.push_back(QDir(f).filePath(QStringLiteral("embeddings")).toStdString());
     }
     job.assets.upscalerDirs = upscalerDirs();
-    // hires fix: a latent mode or an upscaler that exists (its file is loaded when the job runs)
-    if (job.params.enableHr && !isLatentUpscaler(job.params.hrUpscaler)) {
-        bool known = false;
+    // hires fix: a latent mode, a built-in upscaler or a model file of that name (loaded when the
+    // job runs; the files are not read here)
+    const QString hrUpscaler = QString::fromStdString(job.params.hrUpscaler);
+    if (job.params.enableHr && !isLatentUpscaler(job.params.hrUpscaler)
+        && !QStringList { "None", "Lanczos", "Nearest" }.contains(hrUpscaler)
+        && findUpscalerFile(hrUpscaler, job.assets.upscalerDirs).isEmpty()) {
         QStringList names;
         for (const std::string& n : latentUpscalerNames())
             names << QString::fromStdString(n);
-        for (const UpscalerEntry& e : listUpscalers(job.assets.upscalerDirs)) {
-            names << e.name;
-            known = known || e.name == QString::fromStdString(job.params.hrUpscaler);
-        }
-        if (!known) {
-            fail(error,
-                QStringLiteral("unknown hires upscaler '%1' (available: %2)")
-                    .arg(QString::fromStdString(job.params.hrUpscaler), names.join(", ")));
-            return std::nullopt;
-        }
+        names << "None"
+              << "Lanczos"
+              << "Nearest";
+        fail(error,
+            QStringLiteral("unknown hires upscaler '%1' (available: %2, or a model file in an ESRGAN folder)")
+                .arg(hrUpscaler, names.join(", ")));
+        return std::nullopt;
     }
     job.outputDir = request.outputDir.isEmpty() ? m_settings.effectiveOutputFolder() : request.outputDir;
     job.initImage = request.initImage;

@@ -51,22 +51,37 @@ Image runModel(const RrdbNet& net, const Image& im)
     return r;
 }
 
+QStringList upscalerFiles(const std::vector<std::string>& dirs)
+{
+    QStringList out;
+    for (const std::string& dir : dirs) {
+        QDirIterator it(QString::fromStdString(dir), { "*.pth", "*.safetensors", "*.pt" }, QDir::Files,
+            QDirIterator::Subdirectories);
+        while (it.hasNext())
+            out << it.next();
+    }
+    return out;
+}
+
 } // namespace
+
+QString findUpscalerFile(const QString& name, const std::vector<std::string>& dirs)
+{
+    for (const QString& path : upscalerFiles(dirs))
+        if (QFileInfo(path).completeBaseName() == name)
+            return path;
+    return {};
+}
 
 QList<UpscalerEntry> listUpscalers(const std::vector<std::string>& dirs)
 {
     QList<UpscalerEntry> out { { "None", {}, 0 }, { "Lanczos", {}, 0 }, { "Nearest", {}, 0 } };
-    for (const std::string& dir : dirs) {
-        QDirIterator it(QString::fromStdString(dir), { "*.pth", "*.safetensors", "*.pt" }, QDir::Files,
-            QDirIterator::Subdirectories);
-        while (it.hasNext()) {
-            const QString path = it.next();
-            try {
-                const RrdbNet net = RrdbNet::load(path.toStdString());
-                out.append({ QFileInfo(path).completeBaseName(), path, net.config().scale() });
-            } catch (const std::exception&) {
-                // not an ESRGAN-family file (another architecture): not offered
-            }
+    for (const QString& path : upscalerFiles(dirs)) {
+        try {
+            const RrdbNet net = RrdbNet::load(path.toStdString());
+            out.append({ QFileInfo(path).completeBaseName(), path, net.config().scale() });
+        } catch (const std::exception&) {
+            // not an ESRGAN-family file (another architecture): not offered
         }
     }
     return out;
@@ -84,16 +99,14 @@ ImageUpscaleFn makeImageUpscaler(
             return resizeTo(im, int(im.width * scale), int(im.height * scale), interpolation);
         };
     } else {
-        QString path;
-        QStringList names;
-        for (const UpscalerEntry& e : listUpscalers(dirs)) {
-            names << e.name;
-            if (e.name == name && !e.path.isEmpty())
-                path = e.path;
-        }
+        const QString path = findUpscalerFile(name, dirs);
         if (path.isEmpty()) {
-            if (error)
+            if (error) {
+                QStringList names { "None", "Lanczos", "Nearest" };
+                for (const QString& f : upscalerFiles(dirs))
+                    names << QFileInfo(f).completeBaseName();
                 *error = QStringLiteral("no upscaler named '%1' (available: %2)").arg(name, names.join(", "));
+            }
             return nullptr;
         }
         std::shared_ptr<RrdbNet> net;

@@ -24,6 +24,9 @@ struct UpscalerEntry {
 // by name. A file that is not an RRDBNet is left out.
 QList<UpscalerEntry> listUpscalers(const std::vector<std::string>& dirs);
 
+// The model file named `name` (its stem) in `dirs`, without reading it; empty when there is none.
+QString findUpscalerFile(const QString& name, const std::vector<std::string>& dirs);
+
 // A function resizing an image to exactly width x height through upscaler `name` (A1111's rules: a
 // model upscaler runs, at most three times, until the image is at least the asked size, then
 // Lanczos makes it exact; None is Lanczos alone). nullptr with *error set for an unknown name or a

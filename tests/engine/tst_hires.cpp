@@ -73,7 +73,7 @@ private slots:
         QCOMPARE(qd::hiresScheduleSteps(10, 1.0), 10); // min(strength, 0.999): int(10.01)
         QVERIFY_EXCEPTION_THROWN(qd::hiresScheduleSteps(10, 0.0), qd::EngineError);
         const qd::SamplingPlan full = qd::makePlan("Euler", "Karras", 20, qd::NoiseScheduleConfig {}, false);
-        const qd::SamplingPlan tail = qd::hiresPlan(full, 10);
+        const qd::SamplingPlan tail = full.lastSteps(10);
         QCOMPARE(tail.steps(), 10);
         QCOMPARE(tail.sigmas.front(), full.sigmas[10]);
         QCOMPARE(tail.options.scheduleSteps, 20);

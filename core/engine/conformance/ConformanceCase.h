@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "conformance/Conformance.h"
+#include "io/StateDict.h"
 
 namespace qd::conformance
 {
@@ -19,6 +20,15 @@ inline double maxAbs(const torch::Tensor& a, const torch::Tensor& b)
     if (a.sizes() != b.sizes())
         return INFINITY;
     return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+// The golden tensor `key`; EngineError naming it when the file lacks it.
+inline const torch::Tensor& golden(const StateDict& goldens, const std::string& key)
+{
+    const auto it = goldens.find(key);
+    if (it == goldens.end())
+        throw EngineError("no golden '" + key + "'");
+    return it->second;
 }
 
 // Runs `body` as case `name` unless options.filter leaves it out: an exception becomes its failure

@@ -22,13 +22,7 @@ constexpr double kNoiseTol = 1e-6; // the README's bar for draws and tree noise 
 
 using conformance::maxAbs;
 
-const torch::Tensor& golden(const StateDict& goldens, const std::string& key)
-{
-    const auto it = goldens.find(key);
-    if (it == goldens.end())
-        throw EngineError("no golden '" + key + "'");
-    return it->second;
-}
+using conformance::golden;
 
 // Keeps the worst error in `worst` and the first failure in r.message.
 void check(double error, double tol, double& worst, ConformanceResult& r, const std::string& what)
@@ -111,18 +105,17 @@ void runSampler(const StateDict& goldens, const json& c, double latentTol, Confo
     const auto shape = imageShape(c);
     const auto sigmas = c.at("sigmas").get<std::vector<double>>();
     // The tree spans the full schedule, also when img2img samples only its tail.
-    double t0 = INFINITY, t1 = 0;
-    for (double s : sigmas) {
-        if (s > 0)
-            t0 = std::min(t0, s);
-        t1 = std::max(t1, s);
+    auto treeOfSchedule = [&] { return BrownianNoise::forSchedule(seeds, shape, sigmas, RngSource::Cpu); };
+    {
+        BrownianNoise fromSigmas = treeOfSchedule();
+        BrownianNoise fromCase(
+            seeds, shape, c.at("tree_t0").get<double>(), c.at("tree_t1").get<double>(), RngSource::Cpu);
+        if (!torch::equal(fromSigmas.trees()[0].rootW(), fromCase.trees()[0].rootW()))
+            r.message = "the tree's range from the sigmas differs from the case's";
     }
-    if (t0 != c.at("tree_t0").get<double>() || t1 != c.at("tree_t1").get<double>())
-        r.message = "the tree's range from the sigmas differs from the case's";
-
     // 1. The tree's noise for the recorded calls.
     {
-        BrownianNoise noise(seeds, shape, t0, t1, RngSource::Cpu);
+        BrownianNoise noise = treeOfSchedule();
         const json& calls = c.at("noise_calls");
         for (size_t k = 0; k < calls.size(); ++k)
             check(maxAbs(noise(calls[k][0].get<double>(), calls[k][1].get<double>()),
@@ -161,7 +154,7 @@ void runSampler(const StateDict& goldens, const json& c, double latentTol, Confo
         const torch::Tensor s = torch::full({}, float(sigma), torch::kFloat32);
         return (xi * 0.9f) / torch::sqrt(s * s + 1.0f);
     };
-    BrownianNoise tree(seeds, shape, t0, t1, RngSource::Cpu);
+    BrownianNoise tree = treeOfSchedule();
     SamplerArgs args;
     args.sigmas = run;
     args.options.eta = c.value("eta", 1.0);

@@ -28,13 +28,7 @@ using conformance::maxAbs;
 
 constexpr double kFloatTol = 1e-4, kByteTol = 1.0; // the data's README
 
-const torch::Tensor& golden(const StateDict& goldens, const std::string& key)
-{
-    const auto it = goldens.find(key);
-    if (it == goldens.end())
-        throw EngineError("no golden '" + key + "'");
-    return it->second;
-}
+using conformance::golden;
 
 void check(double error, double tol, ConformanceResult& r, const std::string& what)
 {

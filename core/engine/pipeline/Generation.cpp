@@ -145,15 +145,8 @@ torch::Tensor sampleBatch(SdModel& m, const BatchRequest& r, NoiseSource& noise)
     std::optional<BrownianNoise> tree;
     SdeNoiseFn sdeNoise;
     if (noise.isPerImage() && findSampler(r.plan.sampler).info->brownianNoise) {
-        const std::vector<double>& full = r.fullSigmas.empty() ? r.plan.sigmas : r.fullSigmas;
-        double lo = INFINITY, hi = 0;
-        for (double s : full) {
-            if (s > 0)
-                lo = std::min(lo, s);
-            hi = std::max(hi, s);
-        }
-        tree.emplace(noise.options().seeds, std::vector<int64_t> { 4, r.latentHeight, r.latentWidth }, lo, hi,
-            noise.options().source, m.device());
+        tree.emplace(BrownianNoise::forSchedule(noise.options().seeds, { 4, r.latentHeight, r.latentWidth },
+            r.fullSigmas.empty() ? r.plan.sigmas : r.fullSigmas, noise.options().source, m.device()));
         sdeNoise = [&tree](double sigma, double next) { return (*tree)(sigma, next); };
     }
     x = runSampler(

@@ -97,9 +97,4 @@ int hiresScheduleSteps(int steps, double strength)
     return int(steps / std::min(strength, 0.999));
 }
 
-SamplingPlan hiresPlan(const SamplingPlan& full, int steps)
-{
-    return full.lastSteps(steps);
-}
-
 } // namespace qd

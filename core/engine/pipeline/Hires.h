@@ -44,10 +44,9 @@ torch::Tensor upscaleLatents(
 // samples[:, :, ty//2 : H-(ty+1)//2, tx//2 : W-(tx+1)//2]
 torch::Tensor truncateLatents(const torch::Tensor& latents, const HiresTarget& target);
 
-// The second pass's schedule: A1111's img2img with fixed steps — a schedule of
-// int(steps / min(strength, 0.999)) steps of which the last `steps` run. `full` is that schedule
-// (the Brownian tree spans it), the result its tail.
-SamplingPlan hiresPlan(const SamplingPlan& full, int steps);
+// The second pass's schedule length: A1111's img2img with fixed steps runs the last `steps` of a
+// schedule of int(steps / min(strength, 0.999)) steps (SamplingPlan::lastSteps); the Brownian
+// tree spans that whole schedule.
 int hiresScheduleSteps(int steps, double strength);
 
 } // namespace qd

@@ -182,6 +182,18 @@ BrownianNoise::BrownianNoise(const std::vector<uint64_t>& seeds, std::vector<int
         m_trees.emplace_back(seed, t0, t1, imageShape, source, device);
 }
 
+BrownianNoise BrownianNoise::forSchedule(const std::vector<uint64_t>& seeds, std::vector<int64_t> imageShape,
+    const std::vector<double>& sigmas, RngSource source, torch::Device device)
+{
+    double lo = INFINITY, hi = 0;
+    for (double s : sigmas) {
+        if (s > 0)
+            lo = std::min(lo, s);
+        hi = std::max(hi, s);
+    }
+    return BrownianNoise(seeds, std::move(imageShape), lo, hi, source, device);
+}
+
 torch::Tensor BrownianNoise::operator()(double sigma, double sigmaNext)
 {
     const float s = float(sigma), sn = float(sigmaNext);

@@ -62,6 +62,9 @@ class BrownianNoise
 public:
     BrownianNoise(const std::vector<uint64_t>& seeds, std::vector<int64_t> imageShape, double sigmaMin,
         double sigmaMax, RngSource source, torch::Device device = torch::kCPU);
+    // The trees for a schedule: its smallest positive and its largest sigma.
+    static BrownianNoise forSchedule(const std::vector<uint64_t>& seeds, std::vector<int64_t> imageShape,
+        const std::vector<double>& sigmas, RngSource source, torch::Device device = torch::kCPU);
     // The noise for a step from `sigma` down to `sigmaNext` (both read as float32): [B, C, H, W],
     // standard normal per image.
     torch::Tensor operator()(double sigma, double sigmaNext);
