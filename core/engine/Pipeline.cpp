@@ -1,5 +1,6 @@
 #include "Pipeline.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -18,6 +19,7 @@
 #include "sampling/Noise.h"
 #include "sampling/SamplingPlan.h"
 #include "sampling/Schedules.h"
+#include "text/Embeddings.h"
 #include "text/PromptParser.h"
 
 namespace fs = std::filesystem;
@@ -113,6 +115,7 @@ public:
         std::string loraHashes;
         std::vector<std::string> warnings;
         m.setLoras(lorasFor(params.prompt, inputs.assets, loraHashes, warnings));
+        m.conditioner().setEmbeddings(embeddingsFor(inputs.assets, warnings));
 
         // A TAESD file that can't be read costs the job its fancy preview, not its image.
         PreviewOptions preview = previewAsked;
@@ -143,6 +146,12 @@ public:
         TextConditioning cond = m.conditioner().encode(params.prompt, copt);
         TextConditioning uncond = m.conditioner().encode(params.negativePrompt, copt);
         m.conditioner().equaliseChunks(cond, uncond, copt);
+        std::vector<int> usedEmbeddings = cond.embeddings; // A1111 "TI hashes": both prompts' embeddings
+        for (int e : uncond.embeddings)
+            if (std::find(usedEmbeddings.begin(), usedEmbeddings.end(), e) == usedEmbeddings.end())
+                usedEmbeddings.push_back(e);
+        const std::string tiHashes
+            = usedEmbeddings.empty() ? std::string() : m.conditioner().embeddings()->hashes(usedEmbeddings);
         const Conditioning c1 = m.conditioning(cond, params.width, params.height);
         const Conditioning u1 = m.conditioning(uncond, params.width, params.height);
 
@@ -337,6 +346,10 @@ public:
                     g.params.extra["Lora hashes"] = loraHashes;
                 else
                     g.params.extra.erase("Lora hashes"); // from reused parameters, not this job
+                if (!tiHashes.empty())
+                    g.params.extra["TI hashes"] = tiHashes;
+                else
+                    g.params.extra.erase("TI hashes");
                 g.interrupted = interrupted;
                 g.warnings = warnings;
                 results.push_back(std::move(g));
@@ -407,6 +420,36 @@ private:
         return uses;
     }
 
+    // The embeddings of the job's folders (then `embeddings` beside the models folder) that fit this
+    // model, read again when a file is added, changed or removed. Skipped files are not warned
+    // about: a folder of SD1 embeddings is normal beside an SDXL model.
+    std::shared_ptr<const EmbeddingSet> embeddingsFor(
+        const AssetFolders& assets, std::vector<std::string>& warnings)
+    {
+        std::vector<std::string> dirs = assets.embeddingDirs;
+        if (!m_besideLoraDir.empty())
+            dirs.push_back((fs::path(m_besideLoraDir).parent_path().parent_path() / "embeddings").string());
+        std::string stamp;
+        for (const std::string& f : findEmbeddingFiles(dirs)) {
+            std::error_code ec;
+            stamp += f + '|' + std::to_string(fs::last_write_time(f, ec).time_since_epoch().count()) + '|'
+                + std::to_string(fs::file_size(f, ec)) + '\n';
+        }
+        if (stamp.empty())
+            return nullptr;
+        if (!m_embeddings || stamp != m_embeddingStamp) {
+            try {
+                m_embeddings
+                    = EmbeddingSet::load(dirs, m_model->conditioner().contextDim(), ClipTokenizer::shared());
+            } catch (const std::exception& e) {
+                warnings.push_back(std::string("textual inversion embeddings: ") + e.what());
+                return nullptr;
+            }
+            m_embeddingStamp = stamp;
+        }
+        return m_embeddings;
+    }
+
     std::vector<Image> makePreviews(
         const torch::Tensor& denoised, const PreviewOptions& preview, int step, int total)
     {
@@ -458,6 +501,8 @@ private:
     ModelInfo m_info;
     std::string m_besideLoraDir; // models/Lora beside the checkpoint's folder; "" for the demo model
     std::map<std::string, CachedLora> m_loraCache;
+    std::shared_ptr<const EmbeddingSet> m_embeddings;
+    std::string m_embeddingStamp; // the embedding files' names, times and sizes when last read
     torch::Tensor m_cheapMatrix; // cheapPreviewBytesMatrix on the model's device
     TaesdDecoder m_taesd { nullptr };
     std::string m_taesdPath;

@@ -104,7 +104,10 @@ struct AssetFolders {
     // models/Lora beside the checkpoint's folder (AUTOMATIC1111's layout:
     // models/Stable-diffusion/x.safetensors -> models/Lora).
     std::vector<std::string> loraDirs;
-    std::vector<std::string> embeddingDirs; // textual inversion embeddings (not read yet)
+    // Searched (with subfolders) for textual-inversion embeddings (.pt, .bin, .safetensors) whose names
+    // prompts may use; after them `embeddings` beside the models folder (A1111's layout:
+    // models/Stable-diffusion/x.safetensors -> embeddings). Reread when a file changes.
+    std::vector<std::string> embeddingDirs;
     std::vector<std::string> upscalerDirs; // ESRGAN-family upscaler files (A1111's models/ESRGAN, RealESRGAN)
     bool operator==(const AssetFolders& o) const
     {

@@ -42,6 +42,10 @@ StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions&)
 {
     noZip(path);
 }
+StateDict loadTorchCheckpointTree(const std::string& path, std::map<std::string, std::string>*)
+{
+    noZip(path);
+}
 std::vector<TensorInfo> inspectTorchCheckpoint(const std::string& path)
 {
     noZip(path);
@@ -208,31 +212,34 @@ template <typename F> void forEachTensor(const pickle::Object& dict, F&& f)
 
 } // namespace
 
-StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& options)
+namespace
 {
-    const Archive archive(path);
-    const auto& bytes = archive.pickle();
-    pickle::Reader reader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path + ": data.pkl");
-    const pickle::Object& sd = stateDictOf(reader.load(), path);
-    // torch.save stores storages uncompressed: map the file and point tensors into it.
+
+using TensorEntries = std::vector<std::pair<std::string, const pickle::TensorRef*>>;
+
+// Builds the tensors `entries` name, pointing into the mapped file where the storage is stored
+// uncompressed (torch.save's way).
+StateDict buildTensors(const Archive& archive, const std::string& path, const TensorEntries& entries,
+    const TensorLoadOptions& options)
+{
     const std::shared_ptr<MappedFile> file = MappedFile::open(path);
     const std::map<std::string, StoredZipEntry> stored = storedZipEntries(file->data(), file->size());
 
     // Count the uses of each storage so it is released right after its last tensor is built.
     std::map<std::string, int> uses;
-    forEachTensor(sd, [&](const std::string& key, const pickle::TensorRef& t) {
+    for (const auto& [key, t] : entries)
         if (!options.keep || options.keep(key))
-            ++uses[t.storage->key];
-    });
+            ++uses[t->storage->key];
     struct Loaded {
         torch::Tensor storage;
         const StoredZipEntry* mapped = nullptr;
     };
     std::map<std::string, Loaded> storages;
     StateDict out;
-    forEachTensor(sd, [&](const std::string& key, const pickle::TensorRef& t) {
+    for (const auto& [key, tref] : entries) {
         if (options.keep && !options.keep(key))
-            return;
+            continue;
+        const pickle::TensorRef& t = *tref;
         const pickle::StorageRef& s = *t.storage;
         auto it = storages.find(s.key);
         if (it == storages.end()) {
@@ -274,8 +281,78 @@ StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& 
             storages.erase(it); // views keep the storage alive; converted tensors do not
         }
         out[key] = tensor;
-    });
+    }
     return out;
+}
+
+// Every tensor of `o`, nested dicts flattened with '.' ("string_to_param.*"), a module's
+// `_parameters` (an nn.ParameterDict's pickled state) read as a dict; plain values into `scalars`.
+void collectTree(const pickle::Object& o, const std::string& prefix, TensorEntries& tensors,
+    std::map<std::string, std::string>& scalars, int depth)
+{
+    if (depth > 8)
+        return;
+    if (o.kind == pickle::Kind::Opaque) {
+        for (const auto& state : o.items)
+            if (state->kind == pickle::Kind::Dict)
+                if (const pickle::Object* params = state->get("_parameters"))
+                    collectTree(*params, prefix, tensors, scalars, depth + 1);
+        return;
+    }
+    if (o.kind != pickle::Kind::Dict)
+        return;
+    for (const auto& [k, v] : o.entries) {
+        if (k->kind != pickle::Kind::String && k->kind != pickle::Kind::Int)
+            continue;
+        const std::string key
+            = prefix + (k->kind == pickle::Kind::String ? k->text : std::to_string(k->integer));
+        switch (v->kind) {
+        case pickle::Kind::Tensor:
+            tensors.emplace_back(key, v->tensor.get());
+            break;
+        case pickle::Kind::String:
+            scalars[key] = v->text;
+            break;
+        case pickle::Kind::Int:
+            scalars[key] = std::to_string(v->integer);
+            break;
+        case pickle::Kind::Dict:
+        case pickle::Kind::Opaque:
+            collectTree(*v, key + ".", tensors, scalars, depth + 1);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+} // namespace
+
+StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& options)
+{
+    const Archive archive(path);
+    const auto& bytes = archive.pickle();
+    pickle::Reader reader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path + ": data.pkl");
+    TensorEntries entries;
+    forEachTensor(stateDictOf(reader.load(), path),
+        [&](const std::string& key, const pickle::TensorRef& t) { entries.emplace_back(key, &t); });
+    return buildTensors(archive, path, entries, options);
+}
+
+StateDict loadTorchCheckpointTree(const std::string& path, std::map<std::string, std::string>* scalars)
+{
+    const Archive archive(path);
+    const auto& bytes = archive.pickle();
+    pickle::Reader reader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path + ": data.pkl");
+    const pickle::Object& top = reader.load();
+    if (top.kind != pickle::Kind::Dict)
+        throw EngineError(path + ": data.pkl holds a " + top.describe() + ", expected a dict");
+    TensorEntries entries;
+    std::map<std::string, std::string> plain;
+    collectTree(top, "", entries, plain, 0);
+    if (scalars)
+        *scalars = std::move(plain);
+    return buildTensors(archive, path, entries, {});
 }
 
 std::vector<TensorInfo> inspectTorchCheckpoint(const std::string& path)

@@ -25,6 +25,11 @@ bool haveTorchCheckpointSupport();
 // storage whose size does not match, ...).
 StateDict loadTorchCheckpoint(const std::string& path, const TensorLoadOptions& options = {});
 
+// Every tensor of the file's top-level dict, nested dicts flattened with '.' (a textual-inversion
+// file's "string_to_param.*"), and its plain strings / integers into `scalars` ("name", "step").
+StateDict loadTorchCheckpointTree(
+    const std::string& path, std::map<std::string, std::string>* scalars = nullptr);
+
 // The same tensors described (dtype, shape, bytes) without reading their data.
 std::vector<TensorInfo> inspectTorchCheckpoint(const std::string& path);
 

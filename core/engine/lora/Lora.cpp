@@ -8,12 +8,9 @@
 
 #include "io/Checkpoint.h"
 #include "io/DiffusersFolder.h"
+#include "io/FileHash.h"
 #include "io/MappedFile.h"
 #include "io/SafeTensors.h"
-
-#ifdef QD_HAVE_OPENSSL
-#include <openssl/evp.h>
-#endif
 
 namespace fs = std::filesystem;
 
@@ -232,30 +229,17 @@ LoraFile LoraFile::read(const std::string& path)
 
 std::string loraShortHash(const std::string& path)
 {
-#ifdef QD_HAVE_OPENSSL
-    const auto file = MappedFile::open(path);
     uint64_t begin = 0;
-    if (endsWith(path, ".safetensors") && file->size() >= 8) {
-        uint64_t n = 0;
-        for (int i = 7; i >= 0; --i)
-            n = (n << 8) | file->data()[i]; // little-endian header length
-        begin = std::min<uint64_t>(file->size(), 8 + n);
+    if (endsWith(path, ".safetensors")) {
+        const auto file = MappedFile::open(path);
+        if (file->size() >= 8) {
+            uint64_t n = 0;
+            for (int i = 7; i >= 0; --i)
+                n = (n << 8) | file->data()[i]; // little-endian header length
+            begin = 8 + n;
+        }
     }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!EVP_Digest(file->data() + begin, size_t(file->size() - begin), digest, &len, EVP_sha256(), nullptr))
-        return {};
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len && out.size() < 12; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
-#else
-    (void)path;
-    return {};
-#endif
+    return fileSha256(path, begin, 12);
 }
 
 std::string findLoraFile(const std::string& name, const std::vector<std::string>& folders)

@@ -49,6 +49,7 @@ public:
     torch::Device device() const { return m_device; }
     torch::ScalarType dtype() const { return m_dtype; }
     const Conditioner& conditioner() const { return *m_conditioner; }
+    Conditioner& conditioner() { return *m_conditioner; }
     UNetModel& unet() { return *m_unet; }
     AutoencoderKL& vae() { return *m_vae; }
     int64_t unetInChannels() const;

@@ -288,8 +288,13 @@ ClipTextModel::ClipTextModel(const ClipTextConfig& config, const torch::TensorOp
 
 ClipTextModel::~ClipTextModel() = default;
 
+torch::Tensor ClipTextModel::tokenEmbeddings(const torch::Tensor& ids) const
+{
+    return at::embedding(m_tokenEmbedding, ids.to(m_tokenEmbedding.device(), torch::kLong));
+}
+
 ClipTextModel::Output ClipTextModel::forward(
-    const torch::Tensor& ids, int layer, bool finalNorm, bool pooled) const
+    const torch::Tensor& ids, int layer, bool finalNorm, bool pooled, const torch::Tensor& tokenEmbeds) const
 {
     if (ids.dim() != 2 || ids.is_floating_point() || ids.size(1) > m_config.positions || ids.size(1) < 1)
         throw EngineError("CLIP text encoder: ids have shape " + shapeString(ids.sizes()) + " and type "
@@ -305,7 +310,15 @@ ClipTextModel::Output ClipTextModel::forward(
     const torch::Tensor tokens = ids.to(m_tokenEmbedding.device(), torch::kLong);
 
     // 1. token + position embeddings: [B, T] -> [B, T, C]
-    torch::Tensor x = at::embedding(m_tokenEmbedding, tokens) + m_positionEmbedding.slice(0, 0, T);
+    if (tokenEmbeds.defined()
+        && (tokenEmbeds.dim() != 3 || tokenEmbeds.size(0) != ids.size(0) || tokenEmbeds.size(1) != T
+            || tokenEmbeds.size(2) != m_tokenEmbedding.size(1)))
+        throw EngineError("CLIP text encoder: token embeddings have shape " + shapeString(tokenEmbeds.sizes())
+            + ", expected [" + std::to_string(ids.size(0)) + ", " + std::to_string(T) + ", "
+            + std::to_string(m_tokenEmbedding.size(1)) + "]");
+    torch::Tensor x = (tokenEmbeds.defined() ? tokenEmbeds.to(m_tokenEmbedding.options())
+                                             : at::embedding(m_tokenEmbedding, tokens))
+        + m_positionEmbedding.slice(0, 0, T);
     // 2. the causal mask, in the compute dtype
     const torch::Tensor mask
         = torch::full({ T, T }, -std::numeric_limits<double>::infinity(), x.options()).triu_(1);

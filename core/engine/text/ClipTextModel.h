@@ -69,8 +69,13 @@ public:
     // transformer layers (0 = the embeddings, `layers` = the last), through the final layer norm
     // when `finalNorm`. `pooled`: the final-normed last layer at each row's first highest id (the
     // first <|endoftext|>) times text_projection (needs projectionDim > 0). Call under
-    // c10::InferenceMode. Softmax runs in float32 whatever the weights' dtype.
-    Output forward(const torch::Tensor& ids, int layer, bool finalNorm, bool pooled = false) const;
+    // c10::InferenceMode. Softmax runs in float32 whatever the weights' dtype. `tokenEmbeds`
+    // [B, T, width], when given, replaces the token embedding lookup (textual inversion puts its
+    // vectors there; positions are still added).
+    Output forward(const torch::Tensor& ids, int layer, bool finalNorm, bool pooled = false,
+        const torch::Tensor& tokenEmbeds = {}) const;
+    // The token embedding lookup of `ids` [B, T]: [B, T, width] in the model's dtype and device.
+    torch::Tensor tokenEmbeddings(const torch::Tensor& ids) const;
 
 private:
     ClipTextConfig m_config;

@@ -123,9 +123,36 @@ ChunkOptions Conditioner::chunkOptions(const TextEncoderSlot& slot, const Condit
     return c;
 }
 
-torch::Tensor Conditioner::encodeChunks(const TextEncoderSlot& slot, const std::vector<PromptChunk>& chunks,
+torch::Tensor Conditioner::tokenEmbeddings(
+    size_t encoder, const torch::Tensor& ids, const std::vector<PromptChunk>& chunks) const
+{
+    // A1111's EmbeddingsWithFixes: each embedding's vectors go after the start token at its offset,
+    // cut where the chunk ends; SDXL's encoders take their own part (clip_l, clip_g).
+    const TextEncoderSlot& slot = m_encoders[encoder];
+    torch::Tensor embeds = slot.model->tokenEmbeddings(ids);
+    const std::string key = m_family == TextFamily::SDXL ? (encoder == 0 ? "clip_l" : "clip_g") : "";
+    const int64_t T = ids.size(1);
+    for (size_t i = 0; i < chunks.size(); ++i)
+        for (const EmbeddingFix& fix : chunks[i].fixes) {
+            const TextualInversion& ti = m_embeddings->embeddings().at(size_t(fix.index));
+            const auto it = ti.vectors.find(key);
+            if (it == ti.vectors.end() || it->second.size(1) != embeds.size(2))
+                throw EngineError("textual inversion '" + ti.info.name + "' (" + ti.info.path
+                    + ") does not fit this model's text encoder (width " + std::to_string(ti.info.width)
+                    + ", expected " + std::to_string(contextDim()) + ")");
+            const int64_t n = std::min<int64_t>(T - fix.offset - 1, it->second.size(0));
+            if (n > 0)
+                embeds[int64_t(i)]
+                    .slice(0, fix.offset + 1, fix.offset + 1 + n)
+                    .copy_(it->second.slice(0, 0, n));
+        }
+    return embeds;
+}
+
+torch::Tensor Conditioner::encodeChunks(size_t encoder, const std::vector<PromptChunk>& chunks,
     const ConditionerOptions& options, torch::Tensor* pooled) const
 {
+    const TextEncoderSlot& slot = m_encoders[encoder];
     const auto& config = slot.model->config();
     if (options.clipSkip < 1)
         throw EngineError("Conditioner: clip skip " + std::to_string(options.clipSkip) + ", expected >= 1");
@@ -153,7 +180,10 @@ torch::Tensor Conditioner::encodeChunks(const TextEncoderSlot& slot, const std::
 
     // 2. one batched forward for every chunk
     const bool wantPooled = slot.pooled && pooled;
-    ClipTextModel::Output out = slot.model->forward(ids, layer, slot.finalNorm, wantPooled);
+    const bool fixed = m_embeddings
+        && std::any_of(chunks.begin(), chunks.end(), [](const PromptChunk& c) { return !c.fixes.empty(); });
+    ClipTextModel::Output out = slot.model->forward(ids, layer, slot.finalNorm, wantPooled,
+        fixed ? tokenEmbeddings(encoder, ids, chunks) : torch::Tensor());
     torch::Tensor z = out.hidden; // [k, T, C]
     if (wantPooled)
         *pooled = out.pooled.slice(0, 0, 1); // A1111: the pooled vector of the first chunk
@@ -191,9 +221,14 @@ TextConditioning Conditioner::encode(const std::string& prompt, const Conditione
         if (e > 0 && co.pad == chunkOptions(m_encoders[e - 1], options).pad)
             chunked.push_back(chunked.back());
         else
-            chunked.push_back(chunkPrompt(stripped.prompt, *m_tokenizer, co));
+            chunked.push_back(chunkPrompt(
+                stripped.prompt, *m_tokenizer, co, m_embeddings ? &m_embeddings->vocabulary() : nullptr));
         chunkCount = std::max(chunkCount, chunked.back().chunks.size());
         result.tokenCount = std::max(result.tokenCount, chunked.back().tokenCount);
+        for (int index : chunked.back().embeddings)
+            if (std::find(result.embeddings.begin(), result.embeddings.end(), index)
+                == result.embeddings.end())
+                result.embeddings.push_back(index);
     }
     // 2. encode; encoders' hidden states side by side along channels (SDXL: 768 + 1280)
     std::vector<torch::Tensor> parts;
@@ -201,7 +236,7 @@ TextConditioning Conditioner::encode(const std::string& prompt, const Conditione
         auto& chunks = chunked[e].chunks;
         while (chunks.size() < chunkCount)
             chunks.push_back(emptyChunk());
-        parts.push_back(encodeChunks(m_encoders[e], chunks, options, &result.pooled));
+        parts.push_back(encodeChunks(e, chunks, options, &result.pooled));
     }
     torch::Tensor z = parts.size() == 1 ? parts[0] : torch::cat(parts, -1); // [k, 77, C]
     // 3. chunks one after another along the sequence: [k, 77, C] -> [1, 77k, C]
@@ -226,8 +261,8 @@ void Conditioner::equaliseChunks(
     const int missing = std::abs(a.chunkCount - b.chunkCount);
     // A1111 pads with the encoding of the empty prompt (cond_stage_model_empty_prompt).
     std::vector<torch::Tensor> parts;
-    for (const auto& slot : m_encoders)
-        parts.push_back(encodeChunks(slot, { emptyChunk() }, options, nullptr));
+    for (size_t e = 0; e < m_encoders.size(); ++e)
+        parts.push_back(encodeChunks(e, { emptyChunk() }, options, nullptr));
     const torch::Tensor empty = parts.size() == 1 ? parts[0] : torch::cat(parts, -1); // [1, 77, C]
     shorter.context
         = torch::cat({ shorter.context, empty.to(shorter.context.options()).repeat({ 1, missing, 1 }) }, 1);

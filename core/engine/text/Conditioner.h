@@ -12,6 +12,7 @@
 #include "io/StateDict.h"
 #include "text/ClipTextModel.h"
 #include "text/ClipTokenizer.h"
+#include "text/Embeddings.h"
 #include "text/PromptParser.h"
 
 namespace qd
@@ -49,6 +50,7 @@ struct TextConditioning {
     int chunkCount = 0;
     int tokenCount = 0; // A1111's count (75 per full chunk + the last one's tokens)
     std::vector<ExtraNetwork> extraNetworks; // <lora:...> etc. found (and removed) in the prompt
+    std::vector<int> embeddings; // textual inversions used (EmbeddingSet indices), in order of first use
     bool zeroed = false; // zeroEmptyPrompt applied
 };
 
@@ -80,6 +82,14 @@ public:
 
     TextConditioning encode(const std::string& prompt, const ConditionerOptions& options = {}) const;
 
+    // Textual-inversion embeddings the prompts may name (nullptr: none). Their width must be
+    // contextDim(); EmbeddingSet::load filters by it.
+    void setEmbeddings(std::shared_ptr<const EmbeddingSet> embeddings)
+    {
+        m_embeddings = std::move(embeddings);
+    }
+    const std::shared_ptr<const EmbeddingSet>& embeddings() const { return m_embeddings; }
+
     // Gives `a` and `b` (typically prompt and negative prompt) the same chunk count by appending the
     // encoding of the empty prompt to the shorter, as A1111's pad_cond_uncond does (also after a
     // zeroed SDXL negative).
@@ -92,15 +102,20 @@ public:
         int originalHeight, int originalWidth, int cropTop, int cropLeft, int targetHeight, int targetWidth);
 
 private:
-    // Encodes chunks through one encoder: [k, 77] ids -> [k, 77, C] with emphasis applied, and the
-    // pooled vector of chunk 0 when the slot has one.
-    torch::Tensor encodeChunks(const TextEncoderSlot& slot, const std::vector<PromptChunk>& chunks,
+    // Encodes chunks through one encoder (number `encoder`): [k, 77] ids -> [k, 77, C] with the
+    // chunks' embeddings in place and emphasis applied, and the pooled vector of chunk 0 when the
+    // slot has one.
+    torch::Tensor encodeChunks(size_t encoder, const std::vector<PromptChunk>& chunks,
         const ConditionerOptions& options, torch::Tensor* pooled) const;
+    // The token embeddings of `ids` [k, T] with each chunk's textual-inversion vectors in place.
+    torch::Tensor tokenEmbeddings(
+        size_t encoder, const torch::Tensor& ids, const std::vector<PromptChunk>& chunks) const;
     ChunkOptions chunkOptions(const TextEncoderSlot& slot, const ConditionerOptions& options) const;
 
     TextFamily m_family;
     std::vector<TextEncoderSlot> m_encoders;
     const ClipTokenizer* m_tokenizer;
+    std::shared_ptr<const EmbeddingSet> m_embeddings;
 };
 
 } // namespace qd

@@ -1,5 +1,6 @@
 #include "text/PromptParser.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <utf8proc.h>
@@ -292,8 +293,33 @@ PromptChunk emptyChunk(int chunkLength)
     return chunk;
 }
 
-ChunkedPrompt chunkPrompt(
-    std::string_view prompt, const ClipTokenizer& tokenizer, const ChunkOptions& options)
+void EmbeddingVocabulary::add(std::vector<int> ids, int vectors, int index)
+{
+    if (ids.empty())
+        return;
+    auto& list = m_byFirstId[ids.front()];
+    list.erase(
+        std::remove_if(list.begin(), list.end(), [&](const Entry& e) { return e.ids == ids; }), list.end());
+    list.push_back({ std::move(ids), vectors, index });
+    std::stable_sort(
+        list.begin(), list.end(), [](const Entry& a, const Entry& b) { return a.ids.size() > b.ids.size(); });
+}
+
+const EmbeddingVocabulary::Entry* EmbeddingVocabulary::match(
+    const std::vector<int>& tokens, size_t position) const
+{
+    const auto it = m_byFirstId.find(tokens[position]);
+    if (it == m_byFirstId.end())
+        return nullptr;
+    for (const Entry& e : it->second)
+        if (position + e.ids.size() <= tokens.size()
+            && std::equal(e.ids.begin(), e.ids.end(), tokens.begin() + long(position)))
+            return &e;
+    return nullptr;
+}
+
+ChunkedPrompt chunkPrompt(std::string_view prompt, const ClipTokenizer& tokenizer,
+    const ChunkOptions& options, const EmbeddingVocabulary* embeddings)
 {
     if (options.chunkLength < 1)
         throw EngineError(
@@ -302,6 +328,8 @@ ChunkedPrompt chunkPrompt(
     ChunkedPrompt result;
     result.parsed = options.emphasis ? parsePromptAttention(prompt)
                                      : std::vector<PromptFragment> { { std::string(prompt), 1.0 } };
+    if (embeddings && embeddings->empty())
+        embeddings = nullptr;
 
     PromptChunk chunk;
     long lastComma = -1;
@@ -323,12 +351,15 @@ ChunkedPrompt chunkPrompt(
             nextChunk(false);
             continue;
         }
-        for (int token : tokenizer.encode(fragment.text, options.pad)) {
+        const std::vector<int> tokens = tokenizer.encode(fragment.text, options.pad);
+        for (size_t position = 0; position < tokens.size();) {
+            const int token = tokens[position];
             if (token == ClipTokenizer::CommaId) {
                 lastComma = long(chunk.tokens.size());
             } else if (options.commaBacktrack != 0 && chunk.tokens.size() == length && lastComma != -1
                 && long(chunk.tokens.size()) - lastComma <= options.commaBacktrack) {
-                // The chunk is full and a comma is near its end: the text after the comma moves on.
+                // The chunk is full and a comma is near its end: the text after the comma moves on
+                // (an embedding's placement stays with the chunk it was made in, as in A1111).
                 const size_t breakAt = size_t(lastComma) + 1;
                 std::vector<int> relocTokens(chunk.tokens.begin() + long(breakAt), chunk.tokens.end());
                 std::vector<double> relocMults(
@@ -341,8 +372,22 @@ ChunkedPrompt chunkPrompt(
             }
             if (chunk.tokens.size() == length)
                 nextChunk(false);
-            chunk.tokens.push_back(token);
-            chunk.multipliers.push_back(fragment.weight);
+            const EmbeddingVocabulary::Entry* e = embeddings ? embeddings->match(tokens, position) : nullptr;
+            if (!e) {
+                chunk.tokens.push_back(token);
+                chunk.multipliers.push_back(fragment.weight);
+                ++position;
+                continue;
+            }
+            if (chunk.tokens.size() + size_t(e->vectors) > length)
+                nextChunk(false);
+            chunk.fixes.push_back({ int(chunk.tokens.size()), e->index });
+            chunk.tokens.insert(chunk.tokens.end(), size_t(e->vectors), 0);
+            chunk.multipliers.insert(chunk.multipliers.end(), size_t(e->vectors), fragment.weight);
+            if (std::find(result.embeddings.begin(), result.embeddings.end(), e->index)
+                == result.embeddings.end())
+                result.embeddings.push_back(e->index);
+            position += e->ids.size();
         }
     }
     if (!chunk.tokens.empty() || result.chunks.empty())

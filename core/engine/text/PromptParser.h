@@ -5,6 +5,7 @@
 // prompt_chunks_cases.json. No torch here: the GUI shows token counts with it.
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "text/ClipTokenizer.h"
@@ -41,17 +42,45 @@ struct PromptWithNetworks {
 // Throws EngineError naming the tag when a multiplier is not a number.
 PromptWithNetworks extractExtraNetworks(std::string_view prompt);
 
+// Textual-inversion embeddings as the chunker sees them: each name's token ids and how many vectors
+// it stands for (A1111's EmbeddingDatabase.ids_lookup). Torch-free, so the GUI's token counter
+// counts embeddings as the encoder will.
+struct EmbeddingVocabulary {
+    struct Entry {
+        std::vector<int> ids; // the name's tokens (without start / end)
+        int vectors = 1;
+        int index = 0; // the caller's number for this embedding
+    };
+    // Adds (or, for the same ids, replaces) an entry; per first id the longest names come first.
+    void add(std::vector<int> ids, int vectors, int index);
+    // The longest entry whose ids start at tokens[position], or nullptr.
+    const Entry* match(const std::vector<int>& tokens, size_t position) const;
+    bool empty() const { return m_byFirstId.empty(); }
+
+private:
+    std::unordered_map<int, std::vector<Entry>> m_byFirstId;
+};
+
+// One embedding placed in a chunk: its vectors replace the token embeddings at positions
+// offset + 1 ... (after the start token), as A1111's PromptChunkFix.
+struct EmbeddingFix {
+    int offset = 0; // index into the chunk's tokens without the start token
+    int index = 0; // EmbeddingVocabulary::Entry::index
+};
+
 // One encoder input: start, 75 tokens (padded with <|endoftext|>), end = 77 ids, and a weight per
-// id (1.0 at start, end and padding).
+// id (1.0 at start, end and padding). An embedding occupies one id 0 per vector.
 struct PromptChunk {
     std::vector<int> tokens;
     std::vector<double> multipliers;
+    std::vector<EmbeddingFix> fixes;
 };
 
 struct ChunkedPrompt {
     std::vector<PromptFragment> parsed;
     std::vector<PromptChunk> chunks; // at least one
     int tokenCount = 0; // what A1111's UI shows: 75 per full chunk + the last one's tokens
+    std::vector<int> embeddings; // indices of the embeddings used, in order of first use
 };
 
 struct ChunkOptions {
@@ -63,9 +92,11 @@ struct ChunkOptions {
 };
 
 // parsePromptAttention + tokenize each fragment + A1111 chunking. The text should already have its
-// extra-network tags removed (extractExtraNetworks).
-ChunkedPrompt chunkPrompt(
-    std::string_view prompt, const ClipTokenizer& tokenizer, const ChunkOptions& options = {});
+// extra-network tags removed (extractExtraNetworks). With `embeddings`, a run of tokens spelling an
+// embedding's name becomes that many vectors' placeholders (moved whole to the next chunk when they
+// do not fit), as A1111's tokenize_line.
+ChunkedPrompt chunkPrompt(std::string_view prompt, const ClipTokenizer& tokenizer,
+    const ChunkOptions& options = {}, const EmbeddingVocabulary* embeddings = nullptr);
 
 // A1111's empty_chunk(): start, then end repeated; every multiplier 1.
 PromptChunk emptyChunk(int chunkLength = 75);
