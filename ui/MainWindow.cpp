@@ -25,6 +25,7 @@
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
 #include "core/server/ApiServer.h"
+#include "ui/ExtraNetworksPanel.h"
 #include "ui/HistoryGallery.h"
 #include "ui/LivePreview.h"
 #include "ui/ParameterPanel.h"
@@ -215,6 +216,30 @@ void MainWindow::buildDocks()
     addDockWidget(Qt::RightDockWidgetArea, queueDock);
     resizeDocks({ paramsDock, queueDock }, { 340, 260 }, Qt::Horizontal);
 
+    // Extra networks: a click inserts into the prompt; their names feed completion and the counter
+    m_networks = new ExtraNetworksPanel(this);
+    auto* networksDock = new QDockWidget(tr("Extra Networks"), this);
+    networksDock->setObjectName("extraNetworksDock");
+    networksDock->setWidget(m_networks);
+    addDockWidget(Qt::RightDockWidgetArea, networksDock);
+    tabifyDockWidget(queueDock, networksDock);
+    queueDock->raise();
+    connect(m_networks, &ExtraNetworksPanel::insertRequested, m_prompt, &PromptEditor::insertPromptText);
+    connect(m_networks, &ExtraNetworksPanel::loaded, this, [this] {
+        QStringList loras, embeddings;
+        for (const ExtraNetworkEntry& e : m_networks->loras())
+            loras << e.name;
+        for (const ExtraNetworkEntry& e : m_networks->embeddings())
+            if (e.error.isEmpty())
+                embeddings << e.name;
+        const auto vocabulary = m_networks->vocabulary();
+        for (PromptEditor* editor : { m_prompt, m_negative }) {
+            editor->setExtraNetworkNames(loras, embeddings);
+            editor->setTokenCounter(
+                [vocabulary](const QString& p) { return clipTokenCount(p, vocabulary.get()); });
+        }
+    });
+
     connect(m_params, &ParameterPanel::modelChanged, this, [this] {
         if (m_modelLabel)
             m_modelLabel->setText(tr("Model: %1").arg(m_params->currentModel().title()));
@@ -352,6 +377,8 @@ void MainWindow::setSettings(const Settings& settings)
     }
     m_library->setFolders(ModelLibrary::defaultFolders(settings));
     refreshModelPicker();
+    const JobBuilder folders(m_settings, m_library);
+    m_networks->setFolders(folders.loraFolders(), folders.embeddingFolders());
     installImageSaver();
     const auto [device, dtype] = JobBuilder(m_settings, m_library).deviceAndDtype();
     m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(device).toUpper(), qs(dtype)));

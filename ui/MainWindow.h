@@ -27,6 +27,7 @@ namespace api
 {
 class ApiServer;
 }
+class ExtraNetworksPanel;
 class HistoryGallery;
 class LivePreview;
 class ModelLibrary;
@@ -121,6 +122,7 @@ private:
     ParameterPanel* m_params = nullptr;
     LivePreview* m_preview = nullptr;
     QueuePanel* m_queue = nullptr;
+    ExtraNetworksPanel* m_networks = nullptr;
     HistoryGallery* m_gallery = nullptr;
     QPushButton* m_generateButton = nullptr;
     QPushButton* m_interruptButton = nullptr;

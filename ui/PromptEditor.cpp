@@ -8,6 +8,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "ui/PromptCompleter.h"
 #include "ui/PromptHighlighter.h"
 
 namespace qd
@@ -17,6 +18,7 @@ PromptEditor::PromptEditor(const QString& title, const QString& name, QWidget* p
     : QWidget(parent)
     , m_edit(new QPlainTextEdit(this))
     , m_highlighter(new PromptHighlighter(m_edit->document()))
+    , m_completer(nullptr)
     , m_title(new QLabel(title, this))
     , m_counter(new QLabel(this))
     , m_recentButton(new QToolButton(this))
@@ -25,6 +27,7 @@ PromptEditor::PromptEditor(const QString& title, const QString& name, QWidget* p
 {
     setObjectName(name);
     m_edit->setObjectName(name + "Text");
+    m_completer = new PromptCompleter(m_edit);
     m_counter->setObjectName(name + "TokenCount");
     m_recentButton->setObjectName(name + "Recent");
 
@@ -89,7 +92,8 @@ void PromptEditor::setText(const QString& text)
 
 void PromptEditor::setTokenCounter(TokenCounterFunction counter)
 {
-    m_tokenCounter = counter ? std::move(counter) : TokenCounterFunction(clipTokenCount);
+    m_tokenCounter = counter ? std::move(counter)
+                             : TokenCounterFunction([](const QString& p) { return clipTokenCount(p); });
     updateTokenCount();
 }
 
@@ -163,6 +167,25 @@ void PromptEditor::changeEvent(QEvent* event)
     if (event->type() == QEvent::PaletteChange)
         m_highlighter->updateColors(palette());
     QWidget::changeEvent(event);
+}
+
+void PromptEditor::setExtraNetworkNames(const QStringList& loras, const QStringList& embeddings)
+{
+    m_completer->setNames(loras, embeddings);
+}
+
+void PromptEditor::insertPromptText(const QString& text)
+{
+    QTextCursor cursor = m_edit->textCursor();
+    const QString before = m_edit->toPlainText().left(cursor.position());
+    QString prefix;
+    if (before.trimmed().endsWith(','))
+        prefix = before.back().isSpace() ? QString() : QStringLiteral(" ");
+    else if (!before.trimmed().isEmpty())
+        prefix = QStringLiteral(", ");
+    cursor.insertText(prefix + text);
+    m_edit->setTextCursor(cursor);
+    m_edit->setFocus();
 }
 
 } // namespace qd

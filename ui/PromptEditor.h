@@ -13,6 +13,7 @@ class QToolButton;
 namespace qd
 {
 
+class PromptCompleter;
 class PromptHighlighter;
 
 class PromptEditor : public QWidget
@@ -28,6 +29,11 @@ public:
     PromptHighlighter* highlighter() const { return m_highlighter; }
 
     void setTokenCounter(TokenCounterFunction counter);
+    // Names the completion offers: LoRAs after "<lora:", embeddings in plain text.
+    void setExtraNetworkNames(const QStringList& loras, const QStringList& embeddings);
+    PromptCompleter* completer() const { return m_completer; }
+    // Inserts `text` at the cursor, after ", " when it would otherwise run into the text before.
+    void insertPromptText(const QString& text);
     TokenCount tokenCount() const { return m_count; }
     QString tokenCountText() const;
 
@@ -50,11 +56,12 @@ private:
 
     QPlainTextEdit* m_edit;
     PromptHighlighter* m_highlighter;
+    PromptCompleter* m_completer;
     QLabel* m_title;
     QLabel* m_counter;
     QToolButton* m_recentButton;
     QTimer* m_countTimer;
-    TokenCounterFunction m_tokenCounter = clipTokenCount;
+    TokenCounterFunction m_tokenCounter = [](const QString& p) { return clipTokenCount(p); };
     TokenCount m_count;
     QStringList m_recent;
     QString m_titleText;

@@ -105,9 +105,9 @@ TokenCount estimateTokenCount(const QString& prompt)
     return count;
 }
 
-TokenCount clipTokenCount(const QString& prompt)
+TokenCount clipTokenCount(const QString& prompt, const EmbeddingVocabulary* embeddings)
 {
-    const std::optional<PromptTokens> exact = countPromptTokens(prompt);
+    const std::optional<PromptTokens> exact = countPromptTokens(prompt, embeddings);
     if (!exact)
         return estimateTokenCount(prompt); // no vocabulary, or a prompt that does not parse yet
     TokenCount count;

@@ -10,6 +10,8 @@
 namespace qd
 {
 
+struct EmbeddingVocabulary;
+
 // Tokens of one prompt as A1111 counts them: the text after attention syntax and extra-network tags
 // are removed, split into chunks of 75 (docs/reference.md §6).
 struct TokenCount {
@@ -38,7 +40,8 @@ TokenCount chunkTokens(const QList<TokenKind>& tokens);
 TokenCount estimateTokenCount(const QString& prompt);
 
 // A1111's count: extra-network tags removed, attention parsed, CLIP BPE, chunks of 75 with the comma
-// backtrack and BREAK. Falls back to estimateTokenCount() when the vocabulary is missing.
-TokenCount clipTokenCount(const QString& prompt);
+// backtrack and BREAK; a textual-inversion embedding's name counts as its vectors. Falls back to
+// estimateTokenCount() when the vocabulary is missing.
+TokenCount clipTokenCount(const QString& prompt, const EmbeddingVocabulary* embeddings = nullptr);
 
 } // namespace qd

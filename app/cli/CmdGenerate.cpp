@@ -34,6 +34,7 @@ struct GenerateOptions {
     std::string sampler, scheduler = "Automatic", initImg, mask, device = "cpu", dtype = "fp32",
                          precision = "autocast";
     std::vector<std::string> loras, loraDirs; // --lora NAME_OR_PATH[:WEIGHT], --lora-dir DIR
+    std::vector<std::string> embeddingDirs; // --embeddings-dir DIR
     int ddimSteps = 50, steps = 0, nIter = 0, nSamples = 0, nRows = 0, H = 0, W = 0, C = 4,
         f = 8; // 0: not given
     int batchSize = 0, clipSkip = 1;
@@ -221,6 +222,8 @@ int run(const GenerateOptions& o)
         return badInput(error.toStdString());
     // --lora-dir folders (and those of --lora files) are searched first
     job->assets.loraDirs.insert(job->assets.loraDirs.begin(), loraDirs.begin(), loraDirs.end());
+    job->assets.embeddingDirs.insert(
+        job->assets.embeddingDirs.begin(), o.embeddingDirs.begin(), o.embeddingDirs.end());
     GenerationInputs inputs;
     try {
         inputs = prepareInputs(*job, demo ? nativeSize(ModelFamily::SD1, true) : 512);
@@ -413,6 +416,10 @@ Command addGenerate(CLI::App& app)
     sub->add_option("--lora-dir", o->loraDirs,
         "Folder searched for LoRA names (repeatable; then models/Lora beside "
         "the checkpoint's folder)");
+    sub->add_option("--embeddings-dir", o->embeddingDirs,
+        "Folder of textual-inversion embeddings (.pt, .bin, .safetensors; repeatable): a file's name in "
+        "either prompt inserts it (also read: embeddings in each model folder and beside A1111's models "
+        "folder)");
     sub->add_option("--batch-size", o->batchSize, "Images per batch (overrides --n_samples)");
     sub->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
     sub->add_option("--dtype", o->dtype, "fp32, fp16 or bf16")->capture_default_str();

@@ -71,6 +71,40 @@ QStringList JobBuilder::modelFolders() const
     return m_library ? m_library->folders() : m_settings.modelFolders;
 }
 
+namespace
+{
+// Each candidate (that is a folder, with `existingOnly`) once, in order.
+QStringList folderList(const QStringList& candidates, bool existingOnly)
+{
+    QStringList out;
+    for (const QString& c : candidates)
+        if (!c.isEmpty() && (!existingOnly || QFileInfo(c).isDir()) && !out.contains(QDir::cleanPath(c)))
+            out << QDir::cleanPath(c);
+    return out;
+}
+} // namespace
+
+QStringList JobBuilder::loraFolders(bool existingOnly) const
+{
+    QStringList candidates;
+    for (const QString& f : modelFolders()) {
+        const QDir dir(f); // models/Stable-diffusion -> models/Lora
+        candidates << dir.filePath("Lora") << QFileInfo(dir.absolutePath()).dir().filePath("Lora");
+    }
+    return folderList(candidates, existingOnly);
+}
+
+QStringList JobBuilder::embeddingFolders(bool existingOnly) const
+{
+    QStringList candidates;
+    for (const QString& f : modelFolders()) {
+        const QDir dir(f); // models/Stable-diffusion -> embeddings beside models
+        QDir root = QFileInfo(dir.absolutePath()).dir();
+        candidates << dir.filePath("embeddings") << (root.cdUp() ? root.filePath("embeddings") : QString());
+    }
+    return folderList(candidates, existingOnly);
+}
+
 std::vector<std::string> JobBuilder::upscalerDirs() const
 {
     std::vector<std::string> out;
@@ -223,12 +257,12 @@ std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QStrin
     job.preview.interval = qMax(1, m_settings.previewInterval);
     if (job.preview.method == PreviewMethod::Taesd)
         job.preview.taesdPath = taesdDecoder(job.family).toStdString();
-    // A1111's layout: models/Lora and models/embeddings in each model folder (the engine also looks
-    // in models/Lora beside the checkpoint's folder).
-    for (const QString& f : modelFolders()) {
-        job.assets.loraDirs.push_back(QDir(f).filePath(QStringLiteral("Lora")).toStdString());
-        job.assets.embeddingDirs.push_back(QDir(f).filePath(QStringLiteral("embeddings")).toStdString());
-    }
+    // A1111's layout: models/Lora and embeddings (the engine also looks beside the checkpoint's
+    // folder)
+    for (const QString& f : loraFolders(false))
+        job.assets.loraDirs.push_back(f.toStdString());
+    for (const QString& f : embeddingFolders(false))
+        job.assets.embeddingDirs.push_back(f.toStdString());
     job.assets.upscalerDirs = upscalerDirs();
     // hires fix: a latent mode, a built-in upscaler or a model file of that name (loaded when the
     // job runs; the files are not read here)

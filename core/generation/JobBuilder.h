@@ -70,6 +70,13 @@ public:
     // The folders searched for models' companions: the library's (AppPaths::modelsDir(), then the
     // settings' ones); without a library the settings' ones.
     QStringList modelFolders() const;
+    // Where `<lora:NAME>` tags are looked for: models/Lora in each model folder, and models/Lora
+    // beside an A1111 Stable-diffusion folder (the engine also looks there); with `existingOnly`
+    // the folders that exist now (a job takes them all: one may be made while it waits).
+    QStringList loraFolders(bool existingOnly = true) const;
+    // Where textual-inversion embeddings are looked for: embeddings in each model folder, and
+    // A1111's embeddings folder beside its models folder (`existingOnly` as above).
+    QStringList embeddingFolders(bool existingOnly = true) const;
     // Where ESRGAN-family upscaler files are looked for: ESRGAN and RealESRGAN in each model folder
     // (AUTOMATIC1111's models/ESRGAN, models/RealESRGAN).
     std::vector<std::string> upscalerDirs() const;

@@ -7,7 +7,7 @@
 namespace qd
 {
 
-std::optional<PromptTokens> countPromptTokens(const QString& prompt)
+std::optional<PromptTokens> countPromptTokens(const QString& prompt, const EmbeddingVocabulary* embeddings)
 {
     static const ClipTokenizer* tokenizer = []() -> const ClipTokenizer* {
         try {
@@ -21,7 +21,8 @@ std::optional<PromptTokens> countPromptTokens(const QString& prompt)
         return std::nullopt;
     try {
         const std::string text = prompt.toStdString();
-        const ChunkedPrompt chunked = chunkPrompt(extractExtraNetworks(text).prompt, *tokenizer);
+        const ChunkedPrompt chunked
+            = chunkPrompt(extractExtraNetworks(text).prompt, *tokenizer, {}, embeddings);
         PromptTokens count;
         count.total = chunked.tokenCount;
         for (const PromptChunk& c : chunked.chunks) {

@@ -11,6 +11,8 @@
 namespace qd
 {
 
+struct EmbeddingVocabulary;
+
 struct PromptTokens {
     int total = 0; // A1111's token_count: every closed chunk counts 75
     QList<int> perChunk; // tokens in each chunk, without BOS/EOS; at least one (possibly empty) chunk
@@ -18,6 +20,8 @@ struct PromptTokens {
 
 // nullopt when no exact count can be made: the tokenizer's vocabulary could not be loaded (warned
 // once), or the prompt does not parse yet (a LoRA multiplier half typed, "<lora:x:0.").
-std::optional<PromptTokens> countPromptTokens(const QString& prompt);
+// A textual-inversion embedding named in `embeddings` counts as its vectors.
+std::optional<PromptTokens> countPromptTokens(
+    const QString& prompt, const EmbeddingVocabulary* embeddings = nullptr);
 
 } // namespace qd

@@ -1,5 +1,7 @@
 #include "core/server/ApiListings.h"
 
+#include "core/library/ExtraNetworks.h"
+
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
@@ -113,22 +115,31 @@ QJsonArray sdVaeListing(const ModelLibrary* library)
 QJsonArray lorasListing(const QStringList& folders)
 {
     // A1111's Lora extension: name (file stem), alias, path, metadata (the safetensors header's
-    // __metadata__; not read here)
+    // __metadata__)
     QJsonArray out;
-    QStringList seen;
-    for (const QString& folder : folders) {
-        QDirIterator it(
-            folder, { "*.safetensors", "*.pt", "*.ckpt" }, QDir::Files, QDirIterator::Subdirectories);
-        while (it.hasNext()) {
-            const QFileInfo f(it.next());
-            if (seen.contains(f.absoluteFilePath()))
-                continue;
-            seen << f.absoluteFilePath();
-            out.append(QJsonObject { { "name", f.completeBaseName() }, { "alias", f.completeBaseName() },
-                { "path", f.absoluteFilePath() }, { "metadata", QJsonObject() } });
-        }
+    for (const ExtraNetworkEntry& e : scanLoras(folders)) {
+        QJsonObject metadata;
+        for (auto it = e.metadata.begin(); it != e.metadata.end(); ++it)
+            metadata.insert(it.key(), it.value());
+        out.append(QJsonObject {
+            { "name", e.name }, { "alias", e.name }, { "path", e.path }, { "metadata", metadata } });
     }
     return out;
+}
+
+QJsonObject embeddingsListing(const QStringList& folders)
+{
+    // api.py get_embeddings: {loaded: {name: {step, sd_checkpoint, sd_checkpoint_name, shape,
+    // vectors}}, skipped: {...}}; here the files that can't be read are the skipped ones
+    QJsonObject loaded, skipped;
+    for (const ExtraNetworkEntry& e : scanEmbeddings(folders)) {
+        const QJsonObject item { { "step", e.step >= 0 ? QJsonValue(e.step) : QJsonValue() },
+            { "sd_checkpoint", QJsonValue() },
+            { "sd_checkpoint_name", e.trainedOn.isEmpty() ? QJsonValue() : QJsonValue(e.trainedOn) },
+            { "shape", e.error.isEmpty() ? QJsonValue(e.width) : QJsonValue() }, { "vectors", e.vectors } };
+        (e.error.isEmpty() ? loaded : skipped).insert(e.name, item);
+    }
+    return QJsonObject { { "loaded", loaded }, { "skipped", skipped } };
 }
 
 QJsonObject memoryListing()

@@ -30,6 +30,8 @@ QJsonArray schedulersListing();
 QJsonArray sdModelsListing(const ModelLibrary* library, const QString& demoTitle);
 QJsonArray sdVaeListing(const ModelLibrary* library);
 QJsonArray lorasListing(const QStringList& folders);
+// GET /sdapi/v1/embeddings: the embeddings under `folders`.
+QJsonObject embeddingsListing(const QStringList& folders);
 QJsonObject memoryListing();
 
 // An image as the API answers with it, base64 without a data: prefix: PNG with the infotext in its

@@ -463,17 +463,7 @@ bool ApiServer::resolveModel(
 
 QStringList ApiServer::loraFolders() const
 {
-    // where JobBuilder points <lora:NAME> tags: models/Lora in each model folder, and (the engine
-    // also looks there) models/Lora beside an A1111 Stable-diffusion folder
-    QStringList out;
-    for (const QString& f : JobBuilder(m_settings, m_library).modelFolders()) {
-        const QDir dir(f);
-        for (const QString& candidate :
-            { dir.filePath("Lora"), QFileInfo(dir.absolutePath()).dir().filePath("Lora") })
-            if (QFileInfo(candidate).isDir() && !out.contains(QDir::cleanPath(candidate)))
-                out << QDir::cleanPath(candidate);
-    }
-    return out;
+    return JobBuilder(m_settings, m_library).loraFolders();
 }
 
 void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder&& responder, bool img2img)

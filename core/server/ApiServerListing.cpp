@@ -25,8 +25,8 @@ QJsonValue ApiServer::listing(const QString& name) const
         return lorasListing(loraFolders());
     if (name == QLatin1String("memory"))
         return memoryListing();
-    if (name == QLatin1String("embeddings")) // textual inversion is not read yet
-        return QJsonObject { { "loaded", QJsonObject() }, { "skipped", QJsonObject() } };
+    if (name == QLatin1String("embeddings"))
+        return embeddingsListing(JobBuilder(m_settings, m_library).embeddingFolders());
     if (name == QLatin1String("scripts"))
         return QJsonObject { { "txt2img", QJsonArray() }, { "img2img", QJsonArray() } };
     if (name == QLatin1String("cmd-flags")) {

@@ -41,4 +41,23 @@ inline void writeSafetensorsKeys(const QString& path, const QStringList& keys)
     writeFile(path, bytes + json + QByteArray(offset, '\0'));
 }
 
+// A textual-inversion embedding {"emb_params": F32 [vectors, width]} with small varied values.
+inline void writeEmbedding(const QString& path, int vectors, int width)
+{
+    const int n = vectors * width;
+    QByteArray json
+        = QJsonDocument(QJsonObject { { "emb_params",
+                            QJsonObject { { "dtype", "F32" }, { "shape", QJsonArray { vectors, width } },
+                                { "data_offsets", QJsonArray { 0, 4 * n } } } } })
+              .toJson(QJsonDocument::Compact);
+    while (json.size() % 8)
+        json += ' ';
+    QByteArray bytes(8, '\0');
+    qToLittleEndian<quint64>(quint64(json.size()), bytes.data());
+    QByteArray data(4 * n, '\0');
+    for (int i = 0; i < n; ++i)
+        qToLittleEndian<float>(float(i % 7) * 0.3f - 0.9f, data.data() + 4 * i);
+    writeFile(path, bytes + json + data);
+}
+
 } // namespace qdtest

@@ -1,6 +1,7 @@
 #include <QProcess>
 #include <QtTest/QtTest>
 
+#include "TestFiles.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
 
@@ -141,6 +142,31 @@ private slots:
         QCOMPARE(p.hrSteps, 2);
         QCOMPARE(p.denoisingStrength, 0.4);
         QCOMPARE(QString::fromStdString(p.hrUpscaler), QString("Latent (bicubic)"));
+    }
+
+    // --embeddings-dir: a textual-inversion file's name in the prompt changes the image and is
+    // recorded with its hash ("TI hashes"); the demo model's text width is 128.
+    void embeddingsDirFlag()
+    {
+        const QString dir = m_dir.filePath("emb");
+        QDir().mkpath(dir);
+        qdtest::writeEmbedding(dir + "/glow-style.safetensors", 2, 128);
+        auto run = [&](const QString& name, const QString& prompt) {
+            const QString out = m_dir.filePath(name);
+            const Run r = cli({ "generate", "--prompt", prompt, "--outdir", out, "--sampler", "Euler",
+                "--steps", "2", "--W", "32", "--H", "32", "--n_samples", "1", "--n_iter", "1", "--seed", "9",
+                "--skip_grid", "--embeddings-dir", dir });
+            [&] { QVERIFY2(r.exitCode == 0, qPrintable(r.err)); }();
+            return out + "/samples/00000.png";
+        };
+        const QString plain = run("emb-plain", "a lamp");
+        const QString styled = run("emb-styled", "a lamp, glow-style");
+        QVERIFY(QImage(plain) != QImage(styled));
+        qd::ImageMetadata meta;
+        QVERIFY(qd::ImageMetadata::read(styled, &meta, nullptr));
+        const qd::GenerationParams p = qd::parseInfotext(meta.infotext());
+        QVERIFY2(p.extra.count("TI hashes") && p.extra.at("TI hashes").rfind("glow-style: ", 0) == 0,
+            qPrintable(meta.infotext()));
     }
 
     void badInputIsOneLineAndExitCode2()

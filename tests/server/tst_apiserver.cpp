@@ -9,6 +9,7 @@
 #include <QProcess>
 #include <QRandomGenerator>
 
+#include "../core/TestFiles.h"
 #include "TinyCheckpoint.h"
 #include "core/generation/InferenceWorker.h"
 #include "core/library/ModelLibrary.h"
@@ -550,7 +551,16 @@ private slots:
         const QJsonArray modes = get("/sdapi/v1/latent-upscale-modes").json.array();
         QCOMPARE(modes.size(), 6);
         QCOMPARE(modes.at(2).toObject().value("name").toString(), QString("Latent (bicubic)"));
-        QCOMPARE(get("/sdapi/v1/embeddings").json.object().keys(), (QStringList { "loaded", "skipped" }));
+        // the models folder's embeddings: the readable ones loaded, with their shape and vectors
+        qdtest::writeEmbedding(m_dir.filePath("models/embeddings/glow-style.safetensors"), 2, 128);
+        qdtest::writeFile(m_dir.filePath("models/embeddings/broken.pt"), "not a checkpoint");
+        const QJsonObject embeddings = get("/sdapi/v1/embeddings").json.object();
+        QCOMPARE(embeddings.keys(), (QStringList { "loaded", "skipped" }));
+        const QJsonObject glow = embeddings.value("loaded").toObject().value("glow-style").toObject();
+        QCOMPARE(glow.value("shape").toInt(), 128);
+        QCOMPARE(glow.value("vectors").toInt(), 2);
+        QVERIFY(embeddings.value("skipped").toObject().contains("broken"));
+        QDir(m_dir.filePath("models/embeddings")).removeRecursively();
         QCOMPARE(get("/sdapi/v1/scripts").json.object().keys(), (QStringList { "img2img", "txt2img" }));
         QVERIFY(get("/sdapi/v1/memory").json.object().value("ram").toObject().value("total").toDouble() > 0);
         const QJsonObject flags = get("/sdapi/v1/cmd-flags").json.object();

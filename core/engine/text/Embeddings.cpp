@@ -145,7 +145,7 @@ std::shared_ptr<const EmbeddingSet> EmbeddingSet::load(
                 continue;
             }
             kept.push_back(std::move(ti));
-        } catch (const EngineError& e) {
+        } catch (const std::exception& e) { // EngineError, or c10::Error from a malformed tensor
             skipped.emplace_back(path, e.what());
         }
     }
