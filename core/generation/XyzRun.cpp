@@ -132,7 +132,7 @@ void XyzRun::complete()
         if (!first && !r.image.isNull())
             first = &r;
     }
-    m_result.grids = composeXyzGrids(m_plan, images);
+    m_result.grids = composeXyzGrids(m_plan, images, m_legend, m_margin);
     if (!m_result.grids.combined.isNull()) {
         m_result.gridInfotext = xyzGridInfotext(m_plan, m_result.cells.value(0).params, true);
         QString dir = m_gridFolder;

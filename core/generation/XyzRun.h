@@ -47,6 +47,12 @@ public:
 
     // Where the grid is saved: "" = beside the first cell image saved (no file when none was).
     void setGridFolder(const QString& dir) { m_gridFolder = dir; }
+    // A1111's "Draw legend" and "Grid margins (px)".
+    void setLegend(bool legend, int margin = 0)
+    {
+        m_legend = legend;
+        m_margin = margin;
+    }
     const XyzPlan& plan() const { return m_plan; }
     QList<int> jobIds() const { return m_ids; }
     int total() const { return int(m_plan.cells.size()); }
@@ -72,6 +78,8 @@ private:
     XyzResult m_result;
     QString m_gridFolder;
     int m_done = 0;
+    bool m_legend = true;
+    int m_margin = 0;
     bool m_running = false;
 };
 
