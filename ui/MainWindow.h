@@ -33,6 +33,7 @@ class ModelLibrary;
 class ParameterPanel;
 class PromptEditor;
 class QueuePanel;
+class StylePicker;
 
 class MainWindow : public QMainWindow
 {
@@ -49,6 +50,7 @@ public:
     ParameterPanel* parameterPanel() const { return m_params; }
     LivePreview* livePreview() const { return m_preview; }
     QueuePanel* queuePanel() const { return m_queue; }
+    StylePicker* stylePicker() const { return m_styles; }
     HistoryGallery* historyGallery() const { return m_gallery; }
     ModelLibrary* modelLibrary() const { return m_library; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -119,6 +121,7 @@ private:
     PromptEditor* m_prompt = nullptr;
     PromptEditor* m_negative = nullptr;
     ParameterPanel* m_params = nullptr;
+    StylePicker* m_styles = nullptr;
     LivePreview* m_preview = nullptr;
     QueuePanel* m_queue = nullptr;
     HistoryGallery* m_gallery = nullptr;
