@@ -141,7 +141,7 @@ void MainWindow::buildMenus()
     QAction* swap = gen->addAction(tr("S&wap Width and Height"), m_params, &ParameterPanel::swapSize);
     swap->setObjectName("actionSwapSize");
     swap->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
-    QAction* xyz = gen->addAction(tr("X/Y/Z &Plot…"), this, [this] {
+    QAction* xyz = gen->addAction(tr("&X/Y/Z Plot…"), this, [this] {
         auto* dialog = findChild<XyzPlotDialog*>();
         if (!dialog) // one, kept: its plot goes on while it is closed
             dialog = new XyzPlotDialog(
