@@ -73,7 +73,10 @@ private slots:
         QCOMPARE(values("CFG Scale", "7, 7.5"), QStringList({ "7.0", "7.5" }));
         QCOMPARE(values("CFG Scale", "1-2 (+0.5)"), QStringList({ "1.0", "1.5", "2.0" }));
         QCOMPARE(values("CFG Scale", "0-1 [3]"), QStringList({ "0.0", "0.5", "1.0" }));
-        QCOMPARE(values("Denoising", "0.1-0.3 (+0.1)"), QStringList({ "0.1", "0.2", "0.3" }));
+        // numpy.arange(0.1, 0.3 + 0.1, 0.1) has 4 values ((0.4 - 0.1) / 0.1 = 3.0000000000000004):
+        // A1111 sweeps 0.4 too, and so do we
+        QCOMPARE(values("Denoising", "0.1-0.3 (+0.1)"), QStringList({ "0.1", "0.2", "0.3", "0.4" }));
+        QCOMPARE(values("Denoising", "0.25-0.75 (+0.25)"), QStringList({ "0.25", "0.5", "0.75" }));
         QCOMPARE(values("Prompt S/R", "red, \"green, bright\", blue"),
             QStringList({ "red", "green, bright", "blue" }));
         QCOMPARE(values("Sampler", "Euler a, DPM++ 2M"), QStringList({ "Euler a", "DPM++ 2M" }));
