@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
+#include <QSignalBlocker>
 #include <QToolButton>
 
 namespace qd
@@ -84,6 +85,7 @@ void StylePicker::setStylesFile(const QString& path)
     QString error;
     if (!m_db.load(path, &error))
         qWarning("styles: %s", qPrintable(error));
+    rebuildMenu();
     setSelectedStyles(m_selected);
 }
 
@@ -95,7 +97,12 @@ void StylePicker::setSelectedStyles(const QStringList& names)
             known << n;
     const bool changed = known != m_selected;
     m_selected = known;
-    rebuildMenu();
+    // check states only: the menu's actions stay (one of them may be emitting this change)
+    for (QAction* a : m_menu->actions()) {
+        const QSignalBlocker block(a);
+        a->setChecked(m_selected.contains(a->data().toString()));
+    }
+    updateButton();
     if (changed)
         emit selectionChanged(m_selected);
 }
@@ -106,6 +113,7 @@ void StylePicker::rebuildMenu()
     for (const PromptStyle& s : m_db.styles()) {
         QAction* a = m_menu->addAction(QString(s.name).replace('&', QLatin1String("&&")));
         a->setCheckable(true);
+        a->setData(s.name);
         a->setChecked(m_selected.contains(s.name));
         a->setToolTip(
             s.prompt + (s.negativePrompt.isEmpty() ? QString() : QStringLiteral("\n— ") + s.negativePrompt));
@@ -166,6 +174,7 @@ bool StylePicker::removeSelected(QString* error)
     if (!save(error))
         return false;
     setSelectedStyles({});
+    rebuildMenu();
     return true;
 }
 

@@ -77,8 +77,11 @@ private slots:
         // A1111 sweeps 0.4 too, and so do we
         QCOMPARE(values("Denoising", "0.1-0.3 (+0.1)"), QStringList({ "0.1", "0.2", "0.3", "0.4" }));
         QCOMPARE(values("Denoising", "0.25-0.75 (+0.25)"), QStringList({ "0.25", "0.5", "0.75" }));
-        QCOMPARE(values("Prompt S/R", "red, \"green, bright\", blue"),
+        QCOMPARE(values("Prompt S/R", "red,\"green, bright\", blue"),
             QStringList({ "red", "green, bright", "blue" }));
+        // csv.reader without skipinitialspace: a quote after a blank is text, as in A1111
+        QCOMPARE(
+            values("Prompt S/R", "red, \"green, bright\""), QStringList({ "red", "\"green", "bright\"" }));
         QCOMPARE(values("Sampler", "Euler a, DPM++ 2M"), QStringList({ "Euler a", "DPM++ 2M" }));
         QCOMPARE(values("Nothing", "whatever"), QStringList({ "" }));
         QString error;
