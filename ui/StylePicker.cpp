@@ -21,6 +21,7 @@ StylePicker::StylePicker(QWidget* parent)
     m_choose->setObjectName("styleChooser");
     m_choose->setPopupMode(QToolButton::InstantPopup);
     m_choose->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    m_choose->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
     m_choose->setToolTip(tr("Styles added to the prompts when the job is built"));
     m_menu = new QMenu(m_choose);
     m_choose->setMenu(m_menu);
