@@ -31,6 +31,7 @@
 #include "ui/ParameterPanel.h"
 #include "ui/PromptEditor.h"
 #include "ui/QueuePanel.h"
+#include "ui/StylePicker.h"
 #include "ui/Theme.h"
 
 namespace qd
@@ -167,6 +168,13 @@ QWidget* MainWindow::buildPromptArea()
     editors->setSpacing(6);
     editors->addWidget(m_prompt, 3);
     editors->addWidget(m_negative, 2);
+    m_styles = new StylePicker(area);
+    m_styles->setPromptAccess([this] { return qMakePair(m_prompt->text(), m_negative->text()); },
+        [this](const QString& p, const QString& n) {
+            m_prompt->setText(p);
+            m_negative->setText(n);
+        });
+    editors->addWidget(m_styles);
     auto* buttons = new QVBoxLayout;
     buttons->addSpacing(
         m_prompt->fontMetrics().height() + 2); // line up with the text boxes, under the titles
@@ -442,6 +450,7 @@ JobRequest MainWindow::currentRequest() const
     request.params = currentParams();
     request.model = m_params->currentModel().path; // "" = the demo model (shown when the library is empty)
     request.vae = m_params->vaeChoice();
+    request.styles = m_styles->selectedStyles();
     return request;
 }
 
@@ -452,8 +461,13 @@ std::optional<GenerationJob> MainWindow::currentJob(QString* error) const
 
 void MainWindow::restoreParams(const GenerationParams& params)
 {
-    m_prompt->setText(qs(params.prompt));
-    m_negative->setText(qs(params.negativePrompt));
+    // A1111's paste ("infotext_styles": "Apply if any"): known styles come back out of the prompts
+    QString prompt = qs(params.prompt), negative = qs(params.negativePrompt);
+    const QStringList styles = m_styles->database().extractStyles(&prompt, &negative);
+    if (!styles.isEmpty())
+        m_styles->setSelectedStyles(styles);
+    m_prompt->setText(styles.isEmpty() ? qs(params.prompt) : prompt);
+    m_negative->setText(styles.isEmpty() ? qs(params.negativePrompt) : negative);
     m_params->setParams(params);
     // The library also knows full SHA-256s, A1111's old 8-hex hashes and "sub_dir_name" model names.
     if (m_library) {

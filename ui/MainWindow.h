@@ -34,6 +34,7 @@ class ModelLibrary;
 class ParameterPanel;
 class PromptEditor;
 class QueuePanel;
+class StylePicker;
 
 class MainWindow : public QMainWindow
 {
@@ -50,6 +51,7 @@ public:
     ParameterPanel* parameterPanel() const { return m_params; }
     LivePreview* livePreview() const { return m_preview; }
     QueuePanel* queuePanel() const { return m_queue; }
+    StylePicker* stylePicker() const { return m_styles; }
     HistoryGallery* historyGallery() const { return m_gallery; }
     ModelLibrary* modelLibrary() const { return m_library; }
     QTabWidget* tabs() const { return m_tabs; }
@@ -120,6 +122,7 @@ private:
     PromptEditor* m_prompt = nullptr;
     PromptEditor* m_negative = nullptr;
     ParameterPanel* m_params = nullptr;
+    StylePicker* m_styles = nullptr;
     LivePreview* m_preview = nullptr;
     QueuePanel* m_queue = nullptr;
     ExtraNetworksPanel* m_networks = nullptr;

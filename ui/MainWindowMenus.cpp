@@ -29,6 +29,7 @@
 #include "ui/QueuePanel.h"
 #include "ui/SettingsDialog.h"
 #include "ui/UiState.h"
+#include "ui/XyzPlotDialog.h"
 
 namespace qd
 {
@@ -140,6 +141,19 @@ void MainWindow::buildMenus()
     QAction* swap = gen->addAction(tr("S&wap Width and Height"), m_params, &ParameterPanel::swapSize);
     swap->setObjectName("actionSwapSize");
     swap->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    QAction* xyz = gen->addAction(tr("&X/Y/Z Plot…"), this, [this] {
+        auto* dialog = findChild<XyzPlotDialog*>();
+        if (!dialog) // one, kept: its plot goes on while it is closed
+            dialog = new XyzPlotDialog(
+                m_worker, [this] { return currentRequest(); },
+                [this](const JobRequest& r, QString* error) {
+                    return JobBuilder(m_settings, m_library).build(r, error);
+                },
+                this);
+        dialog->show();
+        dialog->raise();
+    });
+    xyz->setObjectName("actionXyzPlot");
     gen->addSeparator();
     m_presetMenu = gen->addMenu(tr("Pr&esets"));
     m_presetMenu->setObjectName("presetMenu");

@@ -15,11 +15,13 @@
 #include <QPainter>
 
 #include "CliCommon.h"
+#include "CmdGenerateXyz.h"
 #include "Commands.h"
 #include "core/Settings.h"
 #include "core/engine/Pipeline.h"
 #include "core/generation/EngineImage.h"
 #include "core/generation/JobBuilder.h"
+#include "core/generation/XyzPlot.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
 
@@ -50,6 +52,8 @@ struct GenerateOptions {
     std::string hrUpscaler = "Latent", hrResize, hrSampler, hrScheduler, hrPrompt, hrNegativePrompt;
     int hrSteps = 0;
     bool stepsGiven = false, cfgGiven = false; // --steps / --cfg-scale override the CompVis flags
+    std::string styles, stylesFile; // --styles "A,B" (CSV quoting for names with commas)
+    XyzCliOptions xyz;
     bool plms = false, dpmSolver = false, fixedCode = false, skipGrid = false, skipSave = false, json = false;
 };
 
@@ -216,6 +220,11 @@ int run(const GenerateOptions& o)
     request.config = QString::fromStdString(o.config);
     request.vae = o.vae.empty() ? QStringLiteral("None") : QString::fromStdString(o.vae);
     request.outputDir = QString::fromStdString(o.outdir); // written below in the CompVis layout
+    if (!o.styles.empty())
+        request.styles = splitXyzValues(QString::fromStdString(o.styles));
+    request.stylesFile = QString::fromStdString(o.stylesFile);
+    if (o.xyz.any())
+        return runXyzPlot(o.xyz, request, settings, loraDirs, o.outdir, o.json);
     QString error;
     std::optional<GenerationJob> job = JobBuilder(settings, nullptr).build(request, &error);
     if (!job)
@@ -423,6 +432,15 @@ Command addGenerate(CLI::App& app)
     sub->add_option("--batch-size", o->batchSize, "Images per batch (overrides --n_samples)");
     sub->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
     sub->add_option("--dtype", o->dtype, "fp32, fp16 or bf16")->capture_default_str();
+    sub->add_option("--styles", o->styles,
+        "Prompt styles to apply, comma-separated (quote a name with a comma: '\"A, B\",C')");
+    sub->add_option("--styles-file", o->stylesFile, "styles.csv to read them from (default: the app's)");
+    sub->add_option("--xyz-x", o->xyz.x,
+        "X/Y/Z plot: X axis as TYPE:VALUES, e.g. \"Steps:10,20\" or \"CFG Scale:5-9 [3]\"");
+    sub->add_option("--xyz-y", o->xyz.y, "X/Y/Z plot: Y axis as TYPE:VALUES");
+    sub->add_option("--xyz-z", o->xyz.z, "X/Y/Z plot: Z axis as TYPE:VALUES");
+    sub->add_flag("--xyz-keep-random-seeds", o->xyz.keepRandomSeeds,
+        "X/Y/Z plot: a seed of -1 stays random in every cell (A1111's 'Keep -1 for seeds')");
     sub->add_flag("--json", o->json, "Print the result metadata as JSON on stdout");
     return { sub, [o] { return run(*o); } };
 }

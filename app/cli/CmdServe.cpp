@@ -7,6 +7,7 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QHostAddress>
 #include <QTimer>
 
@@ -52,7 +53,10 @@ int run(const ServeOptions& o)
     int argc = 1;
     char name[] = "qdiffusion-cli";
     char* argv[] = { name, nullptr };
-    QCoreApplication app(argc, argv);
+    // A GUI application on the offscreen platform: the X/Y/Z plot's grid labels need fonts
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QGuiApplication app(argc, argv);
     configureThreads();
 
     api::ApiServerConfig config;

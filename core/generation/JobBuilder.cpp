@@ -10,6 +10,7 @@
 #include "core/engine/EngineError.h"
 #include "core/engine/EngineInfo.h"
 #include "core/generation/EngineImage.h"
+#include "core/generation/Styles.h"
 #include "core/generation/Upscalers.h"
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/Infotext.h"
@@ -154,10 +155,38 @@ ModelFamily JobBuilder::familyOf(const ModelEntry& entry)
     return family;
 }
 
+// The request's styles applied to its prompts (hires prompts too, when set), as A1111 applies
+// them when the job starts: the image then records the final prompts.
+static bool applyStyles(const JobRequest& request, GenerationParams* params, QString* error)
+{
+    StyleDatabase db;
+    const QString path = request.stylesFile.isEmpty() ? StyleDatabase::defaultPath() : request.stylesFile;
+    QString why;
+    if (!request.stylesFile.isEmpty() && !QFileInfo(path).isFile())
+        return fail(error, QStringLiteral("no styles file '%1'").arg(path));
+    if (!db.load(path, &why)) {
+        return fail(error, why);
+    }
+    for (auto [prompt, negative] : { std::pair { &params->prompt, &params->negativePrompt },
+             std::pair { &params->hrPrompt, &params->hrNegativePrompt } }) {
+        if (prompt == &params->hrPrompt && prompt->empty() && negative->empty())
+            continue;
+        QString p = QString::fromStdString(*prompt), n = QString::fromStdString(*negative);
+        if (!db.apply(request.styles, &p, &n, &why)) {
+            return fail(error, why + QStringLiteral(" in ") + path);
+        }
+        *prompt = p.toStdString();
+        *negative = n.toStdString();
+    }
+    return true;
+}
+
 std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QString* error) const
 {
     GenerationJob job;
     job.params = request.params;
+    if (!request.styles.isEmpty() && !applyStyles(request, &job.params, error))
+        return std::nullopt;
 
     // ---- the model: a library entry, a file, or the demo model --------------------------------
     ResolvedModel model;

@@ -52,6 +52,8 @@ struct JobRequest {
     QString outputDir; // "" = the settings' folder
     QImage initImage; // in-memory images (API base64, drag and drop) instead of params' file paths
     QImage maskImage;
+    QStringList styles; // prompt styles applied, in order, when the job is built (Styles.h)
+    QString stylesFile; // their styles.csv; "" = StyleDatabase::defaultPath()
 };
 
 class JobBuilder

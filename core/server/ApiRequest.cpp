@@ -313,8 +313,12 @@ bool parseGenerationRequest(const QByteArray& body, bool img2img, const ApiOptio
     auto str = [&](const char* name) { return v.value(QLatin1String(name)).toString(); };
     auto has = [&](const char* name) { return v.contains(QLatin1String(name)); };
 
-    // ---- scripts: none exist here, so naming one is A1111's 422 "Script not found" ---------------
-    if (!str("script_name").isEmpty()) {
+    // ---- scripts: the X/Y/Z plot (by its title, any case); another is A1111's 422 "Script not found"
+    out->scriptName.clear();
+    out->scriptArgs = v.value("script_args").toArray();
+    if (str("script_name").compare(QLatin1String("x/y/z plot"), Qt::CaseInsensitive) == 0)
+        out->scriptName = QStringLiteral("x/y/z plot");
+    else if (!str("script_name").isEmpty()) {
         *error = ApiError::http(422, QStringLiteral("Script '%1' not found").arg(str("script_name")));
         return false;
     }

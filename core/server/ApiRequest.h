@@ -6,6 +6,7 @@
 // in pydantic's words ("ensure this value is less than or equal to 2048").
 #include <QByteArray>
 #include <QImage>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -39,7 +40,9 @@ struct GenerationRequest {
     bool includeInitImages = false;
     QJsonObject overrideSettings; // checked and coerced against ApiOptions
     bool restoreAfterwards = true; // override_settings_restore_afterwards
-    QStringList styles;
+    QStringList styles; // prompt styles by name, applied when the job is built
+    QString scriptName; // "x/y/z plot" or ""
+    QJsonArray scriptArgs; // its script_args, as A1111's xyz_grid run() takes them
     QJsonObject echo; // the request with A1111's defaults filled in: the response's "parameters"
     QStringList ignored; // fields asking for something QDiffusion does not do (yet), e.g. "enable_hr"
 };

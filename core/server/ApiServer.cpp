@@ -502,8 +502,11 @@ void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder
     jr.outputDir = m_config.outputDir;
     jr.initImage = g.initImage;
     jr.maskImage = g.maskImage;
+    jr.styles = g.styles;
     g.initImage = QImage(); // the job holds them now
     g.maskImage = QImage();
+    if (!g.scriptName.isEmpty())
+        return generateXyz(g, jr, model.checkpoint.isEmpty(), std::move(responder), cors);
     QString why;
     // without a library, JobBuilder's "" is the demo model (with one, its first checkpoint)
     const std::optional<GenerationJob> job

@@ -88,6 +88,9 @@ private:
 
     void dispatch(const QHttpServerRequest& request, QHttpServerResponder&& responder);
     void generate(const QHttpServerRequest& request, QHttpServerResponder&& responder, bool img2img);
+    // script_name "x/y/z plot" (ApiServerXyz.cpp): the cells queued as jobs, answered with the grid
+    void generateXyz(const GenerationRequest& request, const JobRequest& base, bool demo,
+        QHttpServerResponder&& responder, const QList<QPair<QByteArray, QByteArray>>& cors);
     void reply(QHttpServerResponder&& responder, int status, const QJsonValue& body,
         const QList<QPair<QByteArray, QByteArray>>& headers = {});
     void replyError(QHttpServerResponder&& responder, const ApiError& error);

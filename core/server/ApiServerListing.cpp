@@ -1,6 +1,7 @@
 // ApiServer::listing: the GET lists (sd-models, samplers, loras, cmd-flags, ...), each from what the
 // server has; core/server/ApiListings.h builds the bodies.
 #include "core/generation/JobBuilder.h"
+#include "core/generation/Styles.h"
 #include "core/generation/Upscalers.h"
 #include "core/server/ApiListings.h"
 #include "core/server/ApiServer.h"
@@ -28,7 +29,17 @@ QJsonValue ApiServer::listing(const QString& name) const
     if (name == QLatin1String("embeddings"))
         return embeddingsListing(JobBuilder(m_settings, m_library).embeddingFolders());
     if (name == QLatin1String("scripts"))
-        return QJsonObject { { "txt2img", QJsonArray() }, { "img2img", QJsonArray() } };
+        return QJsonObject { { "txt2img", QJsonArray { "x/y/z plot" } },
+            { "img2img", QJsonArray { "x/y/z plot" } } };
+    if (name == QLatin1String("prompt-styles")) { // the app's styles.csv, read as it is now
+        StyleDatabase db;
+        db.load(StyleDatabase::defaultPath());
+        QJsonArray out;
+        for (const PromptStyle& s : db.styles())
+            out.append(QJsonObject {
+                { "name", s.name }, { "prompt", s.prompt }, { "negative_prompt", s.negativePrompt } });
+        return out;
+    }
     if (name == QLatin1String("cmd-flags")) {
         // A1111's argparse names for what this server was started with (never the credentials)
         const bool loopback = m_config.host.isLoopback();
@@ -62,7 +73,7 @@ QJsonValue ApiServer::listing(const QString& name) const
             out.append(QJsonObject { { "name", QString::fromStdString(n) } });
         return out;
     }
-    // hypernetworks, face-restorers, realesrgan-models, prompt-styles, script-info, extensions:
+    // hypernetworks, face-restorers, realesrgan-models, script-info, extensions:
     // features QDiffusion does not have (yet)
     return QJsonArray();
 }

@@ -1,3 +1,6 @@
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QtTest/QtTest>
 
@@ -70,6 +73,48 @@ private slots:
                      .exitCode,
             0);
         QVERIFY(QFile::exists(out + "/samples/00002.png"));
+    }
+
+    // --styles from a styles.csv (A1111's own format) and an X/Y/Z plot: six cells, each with its
+    // values, and the labelled grid beside them.
+    void stylesAndXyzPlot()
+    {
+        const QString out = m_dir.filePath("xyz");
+        Run r = cli({ "generate", "--prompt", "a red cat", "--negative-prompt", "ugly", "--styles",
+            "\"Line art, ink\",Only negative", "--styles-file", QD_TEST_DATA "/core/styles.csv", "--steps",
+            "2", "--W", "64", "--H", "64", "--seed", "3", "--outdir", out, "--xyz-x", "Steps:1-3", "--xyz-y",
+            "Prompt S/R:red, blue", "--json" });
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject json = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        const QJsonArray images = json["images"].toArray();
+        QCOMPARE(images.size(), 6);
+        for (const QJsonValue& v : images) {
+            const QJsonObject cell = v.toObject();
+            qd::ImageMetadata meta;
+            QVERIFY(qd::ImageMetadata::read(cell["file"].toString(), &meta));
+            const qd::GenerationParams p = qd::parseInfotext(meta.infotext());
+            QCOMPARE(p.steps, 1 + cell["x"].toInt());
+            QCOMPARE(QString::fromStdString(p.prompt),
+                QString("a %1 cat, line art\nink drawing, high contrast")
+                    .arg(cell["y"].toInt() ? "blue" : "red"));
+            QCOMPARE(QString::fromStdString(p.negativePrompt), QString("ugly, lowres, bad anatomy"));
+            QCOMPARE(p.seed, int64_t(3));
+        }
+        const QString grid = json["grid"].toString();
+        QCOMPARE(QFileInfo(grid).absolutePath(), QFileInfo(out + "/samples").absoluteFilePath());
+        QCOMPARE(QImage(grid).width(), 3 * 64 + 48); // the row labels take 3/4 of a cell
+        qd::ImageMetadata meta;
+        QVERIFY(qd::ImageMetadata::read(grid, &meta));
+        QVERIFY2(meta.infotext().contains("X Type: Steps, X Values: 1-3, Y Type: Prompt S/R"),
+            qPrintable(meta.infotext()));
+
+        r = cli({ "generate", "--prompt", "x", "--outdir", out, "--styles", "Nope", "--styles-file",
+            QD_TEST_DATA "/core/styles.csv" });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'Nope'"), qPrintable(r.err));
+        r = cli({ "generate", "--prompt", "x", "--outdir", out, "--xyz-x", "Steps:1, many" });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'many'"), qPrintable(r.err));
     }
 
     void sameSeedSameImage()

@@ -3,11 +3,14 @@
 //   qd_screenshots OUT_DIR [--lang zh_CN] [--jobs N] [--size 1600x1000] [--theme dark]
 // With --jobs, N images are generated first (a mid-generation grab is taken on the way).
 // Runs on any platform plugin (offscreen, xcb under Xvfb). Uses QDIFFUSION_HOME like the app.
+#include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QDialog>
 #include <QDir>
 #include <QFile>
 #include <QLibraryInfo>
+#include <QLineEdit>
 #include <QListView>
 #include <QTabWidget>
 #include <QTimer>
@@ -23,6 +26,7 @@
 #include "ui/PromptEditor.h"
 #include "ui/SettingsDialog.h"
 #include "ui/Theme.h"
+#include "ui/XyzPlotDialog.h"
 
 namespace
 {
@@ -119,6 +123,16 @@ int main(int argc, char* argv[])
                 qd::ExportDialog exportDialog(recs, &w);
                 exportDialog.show();
                 grab(&exportDialog, "export");
+            }
+            // the X/Y/Z plot dialog, two axes filled in
+            w.findChild<QAction*>("actionXyzPlot")->trigger();
+            if (auto* xyz = w.findChild<qd::XyzPlotDialog*>()) {
+                xyz->typeBox(0)->setCurrentText("Steps");
+                xyz->valuesEdit(0)->setText("10-30 (+10)");
+                xyz->typeBox(1)->setCurrentText("CFG Scale");
+                xyz->valuesEdit(1)->setText("5, 7");
+                grab(xyz, "xyz");
+                xyz->close();
             }
             w.tabs()->setCurrentIndex(0);
             app.quit();
