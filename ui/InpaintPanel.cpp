@@ -2,10 +2,8 @@
 
 #include <QComboBox>
 #include <QFormLayout>
-#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QImageReader>
-#include <QLabel>
 #include <QShortcut>
 #include <QSpinBox>
 #include <QToolButton>
@@ -54,6 +52,9 @@ InpaintPanel::InpaintPanel(QWidget* parent)
     m_brushSize->setToolTip(tr("Brush size in image pixels"));
     m_brushSize->setAccessibleName(tr("Brush size"));
     tools->addWidget(m_brushSize);
+    tools->addStretch(1);
+    layout->addLayout(tools);
+    tools = new QHBoxLayout; // a second row: the panel column stays narrow enough for small screens
     QToolButton* invert = tool(tr("Invert"), "maskInvertButton", tr("Swap the painted and unpainted areas"));
     QToolButton* clear = tool(tr("Clear"), "maskClear", tr("Remove the whole mask"));
     QToolButton* undo = tool(tr("Undo"), "maskUndo", tr("Undo the last stroke (Ctrl+Z)"));
@@ -92,27 +93,21 @@ InpaintPanel::InpaintPanel(QWidget* parent)
     m_padding->setSuffix(tr(" px"));
     form->addRow(tr("Only masked &padding"), m_padding);
 
-    // outpainting: px to add on each side
-    auto* sides = new QGridLayout;
-    auto side = [&](const QString& label, const char* name, int row, int col) {
+    // outpainting: px to add on each side, one row each (the column must stay narrow)
+    auto side = [&](const QString& label, const char* name) {
         auto* s = new QSpinBox(this);
         s->setObjectName(name);
         s->setRange(0, 1024);
         s->setSingleStep(8);
         s->setSuffix(tr(" px"));
-        s->setAccessibleName(label);
-        sides->addWidget(new QLabel(label, this), row, col);
-        sides->addWidget(s, row, col + 1);
+        s->setToolTip(tr("Extend the picture by these pixels (rounded up to 8) and paint the new area"));
+        form->addRow(label, s);
         return s;
     };
-    m_left = side(tr("Left"), "outpaintLeft", 0, 0);
-    m_right = side(tr("Right"), "outpaintRight", 0, 2);
-    m_up = side(tr("Up"), "outpaintUp", 1, 0);
-    m_down = side(tr("Down"), "outpaintDown", 1, 2);
-    auto* sidesBox = new QWidget(this);
-    sidesBox->setLayout(sides);
-    sidesBox->setToolTip(tr("Extend the picture by these pixels (rounded up to 8) and paint the new area"));
-    form->addRow(tr("Outpaint"), sidesBox);
+    m_left = side(tr("Outpaint left"), "outpaintLeft");
+    m_right = side(tr("Outpaint right"), "outpaintRight");
+    m_up = side(tr("Outpaint up"), "outpaintUp");
+    m_down = side(tr("Outpaint down"), "outpaintDown");
     layout->addLayout(form);
 
     auto* shortcut = new QShortcut(QKeySequence::Undo, this);
