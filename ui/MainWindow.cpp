@@ -451,6 +451,7 @@ JobRequest MainWindow::currentRequest() const
     request.model = m_params->currentModel().path; // "" = the demo model (shown when the library is empty)
     request.vae = m_params->vaeChoice();
     request.styles = m_styles->selectedStyles();
+    request.maskImage = m_params->maskImage(); // the painted inpainting mask, if any
     return request;
 }
 

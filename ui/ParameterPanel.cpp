@@ -26,6 +26,7 @@
 #include "core/metadata/Infotext.h"
 #include "ui/Icons.h"
 #include "ui/InitImageView.h"
+#include "ui/InpaintPanel.h"
 
 namespace qd
 {
@@ -392,6 +393,9 @@ QWidget* ParameterPanel::buildImg2ImgGroup()
     form->addRow(tr("&Denoising strength"), row);
     static_cast<QLabel*>(form->labelForField(row))->setBuddy(m_strength);
     layout->addLayout(form);
+    m_inpaint = new InpaintPanel(m_img2img);
+    layout->addWidget(m_inpaint);
+    connect(m_inpaint, &InpaintPanel::changed, this, &ParameterPanel::paramsChanged);
 
     connect(m_strength, &QDoubleSpinBox::valueChanged, this, [this](double v) {
         QSignalBlocker block(m_strengthSlider);
@@ -413,6 +417,7 @@ QWidget* ParameterPanel::buildImg2ImgGroup()
     connect(m_initImage, &InitImageView::browseRequested, this, browseFile);
     connect(clear, &QPushButton::clicked, this, [this] { setInitImage(QString()); });
     connect(m_initImage, &InitImageView::pathChanged, this, [this](const QString& path) {
+        m_inpaint->setInitImage(path);
         if (!path.isEmpty())
             m_img2img->setChecked(true);
         emit paramsChanged();
@@ -589,6 +594,7 @@ GenerationParams ParameterPanel::params() const
     p.clipSkip = m_clipSkip->value();
     p.initImage = m_img2img->isChecked() ? ss(m_initImage->path()) : std::string();
     p.denoisingStrength = m_strength->value();
+    m_inpaint->applyTo(p);
     const ModelEntry model = currentModel();
     p.modelName = ss(model.modelName);
     p.modelHash = ss(model.hash());
@@ -623,6 +629,7 @@ void ParameterPanel::setParams(const GenerationParams& p)
     m_strength->setValue(p.denoisingStrength);
     m_initImage->setPath(qs(p.initImage));
     m_img2img->setChecked(!p.initImage.empty());
+    m_inpaint->setFrom(p);
     if (!p.modelHash.empty() && !selectModel(qs(p.modelHash)))
         selectModel(qs(p.modelName));
     else if (p.modelHash.empty())
@@ -701,6 +708,11 @@ void ParameterPanel::applyAspect(int w, int h)
     const double ratio = double(w) / h;
     m_width->setValue(roundToMultipleOf8(int(std::lround(std::sqrt(area * ratio)))));
     m_height->setValue(roundToMultipleOf8(int(std::lround(std::sqrt(area / ratio)))));
+}
+
+QImage ParameterPanel::maskImage() const
+{
+    return m_img2img->isChecked() && !m_initImage->path().isEmpty() ? m_inpaint->maskImage() : QImage();
 }
 
 void ParameterPanel::setInitImage(const QString& path)

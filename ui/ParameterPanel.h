@@ -3,6 +3,7 @@
 // seed (random / reuse last / lock), size (multiples of 8, swap, aspect presets), batch count and
 // size, clip skip, and img2img (init image and denoising strength). Converts to and from
 // GenerationParams; fields it has no widget for pass through unchanged.
+#include <QImage>
 #include <QWidget>
 
 #include "core/Engine.h"
@@ -23,6 +24,7 @@ namespace qd
 {
 
 class InitImageView;
+class InpaintPanel;
 
 class ParameterPanel : public QWidget
 {
@@ -59,6 +61,11 @@ public:
     void setLastSeed(qint64 seed);
     qint64 lastSeed() const { return m_lastSeed; }
     bool isSeedLocked() const;
+
+    // The painted inpainting mask (white = repaint); null when img2img or inpainting is off or nothing
+    // is painted.
+    QImage maskImage() const;
+    InpaintPanel* inpaintPanel() const { return m_inpaint; }
 
     static int roundToMultipleOf8(int value);
     static QStringList defaultSamplers(); // A1111 labels, docs/reference.md §2
@@ -122,6 +129,7 @@ private:
     InitImageView* m_initImage = nullptr;
     QDoubleSpinBox* m_strength = nullptr;
     QSlider* m_strengthSlider = nullptr;
+    InpaintPanel* m_inpaint = nullptr;
 };
 
 } // namespace qd

@@ -17,9 +17,11 @@
 #include "CliCommon.h"
 #include "CmdGenerateXyz.h"
 #include "Commands.h"
+#include "InpaintFlags.h"
 #include "core/Settings.h"
 #include "core/engine/Pipeline.h"
 #include "core/generation/EngineImage.h"
+#include "core/generation/Inpainting.h"
 #include "core/generation/JobBuilder.h"
 #include "core/generation/XyzPlot.h"
 #include "core/metadata/ImageMetadata.h"
@@ -54,6 +56,7 @@ struct GenerateOptions {
     bool stepsGiven = false, cfgGiven = false; // --steps / --cfg-scale override the CompVis flags
     std::string styles, stylesFile; // --styles "A,B" (CSV quoting for names with commas)
     XyzCliOptions xyz;
+    InpaintFlags inpaint; // --mask-blur, --inpainting-fill, --inpaint-full-res, --outpaint, ...
     bool plms = false, dpmSolver = false, fixedCode = false, skipGrid = false, skipSave = false, json = false;
 };
 
@@ -208,6 +211,10 @@ int run(const GenerateOptions& o)
         return badInput("--mask needs --init-img (the image to inpaint)");
     p.initImage = o.initImg;
     p.maskImage = o.mask;
+    if (std::string why; !applyInpaintFlags(o.inpaint, p, &why))
+        return badInput(why);
+    if (p.outpaintLeft + p.outpaintRight + p.outpaintUp + p.outpaintDown > 0 && o.initImg.empty())
+        return badInput("--outpaint needs --init-img (the image to extend)");
 
     // ---- the job: the same JobBuilder and prepareInputs() as the GUI and the server -----------
     Settings settings;
@@ -291,7 +298,7 @@ int run(const GenerateOptions& o)
                 std::cerr << "warning: " << w << "\n";
         }
         for (const GeneratedImage& g : images) {
-            const QImage img = toQImage(g.image);
+            const QImage img = applyInpaintOverlay(job->inpaintOverlay.get(), toQImage(g.image));
             all.push_back(img);
             const QString infotext = toInfotext(g.params, QString("QDiffusion ") + QD_VERSION);
             QJsonObject entry { { "seed", qint64(g.params.seed) }, { "infotext", infotext } };
@@ -419,6 +426,7 @@ Command addGenerate(CLI::App& app)
     sub->add_option("--strength", o->strength, "img2img / inpainting denoising strength in [0, 1]")
         ->capture_default_str();
     sub->add_option("--mask", o->mask, "Inpainting mask for --init-img (white = repaint)");
+    addInpaintFlags(sub, o->inpaint);
     sub->add_option("--lora", o->loras,
         "LoRA NAME_OR_PATH[:WEIGHT] (repeatable): adds <lora:NAME:WEIGHT> to the prompt; prompts may "
         "also carry such tags");

@@ -51,6 +51,16 @@ struct GenerationParams {
     std::string initImage; // file path; empty for txt2img
     std::string maskImage; // file path; white = repaint
     double denoisingStrength = 0.75;
+    // Inpainting as A1111's img2img does it (docs/reference.md §1 keys in brackets); GUI defaults
+    int maskBlurX = 4; // ["Mask blur"] Gaussian sigma in px; kernel 2 * int(2.5 * blur + 0.5) + 1
+    int maskBlurY = 4;
+    int inpaintingFill = 1; // ["Masked content"] 0 fill, 1 original, 2 latent noise, 3 latent nothing
+    bool inpaintFullRes = false; // ["Inpaint area"] false: Whole picture, true: Only masked
+    int inpaintFullResPadding = 32; // ["Masked area padding"] px around the mask (Only masked)
+    bool maskInvert = false; // ["Mask mode"] Inpaint not masked
+    bool inpainting = false; // a mask was used (set when the job runs): the infotext writes the keys
+    // Outpainting: the init image extended by these px (each rounded up to 8) and the new area inpainted
+    int outpaintLeft = 0, outpaintRight = 0, outpaintUp = 0, outpaintDown = 0;
     // model identity (filled when the job runs)
     std::string modelName;
     std::string modelHash; // first 10 hex digits of the checkpoint's SHA-256

@@ -271,6 +271,8 @@ public:
             req.init = img2img && !inpaint ? &initMoments : nullptr;
             req.inpaint = inpaint ? &inpaintInputs : nullptr;
             req.strength = params.denoisingStrength;
+            req.maskedContent = params.inpaintingFill;
+            req.seeds = seeds;
             req.batch = B;
             req.latentHeight = h;
             req.latentWidth = w;

@@ -7,6 +7,7 @@
 #include "core/engine/EngineInfo.h"
 #include "core/engine/pipeline/MemoryRelease.h"
 #include "core/generation/EngineImage.h"
+#include "core/generation/Inpainting.h"
 #include "core/metadata/Infotext.h"
 
 namespace qd
@@ -144,7 +145,7 @@ private:
         result.seconds = clock.elapsed() / 1000.0;
         for (const GeneratedImage& g : images) {
             ResultImage r;
-            r.image = toQImage(g.image);
+            r.image = applyInpaintOverlay(job.inpaintOverlay.get(), toQImage(g.image));
             r.params = g.params;
             r.infotext = toInfotext(g.params, QStringLiteral("QDiffusion " QD_VERSION));
             result.interrupted = result.interrupted || g.interrupted;

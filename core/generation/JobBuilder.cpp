@@ -11,6 +11,7 @@
 #include "core/engine/EngineInfo.h"
 #include "core/generation/EngineImage.h"
 #include "core/generation/Styles.h"
+#include "core/generation/Inpainting.h"
 #include "core/generation/Upscalers.h"
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/Infotext.h"
@@ -349,11 +350,21 @@ GenerationInputs prepareInputs(GenerationJob& job, int nativeSize)
             throw EngineError("hires fix: " + error.toStdString());
     }
     const QSize size(p.width, p.height);
-    if (!init.isNull()) // A1111 "Just resize": stretched to the size asked for
+    job.inpaintOverlay.reset();
+    p.inpainting = false;
+    if (OutpaintMargins::of(p).any() && init.isNull())
+        throw EngineError("outpainting needs an init image (the picture to extend)");
+    if (!init.isNull() && (!mask.isNull() || OutpaintMargins::of(p).any())) {
+        PreparedInpaint prepared = prepareInpaintImages(p, init, mask); // outpainting grows the size
+        inputs.initImage = fromQImage(prepared.image);
+        if (!prepared.mask.isNull()) {
+            inputs.mask = fromQImage(prepared.mask);
+            job.inpaintOverlay = std::make_shared<const InpaintOverlay>(std::move(prepared.overlay));
+        }
+    } else if (!init.isNull()) { // A1111 "Just resize": stretched to the size asked for
         inputs.initImage = fromQImage(
             init.size() == size ? init : init.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
-    if (!mask.isNull()) // nearest neighbour: a mask stays black and white
-        inputs.mask = fromQImage(mask.size() == size ? mask : mask.scaled(size));
+    }
     inputs.assets = job.assets;
     return inputs;
 }

@@ -11,6 +11,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -23,6 +24,7 @@ namespace qd
 
 class ModelLibrary;
 struct ModelEntry;
+struct InpaintOverlay;
 
 // A job as it travels through the queue: value semantics, complete once built.
 struct GenerationJob {
@@ -35,6 +37,9 @@ struct GenerationJob {
     QString outputDir; // where finished images are saved ("" = the settings' folder)
     QImage initImage; // an init image handed over in memory (API, pasted); else params.initImage names a file
     QImage maskImage; // likewise for the mask
+    // Set by prepareInputs when inpainting: how each generated image goes back into the picture
+    // (applyInpaintOverlay, core/generation/Inpainting.h)
+    std::shared_ptr<const InpaintOverlay> inpaintOverlay;
 
     bool isDemo() const { return model.checkpoint.empty(); }
     // The size a job with width / height 0 and no init image gets.
@@ -100,7 +105,9 @@ private:
 // Settles what a job leaves open, on the thread that runs it: a seed of -1 becomes a random one
 // (recorded in params, so the infotext carries the seed actually used); the init image and mask
 // are read (files or the job's in-memory images), converted to RGB and resized to the job's size
-// as A1111's "Just resize" does (the mask nearest-neighbour); a width or height of 0 takes the init
+// as A1111's "Just resize" does; with a mask or outpainting margins they are prepared as A1111's
+// inpainting does (prepareInpaintImages: blur, invert, Only masked crop, fill) and the job keeps the
+// overlay for the results; a width or height of 0 takes the init
 // image's, rounded down to 8, else `nativeSize`. The job's asset folders go with the inputs. Throws
 // EngineError naming the file or value that was wrong.
 GenerationInputs prepareInputs(GenerationJob& job, int nativeSize);

@@ -1,4 +1,5 @@
 #include "core/metadata/Infotext.h"
+#include "core/metadata/InfotextInpaint.h"
 
 #include <QRegularExpression>
 
@@ -417,6 +418,8 @@ QString toInfotext(const GenerationParams& p, const QString& version)
         add("Hires upscaler", qs(p.hrUpscaler));
     }
 
+    pairs.append(inpaintInfotextPairs(p)); // mask keys, first among A1111's img2img extras
+
     // Extra generation parameters: in the order read, then the rest sorted; Eta and guidance rescale
     // where they were read, else last (A1111's sampler adds Eta after the other extras).
     const auto& reserved = reservedKeys();
@@ -634,6 +637,9 @@ GenerationParams parseInfotext(const QString& text, QStringList* warnings)
             } else {
                 warn(key, value, "a number");
             }
+        } else if (const char* expected = nullptr; readInpaintInfotextKey(key, value, p, &expected)) {
+            if (expected)
+                warn(key, value, expected);
         } else {
             if (key == QLatin1String("Denoising strength")) {
                 if (toDouble(value, &d)) {

@@ -503,8 +503,33 @@ bool parseGenerationRequest(const QByteArray& body, bool img2img, const ApiOptio
                 return false;
             }
             out->maskImage = out->maskImage.convertToFormat(QImage::Format_Grayscale8);
-            if (v.value("inpainting_mask_invert").toInteger() != 0)
-                out->maskImage.invertPixels();
+        }
+        // inpainting as A1111's API defaults it (fill, only masked, padding 0), not as its UI does
+        auto given = [&](const char* key) {
+            const QJsonValue x = v.value(QLatin1String(key));
+            return !x.isNull() && !x.isUndefined();
+        };
+        auto integer = [&](const char* key, qint64 fallback) {
+            return given(key) ? v.value(QLatin1String(key)).toInteger() : fallback;
+        };
+        p.maskBlurX = int(integer("mask_blur_x", 4));
+        p.maskBlurY = int(integer("mask_blur_y", 4));
+        if (given("mask_blur")) // processing.py: mask_blur sets both
+            p.maskBlurX = p.maskBlurY = int(v.value("mask_blur").toInteger());
+        p.inpaintingFill = int(integer("inpainting_fill", 0));
+        p.inpaintFullRes = !given("inpaint_full_res") || v.value("inpaint_full_res").toBool();
+        p.inpaintFullResPadding = int(integer("inpaint_full_res_padding", 0));
+        p.maskInvert = integer("inpainting_mask_invert", 0) != 0;
+        if (p.maskBlurX < 0 || p.maskBlurY < 0 || p.maskBlurX > 64 || p.maskBlurY > 64 || p.inpaintingFill < 0
+            || p.inpaintingFill > 3 || p.inpaintFullResPadding < 0 || p.inpaintFullResPadding > 256) {
+            *error = ApiError::http(422,
+                QStringLiteral("mask_blur %1/%2 must be 0-64, inpainting_fill %3 0-3, "
+                               "inpaint_full_res_padding %4 0-256")
+                    .arg(p.maskBlurX)
+                    .arg(p.maskBlurY)
+                    .arg(p.inpaintingFill)
+                    .arg(p.inpaintFullResPadding));
+            return false;
         }
         if (!out->includeInitImages) { // api.py: not echoed unless asked
             out->echo["init_images"] = QJsonValue::Null;

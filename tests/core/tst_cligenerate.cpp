@@ -166,6 +166,9 @@ private slots:
         QTest::newRow("hires upscaler") << QStringList { "--hires", "--hr-upscaler", "4x-Nope" } << "Lanczos";
         QTest::newRow("hires resize") << QStringList { "--hires", "--hr-resize", "big" } << "--hr-resize";
         QTest::newRow("rng") << QStringList { "--rng", "quantum" } << "--rng";
+        QTest::newRow("inpainting fill")
+            << QStringList { "--inpainting-fill", "glitter" } << "--inpainting-fill";
+        QTest::newRow("outpaint") << QStringList { "--outpaint", "8,8" } << "--outpaint";
     }
 
     // --hires: the second pass's size, A1111's keys in the PNG
@@ -211,6 +214,37 @@ private slots:
         QVERIFY(qd::ImageMetadata::read(styled, &meta, nullptr));
         const qd::GenerationParams p = qd::parseInfotext(meta.infotext());
         QVERIFY2(p.extra.count("TI hashes") && p.extra.at("TI hashes").rfind("glow-style: ", 0) == 0,
+            qPrintable(meta.infotext()));
+    }
+
+    // --mask with A1111's inpaint flags and --outpaint: the canvas grows, the original area stays,
+    // the keys go into the PNG
+    void inpaintAndOutpaintFlags()
+    {
+        QImage init(64, 48, QImage::Format_RGB888);
+        for (int y = 0; y < 48; ++y)
+            for (int x = 0; x < 64; ++x)
+                init.setPixelColor(x, y, QColor(x * 4, y * 5, 128));
+        const QString initFile = m_dir.filePath("init.png"), maskFile = m_dir.filePath("mask.png");
+        QVERIFY(init.save(initFile));
+        QImage mask(64, 48, QImage::Format_Grayscale8);
+        mask.fill(0);
+        QVERIFY(mask.save(maskFile)); // nothing masked: only the new area is painted
+        const QString out = m_dir.filePath("outpaint");
+        const Run r = cli({ "generate", "--prompt", "more sky", "--outdir", out, "--sampler", "Euler",
+            "--steps", "3", "--n_samples", "1", "--n_iter", "1", "--seed", "9", "--init-img", initFile,
+            "--mask", maskFile, "--strength", "1", "--mask-blur", "2", "--inpainting-fill", "fill",
+            "--outpaint", "0,16,0,0", "--skip_grid" });
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QString file = out + "/samples/00000.png";
+        const QImage img = QImage(file).convertToFormat(QImage::Format_RGB888);
+        QCOMPARE(img.size(), QSize(80, 48));
+        for (int x = 0; x < 64 - 4 - 6; ++x) // the overlap (2 x blur) and the blur's reach
+            QCOMPARE(img.pixel(x, 20), init.pixel(x, 20));
+        qd::ImageMetadata meta;
+        QVERIFY(qd::ImageMetadata::read(file, &meta, nullptr));
+        QVERIFY2(meta.infotext().contains("Size: 80x48") && meta.infotext().contains("Mask blur: 2")
+                && meta.infotext().contains("Masked content: fill"),
             qPrintable(meta.infotext()));
     }
 

@@ -404,9 +404,38 @@ private slots:
         QCOMPARE(r.status, 200);
         const QJsonObject o = r.json.object();
         QString infotext;
-        QCOMPARE(decodePng(o.value("images").toArray().first().toString(), &infotext).size(), QSize(64, 64));
+        // the API's inpaint_full_res defaults to true: the crop around the mask is made at 64x64 and
+        // pasted back into the 96x64 picture, as A1111 answers
+        QImage out = decodePng(o.value("images").toArray().first().toString(), &infotext);
+        QCOMPARE(out.size(), QSize(96, 64));
         QCOMPARE(parseInfotext(infotext).denoisingStrength, 0.5);
+        QVERIFY2(infotext.contains("Mask blur: 4, Inpaint area: Only masked, Masked area padding: 0, "
+                                   "Masked content: fill"),
+            qPrintable(infotext));
         QVERIFY(o.value("parameters").toObject().value("init_images").isNull()); // not echoed unless asked
+        // far from the mask (blur 4 reaches 10 px) the picture is the original's
+        out = out.convertToFormat(QImage::Format_RGB888);
+        for (const QPoint& pt : { QPoint(2, 2), QPoint(90, 60), QPoint(70, 30), QPoint(30, 60) })
+            QVERIFY2(std::abs(qRed(out.pixel(pt)) - qRed(init.pixel(pt))) <= 2
+                    && std::abs(qGreen(out.pixel(pt)) - qGreen(init.pixel(pt))) <= 2
+                    && std::abs(qBlue(out.pixel(pt)) - qBlue(init.pixel(pt))) <= 2,
+                qPrintable(QString("%1,%2").arg(pt.x()).arg(pt.y())));
+        // whole picture, inverted, latent nothing: at the size asked for, the keys as A1111 writes them
+        const Reply whole = post("/sdapi/v1/img2img",
+            { { "init_images", QJsonArray { pngBase64(init) } }, { "mask", pngBase64(mask) },
+                { "inpainting_mask_invert", 1 }, { "inpaint_full_res", false }, { "inpainting_fill", 3 },
+                { "mask_blur_x", 2 }, { "mask_blur_y", 2 }, { "denoising_strength", 0.5 }, { "steps", 3 },
+                { "width", 64 }, { "height", 64 } });
+        QCOMPARE(whole.status, 200);
+        out = decodePng(whole.json.object().value("images").toArray().first().toString(), &infotext);
+        QCOMPARE(out.size(), QSize(64, 64));
+        QVERIFY2(
+            infotext.contains("Mask blur: 2, Masked content: latent nothing, Mask mode: Inpaint not masked"),
+            qPrintable(infotext));
+        QVERIFY(!infotext.contains("Inpaint area"));
+        verifyA1111Error(post("/sdapi/v1/img2img",
+                             { { "init_images", QJsonArray { pngBase64(init) } }, { "inpainting_fill", 7 } }),
+            422, "inpainting_fill 7");
 
         verifyA1111Error(
             post("/sdapi/v1/img2img", { { "prompt", "no image" } }), 404, "Init image not found");

@@ -11,7 +11,9 @@
 #include <QFile>
 #include <QLibraryInfo>
 #include <QLineEdit>
+#include <QLinearGradient>
 #include <QListView>
+#include <QPainter>
 #include <QTabWidget>
 #include <QTimer>
 #include <QTranslator>
@@ -20,8 +22,10 @@
 #include "ui/ExportDialog.h"
 #include "ui/HistoryGallery.h"
 #include "ui/HistoryModel.h"
+#include "ui/InpaintPanel.h"
 #include "ui/LivePreview.h"
 #include "ui/MainWindow.h"
+#include "ui/MaskPainter.h"
 #include "ui/ParameterPanel.h"
 #include "ui/PromptEditor.h"
 #include "ui/SettingsDialog.h"
@@ -117,6 +121,32 @@ int main(int argc, char* argv[])
                 qd::SettingsDialog settings(w.settings(), &w);
                 settings.show();
                 grab(&settings, "settings");
+            }
+            {
+                // the inpainting box on its own: a picture with a painted mask
+                qd::InpaintPanel inpaint;
+                inpaint.setChecked(true);
+                QImage picture(256, 256, QImage::Format_RGB888);
+                QPainter painter(&picture);
+                QLinearGradient sky(0, 0, 0, 256);
+                sky.setColorAt(0, QColor(70, 120, 190));
+                sky.setColorAt(1, QColor(240, 200, 150));
+                painter.fillRect(picture.rect(), sky);
+                painter.setBrush(QColor(40, 70, 50));
+                painter.setPen(Qt::NoPen);
+                painter.drawEllipse(QPoint(128, 300), 200, 110);
+                painter.end();
+                inpaint.painter()->setImage(picture);
+                QImage mask(256, 256, QImage::Format_Grayscale8);
+                mask.fill(0);
+                for (int y = 60; y < 140; ++y)
+                    for (int x = 150; x < 220; ++x)
+                        if ((x - 185) * (x - 185) + (y - 100) * (y - 100) < 35 * 35)
+                            mask.scanLine(y)[x] = 255;
+                inpaint.painter()->setMask(mask);
+                inpaint.resize(420, 620);
+                inpaint.show();
+                grab(&inpaint, "inpaint");
             }
             const auto recs = w.historyGallery()->selectedRecords();
             if (!recs.isEmpty()) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "sampling/BrownianTree.h"
@@ -35,6 +36,26 @@ torch::Tensor sampleLatents(const VaeMoments& moments, int64_t batch, const std:
     }
     const auto eps = noise.encoderNoise(shape).to(mean.device(), mean.scalar_type());
     return (mean + std * eps).to(torch::kFloat32) * scaleFactor;
+}
+
+// AUTOMATIC1111's latent noise / latent nothing (processing.py, img2img init): under the mask the
+// image latents become a unit normal draw from each image's own seed (its own generator, so the
+// job's other draws stay as they were), or zeros.
+torch::Tensor fillMaskedLatents(const torch::Tensor& latents, const torch::Tensor& mask01, int content,
+    const std::vector<uint64_t>& seeds)
+{
+    const auto mask = mask01.to(latents.device(), latents.scalar_type());
+    auto fill = torch::zeros_like(latents);
+    if (content == 2) {
+        std::vector<torch::Tensor> draws;
+        for (int64_t i = 0; i < latents.size(0); ++i) {
+            auto gen = at::detail::createCPUGenerator(i < int64_t(seeds.size()) ? seeds[size_t(i)] : 0);
+            draws.push_back(
+                torch::randn(latents.sizes().slice(1), gen, torch::TensorOptions(torch::kFloat32)));
+        }
+        fill = torch::stack(draws).to(latents.device(), latents.scalar_type());
+    }
+    return latents * (1 - mask) + fill * mask;
 }
 
 } // namespace
@@ -92,6 +113,8 @@ torch::Tensor sampleBatch(SdModel& m, const BatchRequest& r, NoiseSource& noise)
                 throw EngineError(
                     "inpainting: the image latents are missing (prepareInpaint with this strength)");
             imageLatents = sampleLatents(ip.image, B, shape, noise, scale);
+            if (r.maskedContent == 2 || r.maskedContent == 3)
+                imageLatents = fillMaskedLatents(imageLatents, ip.mask, r.maskedContent, r.seeds);
         }
         const auto eps = noise.next(shape).to(m.device());
         x = full ? r.plan.initialLatents(eps) : r.plan.noisedLatents(imageLatents, eps);

@@ -44,6 +44,10 @@ struct BatchRequest {
     const InpaintInputs* inpaint = nullptr; // inpainting (then `init` is unused)
     double strength = 1.0; // inpainting: 1 starts from pure noise (diffusers' is_strength_max),
                            // less from the noised image (plan already cut to it)
+    // A1111's "Masked content" on the image latents before noising: 2 (latent noise) puts a draw of
+    // each image's seed under the mask, 3 (latent nothing) zeros; other values leave them
+    int maskedContent = 1;
+    std::vector<uint64_t> seeds; // per image of the batch, for latent noise
     int batch = 1;
     int64_t latentHeight = 0, latentWidth = 0;
     StepCallback onStep; // per model evaluation (StepInfo: x, denoised, sigma ...)
