@@ -90,14 +90,86 @@
     </message>
 </context>
 <context>
+    <name>qd::ExtraNetworksPanel</name>
+    <message>
+        <source>Made for: %1</source>
+        <translation>适用于：%1</translation>
+    </message>
+    <message>
+        <source>Trained on: %1</source>
+        <translation>训练于：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n vector(s): uses %n token(s)</source>
+        <translation>
+            <numerusform>%n 个向量：占用 %n 个词元</numerusform></translation>
+    </message>
+    <message>
+        <source>Trained for %1 steps</source>
+        <translation>训练了 %1 步</translation>
+    </message>
+    <message>
+        <source>Can't be used: %1</source>
+        <translation>无法使用：%1</translation>
+    </message>
+    <message>
+        <source>Click to insert %1 into the prompt</source>
+        <translation>点击将 %1 插入提示词</translation>
+    </message>
+    <message>
+        <source>Reading the folders…</source>
+        <translation>正在读取文件夹…</translation>
+    </message>
+    <message>
+        <source>Nothing matches “%1”.</source>
+        <translation>没有与“%1”匹配的项。</translation>
+    </message>
+    <message>
+        <source>No LoRA folder yet: put LoRA files in models/Lora inside a model folder.</source>
+        <translation>还没有 LoRA 文件夹：请把 LoRA 文件放到模型文件夹中的 models/Lora。</translation>
+    </message>
+    <message>
+        <source>No embeddings folder yet: put textual-inversion files in embeddings inside a model folder.</source>
+        <translation>还没有嵌入文件夹：请把文本反演文件放到模型文件夹中的 embeddings。</translation>
+    </message>
+    <message>
+        <source>No LoRA files in %1.</source>
+        <translation>%1 中没有 LoRA 文件。</translation>
+    </message>
+    <message>
+        <source>No embedding files in %1.</source>
+        <translation>%1 中没有嵌入文件。</translation>
+    </message>
+    <message>
+        <source>LoRA</source>
+        <translation>LoRA</translation>
+    </message>
+    <message>
+        <source>Textual Inversion</source>
+        <translation>文本反演</translation>
+    </message>
+    <message>
+        <source>Search names…</source>
+        <translation>搜索名称…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Read the LoRA and embedding folders again</source>
+        <translation>重新读取 LoRA 和嵌入文件夹</translation>
+    </message>
+</context>
+<context>
     <name>qd::HistoryGallery</name>
     <message>
         <source>Images</source>
         <translation>图像</translation>
     </message>
     <message>
-        <source>Search prompts…  (&quot;a phrase&quot;, -exclude)</source>
-        <translation>搜索提示词…（&quot;短语&quot;，-排除）</translation>
+        <source>Search prompts…  ("a phrase", -exclude)</source>
+        <translation>搜索提示词…（"短语"，-排除）</translation>
     </message>
     <message>
         <source>Search prompts</source>
@@ -352,6 +424,149 @@ or click to browse</source>
     </message>
 </context>
 <context>
+    <name>qd::InpaintPanel</name>
+    <message>
+        <source>Inpaint / outpaint</source>
+        <translation>局部重绘 / 扩图</translation>
+    </message>
+    <message>
+        <source>Brush</source>
+        <translation>画笔</translation>
+    </message>
+    <message>
+        <source>Paint the area to repaint</source>
+        <translation>涂抹要重绘的区域</translation>
+    </message>
+    <message>
+        <source>Eraser</source>
+        <translation>橡皮擦</translation>
+    </message>
+    <message>
+        <source>Erase from the mask</source>
+        <translation>从蒙版中擦除</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> 像素</translation>
+    </message>
+    <message>
+        <source>Brush size in image pixels</source>
+        <translation>画笔大小（图像像素）</translation>
+    </message>
+    <message>
+        <source>Brush size</source>
+        <translation>画笔大小</translation>
+    </message>
+    <message>
+        <source>Invert</source>
+        <translation>反转</translation>
+    </message>
+    <message>
+        <source>Swap the painted and unpainted areas</source>
+        <translation>交换已涂抹和未涂抹的区域</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Remove the whole mask</source>
+        <translation>清除整个蒙版</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Undo the last stroke (Ctrl+Z)</source>
+        <translation>撤销上一笔（Ctrl+Z）</translation>
+    </message>
+    <message>
+        <source>How far the repainted area fades into the original</source>
+        <translation>重绘区域渐变融入原图的范围</translation>
+    </message>
+    <message>
+        <source>Mask &amp;blur</source>
+        <translation>蒙版模糊(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Inpaint masked</source>
+        <translation>重绘蒙版内</translation>
+    </message>
+    <message>
+        <source>Inpaint not masked</source>
+        <translation>重绘蒙版外</translation>
+    </message>
+    <message>
+        <source>Mask &amp;mode</source>
+        <translation>蒙版模式(&amp;M)</translation>
+    </message>
+    <message>
+        <source>fill</source>
+        <translation>填充</translation>
+    </message>
+    <message>
+        <source>original</source>
+        <translation>原图</translation>
+    </message>
+    <message>
+        <source>latent noise</source>
+        <translation>潜空间噪声</translation>
+    </message>
+    <message>
+        <source>latent nothing</source>
+        <translation>潜空间置零</translation>
+    </message>
+    <message>
+        <source>What the masked area starts from: its surrounding colours, the original, noise or nothing</source>
+        <translation>蒙版区域的起点：周围的颜色、原图、噪声或空白</translation>
+    </message>
+    <message>
+        <source>Masked &amp;content</source>
+        <translation>蒙版内容(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Whole picture</source>
+        <translation>整张图片</translation>
+    </message>
+    <message>
+        <source>Only masked</source>
+        <translation>仅蒙版区域</translation>
+    </message>
+    <message>
+        <source>Only masked: the area around the mask is generated at the full size, then scaled back into the picture</source>
+        <translation>仅蒙版区域：蒙版周围的区域以完整尺寸生成，再缩放回图片中</translation>
+    </message>
+    <message>
+        <source>Inpaint &amp;area</source>
+        <translation>重绘区域(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Only masked &amp;padding</source>
+        <translation>仅蒙版区域边距(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Extend the picture by these pixels (rounded up to 8) and paint the new area</source>
+        <translation>按这些像素（向上取整到 8 的倍数）扩展图片并绘制新区域</translation>
+    </message>
+    <message>
+        <source>Outpaint left</source>
+        <translation>向左扩图</translation>
+    </message>
+    <message>
+        <source>Outpaint right</source>
+        <translation>向右扩图</translation>
+    </message>
+    <message>
+        <source>Outpaint up</source>
+        <translation>向上扩图</translation>
+    </message>
+    <message>
+        <source>Outpaint down</source>
+        <translation>向下扩图</translation>
+    </message>
+</context>
+<context>
     <name>qd::LivePreview</name>
     <message>
         <source>Write a prompt and press Generate (Ctrl+Enter).
@@ -419,7 +634,7 @@ Each step appears here as it is made.</source>
         <translation>此窗口提供的 AUTOMATIC1111 API（设置）</translation>
     </message>
     <message>
-        <source>&quot;%1&quot; is not an IP address</source>
+        <source>"%1" is not an IP address</source>
         <translation>“%1”不是 IP 地址</translation>
     </message>
     <message>
@@ -810,6 +1025,29 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <source>Paste &amp;Generation Parameters</source>
         <translation>粘贴生成参数(&amp;G)</translation>
     </message>
+    <message>
+        <source>Extra Networks</source>
+        <translation>附加网络</translation>
+    </message>
+    <message>
+        <source>&amp;X/Y/Z Plot…</source>
+        <translation>&amp;X/Y/Z 图表…</translation>
+    </message>
+</context>
+<context>
+    <name>qd::MaskPainter</name>
+    <message>
+        <source>Inpainting mask</source>
+        <translation>重绘蒙版</translation>
+    </message>
+    <message>
+        <source>Paint the area to repaint; Ctrl+Z undoes a stroke</source>
+        <translation>涂抹要重绘的区域；Ctrl+Z 撤销一笔</translation>
+    </message>
+    <message>
+        <source>Choose an init image to paint a mask on</source>
+        <translation>请选择一张初始图像以绘制蒙版</translation>
+    </message>
 </context>
 <context>
     <name>qd::ParameterPanel</name>
@@ -862,7 +1100,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>随机种子 (-1)</translation>
     </message>
     <message>
-        <source>Reuse the last image&apos;s seed</source>
+        <source>Reuse the last image's seed</source>
         <translation>复用上一张图像的种子</translation>
     </message>
     <message>
@@ -886,7 +1124,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>宽高比</translation>
     </message>
     <message>
-        <source>Aspect ratio presets at the model&apos;s native size</source>
+        <source>Aspect ratio presets at the model's native size</source>
         <translation>按模型原生尺寸的宽高比预设</translation>
     </message>
     <message>
@@ -910,7 +1148,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>一次运行中同时生成的图像数（需要更多内存）</translation>
     </message>
     <message>
-        <source>1 uses the text encoder&apos;s last layer, 2 the one before it, ...</source>
+        <source>1 uses the text encoder's last layer, 2 the one before it, ...</source>
         <translation>1 使用文本编码器的最后一层，2 使用倒数第二层，以此类推</translation>
     </message>
     <message>
@@ -958,7 +1196,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>图像 (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
     </message>
     <message>
-        <source>Reuse the last image&apos;s seed (%1)</source>
+        <source>Reuse the last image's seed (%1)</source>
         <translation>复用上一张图像的种子（%1）</translation>
     </message>
     <message>
@@ -998,7 +1236,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>变异种子</translation>
     </message>
     <message>
-        <source>0 keeps the seed&apos;s image; 1 is the variation seed&apos;s</source>
+        <source>0 keeps the seed's image; 1 is the variation seed's</source>
         <translation>0 保持原种子的图像；1 为变异种子的图像</translation>
     </message>
     <message>
@@ -1302,6 +1540,140 @@ Stable Diffusion 原生桌面创作工具。</translation>
     <message>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>qd::StylePicker</name>
+    <message>
+        <source>St&amp;yles:</source>
+        <translation>风格(&amp;Y)：</translation>
+    </message>
+    <message>
+        <source>Styles added to the prompts when the job is built</source>
+        <translation>生成任务时添加到提示词中的风格</translation>
+    </message>
+    <message>
+        <source>Apply to Prompt</source>
+        <translation>应用到提示词</translation>
+    </message>
+    <message>
+        <source>Write the chosen styles into the prompt boxes now</source>
+        <translation>立即将所选风格写入提示词框</translation>
+    </message>
+    <message>
+        <source>Manage</source>
+        <translation>管理</translation>
+    </message>
+    <message>
+        <source>&amp;Save Prompts as Style…</source>
+        <translation>将提示词保存为风格(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>New Style</source>
+        <translation>新风格</translation>
+    </message>
+    <message>
+        <source>Name of the style made from the current prompts:</source>
+        <translation>由当前提示词创建的风格名称：</translation>
+    </message>
+    <message>
+        <source>&amp;Delete Chosen Styles</source>
+        <translation>删除所选风格(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Delete Styles</source>
+        <translation>删除风格</translation>
+    </message>
+    <message>
+        <source>Delete the styles %1?</source>
+        <translation>删除风格 %1？</translation>
+    </message>
+    <message>
+        <source>&amp;Import styles.csv…</source>
+        <translation>导入 styles.csv(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Import Styles</source>
+        <translation>导入风格</translation>
+    </message>
+    <message>
+        <source>Styles (*.csv);;All files (*)</source>
+        <translation>风格 (*.csv);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>No styles yet: save the prompts as one, or import a styles.csv</source>
+        <translation>还没有风格：把提示词保存为风格，或导入 styles.csv</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>A style needs a name.</source>
+        <translation>风格需要一个名称。</translation>
+    </message>
+    <message>
+        <source>Styles</source>
+        <translation>风格</translation>
+    </message>
+</context>
+<context>
+    <name>qd::XyzPlotDialog</name>
+    <message>
+        <source>X/Y/Z Plot</source>
+        <translation>X/Y/Z 图表</translation>
+    </message>
+    <message>
+        <source>&amp;X type:</source>
+        <translation>&amp;X 类型：</translation>
+    </message>
+    <message>
+        <source>&amp;Y type:</source>
+        <translation>&amp;Y 类型：</translation>
+    </message>
+    <message>
+        <source>&amp;Z type:</source>
+        <translation>&amp;Z 类型：</translation>
+    </message>
+    <message>
+        <source>e.g. 10, 20, 30 or 10-30 (+10) or 10-30 [3]</source>
+        <translation>例如 10, 20, 30 或 10-30 (+10) 或 10-30 [3]</translation>
+    </message>
+    <message>
+        <source>Keep -1 for seeds (a new random seed in every cell)</source>
+        <translation>种子保留 -1（每个单元格使用新的随机种子）</translation>
+    </message>
+    <message>
+        <source>Values are separated by commas (quote a value that holds one). Number axes take ranges: 1-5, 1-9 (+2) for a step, 10-20 [3] for a count. For Prompt S/R the first value is the text replaced by each value in turn.</source>
+        <translation>数值以逗号分隔（含逗号的值请加引号）。数值轴可用范围：1-5、1-9 (+2) 表示步长、10-20 [3] 表示个数。对于提示词搜索/替换，第一个值是依次被各值替换的文本。</translation>
+    </message>
+    <message>
+        <source>&amp;Queue Plot</source>
+        <translation>加入队列(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Running: %1 of %2 images made</source>
+        <translation>运行中：已生成 %1 / %2 张图像</translation>
+    </message>
+    <message>
+        <source>%1 × %2 × %3 = %4 images</source>
+        <translation>%1 × %2 × %3 = %4 张图像</translation>
+    </message>
+    <message>
+        <source>A plot is still running.</source>
+        <translation>图表仍在运行。</translation>
+    </message>
+    <message>
+        <source>The plot made no grid.</source>
+        <translation>图表未生成网格。</translation>
+    </message>
+    <message>
+        <source>Grid saved as %1</source>
+        <translation>网格已保存为 %1</translation>
+    </message>
+    <message>
+        <source>(interrupted: the cells not run are black)</source>
+        <translation>（已中断：未运行的单元格为黑色）</translation>
     </message>
 </context>
 </TS>
