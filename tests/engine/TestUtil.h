@@ -10,6 +10,8 @@
 
 #include "core/engine/EngineError.h"
 #include "core/engine/io/SafeTensors.h"
+#include "core/engine/models/TinyModels.h"
+#include "core/engine/pipeline/SdModel.h"
 #include "core/engine/sampling/SamplingPlan.h"
 
 namespace qdtest
@@ -71,6 +73,17 @@ template <typename Fn> QString errorOf(Fn fn)
         return QString::fromUtf8(e.what());
     }
     return {};
+}
+
+// The tiny conformance model `name` ("sd1", "sd2", "sdxl"), built once per test process.
+inline qd::SdModel& tinyModel(const std::string& name)
+{
+    static std::map<std::string, std::unique_ptr<qd::SdModel>> models;
+    auto& slot = models[name];
+    if (!slot)
+        slot = qd::SdModel::fromStateDict(qd::tinyStateDict(name, conformance("tiny_layouts.json")),
+            qd::ModelConfig::fromYaml(conformance((name + "-tiny.yaml").c_str())), "tiny " + name);
+    return *slot;
 }
 
 } // namespace qdtest

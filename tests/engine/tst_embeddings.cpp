@@ -18,18 +18,8 @@ class TestEmbeddings : public QObject
 {
     Q_OBJECT
     QTemporaryDir m_dir;
-    std::map<std::string, std::unique_ptr<qd::SdModel>> m_models;
 
-    qd::SdModel& model(const std::string& name)
-    {
-        auto& slot = m_models[name];
-        if (!slot)
-            slot = qd::SdModel::fromStateDict(
-                qd::tinyStateDict(name, qdtest::conformance("tiny_layouts.json")),
-                qd::ModelConfig::fromYaml(qdtest::conformance((name + "-tiny.yaml").c_str())),
-                "tiny " + name);
-        return *slot;
-    }
+    static qd::SdModel& model(const std::string& name) { return qdtest::tinyModel(name); }
 
     // The token embeddings (encoder `e` of `m`) of `words`' tokens: [n, width].
     static torch::Tensor wordVectors(qd::SdModel& m, size_t e, const std::string& words)

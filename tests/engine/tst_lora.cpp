@@ -17,19 +17,9 @@ class TestLora : public QObject
 {
     Q_OBJECT
     QTemporaryDir m_dir;
-    std::map<std::string, std::unique_ptr<qd::SdModel>> m_models;
     std::shared_ptr<const qd::LoraFile> m_tiny; // the conformance kohya file
 
-    qd::SdModel& model(const std::string& name)
-    {
-        auto& slot = m_models[name];
-        if (!slot)
-            slot = qd::SdModel::fromStateDict(
-                qd::tinyStateDict(name, qdtest::conformance("tiny_layouts.json")),
-                qd::ModelConfig::fromYaml(qdtest::conformance((name + "-tiny.yaml").c_str())),
-                "tiny " + name);
-        return *slot;
-    }
+    static qd::SdModel& model(const std::string& name) { return qdtest::tinyModel(name); }
 
     static std::map<std::string, torch::Tensor> snapshot(qd::SdModel& m)
     {
