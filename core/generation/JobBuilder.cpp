@@ -192,7 +192,7 @@ std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QStrin
     // ---- the model: a library entry, a file, or the demo model --------------------------------
     ResolvedModel model;
     std::optional<ModelEntry> entry;
-    if (m_library) {
+    if (m_library && !request.demoModel) {
         if (request.model.isEmpty()) {
             const QList<ModelEntry> all = m_library->entries();
             if (!all.isEmpty())
@@ -210,7 +210,7 @@ std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QStrin
             model.family = familyOf(*entry);
         }
     }
-    if (!entry && !request.model.isEmpty()) {
+    if (!entry && !request.model.isEmpty() && !request.demoModel) {
         // Not in the library (or none): a checkpoint file or diffusers folder by its path.
         if (!QFileInfo::exists(request.model)) {
             fail(error,

@@ -52,6 +52,9 @@ struct JobRequest {
     // A library title ("name [hash10]"), name, model name, hash or path; without a library a file
     // or folder. "" = the library's first checkpoint, the demo model when there is none.
     QString model;
+    // The built-in demo model even when the library has checkpoints (the API's "demo" choice); the
+    // library's folders still give the job its LoRAs, embeddings and upscalers.
+    bool demoModel = false;
     QString config; // a YAML config for the checkpoint; "" = the library's / NAME.yaml beside it
     QString vae = QStringLiteral("Automatic"); // "Automatic", "None", or a VAE file name / path
     QString outputDir; // "" = the settings' folder

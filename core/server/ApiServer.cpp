@@ -508,9 +508,8 @@ void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder
     if (!g.scriptName.isEmpty())
         return generateXyz(g, jr, model.checkpoint.isEmpty(), std::move(responder), cors);
     QString why;
-    // without a library, JobBuilder's "" is the demo model (with one, its first checkpoint)
-    const std::optional<GenerationJob> job
-        = JobBuilder(m_settings, model.checkpoint.isEmpty() ? nullptr : m_library).build(jr, &why);
+    jr.demoModel = model.checkpoint.isEmpty();
+    const std::optional<GenerationJob> job = JobBuilder(m_settings, m_library).build(jr, &why);
     if (!job)
         return fail(ApiError::http(422, why, "EngineError"));
     if (!g.restoreAfterwards && !g.overrideSettings.isEmpty()) { // the override stays

@@ -100,7 +100,8 @@ void ApiServer::generateXyz(const GenerationRequest& g, const JobRequest& base, 
             r.model = model.checkpoint;
             r.vae = model.vae;
         }
-        return JobBuilder(m_settings, r.model.isEmpty() && demo ? nullptr : m_library).build(r, error);
+        r.demoModel = r.model.isEmpty() && demo;
+        return JobBuilder(m_settings, m_library).build(r, error);
     };
     auto* run = new XyzRun(m_worker, plan, this);
     run->setLegend(legend, margin);

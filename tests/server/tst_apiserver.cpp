@@ -589,6 +589,18 @@ private slots:
         QCOMPARE(glow.value("shape").toInt(), 128);
         QCOMPARE(glow.value("vectors").toInt(), 2);
         QVERIFY(embeddings.value("skipped").toObject().contains("broken"));
+        // ... and a generation naming one (on the demo model, whose text width is 128) records it
+        const Reply ti = post("/sdapi/v1/txt2img",
+            { { "prompt", "a lamp, glow-style" }, { "steps", 2 }, { "width", 32 }, { "height", 32 },
+                { "override_settings", QJsonObject { { "sd_model_checkpoint", "demo" } } } });
+        QCOMPARE(ti.status, 200);
+        const QString tiInfo = QJsonDocument::fromJson(ti.json.object().value("info").toString().toUtf8())
+                                   .object()
+                                   .value("infotexts")
+                                   .toArray()
+                                   .first()
+                                   .toString();
+        QVERIFY2(tiInfo.contains("TI hashes: \"glow-style: "), qPrintable(tiInfo));
         QDir(m_dir.filePath("models/embeddings")).removeRecursively();
         QCOMPARE(get("/sdapi/v1/scripts").json.object().keys(), (QStringList { "img2img", "txt2img" }));
         QVERIFY(get("/sdapi/v1/memory").json.object().value("ram").toObject().value("total").toDouble() > 0);
