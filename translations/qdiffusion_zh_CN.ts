@@ -102,7 +102,8 @@
     <message numerus="yes">
         <source>%n vector(s): uses %n token(s)</source>
         <translation>
-            <numerusform>%n 个向量：占用 %n 个词元</numerusform></translation>
+            <numerusform>%n 个向量：占用 %n 个词元</numerusform>
+        </translation>
     </message>
     <message>
         <source>Trained for %1 steps</source>
@@ -159,6 +160,93 @@
     <message>
         <source>Read the LoRA and embedding folders again</source>
         <translation>重新读取 LoRA 和嵌入文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>qd::HiresPanel</name>
+    <message>
+        <source>Hires. fix</source>
+        <translation>高清修复</translation>
+    </message>
+    <message>
+        <source>Generate at the base size, upscale, then repaint the details in a second pass</source>
+        <translation>先按基础尺寸生成，放大后再用第二遍重绘细节</translation>
+    </message>
+    <message>
+        <source>&amp;Upscaler</source>
+        <translation>放大算法(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Same as sampling</source>
+        <translation>与采样相同</translation>
+    </message>
+    <message>
+        <source>Steps of the second pass; 0 uses the sampling steps</source>
+        <translation>第二遍的步数；0 表示使用采样步数</translation>
+    </message>
+    <message>
+        <source>Hires s&amp;teps</source>
+        <translation>高清步数(&amp;T)</translation>
+    </message>
+    <message>
+        <source>How much the second pass repaints the upscaled image</source>
+        <translation>第二遍对放大后图像的重绘程度</translation>
+    </message>
+    <message>
+        <source>&amp;Denoising strength</source>
+        <translation>重绘幅度(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Used while both resize fields are 0</source>
+        <translation>两个调整尺寸字段都为 0 时使用</translation>
+    </message>
+    <message>
+        <source>Upscale &amp;by</source>
+        <translation>放大倍数(&amp;B)</translation>
+    </message>
+    <message>
+        <source>auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>0: from the scale (or from the other side, keeping the aspect ratio)</source>
+        <translation>0：按倍数计算（或按另一边计算并保持宽高比）</translation>
+    </message>
+    <message>
+        <source>&amp;Resize to</source>
+        <translation>调整尺寸为(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Hires sa&amp;mpler</source>
+        <translation>高清采样器(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Hires sc&amp;hedule</source>
+        <translation>高清调度类型(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Hires prompt (empty: the prompt)</source>
+        <translation>高清提示词（留空：使用提示词）</translation>
+    </message>
+    <message>
+        <source>Hires negative prompt (empty: the negative prompt)</source>
+        <translation>高清反向提示词（留空：使用反向提示词）</translation>
+    </message>
+    <message>
+        <source>Use same sampler</source>
+        <translation>使用相同采样器</translation>
+    </message>
+    <message>
+        <source>Use same schedule</source>
+        <translation>使用相同调度类型</translation>
+    </message>
+    <message>
+        <source>%1 × %2 → %3 × %4</source>
+        <translation>%1 × %2 → %3 × %4</translation>
+    </message>
+    <message>
+        <source>The upscaled size must be a multiple of 8.</source>
+        <translation>放大后的尺寸必须是 8 的倍数。</translation>
     </message>
 </context>
 <context>
@@ -1625,15 +1713,15 @@ Stable Diffusion 原生桌面创作工具。</translation>
     </message>
     <message>
         <source>&amp;X type:</source>
-        <translation>&amp;X 类型：</translation>
+        <translation>X 类型(&amp;X)：</translation>
     </message>
     <message>
         <source>&amp;Y type:</source>
-        <translation>&amp;Y 类型：</translation>
+        <translation>Y 类型(&amp;Y)：</translation>
     </message>
     <message>
         <source>&amp;Z type:</source>
-        <translation>&amp;Z 类型：</translation>
+        <translation>Z 类型(&amp;Z)：</translation>
     </message>
     <message>
         <source>e.g. 10, 20, 30 or 10-30 (+10) or 10-30 [3]</source>

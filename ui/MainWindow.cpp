@@ -21,11 +21,13 @@
 #include "core/AppPaths.h"
 #include "core/Engine.h"
 #include "core/generation/ImageSaver.h"
+#include "core/generation/Upscalers.h"
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
 #include "core/server/ApiServer.h"
 #include "ui/ExtraNetworksPanel.h"
+#include "ui/HiresPanel.h"
 #include "ui/HistoryGallery.h"
 #include "ui/LivePreview.h"
 #include "ui/ParameterPanel.h"
@@ -369,6 +371,10 @@ void MainWindow::refreshModelPicker()
     for (const VaeEntry& v : m_library->vaes())
         vaes << v.name;
     m_params->setVaes(vaes);
+    QStringList upscalers; // the hires fix's image upscalers: built-in ones and the ESRGAN folders' files
+    for (const UpscalerEntry& u : listUpscalers(JobBuilder(m_settings, m_library).upscalerDirs()))
+        upscalers << u.name;
+    m_params->hiresPanel()->setUpscalers(upscalers);
 }
 
 void MainWindow::setSettings(const Settings& settings)

@@ -24,6 +24,7 @@
 #include <cmath>
 
 #include "core/metadata/Infotext.h"
+#include "ui/HiresPanel.h"
 #include "ui/Icons.h"
 #include "ui/InitImageView.h"
 #include "ui/InpaintPanel.h"
@@ -106,11 +107,19 @@ ParameterPanel::ParameterPanel(QWidget* parent)
     layout->addWidget(buildSeedGroup());
     layout->addWidget(buildSizeGroup());
     layout->addWidget(buildBatchGroup());
+    m_hires = new HiresPanel(this);
+    layout->addWidget(m_hires);
     layout->addWidget(buildImg2ImgGroup());
     layout->addStretch(1);
 
     setSamplers(defaultSamplers());
     setSchedules(defaultSchedules());
+    // The hires fix shows the size its second pass makes from the first pass's; img2img has none.
+    auto baseSize = [this] { m_hires->setBaseSize(m_width->value(), m_height->value()); };
+    connect(m_width, &QSpinBox::valueChanged, this, baseSize);
+    connect(m_height, &QSpinBox::valueChanged, this, baseSize);
+    connect(m_img2img, &QGroupBox::toggled, m_hires, [this](bool on) { m_hires->setEnabled(!on); });
+    connect(m_hires, &HiresPanel::changed, this, &ParameterPanel::paramsChanged);
     setModels({});
     setParams(GenerationParams());
     m_seed->setText(QStringLiteral("-1"));
@@ -121,7 +130,7 @@ ParameterPanel::ParameterPanel(QWidget* parent)
     QWidget* order[] = { m_model, m_vae, m_sampler, m_schedule, m_steps, m_stepsSlider, m_cfg, m_cfgSlider,
         m_seed, m_randomSeed, m_reuseSeed, m_lockSeed, m_seedExtra, m_subseed, m_subseedStrength,
         m_resizeFromW, m_resizeFromH, m_width, m_height, m_swap, m_aspect, m_batchCount, m_batchSize,
-        m_clipSkip, m_img2img, m_initImage, m_strength, m_strengthSlider };
+        m_clipSkip, m_hires, m_img2img, m_initImage, m_strength, m_strengthSlider };
     for (size_t i = 1; i < std::size(order); ++i)
         setTabOrder(order[i - 1], order[i]);
 }
@@ -449,6 +458,7 @@ void ParameterPanel::setSamplers(const QStringList& labels)
     m_sampler->addItems(labels);
     if (!current.isEmpty())
         selectOrAdd(m_sampler, current);
+    m_hires->setSamplers(labels);
 }
 
 void ParameterPanel::setSchedules(const QStringList& labels)
@@ -459,6 +469,7 @@ void ParameterPanel::setSchedules(const QStringList& labels)
     m_schedule->addItems(labels);
     if (!current.isEmpty())
         selectOrAdd(m_schedule, current);
+    m_hires->setSchedules(labels);
 }
 
 void ParameterPanel::selectOrAdd(QComboBox* combo, const QString& text)
@@ -595,6 +606,7 @@ GenerationParams ParameterPanel::params() const
     p.initImage = m_img2img->isChecked() ? ss(m_initImage->path()) : std::string();
     p.denoisingStrength = m_strength->value();
     m_inpaint->applyTo(p);
+    m_hires->applyTo(p);
     const ModelEntry model = currentModel();
     p.modelName = ss(model.modelName);
     p.modelHash = ss(model.hash());
@@ -630,6 +642,7 @@ void ParameterPanel::setParams(const GenerationParams& p)
     m_initImage->setPath(qs(p.initImage));
     m_img2img->setChecked(!p.initImage.empty());
     m_inpaint->setFrom(p);
+    m_hires->setFrom(p);
     if (!p.modelHash.empty() && !selectModel(qs(p.modelHash)))
         selectModel(qs(p.modelName));
     else if (p.modelHash.empty())

@@ -23,6 +23,7 @@ class QToolButton;
 namespace qd
 {
 
+class HiresPanel;
 class InitImageView;
 class InpaintPanel;
 
@@ -66,6 +67,7 @@ public:
     // is painted.
     QImage maskImage() const;
     InpaintPanel* inpaintPanel() const { return m_inpaint; }
+    HiresPanel* hiresPanel() const { return m_hires; }
 
     static int roundToMultipleOf8(int value);
     static QStringList defaultSamplers(); // A1111 labels, docs/reference.md §2
@@ -130,6 +132,7 @@ private:
     QDoubleSpinBox* m_strength = nullptr;
     QSlider* m_strengthSlider = nullptr;
     InpaintPanel* m_inpaint = nullptr;
+    HiresPanel* m_hires = nullptr;
 };
 
 } // namespace qd

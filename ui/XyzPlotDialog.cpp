@@ -39,6 +39,7 @@ XyzPlotDialog::XyzPlotDialog(
         row->addWidget(m_types[a]);
         row->addWidget(m_values[a], 1);
         form->addRow(names[a], row);
+        static_cast<QLabel*>(form->labelForField(row))->setBuddy(m_types[a]);
         connect(m_types[a], &QComboBox::currentTextChanged, this, &XyzPlotDialog::updateSummary);
         connect(m_values[a], &QLineEdit::textChanged, this, &XyzPlotDialog::updateSummary);
     }

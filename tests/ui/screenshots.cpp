@@ -8,6 +8,7 @@
 #include <QComboBox>
 #include <QDialog>
 #include <QDir>
+#include <QDockWidget>
 #include <QFile>
 #include <QLibraryInfo>
 #include <QLineEdit>
@@ -18,8 +19,11 @@
 #include <QTimer>
 #include <QTranslator>
 
+#include "TestFiles.h"
 #include "core/AppPaths.h"
 #include "ui/ExportDialog.h"
+#include "ui/ExtraNetworksPanel.h"
+#include "ui/HiresPanel.h"
 #include "ui/HistoryGallery.h"
 #include "ui/HistoryModel.h"
 #include "ui/InpaintPanel.h"
@@ -81,6 +85,19 @@ int main(int argc, char* argv[])
     const QString lora = QStringLiteral(QD_SOURCE_DIR "/tests/data/conformance/tiny-sd1-lora.safetensors");
     QDir().mkpath(qd::AppPaths::modelsDir() + "/Lora");
     QFile::copy(lora, qd::AppPaths::modelsDir() + "/Lora/tiny-sd1-lora.safetensors");
+    // ... with a preview card, and two embeddings (one for the demo model's text width, one not)
+    {
+        QImage preview(128, 128, QImage::Format_RGB888);
+        QPainter painter(&preview);
+        QLinearGradient g(0, 0, 128, 128);
+        g.setColorAt(0, QColor(230, 140, 60));
+        g.setColorAt(1, QColor(60, 60, 140));
+        painter.fillRect(preview.rect(), g);
+        painter.end();
+        preview.save(qd::AppPaths::modelsDir() + "/Lora/tiny-sd1-lora.preview.png");
+        qdtest::writeEmbedding(qd::AppPaths::modelsDir() + "/embeddings/glow-style.safetensors", 2, 128);
+        qdtest::writeEmbedding(qd::AppPaths::modelsDir() + "/embeddings/sd15-negative.safetensors", 8, 768);
+    }
 
     qd::MainWindow w;
     if (!option("--theme").isEmpty())
@@ -147,6 +164,36 @@ int main(int argc, char* argv[])
                 inpaint.resize(420, 620);
                 inpaint.show();
                 grab(&inpaint, "inpaint");
+            }
+            {
+                // the hires fix controls on their own, a model upscaler chosen
+                qd::HiresPanel hires;
+                hires.setUpscalers({ "None", "Lanczos", "Nearest", "4x-UltraSharp", "RealESRGAN_x4plus" });
+                hires.setSamplers(qd::ParameterPanel::defaultSamplers());
+                hires.setSchedules(qd::ParameterPanel::defaultSchedules());
+                qd::GenerationParams p;
+                p.enableHr = true;
+                p.hrUpscaler = "4x-UltraSharp";
+                p.hrSteps = 12;
+                p.hrScale = 2;
+                p.denoisingStrength = 0.45;
+                p.hrPrompt = "a lighthouse on a cliff at dawn, intricate details";
+                hires.setFrom(p);
+                hires.setBaseSize(512, 384);
+                hires.resize(380, hires.sizeHint().height());
+                hires.show();
+                grab(&hires, "hires");
+            }
+            // the extra networks browser, raised in its dock
+            if (auto* networks = w.findChild<qd::ExtraNetworksPanel*>()) {
+                auto* dock = qobject_cast<QDockWidget*>(networks->parentWidget());
+                if (dock) {
+                    dock->raise();
+                    w.resizeDocks({ dock }, { 400 }, Qt::Horizontal);
+                }
+                networks->refresh();
+                QApplication::processEvents();
+                grab(&w, "networks");
             }
             const auto recs = w.historyGallery()->selectedRecords();
             if (!recs.isEmpty()) {

@@ -4,11 +4,14 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QGroupBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QToolButton>
 #include <QtTest/QtTest>
 
+#include "core/metadata/Infotext.h"
+#include "ui/HiresPanel.h"
 #include "ui/ParameterPanel.h"
 
 class TestParameterPanel : public QObject
@@ -235,6 +238,67 @@ private slots:
         panel.setInitImage(QString());
         QVERIFY(panel.params().initImage.empty());
         QVERIFY(!group->isChecked());
+    }
+
+    // A1111's hires keys restore into the hires controls and come back out unchanged; the controls
+    // show the second pass's size; with img2img on there is no hires pass (as in A1111).
+    void hiresFixRestoresAndShowsItsSize()
+    {
+        qd::ParameterPanel panel;
+        panel.findChild<qd::HiresPanel*>("hiresGroup")->setUpscalers({ "None", "Lanczos", "4x-Tiny" });
+        QVERIFY(panel.findChild<QWidget*>("hiresBody")->isHidden()); // off: folded to its title
+        const qd::GenerationParams in = qd::parseInfotext(
+            "a castle\nNegative prompt: fog\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 5, "
+            "Size: 512x384, Denoising strength: 0.45, Hires upscale: 1.5, Hires steps: 12, "
+            "Hires upscaler: 4x-Tiny, Hires sampler: DPM++ 2M, Hires schedule type: Karras, "
+            "Hires prompt: \"a castle, sharp\"");
+        QVERIFY(in.enableHr);
+        panel.setParams(in);
+        auto* group = panel.findChild<QGroupBox*>("hiresGroup");
+        QVERIFY(group->isChecked());
+        QVERIFY(!panel.findChild<QWidget*>("hiresBody")->isHidden());
+        QCOMPARE(panel.findChild<QComboBox*>("hiresUpscalerCombo")->currentText(), QString("4x-Tiny"));
+        QCOMPARE(panel.findChild<QSpinBox*>("hiresStepsSpin")->value(), 12);
+        QCOMPARE(panel.findChild<QDoubleSpinBox*>("hiresDenoiseSpin")->value(), 0.45);
+        QCOMPARE(panel.findChild<QComboBox*>("hiresSamplerCombo")->currentText(), QString("DPM++ 2M"));
+        QVERIFY(panel.findChild<QLabel*>("hiresTargetLabel")->text().contains(QString("768 × 576")));
+        qd::GenerationParams out = panel.params();
+        out.prompt = in.prompt; // the prompt editors own these
+        out.negativePrompt = in.negativePrompt;
+        out.modelName = in.modelName; // the model picker's (the demo model here)
+        QVERIFY(out.enableHr);
+        QCOMPARE(out.hrScale, 1.5);
+        QCOMPARE(out.hrSteps, 12);
+        QCOMPARE(out.hrUpscaler, std::string("4x-Tiny"));
+        QCOMPARE(out.hrSampler, std::string("DPM++ 2M"));
+        QCOMPARE(out.hrScheduler, in.hrScheduler);
+        QCOMPARE(out.hrPrompt, std::string("a castle, sharp"));
+        QCOMPARE(out.denoisingStrength, 0.45);
+        QCOMPARE(qd::toInfotext(out), qd::toInfotext(in));
+
+        // the user's controls: resize to a width keeps the aspect ratio; a size off the 8 grid is named
+        panel.findChild<QSpinBox*>("hiresResizeXSpin")->setValue(1024);
+        QVERIFY(panel.findChild<QLabel*>("hiresTargetLabel")->text().contains(QString("1024 × 768")));
+        panel.findChild<QSpinBox*>("hiresResizeXSpin")->setValue(0);
+        panel.findChild<QDoubleSpinBox*>("hiresScaleSpin")->setValue(1.3);
+        QVERIFY(panel.findChild<QLabel*>("hiresTargetLabel")->text().contains(QString("multiple of 8")));
+        panel.findChild<QComboBox*>("hiresSamplerCombo")->setCurrentIndex(0); // "Use same sampler"
+        QVERIFY(panel.params().hrSampler.empty());
+
+        // img2img: no hires pass, the controls greyed, the img2img strength used
+        const QString file = QDir::temp().filePath("qd_hires_init.png");
+        QImage img(64, 64, QImage::Format_RGB32);
+        img.fill(Qt::blue);
+        QVERIFY(img.save(file));
+        panel.setInitImage(file);
+        panel.findChild<QDoubleSpinBox*>("strengthSpin")->setValue(0.3);
+        QVERIFY(!group->isEnabled());
+        QVERIFY(!panel.params().enableHr);
+        QCOMPARE(panel.params().denoisingStrength, 0.3);
+        panel.setInitImage(QString());
+        QVERIFY(group->isEnabled());
+        QVERIFY(panel.params().enableHr);
+        QCOMPARE(panel.params().denoisingStrength, 0.45);
     }
 
     void modelPickerSelectsByHashOrName()
