@@ -1,5 +1,7 @@
 #include "core/generation/Inpainting.h"
 
+#include "core/generation/CvImage.h"
+
 #include <QPainter>
 
 #include <algorithm>
@@ -14,30 +16,10 @@ namespace qd
 namespace
 {
 
-QImage gray(const QImage& image)
-{
-    return image.format() == QImage::Format_Grayscale8 ? image
-                                                       : image.convertToFormat(QImage::Format_Grayscale8);
-}
-
-QImage rgb(const QImage& image)
-{
-    return image.format() == QImage::Format_RGB888 ? image : image.convertToFormat(QImage::Format_RGB888);
-}
-
-// A view of a QImage's pixels (rows may be padded); the image must outlive it.
-cv::Mat view(const QImage& image, int type)
-{
-    return cv::Mat(image.height(), image.width(), type, const_cast<uchar*>(image.constBits()),
-        size_t(image.bytesPerLine()));
-}
-
-QImage fromMat(const cv::Mat& m, QImage::Format format)
-{
-    QImage out(m.cols, m.rows, format);
-    m.copyTo(view(out, m.type()));
-    return out;
-}
+using cvimage::fromMat;
+using cvimage::gray8;
+using cvimage::rgb888;
+using cvimage::view;
 
 int roundUp8(int v)
 {
@@ -72,7 +54,7 @@ int maskBlurKernelSize(int blur)
 
 QImage blurMask(const QImage& mask, int blurX, int blurY)
 {
-    QImage out = gray(mask).copy();
+    QImage out = gray8(mask).copy();
     cv::Mat m = view(out, CV_8UC1);
     // processing.py: one pass along each axis, kernel (k, 1) then (1, k), sigma = the blur
     if (blurX > 0)
@@ -84,7 +66,7 @@ QImage blurMask(const QImage& mask, int blurX, int blurY)
 
 QRect maskCropRegion(const QImage& mask, int padding)
 {
-    const QImage g = gray(mask);
+    const QImage g = gray8(mask);
     std::vector<cv::Point> points;
     cv::findNonZero(view(g, CV_8UC1), points);
     if (points.empty())
@@ -125,7 +107,8 @@ QRect expandCropRegion(const QRect& crop, int width, int height, const QSize& im
 
 QImage fillMaskedArea(const QImage& image, const QImage& mask)
 {
-    const QImage src = rgb(image), m = gray(mask.size() == image.size() ? mask : mask.scaled(image.size()));
+    const QImage src = rgb888(image),
+                 m = gray8(mask.size() == image.size() ? mask : mask.scaled(image.size()));
     cv::Mat colour, alpha;
     view(src, CV_8UC3).convertTo(colour, CV_32FC3, 1.0 / 255);
     view(m, CV_8UC1).convertTo(alpha, CV_32FC1, -1.0 / 255, 1.0); // 1 = keep (unmasked)
@@ -171,7 +154,7 @@ OutpaintMargins OutpaintMargins::of(const GenerationParams& p)
 
 QImage outpaintCanvas(const QImage& image, const OutpaintMargins& m)
 {
-    const QImage src = rgb(image);
+    const QImage src = rgb888(image);
     cv::Mat out;
     cv::copyMakeBorder(view(src, CV_8UC3), out, m.up, m.down, m.left, m.right, cv::BORDER_REPLICATE);
     return fromMat(out, QImage::Format_RGB888);
@@ -193,10 +176,10 @@ QImage applyInpaintOverlay(const InpaintOverlay* overlay, const QImage& generate
 {
     if (!overlay || overlay->original.isNull())
         return generated;
-    const QImage original = rgb(overlay->original), mask = gray(overlay->mask);
+    const QImage original = rgb888(overlay->original), mask = gray8(overlay->mask);
     QImage result = original.copy();
     {
-        const QImage g = rgb(generated);
+        const QImage g = rgb888(generated);
         const QRect to = overlay->pasteTo.isNull() ? result.rect() : overlay->pasteTo;
         QPainter painter(&result);
         painter.setCompositionMode(QPainter::CompositionMode_Source);
@@ -223,8 +206,8 @@ PreparedInpaint prepareInpaintImages(GenerationParams& p, const QImage& init, co
 {
     PreparedInpaint out;
     QSize size(p.width, p.height);
-    QImage image = rgb(init);
-    QImage mask = maskIn.isNull() ? QImage() : gray(maskIn);
+    QImage image = rgb888(init);
+    QImage mask = maskIn.isNull() ? QImage() : gray8(maskIn);
     p.inpainting = false;
     bool inverted = false;
     const OutpaintMargins margins = OutpaintMargins::of(p);
@@ -234,7 +217,7 @@ PreparedInpaint prepareInpaintImages(GenerationParams& p, const QImage& init, co
             image = image.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
         QImage grown = outpaintMask(size, margins, 2 * std::max(p.maskBlurX, p.maskBlurY));
         if (!mask.isNull()) { // the user's mask (inverted here when asked) joins the new area's
-            QImage user = gray(mask.size() == size ? mask : mask.scaled(size));
+            QImage user = gray8(mask.size() == size ? mask : mask.scaled(size));
             if (p.maskInvert)
                 user.invertPixels();
             cv::Mat under
@@ -249,9 +232,9 @@ PreparedInpaint prepareInpaintImages(GenerationParams& p, const QImage& init, co
         size = QSize(p.width, p.height);
     }
     if (mask.isNull()) {
-        out.image
-            = rgb(image.size() == size ? image
-                                       : image.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+        out.image = rgb888(image.size() == size
+                ? image
+                : image.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
         return out;
     }
     if (mask.size() != image.size()) // a mask drawn at another size covers the same picture
@@ -262,7 +245,7 @@ PreparedInpaint prepareInpaintImages(GenerationParams& p, const QImage& init, co
     if (p.inpaintFullRes) {
         const QRect found = maskCropRegion(mask, p.inpaintFullResPadding);
         if (found.isNull()) { // A1111: "Unable to perform Inpaint Only mask because mask is blank"
-            out.image = rgb(image.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
+            out.image = rgb888(image.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation));
             return out;
         }
         const QRect crop = expandCropRegion(found, p.width, p.height, image.size());
@@ -285,10 +268,10 @@ PreparedInpaint prepareInpaintImages(GenerationParams& p, const QImage& init, co
         out.overlay = { out.image, doubled, QRect() };
     }
     // smooth scaling may hand back 32-bit images
-    out.image = rgb(out.image);
-    out.mask = gray(out.mask);
-    out.overlay.original = rgb(out.overlay.original);
-    out.overlay.mask = gray(out.overlay.mask);
+    out.image = rgb888(out.image);
+    out.mask = gray8(out.mask);
+    out.overlay.original = rgb888(out.overlay.original);
+    out.overlay.mask = gray8(out.overlay.mask);
     if (p.inpaintingFill == 0)
         out.image = fillMaskedArea(out.image, out.mask);
     p.inpainting = true;

@@ -217,6 +217,35 @@ private slots:
             qPrintable(meta.infotext()));
     }
 
+    // preprocess: the ControlNet map of a picture, named after it and the module; an unknown module or
+    // an unavailable network exits 2 naming it
+    void preprocessWritesTheMap()
+    {
+        QImage picture(200, 100, QImage::Format_RGB888);
+        picture.fill(Qt::black);
+        for (int y = 30; y < 70; ++y)
+            for (int x = 50; x < 150; ++x)
+                picture.setPixelColor(x, y, Qt::white);
+        const QString in = m_dir.filePath("pic.png");
+        QVERIFY(picture.save(in));
+        const QString out = m_dir.filePath("maps");
+        Run r = cli({ "preprocess", in, "--module", "canny", "--resolution", "256", "--outdir", out });
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QImage map(out + "/pic-canny.png");
+        QCOMPARE(map.size(), QSize(512, 256));
+        int edge = 0; // the rectangle's top edge: row 30 of 100 -> about 77 of 256, in the middle column
+        for (int y = 70; y < 85; ++y)
+            edge += map.pixelColor(256, y) == QColor(Qt::white);
+        QVERIFY(edge >= 1);
+        QCOMPARE(map.pixelColor(256, 128), QColor(Qt::black)); // inside the rectangle: no edge
+        r = cli({ "preprocess", in, "--module", "sobelish" });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains("sobelish"));
+        r = cli({ "preprocess", in, "--module", "depth_midas" });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains("annotator weights"));
+    }
+
     // --mask with A1111's inpaint flags and --outpaint: the canvas grows, the original area stays,
     // the keys go into the PNG
     void inpaintAndOutpaintFlags()
