@@ -107,6 +107,25 @@ QStringList JobBuilder::embeddingFolders(bool existingOnly) const
     return folderList(candidates, existingOnly);
 }
 
+QStringList JobBuilder::controlNetFolders(bool existingOnly) const
+{
+    QStringList candidates;
+    for (const QString& f : modelFolders()) {
+        const QDir dir(f); // models/Stable-diffusion -> models/ControlNet
+        candidates << dir.filePath("ControlNet")
+                   << QFileInfo(dir.absolutePath()).dir().filePath("ControlNet");
+    }
+    return folderList(candidates, existingOnly);
+}
+
+QStringList JobBuilder::annotatorFolders(bool existingOnly) const
+{
+    QStringList candidates;
+    for (const QString& f : modelFolders())
+        candidates << QDir(f).filePath("annotators");
+    return folderList(candidates, existingOnly);
+}
+
 std::vector<std::string> JobBuilder::upscalerDirs() const
 {
     std::vector<std::string> out;

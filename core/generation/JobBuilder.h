@@ -87,6 +87,10 @@ public:
     // Where textual-inversion embeddings are looked for: embeddings in each model folder, and
     // A1111's embeddings folder beside its models folder (`existingOnly` as above).
     QStringList embeddingFolders(bool existingOnly = true) const;
+    // ControlNet models: ControlNet in each model folder and beside it (A1111's models/ControlNet);
+    // their preprocessors' network weights: annotators in each model folder.
+    QStringList controlNetFolders(bool existingOnly = true) const;
+    QStringList annotatorFolders(bool existingOnly = true) const;
     // Where ESRGAN-family upscaler files are looked for: ESRGAN and RealESRGAN in each model folder
     // (AUTOMATIC1111's models/ESRGAN, models/RealESRGAN).
     std::vector<std::string> upscalerDirs() const;

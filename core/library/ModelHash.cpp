@@ -35,6 +35,23 @@ bool addFile(QCryptographicHash& h, QFile& f, QByteArray& buf, const CancelCheck
 
 } // namespace
 
+namespace
+{
+QString legacyHashOf(QFile& f)
+{
+    QByteArray block; // A1111 modules/sd_models.py model_hash(): seek(0x100000), read(0x10000)
+    if (f.size() > 0x100000 && f.seek(0x100000))
+        block = f.read(0x10000);
+    return QString::fromLatin1(QCryptographicHash::hash(block, QCryptographicHash::Sha256).toHex().left(8));
+}
+} // namespace
+
+QString legacyModelHash(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? legacyHashOf(f) : QString();
+}
+
 ModelHash hashModelFile(const QString& path, const CancelCheck& cancelled, bool legacy)
 {
     ModelHash out;
@@ -44,11 +61,7 @@ ModelHash hashModelFile(const QString& path, const CancelCheck& cancelled, bool 
         return out;
     }
     if (legacy) {
-        QByteArray block; // A1111 modules/sd_models.py model_hash(): seek(0x100000), read(0x10000)
-        if (f.size() > 0x100000 && f.seek(0x100000))
-            block = f.read(0x10000);
-        out.legacy = QString::fromLatin1(
-            QCryptographicHash::hash(block, QCryptographicHash::Sha256).toHex().left(8));
+        out.legacy = legacyHashOf(f);
         f.seek(0);
     }
     QCryptographicHash h(QCryptographicHash::Sha256);

@@ -23,6 +23,9 @@ using CancelCheck = std::function<bool()>;
 // `legacy`: also the old 8-hex hash (past the end of a small file that is the hash of nothing, as
 // A1111's seek-then-read gives).
 ModelHash hashModelFile(const QString& path, const CancelCheck& cancelled, bool legacy = true);
+// The old 8-hex hash alone (64 KiB read): what sd-webui-controlnet shows after a ControlNet's name.
+// "" when the file cannot be opened.
+QString legacyModelHash(const QString& path);
 ModelHash hashDiffusersFolder(const QString& folder, const CancelCheck& cancelled);
 
 // The weight files of a diffusers folder in hashing order: every .safetensors, .bin, .ckpt, .pt and
