@@ -18,6 +18,7 @@
 #include "core/Settings.h"
 #include "core/engine/GenerationParams.h"
 #include "core/engine/Pipeline.h"
+#include "core/generation/ControlUnits.h"
 
 namespace qd
 {
@@ -61,6 +62,9 @@ struct JobRequest {
     QImage initImage; // in-memory images (API base64, drag and drop) instead of params' file paths
     QImage maskImage;
     QStringList styles; // prompt styles applied, in order, when the job is built (Styles.h)
+    // ControlNet units (ControlUnits.h): preprocessed, fitted to the size and resolved to model
+    // files when the job is built
+    QList<ControlUnitRequest> controlUnits;
     QString stylesFile; // their styles.csv; "" = StyleDatabase::defaultPath()
 };
 

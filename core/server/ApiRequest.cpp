@@ -1,5 +1,7 @@
 #include "core/server/ApiRequest.h"
 
+#include "core/server/ApiControlNet.h"
+
 #include <QBuffer>
 #include <QImageReader>
 #include <QJsonArray>
@@ -323,9 +325,14 @@ bool parseGenerationRequest(const QByteArray& body, bool img2img, const ApiOptio
         return false;
     }
     const QJsonObject alwaysOn = v.value("alwayson_scripts").toObject();
-    if (!alwaysOn.isEmpty()) {
-        *error = ApiError::http(
-            422, QStringLiteral("always on script %1 not found").arg(alwaysOn.begin().key()));
+    out->controlUnits.clear();
+    for (auto it = alwaysOn.begin(); it != alwaysOn.end(); ++it) {
+        if (it.key().compare(QLatin1String("controlnet"), Qt::CaseInsensitive) == 0) {
+            if (!parseControlNetArgs(it.value(), &out->controlUnits, error))
+                return false;
+            continue;
+        }
+        *error = ApiError::http(422, QStringLiteral("always on script %1 not found").arg(it.key()));
         return false;
     }
 

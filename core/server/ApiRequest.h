@@ -12,6 +12,7 @@
 #include <QStringList>
 
 #include "core/engine/GenerationParams.h"
+#include "core/generation/ControlUnits.h"
 #include "core/server/ApiError.h"
 
 namespace qd::api
@@ -41,6 +42,7 @@ struct GenerationRequest {
     QJsonObject overrideSettings; // checked and coerced against ApiOptions
     bool restoreAfterwards = true; // override_settings_restore_afterwards
     QStringList styles; // prompt styles by name, applied when the job is built
+    QList<ControlUnitRequest> controlUnits; // alwayson_scripts.controlnet's enabled units
     QString scriptName; // "x/y/z plot" or ""
     QJsonArray scriptArgs; // its script_args, as A1111's xyz_grid run() takes them
     QJsonObject echo; // the request with A1111's defaults filled in: the response's "parameters"

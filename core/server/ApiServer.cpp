@@ -24,6 +24,7 @@
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
 #include "core/metadata/ParamsJson.h"
+#include "core/server/ApiControlNet.h"
 #include "core/server/ApiListings.h"
 
 namespace qd::api
@@ -333,6 +334,15 @@ void ApiServer::dispatch(const QHttpServerRequest& request, QHttpServerResponder
     };
     auto answerError = [&](const ApiError& e) { answer(e.status, e.body, e.headers); };
 
+    // sd-webui-controlnet's own routes (no --api-auth there either)
+    if (path.startsWith(QLatin1String("/controlnet/")) && (method == Method::Get || method == Method::Post)) {
+        const JobBuilder folders(m_settings, m_library);
+        int status = 0;
+        QJsonValue body;
+        serveControlNetRoute(path, method == Method::Post, request.body(), QUrlQuery(request.url()),
+            { folders.controlNetFolders(), folders.annotatorFolders().value(0) }, &status, &body);
+        return answer(status, body);
+    }
     const QList<Route> candidates = routes().values(path);
     if (candidates.isEmpty())
         return answerError(ApiError::plain(404, QStringLiteral("Not Found")));
@@ -503,6 +513,7 @@ void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder
     jr.initImage = g.initImage;
     jr.maskImage = g.maskImage;
     jr.styles = g.styles;
+    jr.controlUnits = g.controlUnits;
     g.initImage = QImage(); // the job holds them now
     g.maskImage = QImage();
     if (!g.scriptName.isEmpty())

@@ -19,7 +19,7 @@
 #include <QTimer>
 #include <QTranslator>
 
-#include "TestFiles.h"
+#include "../core/TestFiles.h"
 #include "core/AppPaths.h"
 #include "ui/ExportDialog.h"
 #include "ui/ExtraNetworksPanel.h"
