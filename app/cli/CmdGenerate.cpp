@@ -17,6 +17,7 @@
 #include "CliCommon.h"
 #include "CmdGenerateXyz.h"
 #include "Commands.h"
+#include "ControlNetFlags.h"
 #include "InpaintFlags.h"
 #include "core/Settings.h"
 #include "core/engine/Pipeline.h"
@@ -57,6 +58,7 @@ struct GenerateOptions {
     std::string styles, stylesFile; // --styles "A,B" (CSV quoting for names with commas)
     XyzCliOptions xyz;
     InpaintFlags inpaint; // --mask-blur, --inpainting-fill, --inpaint-full-res, --outpaint, ...
+    ControlNetFlags controlnet; // --controlnet, --control-image, ...
     bool plms = false, dpmSolver = false, fixedCode = false, skipGrid = false, skipSave = false, json = false;
 };
 
@@ -230,6 +232,17 @@ int run(const GenerateOptions& o)
     if (!o.styles.empty())
         request.styles = splitXyzValues(QString::fromStdString(o.styles));
     request.stylesFile = QString::fromStdString(o.stylesFile);
+    {
+        // ControlNet models by name: --controlnet-dir, then A1111's layout beside the checkpoint
+        QStringList beside;
+        if (!o.ckpt.empty()) {
+            const QDir ckptDir = QFileInfo(QString::fromStdString(o.ckpt)).absoluteDir();
+            beside << ckptDir.filePath("ControlNet")
+                   << QFileInfo(ckptDir.absolutePath()).dir().filePath("ControlNet");
+        }
+        if (std::string why; !controlUnitsFromFlags(o.controlnet, beside, &request.controlUnits, &why))
+            return badInput(why);
+    }
     if (o.xyz.any())
         return runXyzPlot(o.xyz, request, settings, loraDirs, o.outdir, o.json);
     QString error;
@@ -427,6 +440,7 @@ Command addGenerate(CLI::App& app)
         ->capture_default_str();
     sub->add_option("--mask", o->mask, "Inpainting mask for --init-img (white = repaint)");
     addInpaintFlags(sub, o->inpaint);
+    addControlNetFlags(sub, o->controlnet);
     sub->add_option("--lora", o->loras,
         "LoRA NAME_OR_PATH[:WEIGHT] (repeatable): adds <lora:NAME:WEIGHT> to the prompt; prompts may "
         "also carry such tags");

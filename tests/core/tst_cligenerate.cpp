@@ -246,6 +246,40 @@ private slots:
         QVERIFY(r.err.contains("annotator weights"));
     }
 
+    // --controlnet flags are checked before anything loads: a model name not in the folders, a unit
+    // without its image, a per-unit flag given the wrong number of times
+    void controlNetFlagsAreChecked()
+    {
+        const QString pic = m_dir.filePath("cn-pic.png");
+        QImage(64, 64, QImage::Format_RGB888).save(pic);
+        const QString dir = m_dir.filePath("cn-models");
+        qdtest::writeFile(dir + "/control_tiny.safetensors", "w");
+        auto gen = [&](const QStringList& more) {
+            return cli(QStringList { "generate", "--prompt", "x", "--steps", "1", "--W", "64", "--H", "64",
+                           "--outdir", m_dir.filePath("cn-out") }
+                + more);
+        };
+        Run r = gen({ "--controlnet", "control_missing", "--control-image", pic, "--controlnet-dir", dir });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("control_missing") && r.err.contains(dir), qPrintable(r.err));
+        r = gen({ "--controlnet", "control_tiny", "--controlnet", "control_tiny", "--control-image", pic,
+            "--controlnet-dir", dir });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("--control-image"), qPrintable(r.err));
+        r = gen({ "--controlnet", "control_tiny", "--control-image", pic, "--control-weight", "1",
+            "--control-weight", "0.5", "--control-weight", "2", "--controlnet-dir", dir });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("--control-weight is given 3 times"), qPrintable(r.err));
+        r = gen({ "--controlnet", "control_tiny", "--control-image", pic, "--control-preprocessor",
+            "sobelish", "--controlnet-dir", dir });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("sobelish"), qPrintable(r.err));
+        r = gen({ "--controlnet", "control_tiny", "--control-image", m_dir.filePath("nope.png"),
+            "--controlnet-dir", dir });
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("nope.png"), qPrintable(r.err));
+    }
+
     // --mask with A1111's inpaint flags and --outpaint: the canvas grows, the original area stays,
     // the keys go into the PNG
     void inpaintAndOutpaintFlags()
