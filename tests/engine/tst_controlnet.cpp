@@ -322,9 +322,7 @@ private slots:
         const auto i2i = pipeline->generate(p, in, none, {}, nullptr);
         QCOMPARE(i2i[0].image.width, 64);
         p.controlNets[0].weight = -1;
-        QVERIFY(qdtest::errorOf([&] {
-            pipeline->generate(p, {}, none, {}, nullptr);
-        }).contains("weight"));
+        QVERIFY(qdtest::errorOf([&] { pipeline->generate(p, {}, none, {}, nullptr); }).contains("weight"));
     }
 };
 
