@@ -7,8 +7,40 @@
 #include <string>
 #include <vector>
 
+#include "Image.h"
+
 namespace qd
 {
+
+// sd-webui-controlnet's "Control Mode": Balanced; "My prompt is more important" (PromptImportant:
+// residual i of 13 scaled by 0.825^(12 - i)); "ControlNet is more important" (ControlNetImportant:
+// the same soft scales, and the residuals reach only the conditional half of the CFG batch).
+enum class ControlMode { Balanced, PromptImportant, ControlNetImportant };
+// How the control image is fitted to the generation size (the extension's "Resize Mode"): Just
+// Resize (stretch), Crop and Resize (cover, centre crop), Resize and Fill (fit, pad with the
+// border's median colour).
+enum class ControlResizeMode { JustResize, CropAndResize, ResizeAndFill };
+// Which steps a unit guides. Extension: step i of N is guided when start <= i / N <= end (what
+// AUTOMATIC1111 users get); Diffusers: when i / N >= start and (i + 1) / N <= end (diffusers'
+// control_guidance_start / _end). 10 steps, end 0.6: 7 guided steps vs 6.
+enum class ControlGuidanceRule { Extension, Diffusers };
+
+// One ControlNet unit (sd-webui-controlnet's ControlNetUnit). The front end runs the
+// preprocessor; the engine takes its output and records the rest in the infotext.
+struct ControlNetUnit {
+    std::string model; // ControlNet file or diffusers folder (see controlnet/ControlNet.h)
+    Image image; // the preprocessed control map, RGB; any size (fitted by resizeMode)
+    double weight = 1.0; // "Control Weight" (diffusers' controlnet_conditioning_scale)
+    double guidanceStart = 0.0; // "Starting Control Step", fraction of the steps
+    double guidanceEnd = 1.0; // "Ending Control Step"
+    ControlMode controlMode = ControlMode::Balanced;
+    ControlResizeMode resizeMode = ControlResizeMode::CropAndResize;
+    // Recorded only (the infotext's "ControlNet N" value): what the front end did to the image.
+    std::string module = "none"; // preprocessor name, e.g. "canny"
+    int processorRes = 512;
+    double thresholdA = -1, thresholdB = -1; // the preprocessor's sliders; -1 = not used
+    bool pixelPerfect = false;
+};
 
 struct GenerationParams {
     std::string prompt;
@@ -61,6 +93,9 @@ struct GenerationParams {
     bool inpainting = false; // a mask was used (set when the job runs): the infotext writes the keys
     // Outpainting: the init image extended by these px (each rounded up to 8) and the new area inpainted
     int outpaintLeft = 0, outpaintRight = 0, outpaintUp = 0, outpaintDown = 0;
+    // ControlNet units; their residuals add up. Each writes infotext key "ControlNet N" (0-based).
+    std::vector<ControlNetUnit> controlNets;
+    ControlGuidanceRule controlGuidanceRule = ControlGuidanceRule::Extension;
     // model identity (filled when the job runs)
     std::string modelName;
     std::string modelHash; // first 10 hex digits of the checkpoint's SHA-256

@@ -13,6 +13,7 @@
 #include "io/DiffusersFolder.h"
 #include "lora/Lora.h"
 #include "models/LatentPreview.h"
+#include "pipeline/ControlNetRun.h"
 #include "pipeline/Generation.h"
 #include "pipeline/Hires.h"
 #include "pipeline/SdModel.h"
@@ -162,6 +163,10 @@ public:
         if (params.eta >= 0)
             plan.options.eta = params.eta;
 
+        // ControlNet units: models from the cache, control maps fitted to the output size
+        const ControlRun control
+            = makeControlRun(params, m_controlNets, m, params.width, params.height, false);
+
         VaeMoments initMoments; // img2img: the init image's posterior
         InpaintInputs inpaintInputs;
         if (img2img) {
@@ -226,6 +231,11 @@ public:
                 hrPlan.options.eta = params.eta;
         }
 
+        ControlRun hrControl; // the second pass reads the control maps at its own size
+        if (hires)
+            hrControl = makeControlRun(
+                params, m_controlNets, m, hrTarget.finalWidth(), hrTarget.finalHeight(), true);
+
         std::vector<GeneratedImage> results;
         const int B = params.batchSize;
         const int64_t h = params.height / 8, w = params.width / 8;
@@ -278,6 +288,7 @@ public:
             req.latentWidth = w;
             req.onStep = callback;
             req.stop = cancel ? cancel->stopFlag() : nullptr;
+            req.control = &control;
             torch::Tensor x;
             bool interrupted = false;
             try {
@@ -314,6 +325,7 @@ public:
                 hr.uncond = hrU;
                 hr.plan = hrPlan;
                 hr.fullSigmas = hrFull.sigmas;
+                hr.control = &hrControl;
                 hr.latentHeight = hrTarget.finalHeight() / 8;
                 hr.latentWidth = hrTarget.finalWidth() / 8;
                 NoiseSource hrNoise = NoiseSource::perImage(nopt);
@@ -352,6 +364,11 @@ public:
                     g.params.extra["TI hashes"] = tiHashes;
                 else
                     g.params.extra.erase("TI hashes");
+                for (auto it = g.params.extra.begin(); it != g.params.extra.end();) // from reused parameters
+                    it = it->first.rfind("ControlNet ", 0) == 0 ? g.params.extra.erase(it) : std::next(it);
+                for (size_t u = 0; u < params.controlNets.size(); ++u)
+                    g.params.extra["ControlNet " + std::to_string(u)]
+                        = controlNetInfotext(params.controlNets[u], control.labels[u]);
                 g.interrupted = interrupted;
                 g.warnings = warnings;
                 results.push_back(std::move(g));
@@ -508,6 +525,7 @@ private:
     torch::Tensor m_cheapMatrix; // cheapPreviewBytesMatrix on the model's device
     TaesdDecoder m_taesd { nullptr };
     std::string m_taesdPath;
+    ControlNetCache m_controlNets;
 };
 
 } // namespace
@@ -645,6 +663,19 @@ void validateParams(const GenerationParams& p)
             + " is not a size from 8x8 to 8192x8192 (or -1 for off)");
     if (p.ensd < -int64_t(0xFFFFFFFFFFFFll) || p.ensd > int64_t(0xFFFFFFFFFFFFll))
         fail("eta noise seed delta " + std::to_string(p.ensd) + " is out of range");
+    for (size_t u = 0; u < p.controlNets.size(); ++u) {
+        const ControlNetUnit& c = p.controlNets[u];
+        const std::string unit = "ControlNet unit " + std::to_string(u);
+        if (c.model.empty())
+            fail(unit + ": no model");
+        if (c.image.empty())
+            fail(unit + ": no control image");
+        if (!std::isfinite(c.weight) || c.weight < 0 || c.weight > 10)
+            fail(unit + ": weight " + std::to_string(c.weight) + " is outside 0..10");
+        if (!(c.guidanceStart >= 0 && c.guidanceStart <= 1 && c.guidanceEnd >= 0 && c.guidanceEnd <= 1))
+            fail(unit + ": guidance start " + std::to_string(c.guidanceStart) + " / end "
+                + std::to_string(c.guidanceEnd) + " is outside [0, 1]");
+    }
     resolveRngSource(p.rngSource); // throws on a name that is not GPU, CPU or NV
     findSampler(p.sampler); // throws, listing the valid labels
     const auto& types = scheduleTypes();

@@ -33,14 +33,6 @@ int nativeSize(ModelFamily family, bool demo = false);
 // no family (loading it then says why).
 ModelFamily detectModelFamily(const std::string& checkpoint, const std::string& config = std::string());
 
-// 8-bit RGB, row-major, tightly packed (width * height * 3 bytes).
-struct Image {
-    int width = 0;
-    int height = 0;
-    std::vector<uint8_t> pixels;
-    bool empty() const { return pixels.empty(); }
-};
-
 enum class PreviewMethod {
     None,
     Cheap, // latent -> RGB matrix on the predicted clean latent, every step (docs/reference.md §3)

@@ -1,6 +1,7 @@
 #include "conformance/Conformance.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -10,8 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include "Pipeline.h"
+#include "conformance/ConformanceControlNet.h"
 #include "conformance/ConformanceRng.h"
 #include "conformance/ConformanceSde.h"
 #include "conformance/ConformanceUpscaler.h"
@@ -66,6 +69,18 @@ const char* const kKnownKeys[] = {
     "mask",
     "lora",
     "lora_weight",
+    // ControlNet cases (controlnet/): one tiny ControlNet, diffusers' guidance rule; the prompt
+    // embeddings they name are the tiny SD1 text encoder's own output, which the runner computes
+    "controlnet",
+    "control_image",
+    "controlnet_conditioning_scale",
+    "control_guidance_start",
+    "control_guidance_end",
+    "guess_mode",
+    "controlnet_keep",
+    "controlnet_scale_per_step",
+    "prompt_embeds",
+    "diagnostic_max_abs_image_diff_vs_no_control",
 };
 
 // "sd1/inpaint/mask (1 = repaint)" -> "sd1/inpaint/mask"
@@ -82,6 +97,31 @@ public:
         : m_o(o)
         , m_goldens(loadSafetensors(o.goldens))
     {
+    }
+
+    // The tiny ControlNet, written as a file and read back through loadControlNet once.
+    std::shared_ptr<ControlNetModel> controlNet()
+    {
+        if (!m_controlNet) {
+            namespace fs = std::filesystem;
+            const fs::path dir = fs::temp_directory_path() / ("qd-controlnet-" + std::to_string(::getpid()));
+            const std::string path
+                = writeTinyControlNet(controlNetLayoutPath(m_o.cases, m_o.dataDir), dir.string(), false);
+            ControlNetLoadOptions load;
+            load.device = torch::Device(m_o.device);
+            m_controlNet = loadControlNet(path, load);
+            std::error_code ignored;
+            fs::remove_all(dir, ignored);
+        }
+        return m_controlNet;
+    }
+
+    // The ControlNet unit goldens (a goldens file that has them), before the cases.
+    void runUnits(std::vector<ConformanceResult>& results,
+        const std::function<void(const ConformanceResult&)>& onResult)
+    {
+        if (m_goldens.count("sd1/controlnet.x"))
+            runControlNetUnits(m_o, m_goldens, *controlNet(), model("sd1"), results, onResult);
     }
 
     ConformanceResult run(const std::string& name, const nlohmann::json& c)
@@ -212,6 +252,12 @@ private:
             req.inpaint = &inpaintInputs;
         }
 
+        ControlRun control;
+        if (c.contains("controlnet")) {
+            control = controlRunForCase(c, m_goldens, controlNet(), m.device());
+            req.control = &control;
+        }
+
         // the first draw must be the recorded one, bit for bit
         {
             NoiseSource probe = NoiseSource::single(uint64_t(c.at("seed").get<int64_t>()));
@@ -268,6 +314,7 @@ private:
     StateDict m_goldens;
     std::map<std::string, std::unique_ptr<SdModel>> m_models;
     std::map<std::string, std::shared_ptr<const LoraFile>> m_loras;
+    std::shared_ptr<ControlNetModel> m_controlNet;
 };
 
 } // namespace
@@ -302,8 +349,18 @@ std::vector<ConformanceResult> runConformance(
         at::globalContext().setAllowTF32CuBLAS(false);
         at::globalContext().setAllowTF32CuDNN(false);
     }
-    Runner runner(options);
+    ConformanceOptions o = options;
+    bool controlNet = false;
+    for (const auto& [name, c] : cases["cases"].items())
+        controlNet = controlNet || c.contains("controlnet");
+    namespace fs = std::filesystem;
+    // ControlNet cases run on the tiny SD1 model of the folder above theirs unless --data says
+    const fs::path above = fs::path(options.cases).parent_path().parent_path();
+    if (controlNet && o.dataDir.empty() && fs::exists(above / "tiny_layouts.json"))
+        o.dataDir = above.string();
+    Runner runner(o);
     std::vector<ConformanceResult> results;
+    runner.runUnits(results, onResult);
     for (const auto& [name, c] : cases["cases"].items()) {
         if (!options.filter.empty() && name.find(options.filter) == std::string::npos)
             continue;

@@ -16,7 +16,7 @@ namespace
 using Transform = DiffusersRename::Transform;
 
 // ---- where each component lands in the single-file layout -----------------------------------------
-enum class Layout { Unet, Vae, Clip, OpenClip };
+enum class Layout { Unet, Vae, Clip, OpenClip, ControlNet };
 struct ComponentSpec {
     const char* family;
     const char* component;
@@ -37,6 +37,10 @@ const ComponentSpec kComponents[] = {
     { "sdxl-refiner", "unet", "model.diffusion_model.", Layout::Unet },
     { "sdxl-refiner", "vae", "first_stage_model.", Layout::Vae },
     { "sdxl-refiner", "text_encoder_2", "conditioner.embedders.0.model.", Layout::OpenClip },
+    // a ControlNetModel beside a pipeline of that family (its own file, not a pipeline component)
+    { "sd1", "controlnet", "control_model.", Layout::ControlNet },
+    { "sd2", "controlnet", "control_model.", Layout::ControlNet },
+    { "sdxl", "controlnet", "control_model.", Layout::ControlNet },
 };
 
 // ---- the rename rules: diffusers pattern -> single-file name --------------------------------------
@@ -144,6 +148,33 @@ const Rule kUnetRules[] = {
             const bool attention = i < int(l.upBlockHasAttention.size()) && l.upBlockHasAttention[size_t(i)];
             return "output_blocks." + str((l.layersPerBlock + 1) * i + l.layersPerBlock)
                 + (attention ? ".2." : ".1.") + m[2].str();
+        },
+        Transform::None },
+};
+
+// ControlNet (diffusers' convert_controlnet_checkpoint in reverse): the UNet's encoder rules, plus
+// the zero convolutions and the hint encoder, whose convolutions sit at the even indices of
+// input_hint_block (the odd ones are SiLUs): conv_in 0, blocks.J 2J + 2, conv_out after the last.
+const Rule kControlNetRules[] = {
+    { R"(controlnet_down_blocks\.(\d+)\.(.*))",
+        [](const std::smatch& m, const DiffusersBlockLayout&) {
+            return "zero_convs." + m[1].str() + ".0." + m[2].str();
+        },
+        Transform::None },
+    { R"(controlnet_mid_block\.(.*))",
+        [](const std::smatch& m, const DiffusersBlockLayout&) { return "middle_block_out.0." + m[1].str(); },
+        Transform::None },
+    { R"(controlnet_cond_embedding\.conv_in\.(.*))",
+        [](const std::smatch& m, const DiffusersBlockLayout&) { return "input_hint_block.0." + m[1].str(); },
+        Transform::None },
+    { R"(controlnet_cond_embedding\.blocks\.(\d+)\.(.*))",
+        [](const std::smatch& m, const DiffusersBlockLayout&) {
+            return "input_hint_block." + str(2 * num(m, 1) + 2) + "." + m[2].str();
+        },
+        Transform::None },
+    { R"(controlnet_cond_embedding\.conv_out\.(.*))",
+        [](const std::smatch& m, const DiffusersBlockLayout& l) {
+            return "input_hint_block." + str(2 * l.controlHintBlocks + 2) + "." + m[1].str();
         },
         Transform::None },
 };
@@ -257,8 +288,16 @@ const std::vector<CompiledRule>& rulesFor(Layout layout)
     static const std::vector<CompiledRule> unet = compile(kUnetRules);
     static const std::vector<CompiledRule> vae = compile(kVaeRules);
     static const std::vector<CompiledRule> openClip = compile(kOpenClipRules);
+    static const std::vector<CompiledRule> controlNet = [] {
+        auto rules = compile(kControlNetRules);
+        for (const auto& r : compile(kUnetRules))
+            rules.push_back(r);
+        return rules;
+    }();
     static const std::vector<CompiledRule> none;
     switch (layout) {
+    case Layout::ControlNet:
+        return controlNet;
     case Layout::Unet:
         return unet;
     case Layout::Vae:
@@ -295,8 +334,9 @@ DiffusersBlockLayout DiffusersBlockLayout::fromKeys(const std::vector<std::strin
     static const std::regex upAttn(R"(^up_blocks\.(\d+)\.attentions\.)");
     static const std::regex upBlock(R"(^up_blocks\.(\d+)\.)");
     static const std::regex vaeLevel(R"(^(?:encoder\.down_blocks|decoder\.up_blocks)\.(\d+)\.)");
+    static const std::regex hintBlock(R"(^controlnet_cond_embedding\.blocks\.(\d+)\.)");
     DiffusersBlockLayout l;
-    int maxRes = -1, maxUp = -1, maxVae = -1;
+    int maxRes = -1, maxUp = -1, maxVae = -1, maxHint = -1;
     std::set<int> withAttention;
     std::smatch m;
     for (const auto& k : keys) {
@@ -308,6 +348,8 @@ DiffusersBlockLayout DiffusersBlockLayout::fromKeys(const std::vector<std::strin
             withAttention.insert(num(m, 1));
         if (std::regex_search(k, m, vaeLevel))
             maxVae = std::max(maxVae, num(m, 1));
+        if (std::regex_search(k, m, hintBlock))
+            maxHint = std::max(maxHint, num(m, 1));
     }
     if (maxRes >= 0)
         l.layersPerBlock = maxRes + 1;
@@ -317,6 +359,8 @@ DiffusersBlockLayout DiffusersBlockLayout::fromKeys(const std::vector<std::strin
             l.upBlockHasAttention[size_t(i)] = true;
     if (maxVae >= 0)
         l.vaeLevels = maxVae + 1;
+    if (maxHint >= 0)
+        l.controlHintBlocks = maxHint + 1;
     return l;
 }
 
@@ -348,7 +392,7 @@ std::vector<std::string> diffusersComponents(const std::string& family)
 {
     std::vector<std::string> out;
     for (const auto& c : kComponents)
-        if (family == c.family)
+        if (family == c.family && c.layout != Layout::ControlNet)
             out.push_back(c.component);
     return out;
 }

@@ -29,12 +29,13 @@ struct DiffusersBlockLayout {
     int layersPerBlock = 2; // resnets per UNet down block
     std::vector<bool> upBlockHasAttention; // per UNet up block
     int vaeLevels = 4; // VAE down (= up) blocks
+    int controlHintBlocks = 6; // ControlNet: convolutions between its hint encoder's conv_in and conv_out
     static DiffusersBlockLayout fromKeys(const std::vector<std::string>& keys);
 };
 
 // The single-file name of diffusers key `key` of `component` ("unet", "vae", "text_encoder",
-// "text_encoder_2") in a pipeline of `family`; nullopt for tensors with no single-file counterpart
-// (position_ids of OpenCLIP encoders).
+// "text_encoder_2"; "controlnet" for a ControlNetModel, under "control_model.") in a pipeline of `family`;
+// nullopt for tensors with no single-file counterpart (position_ids of OpenCLIP encoders).
 std::optional<DiffusersRename> renameDiffusersKey(const std::string& family, const std::string& component,
     const std::string& key, const DiffusersBlockLayout& layout);
 

@@ -11,14 +11,15 @@
 namespace qd
 {
 
-std::string fileSha256(const std::string& path, uint64_t skip, size_t hexDigits)
+std::string fileSha256(const std::string& path, uint64_t skip, size_t hexDigits, uint64_t length)
 {
 #ifdef QD_HAVE_OPENSSL
     const auto file = MappedFile::open(path);
     const uint64_t begin = std::min<uint64_t>(skip, file->size());
+    const uint64_t count = std::min<uint64_t>(length, file->size() - begin);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!EVP_Digest(file->data() + begin, size_t(file->size() - begin), digest, &len, EVP_sha256(), nullptr))
+    if (!EVP_Digest(file->data() + begin, size_t(count), digest, &len, EVP_sha256(), nullptr))
         return {};
     static const char* hex = "0123456789abcdef";
     std::string out;
@@ -32,6 +33,7 @@ std::string fileSha256(const std::string& path, uint64_t skip, size_t hexDigits)
     (void)path;
     (void)skip;
     (void)hexDigits;
+    (void)length;
     return {};
 #endif
 }

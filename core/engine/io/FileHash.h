@@ -7,8 +7,11 @@
 namespace qd
 {
 
-// SHA-256 of `path`'s bytes from `skip` to the end, as lowercase hex cut to `hexDigits`. "" when this
-// build has no SHA-256 (OpenSSL). Throws EngineError when the file can't be read.
-std::string fileSha256(const std::string& path, uint64_t skip = 0, size_t hexDigits = 64);
+// SHA-256 of `path`'s bytes from `skip` to the end (at most `length` of them), as lowercase hex cut
+// to `hexDigits`. "" when this build has no SHA-256 (OpenSSL). Throws EngineError when the file
+// can't be read. AUTOMATIC1111's old 8-digit model hash (sd-webui-controlnet names models with it)
+// is fileSha256(path, 0x100000, 8, 0x10000).
+std::string fileSha256(
+    const std::string& path, uint64_t skip = 0, size_t hexDigits = 64, uint64_t length = UINT64_MAX);
 
 } // namespace qd

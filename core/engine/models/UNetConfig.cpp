@@ -359,7 +359,8 @@ UNetConfig UNetConfig::detectFromWeights(const StateDict& sd, const std::string&
     const auto convIn = shape("input_blocks.0.0.weight"); // [model_channels, in_channels, 3, 3]
     c.modelChannels = convIn.at(0);
     c.inChannels = convIn.at(1);
-    c.outChannels = shape("out.2.weight").at(0);
+    // A ControlNet (the encoder half alone) has no out.* layers.
+    c.outChannels = has("out.2.weight") ? shape("out.2.weight").at(0) : c.inChannels;
     // Walk input_blocks: ResBlocks (optionally followed by a transformer) until a Downsample
     // (`op`) closes the level.
     c.channelMult.clear();

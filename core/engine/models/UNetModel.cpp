@@ -204,6 +204,13 @@ struct Upsample : Layer {
     std::shared_ptr<Conv2d> conv;
 };
 
+inline std::shared_ptr<SpatialTransformer> transformer(
+    const UNetConfig& c, int64_t ch, int64_t depth, const torch::TensorOptions& o)
+{
+    return std::make_shared<SpatialTransformer>(
+        ch, c.headsFor(ch), depth, c.contextDim, c.useLinearInTransformer, o);
+}
+
 struct Block : torch::nn::Module {
     template <typename T> void add(std::shared_ptr<T> layer)
     {
@@ -234,36 +241,30 @@ Tensor timestepEmbedding(const Tensor& t, int64_t dim)
     return emb;
 }
 
-UNetModel::UNetModel(const UNetConfig& config, const torch::TensorOptions& options)
+UNetEncoder::UNetEncoder(torch::nn::Module& owner, const UNetConfig& config, const torch::TensorOptions& o)
     : m_config(config)
-    , m_options(options)
 {
     using namespace unet;
     config.validate();
     const auto& c = m_config;
-    const auto& o = m_options;
     const int64_t mc = c.modelChannels, embDim = c.timeEmbedDim();
-    auto timeEmbed = container(*this, "time_embed");
+    auto timeEmbed = container(owner, "time_embed");
     m_timeEmbed0 = timeEmbed->register_module("0", std::make_shared<Linear>(mc, embDim, true, o));
     m_timeEmbed2 = timeEmbed->register_module("2", std::make_shared<Linear>(embDim, embDim, true, o));
     if (c.numClasses == "sequential") {
-        auto label = container(*container(*this, "label_emb"), "0");
+        auto label = container(*container(owner, "label_emb"), "0");
         m_label0 = label->register_module("0", std::make_shared<Linear>(c.admInChannels, embDim, true, o));
         m_label2 = label->register_module("2", std::make_shared<Linear>(embDim, embDim, true, o));
     }
-    auto transformer = [&](int64_t ch, int64_t depth) {
-        return std::make_shared<SpatialTransformer>(
-            ch, c.headsFor(ch), depth, c.contextDim, c.useLinearInTransformer, o);
-    };
     // 1. input_blocks: per level num_res_blocks ResBlocks (+ transformer), then a Downsample.
-    auto inputs = container(*this, "input_blocks");
-    auto addInput = [&](std::shared_ptr<Block> b) {
+    auto inputs = container(owner, "input_blocks");
+    auto addInput = [&](std::shared_ptr<Block> b, int64_t channels) {
         m_input.push_back(inputs->register_module(std::to_string(m_input.size()), std::move(b)));
+        m_skipChannels.push_back(channels);
     };
-    std::vector<int64_t> skipChannels { mc };
     auto first = std::make_shared<Block>();
     first->add(std::make_shared<InputConv>(c.inChannels, mc, o));
-    addInput(first);
+    addInput(first, mc);
     int64_t ch = mc;
     for (int64_t level = 0; level < c.levels(); ++level) {
         for (int64_t r = 0; r < c.numResBlocks; ++r) {
@@ -271,22 +272,91 @@ UNetModel::UNetModel(const UNetConfig& config, const torch::TensorOptions& optio
             b->add(std::make_shared<ResBlock>(ch, mc * c.channelMult[level], embDim, o));
             ch = mc * c.channelMult[level];
             if (c.hasAttentionAt(level))
-                b->add(transformer(ch, c.transformerDepth[level]));
-            addInput(b);
-            skipChannels.push_back(ch);
+                b->add(transformer(c, ch, c.transformerDepth[level], o));
+            addInput(b, ch);
         }
         if (level + 1 < c.levels()) {
             auto b = std::make_shared<Block>();
             b->add(std::make_shared<Downsample>(ch, o));
-            addInput(b);
-            skipChannels.push_back(ch);
+            addInput(b, ch);
         }
     }
     // 2. middle_block: ResBlock, transformer, ResBlock.
-    m_middle = register_module("middle_block", std::make_shared<Block>());
+    m_middle = owner.register_module("middle_block", std::make_shared<Block>());
     m_middle->add(std::make_shared<ResBlock>(ch, ch, embDim, o));
-    m_middle->add(transformer(ch, c.transformerDepthMiddle));
+    m_middle->add(transformer(c, ch, c.transformerDepthMiddle, o));
     m_middle->add(std::make_shared<ResBlock>(ch, ch, embDim, o));
+}
+
+torch::Device UNetEncoder::device() const
+{
+    return m_timeEmbed0->weight.device();
+}
+
+torch::ScalarType UNetEncoder::dtype() const
+{
+    return m_timeEmbed0->weight.scalar_type();
+}
+
+UNetEncoder::Inputs UNetEncoder::prepare(
+    const Tensor& xIn, const Tensor& tIn, const Tensor& contextIn, const Tensor& yIn, const char* what) const
+{
+    const auto& c = m_config;
+    const std::string name = what;
+    if (xIn.dim() != 4 || xIn.size(1) != c.inChannels)
+        throw EngineError(name + " input x has shape " + shapeString(xIn.sizes()) + ", expected [N, "
+            + std::to_string(c.inChannels) + ", h, w]");
+    const int64_t n = xIn.size(0);
+    if (!contextIn.defined() || contextIn.dim() != 3 || contextIn.size(2) != c.contextDim
+        || (contextIn.size(0) != n && contextIn.size(0) != 1))
+        throw EngineError(name + " context has shape "
+            + (contextIn.defined() ? shapeString(contextIn.sizes()) : "(none)") + ", expected ["
+            + std::to_string(n) + ", L, " + std::to_string(c.contextDim) + "]");
+    if (tIn.numel() != n && tIn.numel() != 1)
+        throw EngineError(name + " timesteps have shape " + shapeString(tIn.sizes()) + ", expected ["
+            + std::to_string(n) + "]");
+    const auto dev = device();
+    const auto type = dtype();
+    Inputs in;
+    in.x = xIn.to(dev, type);
+    in.context = contextIn.to(dev, type).expand({ n, contextIn.size(1), c.contextDim });
+    const Tensor t = tIn.to(dev).reshape({ -1 }).expand({ n });
+    // Time (and SDXL label) embedding; every ResBlock starts with SiLU of it.
+    Tensor emb = m_timeEmbed2->forward(
+        layers::silu(m_timeEmbed0->forward(timestepEmbedding(t, c.modelChannels).to(type))));
+    if (m_label0) {
+        if (!yIn.defined() || yIn.dim() != 2 || yIn.size(0) != n || yIn.size(1) != c.admInChannels)
+            throw EngineError("SDXL " + name + " needs y of shape [" + std::to_string(n) + ", "
+                + std::to_string(c.admInChannels) + "] (pooled text embedding + size / crop embeddings), got "
+                + (yIn.defined() ? shapeString(yIn.sizes()) : "none"));
+        emb.add_(m_label2->forward(layers::silu(m_label0->forward(yIn.to(dev, type)))));
+    }
+    in.embAct = at::silu(emb);
+    return in;
+}
+
+Tensor UNetEncoder::runInput(size_t i, const Tensor& h, const Inputs& in) const
+{
+    return m_input.at(i)->run(h, in.embAct, in.context, {});
+}
+
+Tensor UNetEncoder::runMiddle(const Tensor& h, const Inputs& in) const
+{
+    return m_middle->run(h, in.embAct, in.context, {});
+}
+
+UNetModel::UNetModel(const UNetConfig& config, const torch::TensorOptions& options)
+    : m_config(config)
+    , m_options(options)
+{
+    using namespace unet;
+    const auto& c = m_config;
+    const auto& o = m_options;
+    const int64_t mc = c.modelChannels, embDim = c.timeEmbedDim();
+    // 1.-2. time embedding, input_blocks, middle_block
+    m_encoder = std::make_unique<UNetEncoder>(*this, c, o);
+    std::vector<int64_t> skipChannels = m_encoder->skipChannels();
+    int64_t ch = skipChannels.back();
     // 3. output_blocks: per level (deepest first) num_res_blocks + 1 ResBlocks over the
     // concatenated skip connection (+ transformer), the last one followed by an Upsample.
     auto outputs = container(*this, "output_blocks");
@@ -298,7 +368,7 @@ UNetModel::UNetModel(const UNetConfig& config, const torch::TensorOptions& optio
             b->add(std::make_shared<ResBlock>(ch + skip, mc * c.channelMult[level], embDim, o));
             ch = mc * c.channelMult[level];
             if (c.hasAttentionAt(level))
-                b->add(transformer(ch, c.transformerDepth[level]));
+                b->add(transformer(c, ch, c.transformerDepth[level], o));
             if (level > 0 && r == c.numResBlocks)
                 b->add(std::make_shared<Upsample>(ch, o));
             m_output.push_back(outputs->register_module(std::to_string(m_output.size()), b));
@@ -337,55 +407,41 @@ Tensor UNetModel::admVector(const Tensor& pooled, const Tensor& timeIds) const
     return y;
 }
 
-Tensor UNetModel::forward(const Tensor& xIn, const Tensor& tIn, const Tensor& contextIn, const Tensor& yIn)
+Tensor UNetModel::forward(const Tensor& xIn, const Tensor& tIn, const Tensor& contextIn, const Tensor& yIn,
+    const UNetResiduals* residuals)
 {
     c10::InferenceMode guard;
-    const auto& c = m_config;
-    if (xIn.dim() != 4 || xIn.size(1) != c.inChannels)
-        throw EngineError("UNet input x has shape " + shapeString(xIn.sizes()) + ", expected [N, "
-            + std::to_string(c.inChannels) + ", h, w]");
-    const int64_t n = xIn.size(0);
-    if (!contextIn.defined() || contextIn.dim() != 3 || contextIn.size(2) != c.contextDim
-        || (contextIn.size(0) != n && contextIn.size(0) != 1))
-        throw EngineError("UNet context has shape "
-            + (contextIn.defined() ? shapeString(contextIn.sizes()) : "(none)") + ", expected ["
-            + std::to_string(n) + ", L, " + std::to_string(c.contextDim) + "]");
-    if (tIn.numel() != n && tIn.numel() != 1)
-        throw EngineError("UNet timesteps have shape " + shapeString(tIn.sizes()) + ", expected ["
-            + std::to_string(n) + "]");
-    const auto dev = m_timeEmbed0->weight.device();
-    const auto dtype = m_timeEmbed0->weight.scalar_type();
-    const Tensor x = xIn.to(dev, dtype);
-    const Tensor context = contextIn.to(dev, dtype).expand({ n, contextIn.size(1), c.contextDim });
-    const Tensor t = tIn.to(dev).reshape({ -1 }).expand({ n });
-
-    // 1. Time (and SDXL label) embedding; every ResBlock starts with SiLU of it.
-    Tensor emb = m_timeEmbed2->forward(
-        layers::silu(m_timeEmbed0->forward(timestepEmbedding(t, c.modelChannels).to(dtype))));
-    if (m_label0) {
-        if (!yIn.defined() || yIn.dim() != 2 || yIn.size(0) != n || yIn.size(1) != c.admInChannels)
-            throw EngineError("SDXL UNet needs y of shape [" + std::to_string(n) + ", "
-                + std::to_string(c.admInChannels) + "] (pooled text embedding + size / crop embeddings), got "
-                + (yIn.defined() ? shapeString(yIn.sizes()) : "none"));
-        emb.add_(m_label2->forward(layers::silu(m_label0->forward(yIn.to(dev, dtype)))));
-    }
-    const Tensor embAct = at::silu(emb);
+    // 1. Inputs and the time (and SDXL label) embedding.
+    const UNetEncoder::Inputs in = m_encoder->prepare(xIn, tIn, contextIn, yIn, "UNet");
+    const size_t blocks = m_encoder->inputBlocks();
+    const bool control = residuals && !residuals->empty();
+    if (control && (residuals->down.size() != blocks || !residuals->mid.defined()))
+        throw EngineError("ControlNet residuals: " + std::to_string(residuals->down.size())
+            + " down tensors and " + (residuals->mid.defined() ? "a" : "no") + " middle tensor, expected "
+            + std::to_string(blocks) + " and one");
 
     // 2. Down, keeping every block's output for the skip connections.
     std::vector<Tensor> skips;
-    skips.reserve(m_input.size());
-    Tensor h = x;
-    for (const auto& b : m_input) {
-        h = b->run(h, embAct, context, {});
+    skips.reserve(blocks);
+    Tensor h = in.x;
+    for (size_t i = 0; i < blocks; ++i) {
+        h = m_encoder->runInput(i, h, in);
         skips.push_back(h);
     }
-    h = m_middle->run(h, embAct, context, {});
+    h = m_encoder->runMiddle(h, in);
+    // ControlNet: the middle residual on the middle block's output, down residual i on skip i
+    // (cldm's ControlledUnetModel: h += control.pop(); cat([h, hs.pop() + control.pop()])).
+    if (control) {
+        h = h + residuals->mid.to(h.device(), h.scalar_type());
+        for (size_t i = 0; i < blocks; ++i)
+            skips[i] = skips[i] + residuals->down[i].to(h.device(), h.scalar_type());
+    }
     // 3. Up: concatenate the matching skip; an Upsample targets the next skip's size.
     for (const auto& b : m_output) {
         h = torch::cat({ h, skips.back() }, 1);
         skips.pop_back();
         const at::IntArrayRef target = skips.empty() ? at::IntArrayRef {} : skips.back().sizes().slice(2);
-        h = b->run(h, embAct, context, target);
+        h = b->run(h, in.embAct, in.context, target);
     }
     return m_outConv->forward(layers::silu(m_outNorm->forward(h)));
 }

@@ -26,6 +26,46 @@ struct Block;
 // LDM's timestep_embedding = diffusers' Timesteps(flip_sin_to_cos=True, freq_shift=0).
 torch::Tensor timestepEmbedding(const torch::Tensor& t, int64_t dim);
 
+// The encoder half of the UNet: time (and SDXL label) embedding, input_blocks and middle_block.
+// The UNet and the ControlNet (whose single-file keys use the same names for these parts) both
+// hold one; it registers its modules on the owner, so the key names stay the owner's.
+class UNetEncoder
+{
+public:
+    UNetEncoder(torch::nn::Module& owner, const UNetConfig& config, const torch::TensorOptions& options);
+
+    // What every block reads: the inputs on the weights' device and dtype, and SiLU(time embedding).
+    struct Inputs {
+        torch::Tensor x, context, embAct;
+    };
+    // Checks the shapes (EngineError naming `what`), converts, embeds t (and y for SDXL).
+    Inputs prepare(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context,
+        const torch::Tensor& y, const char* what) const;
+    size_t inputBlocks() const { return m_input.size(); }
+    torch::Tensor runInput(size_t i, const torch::Tensor& h, const Inputs& in) const;
+    torch::Tensor runMiddle(const torch::Tensor& h, const Inputs& in) const;
+    // Channels of each input block's output (the skip connections), in order.
+    const std::vector<int64_t>& skipChannels() const { return m_skipChannels; }
+    torch::Device device() const;
+    torch::ScalarType dtype() const;
+
+private:
+    UNetConfig m_config;
+    std::shared_ptr<layers::Linear> m_timeEmbed0, m_timeEmbed2; // time_embed.1 is SiLU
+    std::shared_ptr<layers::Linear> m_label0, m_label2; // label_emb.0.1 is SiLU (SDXL)
+    std::vector<std::shared_ptr<unet::Block>> m_input;
+    std::shared_ptr<unet::Block> m_middle;
+    std::vector<int64_t> m_skipChannels;
+};
+
+// What a ControlNet adds to the UNet: one tensor per skip connection (input block order) and one
+// for the middle block's output, already scaled.
+struct UNetResiduals {
+    std::vector<torch::Tensor> down;
+    torch::Tensor mid;
+    bool empty() const { return down.empty() && !mid.defined(); }
+};
+
 class UNetModel : public torch::nn::Module
 {
 public:
@@ -43,8 +83,10 @@ public:
     // x [N, in_channels, h, w] latents of any size (odd sizes too), t [N] (or one value)
     // timesteps, context [N or 1, L, context_dim], y [N, adm_in_channels] for SDXL (see
     // admVector), else undefined -> [N, out_channels, h, w]. Runs under c10::InferenceMode.
+    // `residuals` (ControlNet): down[i] is added to skip connection i as the output blocks take
+    // it, mid to the middle block's output.
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& t, const torch::Tensor& context,
-        const torch::Tensor& y = {});
+        const torch::Tensor& y = {}, const UNetResiduals* residuals = nullptr);
 
     // SDXL's y: the pooled text embedding [N, P] followed by each of the size / crop numbers
     // [N, K] (orig h, orig w, crop top, crop left, target h, target w) as a
@@ -56,10 +98,8 @@ public:
 private:
     UNetConfig m_config;
     torch::TensorOptions m_options;
-    std::shared_ptr<layers::Linear> m_timeEmbed0, m_timeEmbed2; // time_embed.1 is SiLU
-    std::shared_ptr<layers::Linear> m_label0, m_label2; // label_emb.0.1 is SiLU (SDXL)
-    std::vector<std::shared_ptr<unet::Block>> m_input, m_output;
-    std::shared_ptr<unet::Block> m_middle;
+    std::unique_ptr<UNetEncoder> m_encoder;
+    std::vector<std::shared_ptr<unet::Block>> m_output;
     std::shared_ptr<layers::GroupNorm> m_outNorm; // out.0; out.1 is SiLU
     std::shared_ptr<layers::Conv2d> m_outConv; // out.2
 };

@@ -158,9 +158,29 @@ torch::Tensor sampleBatch(SdModel& m, const BatchRequest& r, NoiseSource& noise)
         cond.tensors["c_concat"] = uncond.tensors["c_concat"]
             = torch::cat({ ones, latents }, 1).expand({ B, -1, -1, -1 });
     }
-    Denoiser denoiser([&m](const torch::Tensor& xIn, const torch::Tensor& t,
-                          const Conditioning& c) { return m.unetCall(xIn, t, c); },
-        std::make_shared<NoiseSchedule>(m.scheduleConfig()));
+    ModelFn unet = [&m](const torch::Tensor& xIn, const torch::Tensor& t, const Conditioning& c) {
+        return m.unetCall(xIn, t, c);
+    };
+    int controlStep = 0;
+    if (r.control && !r.control->empty()) {
+        unet = [&m, &r, &controlStep](
+                   const torch::Tensor& xIn, const torch::Tensor& t, const Conditioning& c) {
+            // the plan step of this call: its timestep's index (an evaluation between two plan
+            // timesteps keeps the last one's)
+            const float tv = t.reshape({ -1 })[0].item<float>();
+            for (size_t i = 0; i < r.plan.timesteps.size(); ++i)
+                if (float(r.plan.timesteps[i]) == tv) {
+                    controlStep = int(i);
+                    break;
+                }
+            // CFG batches are [uncond; cond] (Denoiser), a scale of 1 runs the conditional half alone
+            const int64_t uncondRows = r.cfgScale == 1.0 ? 0 : xIn.size(0) / 2;
+            const UNetResiduals res
+                = controlResiduals(*r.control, controlStep, r.plan.steps(), xIn, t, c, uncondRows);
+            return m.unetCall(xIn, t, c, res.empty() ? nullptr : &res);
+        };
+    }
+    Denoiser denoiser(unet, std::make_shared<NoiseSchedule>(m.scheduleConfig()));
     denoiser.setGuidance({ cond.repeated(B), uncond.repeated(B), r.cfgScale, r.guidanceRescale });
     r.plan.applyTo(denoiser);
     // AUTOMATIC1111 gives the SDE samplers one Brownian tree per image seed over the whole

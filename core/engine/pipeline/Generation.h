@@ -6,6 +6,7 @@
 
 #include <torch/types.h>
 
+#include "pipeline/ControlNetRun.h"
 #include "pipeline/SdModel.h"
 #include "sampling/Denoiser.h"
 #include "sampling/Noise.h"
@@ -48,6 +49,11 @@ struct BatchRequest {
     // each image's seed under the mask, 3 (latent nothing) zeros; other values leave them
     int maskedContent = 1;
     std::vector<uint64_t> seeds; // per image of the batch, for latent noise
+    // ControlNet units: each model call adds their residuals (the ControlNets run on the same
+    // scaled input, timestep and conditioning as the UNet, both CFG halves); step i of
+    // plan.steps() is the plan step whose timestep the call uses (later evaluations inside a step
+    // keep its index)
+    const ControlRun* control = nullptr;
     int batch = 1;
     int64_t latentHeight = 0, latentWidth = 0;
     StepCallback onStep; // per model evaluation (StepInfo: x, denoised, sigma ...)

@@ -151,7 +151,8 @@ int64_t SdModel::unetInChannels() const
     return m_unet->config().inChannels;
 }
 
-torch::Tensor SdModel::unetCall(const torch::Tensor& xIn, const torch::Tensor& t, const Conditioning& cond)
+torch::Tensor SdModel::unetCall(const torch::Tensor& xIn, const torch::Tensor& t, const Conditioning& cond,
+    const UNetResiduals* residuals)
 {
     auto x = xIn.to(m_device, m_dtype);
     auto concat = cond.tensors.find("c_concat"); // inpainting models: mask + masked-image latents
@@ -160,7 +161,7 @@ torch::Tensor SdModel::unetCall(const torch::Tensor& xIn, const torch::Tensor& t
     const auto& context = cond.tensors.at("context");
     auto y = cond.tensors.find("y");
     auto out = m_unet->forward(x, t.to(m_device, torch::kFloat32), context.to(m_device, m_dtype),
-        y == cond.tensors.end() ? torch::Tensor() : y->second.to(m_device, m_dtype));
+        y == cond.tensors.end() ? torch::Tensor() : y->second.to(m_device, m_dtype), residuals);
     return out.to(xIn.device(), torch::kFloat32);
 }
 

@@ -51,11 +51,14 @@ public:
     const Conditioner& conditioner() const { return *m_conditioner; }
     Conditioner& conditioner() { return *m_conditioner; }
     UNetModel& unet() { return *m_unet; }
+    const UNetConfig& unetConfig() const { return m_unet->config(); }
     AutoencoderKL& vae() { return *m_vae; }
     int64_t unetInChannels() const;
 
     // The sampler's model call: xIn [B, 4 (9), h, w] float32, t [B] -> eps or v, float32.
-    torch::Tensor unetCall(const torch::Tensor& xIn, const torch::Tensor& t, const Conditioning& cond);
+    // `residuals`: what ControlNets add to the UNet (models/UNetModel.h).
+    torch::Tensor unetCall(const torch::Tensor& xIn, const torch::Tensor& t, const Conditioning& cond,
+        const UNetResiduals* residuals = nullptr);
 
     // Prompt conditioning for one image: "context" (+ SDXL "y" from pooled and the size numbers).
     Conditioning conditioning(const TextConditioning& text, int width, int height) const;
