@@ -78,7 +78,9 @@ Command addMakeCheckpointCommand(CLI::App& app)
     CLI::App* sub = app.add_subcommand("make-checkpoint",
         "Write a full-size checkpoint whose weights follow the conformance fill rule (.safetensors, "
         "or .ckpt by extension)");
-    sub->add_option("--arch", o->arch, "sd15, sd21 or sdxl")
+    sub->add_option("--arch", o->arch,
+           "sd15, sd21, sdxl, controlnet-sd15 (an SD 1.5 ControlNet) or controlnet-tiny (one for the demo "
+           "model)")
         ->required()
         ->check(CLI::IsMember({ "sd15", "sd21", "sdxl" }));
     sub->add_option("--dtype", o->dtype, "fp16, fp32 or bf16")

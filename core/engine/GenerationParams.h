@@ -30,6 +30,9 @@ enum class ControlGuidanceRule { Extension, Diffusers };
 struct ControlNetUnit {
     std::string model; // ControlNet file or diffusers folder (see controlnet/ControlNet.h)
     Image image; // the preprocessed control map, RGB; any size (fitted by resizeMode)
+    // Inpaint ControlNets: white where the picture is to be repainted (the extension's mask); those
+    // pixels reach the ControlNet as -1. Empty: none. Same size as `image`.
+    Image mask;
     double weight = 1.0; // "Control Weight" (diffusers' controlnet_conditioning_scale)
     double guidanceStart = 0.0; // "Starting Control Step", fraction of the steps
     double guidanceEnd = 1.0; // "Ending Control Step"

@@ -670,6 +670,10 @@ void validateParams(const GenerationParams& p)
             fail(unit + ": no model");
         if (c.image.empty())
             fail(unit + ": no control image");
+        if (!c.mask.empty() && (c.mask.width != c.image.width || c.mask.height != c.image.height))
+            fail(unit + ": mask is " + std::to_string(c.mask.width) + "x" + std::to_string(c.mask.height)
+                + ", the control image " + std::to_string(c.image.width) + "x"
+                + std::to_string(c.image.height));
         if (!std::isfinite(c.weight) || c.weight < 0 || c.weight > 10)
             fail(unit + ": weight " + std::to_string(c.weight) + " is outside 0..10");
         if (!(c.guidanceStart >= 0 && c.guidanceStart <= 1 && c.guidanceEnd >= 0 && c.guidanceEnd <= 1))

@@ -1,7 +1,7 @@
 #include "core/generation/ControlUnits.h"
 
 #include "core/generation/ControlPreprocessors.h"
-#include "core/generation/CvImage.h"
+#include "core/generation/EngineImage.h"
 #include "core/library/ModelHash.h"
 #include "core/metadata/Infotext.h"
 
@@ -15,10 +15,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
-
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 
 namespace qd
 {
@@ -41,11 +37,6 @@ template <typename E, size_t N> std::optional<E> parseEnum(const QString& text, 
         if (t.compare(QLatin1String(names[k]), Qt::CaseInsensitive) == 0)
             return E(k);
     return std::nullopt;
-}
-
-QString pyBool(bool b)
-{
-    return b ? QStringLiteral("True") : QStringLiteral("False");
 }
 
 // The value the extension records for a slider left at -1 (bound_check_params: out of range -> the
@@ -87,26 +78,6 @@ QString controlModeName(ControlMode mode)
 std::optional<ControlMode> parseControlMode(const QString& text)
 {
     return parseEnum<ControlMode>(text, kModeNames);
-}
-
-QString controlUnitInfotext(const ControlUnitRequest& unit, const QString& modelTitle)
-{
-    const ControlPreprocessor* p = findControlPreprocessor(unit.module);
-    const int res = unit.processorRes < 64 || unit.processorRes > 2048 ? 512 : unit.processorRes;
-    const QStringList fields = {
-        QStringLiteral("Module: %1").arg(unit.module),
-        QStringLiteral("Model: %1").arg(modelTitle.isEmpty() ? unit.model : modelTitle),
-        QStringLiteral("Weight: %1").arg(formatInfotextNumber(unit.weight)),
-        QStringLiteral("Resize Mode: %1").arg(controlResizeModeName(unit.resizeMode)),
-        QStringLiteral("Processor Res: %1").arg(res),
-        QStringLiteral("Threshold A: %1").arg(formatInfotextNumber(sliderValue(unit.thresholdA, p, 0))),
-        QStringLiteral("Threshold B: %1").arg(formatInfotextNumber(sliderValue(unit.thresholdB, p, 1))),
-        QStringLiteral("Guidance Start: %1").arg(formatInfotextNumber(unit.guidanceStart)),
-        QStringLiteral("Guidance End: %1").arg(formatInfotextNumber(unit.guidanceEnd)),
-        QStringLiteral("Pixel Perfect: %1").arg(pyBool(unit.pixelPerfect)),
-        QStringLiteral("Control Mode: %1").arg(controlModeName(unit.controlMode)),
-    };
-    return fields.join(QStringLiteral(", "));
 }
 
 std::optional<ControlUnitRequest> parseControlUnitInfotext(const QString& value, QString* error)
@@ -186,137 +157,69 @@ int pixelPerfectResolution(const QSize& image, int width, int height, ControlRes
     return int(std::nearbyint(k * std::min(image.width(), image.height()))); // np.round
 }
 
-namespace
+bool toEngineControlUnit(const ControlUnitRequest& u, int index, const QImage& init, const QImage& initMask,
+    int width, int height, const QString& annotatorsDir, ControlNetUnit* out, QString* error)
 {
-
-// high_quality_resize (scripts/controlnet.py): nearest for maps of 3..199 colours, area down, cubic up;
-// a two-colour black-and-white map is thresholded back to two colours (Otsu) after resizing.
-// (The extension also thins one-pixel edges after enlarging them; that refinement is not done here.)
-cv::Mat highQualityResize(const cv::Mat& x, cv::Size size)
-{
-    if (x.cols == size.width && x.rows == size.height)
-        return x.clone();
-    const bool smaller = size.area() < x.size().area();
-    std::set<uint32_t> colours;
-    for (int y = 0; y < x.rows && colours.size() < 200; ++y) {
-        const uchar* p = x.ptr<uchar>(y);
-        for (int c = 0; c < x.cols && colours.size() < 200; ++c, p += 3)
-            colours.insert(uint32_t(p[0]) << 16 | uint32_t(p[1]) << 8 | p[2]);
+    const QString unit = QStringLiteral("ControlNet unit %1").arg(index);
+    const QImage picture = u.image.isNull() ? init : u.image;
+    if (picture.isNull()) {
+        *error = unit + QStringLiteral(": no control image (give one, or use img2img's init image)");
+        return false;
     }
-    const size_t count = colours.size();
-    bool binary = false;
-    if (count == 2) {
-        double lo = 0, hi = 0;
-        cv::minMaxLoc(x.reshape(1), &lo, &hi);
-        binary = lo < 16 && hi > 240;
+    const ControlPreprocessor* p = findControlPreprocessor(u.module);
+    if (!p) {
+        *error = unit + QStringLiteral(": unknown preprocessor '%1'").arg(u.module);
+        return false;
     }
-    const int interpolation = count > 2 && count < 200 ? cv::INTER_NEAREST
-        : smaller                                      ? cv::INTER_AREA
-                                                       : cv::INTER_CUBIC;
-    cv::Mat y;
-    cv::resize(x, y, size, 0, 0, interpolation);
-    if (binary) {
-        cv::Mat grey, bw;
-        cv::cvtColor(y, grey, cv::COLOR_RGB2GRAY); // ~ the mean of the three equal channels
-        cv::threshold(grey, bw, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-        cv::cvtColor(bw, y, cv::COLOR_GRAY2RGB);
+    PreprocessOptions o;
+    o.resolution = u.pixelPerfect ? pixelPerfectResolution(picture.size(), width, height, u.resizeMode)
+        : u.processorRes < 64 || u.processorRes > 2048 ? 512
+                                                       : u.processorRes;
+    const double a = sliderValue(u.thresholdA, p, 0), b = sliderValue(u.thresholdB, p, 1);
+    o.a = a;
+    o.b = b;
+    o.mask = u.mask.isNull() ? initMask : u.mask;
+    if (o.mask.isNull() && p->needsMask()) { // the extension: no mask, nothing masked
+        o.mask = QImage(picture.size(), QImage::Format_Grayscale8);
+        o.mask.fill(0);
     }
-    return y;
+    QString why;
+    const QImage map = preprocessControlImage(u.module, picture, o, annotatorsDir, &why);
+    if (map.isNull()) {
+        *error = unit + QStringLiteral(": ") + why;
+        return false;
+    }
+    ControlNetUnit& e = *out;
+    e = ControlNetUnit();
+    e.model = u.model.toStdString();
+    e.image = fromQImage(map);
+    if (map.hasAlphaChannel()) { // an inpaint map: transparent where the mask repaints
+        QImage m(map.size(), QImage::Format_RGB888);
+        for (int y = 0; y < map.height(); ++y) {
+            const auto* line = reinterpret_cast<const QRgb*>(map.constScanLine(y));
+            uchar* o8 = m.scanLine(y);
+            for (int x = 0; x < map.width(); ++x)
+                std::fill_n(o8 + 3 * x, 3, qAlpha(line[x]) < 128 ? 255 : 0);
+        }
+        e.mask = fromQImage(m);
+    }
+    e.weight = u.weight;
+    e.guidanceStart = u.guidanceStart;
+    e.guidanceEnd = u.guidanceEnd;
+    e.controlMode = u.controlMode;
+    e.resizeMode = u.resizeMode;
+    e.module = u.module.toStdString();
+    e.processorRes = o.resolution;
+    e.thresholdA = a;
+    e.thresholdB = b;
+    e.pixelPerfect = u.pixelPerfect;
+    return true;
 }
 
-} // namespace
-
-QImage fitControlMap(const QImage& map, ControlResizeMode mode, int width, int height)
+QString controlMapPath(const QString& imagePath, int unit)
 {
-    const bool inpaint = map.hasAlphaChannel();
-    const QImage rgb = cvimage::rgb888(map);
-    const cv::Mat src = cvimage::view(rgb, CV_8UC3);
-    cv::Mat alpha;
-    if (inpaint) {
-        const QImage a = map.convertToFormat(QImage::Format_Alpha8);
-        alpha = cvimage::view(a, CV_8UC1).clone();
-    }
-    auto resizeAlpha = [&](cv::Size size) {
-        if (alpha.empty())
-            return;
-        cv::Mat a;
-        cv::resize(alpha, a, size, 0, 0, cv::INTER_LINEAR);
-        alpha = a > 127;
-    };
-    cv::Mat out, outAlpha;
-    const double k0 = double(height) / src.rows, k1 = double(width) / src.cols;
-    auto safeint = [](double v) { return int(std::nearbyint(v)); };
-    if (mode == ControlResizeMode::JustResize) {
-        out = highQualityResize(src, cv::Size(width, height));
-        resizeAlpha(cv::Size(width, height));
-        outAlpha = alpha;
-    } else if (mode == ControlResizeMode::ResizeAndFill) {
-        // the whole map inside, centred, over the median colour of its border
-        const double k = std::min(k0, k1);
-        std::vector<uchar> border[3];
-        auto addPixel = [&](int y, int x) {
-            const uchar* p = src.ptr<uchar>(y) + 3 * x;
-            for (int c = 0; c < 3; ++c)
-                border[c].push_back(p[c]);
-        };
-        for (int x = 0; x < src.cols; ++x) {
-            addPixel(0, x);
-            addPixel(src.rows - 1, x);
-        }
-        for (int y = 0; y < src.rows; ++y) {
-            addPixel(y, 0);
-            addPixel(y, src.cols - 1);
-        }
-        cv::Scalar fill;
-        for (int c = 0; c < 3; ++c) { // np.median, then the map's dtype (uint8: truncated)
-            std::vector<uchar>& v = border[c];
-            std::sort(v.begin(), v.end());
-            const size_t n = v.size();
-            fill[c] = n % 2 ? v[n / 2] : std::floor((int(v[n / 2 - 1]) + int(v[n / 2])) / 2.0);
-        }
-        const cv::Size inner(safeint(src.cols * k), safeint(src.rows * k));
-        const cv::Mat fitted = highQualityResize(src, inner);
-        out = cv::Mat(height, width, CV_8UC3, fill);
-        const int padH = std::max(0, (height - inner.height) / 2),
-                  padW = std::max(0, (width - inner.width) / 2);
-        const cv::Rect dst(
-            padW, padH, std::min(inner.width, width - padW), std::min(inner.height, height - padH));
-        fitted(cv::Rect(0, 0, dst.width, dst.height)).copyTo(out(dst));
-        if (!alpha.empty()) {
-            resizeAlpha(inner);
-            outAlpha = cv::Mat(height, width, CV_8UC1, cv::Scalar(255));
-            alpha(cv::Rect(0, 0, dst.width, dst.height)).copyTo(outAlpha(dst));
-        }
-    } else {
-        // cover the target, cut the overflow evenly from both sides
-        const double k = std::max(k0, k1);
-        const cv::Size inner(safeint(src.cols * k), safeint(src.rows * k));
-        const cv::Mat fitted = highQualityResize(src, inner);
-        const int padH = std::max(0, (inner.height - height) / 2),
-                  padW = std::max(0, (inner.width - width) / 2);
-        const cv::Rect crop(
-            padW, padH, std::min(width, inner.width - padW), std::min(height, inner.height - padH));
-        out = fitted(crop).clone();
-        if (!alpha.empty()) {
-            resizeAlpha(inner);
-            outAlpha = alpha(crop).clone();
-        }
-        if (out.cols != width || out.rows != height) // rounding left it a pixel short
-            cv::resize(out, out, cv::Size(width, height), 0, 0, cv::INTER_NEAREST);
-        if (!outAlpha.empty() && (outAlpha.cols != width || outAlpha.rows != height))
-            cv::resize(outAlpha, outAlpha, cv::Size(width, height), 0, 0, cv::INTER_NEAREST);
-    }
-    QImage result = cvimage::fromMat(out, QImage::Format_RGB888);
-    if (!outAlpha.empty()) {
-        result = result.convertToFormat(QImage::Format_ARGB32);
-        for (int y = 0; y < result.height(); ++y) {
-            auto* line = reinterpret_cast<QRgb*>(result.scanLine(y));
-            const uchar* a = outAlpha.ptr<uchar>(y);
-            for (int x = 0; x < result.width(); ++x)
-                line[x] = (line[x] & 0x00ffffffu) | (uint32_t(a[x]) << 24);
-        }
-    }
-    return result;
+    const QFileInfo f(imagePath);
+    return f.dir().filePath(QStringLiteral("controlnet/%1-%2.png").arg(f.completeBaseName()).arg(unit));
 }
 
 QList<ControlNetModelEntry> listControlNetModels(const QStringList& dirs)

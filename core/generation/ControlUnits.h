@@ -2,9 +2,9 @@
 // ControlNet units as front ends hold them (the GUI's tabs, the API's alwayson_scripts.controlnet
 // args, the CLI's --controlnet flags), with sd-webui-controlnet's names and rules
 // (internal_controlnet/args.py ControlNetUnit, scripts/controlnet.py detectmap_proc;
-// docs/reference.md §12): the infotext value "Module: canny, Model: NAME [hash], Weight: 1.0, ...",
-// pixel-perfect resolution, the map fitted to the generation size, and the ControlNet model files
-// of the ControlNet folders. JobBuilder turns units into the engine's.
+// docs/reference.md §11-12): reading the infotext value "Module: canny, Model: NAME [hash], ...",
+// pixel-perfect resolution, the ControlNet model files of the ControlNet folders, and the engine's
+// unit made from a front end's (preprocessed; the engine fits the map to each pass's size).
 #include <QImage>
 #include <QList>
 #include <QString>
@@ -12,11 +12,13 @@
 
 #include <optional>
 
+#include "core/engine/GenerationParams.h"
+
 namespace qd
 {
 
-enum class ControlResizeMode { JustResize = 0, CropAndResize = 1, ResizeAndFill = 2 };
-enum class ControlMode { Balanced = 0, PromptImportant = 1, ControlNetImportant = 2 };
+// ControlMode and ControlResizeMode are the engine's (core/engine/GenerationParams.h), in the
+// extension's order (0, 1, 2 as its API numbers them).
 
 // "Just Resize", "Crop and Resize", "Resize and Fill"; the parser also takes 0 / 1 / 2 and the
 // extension's old names ("Inner Fit (Scale to Fit)", "Envelope (Outer Fit)", ...).
@@ -41,13 +43,9 @@ struct ControlUnitRequest {
     ControlMode controlMode = ControlMode::Balanced;
 };
 
-// ControlNetUnit.serialize: "Module: canny, Model: control_v11p_sd15_canny [d14c016b], Weight: 1.0,
-// Resize Mode: Crop and Resize, Processor Res: 512, Threshold A: 100.0, Threshold B: 200.0, Guidance
-// Start: 0.0, Guidance End: 1.0, Pixel Perfect: False, Control Mode: Balanced" (Python's str() of each
-// value). `modelTitle` is what goes after "Model:" (the unit's model when empty).
-QString controlUnitInfotext(const ControlUnitRequest& unit, const QString& modelTitle = QString());
-// ControlNetUnit.parse: the fields of such a value (the image is not in it); nullopt with *error for
-// text that is not one.
+// ControlNetUnit.parse: the fields of an infotext value "Module: canny, Model: NAME [hash], Weight: 1,
+// ..." as the extension (and the engine, pipeline/ControlNetRun.cpp) writes it (the image is not in it);
+// nullopt with *error for text that is not one.
 std::optional<ControlUnitRequest> parseControlUnitInfotext(const QString& value, QString* error = nullptr);
 // The units of an infotext's extra keys "ControlNet 0", "ControlNet 1", ... in order.
 QList<ControlUnitRequest> controlUnitsFromExtras(const QList<QPair<QString, QString>>& extras);
@@ -55,11 +53,17 @@ QList<ControlUnitRequest> controlUnitsFromExtras(const QList<QPair<QString, QStr
 // pixel_perfect_resolution: the map resolution that lands 1:1 on a width x height generation.
 int pixelPerfectResolution(const QSize& image, int width, int height, ControlResizeMode mode);
 
-// detectmap_proc: the map fitted to width x height as the extension fits it (just resize; crop to
-// cover; or fit inside over the border's median colour), with its resampling rules (nearest for maps
-// of a few colours, area down, cubic up; two-colour maps thresholded back to two colours). An inpaint
-// map keeps its alpha (thresholded at 127).
-QImage fitControlMap(const QImage& map, ControlResizeMode mode, int width, int height);
+// The engine's unit for `u` in a width x height generation: the picture (img2img's init image when the
+// unit has none, as the extension does) run through the unit's preprocessor at its resolution (pixel
+// perfect: the one that lands 1:1), the mask for inpaint modules (the unit's, else img2img's), and
+// the values the extension records for sliders left at -1. `u.model` must already be a file or
+// folder path. False with *error naming the unit and what is wrong.
+bool toEngineControlUnit(const ControlUnitRequest& u, int index, const QImage& init, const QImage& initMask,
+    int width, int height, const QString& annotatorsDir, ControlNetUnit* out, QString* error);
+
+// Where the control map of unit `unit` of a saved image is kept: controlnet/STEM-N.png in the image's
+// folder (a folder of its own, so that history scans never take a map for an image).
+QString controlMapPath(const QString& imagePath, int unit);
 
 struct ControlNetModelEntry {
     QString name; // the file's stem (a diffusers folder's name)

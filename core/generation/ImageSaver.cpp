@@ -1,5 +1,8 @@
 #include "core/generation/ImageSaver.h"
 
+#include "core/generation/ControlUnits.h"
+#include "core/generation/EngineImage.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QMutex>
@@ -93,6 +96,15 @@ QString ImageSaver::save(const QImage& image, const GenerationParams& params, co
         }
         if (!ImageMetadata::save(image, path, meta, m_options.quality, error))
             return QString();
+    }
+
+    // The ControlNet maps that guided it, kept beside (a map that cannot be written costs the entry
+    // its map, not the image)
+    for (size_t u = 0; u < params.controlNets.size(); ++u) {
+        const Image& map = params.controlNets[u].image;
+        const QString mapPath = controlMapPath(path, int(u));
+        if (map.empty() || !QDir().mkpath(QFileInfo(mapPath).path()) || !toQImage(map).save(mapPath, "PNG"))
+            qWarning("%s: cannot save the ControlNet map", qPrintable(mapPath));
     }
 
     // The file is durable now; only then does the history point at it.

@@ -1,5 +1,7 @@
 #include "core/generation/JobBuilder.h"
 
+#include "core/generation/ControlPreprocessors.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QHash>
@@ -330,6 +332,38 @@ std::optional<GenerationJob> JobBuilder::build(const JobRequest& request, QStrin
                 .arg(hrUpscaler, names.join(", ")));
         return std::nullopt;
     }
+    // ---- ControlNet: models resolved now (a missing one fails before queueing), maps made later -------
+    QStringList controlDirs = controlNetFolders();
+    if (!demo) { // A1111's layout beside a checkpoint given by path
+        const QDir ckptDir = QFileInfo(model.path).absoluteDir();
+        controlDirs << ckptDir.filePath("ControlNet")
+                    << QFileInfo(ckptDir.absolutePath()).dir().filePath("ControlNet");
+    }
+    for (int i = 0; i < request.controlUnits.size(); ++i) {
+        ControlUnitRequest u = request.controlUnits[i];
+        if (!u.enabled)
+            continue;
+        const auto found = findControlNetModel(u.model, controlDirs);
+        if (!found) {
+            fail(error,
+                u.model.isEmpty() || u.model.compare(QLatin1String("None"), Qt::CaseInsensitive) == 0
+                    ? QStringLiteral("ControlNet unit %1: no model chosen").arg(i)
+                    : QStringLiteral("ControlNet unit %1: unknown model '%2' (not in %3)")
+                          .arg(i)
+                          .arg(u.model,
+                              controlDirs.isEmpty() ? QStringLiteral("any ControlNet folder")
+                                                    : controlDirs.join(QStringLiteral(", "))));
+            return std::nullopt;
+        }
+        if (!findControlPreprocessor(u.module)) {
+            fail(error, QStringLiteral("ControlNet unit %1: unknown preprocessor '%2'").arg(i).arg(u.module));
+            return std::nullopt;
+        }
+        u.model = found->path;
+        job.controlUnits << u;
+    }
+    job.annotatorsDir = annotatorFolders().value(0);
+
     job.outputDir = request.outputDir.isEmpty() ? m_settings.effectiveOutputFolder() : request.outputDir;
     job.initImage = request.initImage;
     job.maskImage = request.maskImage;
@@ -360,6 +394,17 @@ GenerationInputs prepareInputs(GenerationJob& job, int nativeSize)
     // record its strength as A1111 does for every img2img image.
     if (!init.isNull() && p.initImage.empty())
         p.extra["Denoising strength"] = formatInfotextNumber(p.denoisingStrength).toStdString();
+    // ControlNet maps, at the final size (pixel perfect needs it); img2img's image and mask stand in
+    // for a unit's own, as in the extension
+    p.controlNets.clear();
+    for (int i = 0; i < job.controlUnits.size(); ++i) {
+        ControlNetUnit unit;
+        QString why;
+        if (!toEngineControlUnit(
+                job.controlUnits[i], i, init, mask, p.width, p.height, job.annotatorsDir, &unit, &why))
+            throw EngineError(why.toStdString());
+        p.controlNets.push_back(std::move(unit));
+    }
     GenerationInputs inputs;
     if (p.enableHr && init.isNull() && !isLatentUpscaler(p.hrUpscaler)) {
         QString error;

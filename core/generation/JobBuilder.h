@@ -38,6 +38,10 @@ struct GenerationJob {
     QString outputDir; // where finished images are saved ("" = the settings' folder)
     QImage initImage; // an init image handed over in memory (API, pasted); else params.initImage names a file
     QImage maskImage; // likewise for the mask
+    // ControlNet units, their models resolved to paths; prepareInputs preprocesses them into
+    // params.controlNets once the size is known (annotators: where network annotators' weights are)
+    QList<ControlUnitRequest> controlUnits;
+    QString annotatorsDir;
     // Set by prepareInputs when inpainting: how each generated image goes back into the picture
     // (applyInpaintOverlay, core/generation/Inpainting.h)
     std::shared_ptr<const InpaintOverlay> inpaintOverlay;
@@ -62,8 +66,8 @@ struct JobRequest {
     QImage initImage; // in-memory images (API base64, drag and drop) instead of params' file paths
     QImage maskImage;
     QStringList styles; // prompt styles applied, in order, when the job is built (Styles.h)
-    // ControlNet units (ControlUnits.h): preprocessed, fitted to the size and resolved to model
-    // files when the job is built
+    // ControlNet units (ControlUnits.h); disabled ones are dropped, models resolved to files in the
+    // ControlNet folders (or beside the checkpoint) when the job is built
     QList<ControlUnitRequest> controlUnits;
     QString stylesFile; // their styles.csv; "" = StyleDatabase::defaultPath()
 };

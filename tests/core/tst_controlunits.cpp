@@ -1,6 +1,6 @@
-// ControlNet units as sd-webui-controlnet writes and reads them: the infotext value round-trips and
-// reads the extension's own; pixel-perfect resolution; maps fitted to the generation size as the
-// extension fits them; ControlNet files and diffusers folders found by name, title or path.
+// ControlNet units as sd-webui-controlnet writes and reads them: its infotext value read back;
+// pixel-perfect resolution; the engine's unit made from a front end's; ControlNet files and diffusers
+// folders found by name, title or path.
 #include <QPainter>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -16,25 +16,15 @@ class TestControlUnits : public QObject
 private slots:
     void infotextRoundTripsAndReadsTheExtensions()
     {
-        ControlUnitRequest u;
-        u.module = "canny";
-        u.model = "control_v11p_sd15_canny [d14c016b]";
-        u.weight = 0.8;
-        u.thresholdA = 100;
-        u.thresholdB = 200;
-        u.guidanceEnd = 0.6;
-        u.controlMode = ControlMode::ControlNetImportant;
-        const QString text = controlUnitInfotext(u);
-        QCOMPARE(text,
-            QString(
-                "Module: canny, Model: control_v11p_sd15_canny [d14c016b], Weight: 0.8, Resize Mode: Crop "
-                "and "
-                "Resize, Processor Res: 512, Threshold A: 100, Threshold B: 200, Guidance Start: 0, Guidance "
-                "End: 0.6, Pixel Perfect: False, Control Mode: ControlNet is more important"));
+        const QString text
+            = "Module: canny, Model: control_v11p_sd15_canny [d14c016b], Weight: 0.8, Resize Mode: "
+              "Crop and Resize, Processor Res: 512, Threshold A: 100, Threshold B: 200, Guidance "
+              "Start: 0, Guidance End: 0.6, Pixel Perfect: False, Control Mode: ControlNet is more "
+              "important";
         const auto back = parseControlUnitInfotext(text);
         QVERIFY(back);
-        QCOMPARE(back->module, u.module);
-        QCOMPARE(back->model, u.model);
+        QCOMPARE(back->module, QString("canny"));
+        QCOMPARE(back->model, QString("control_v11p_sd15_canny [d14c016b]"));
         QCOMPARE(back->weight, 0.8);
         QCOMPARE(back->guidanceEnd, 0.6);
         QCOMPARE(back->thresholdB, 200.0);
@@ -61,9 +51,6 @@ private slots:
         QVERIFY(error.contains("Module canny"));
         QVERIFY(!parseControlUnitInfotext("Module: canny, Weight: heavy", &error));
         QVERIFY(error.contains("heavy"));
-        // a module without sliders records the extension's hidden-slider default, 0.5
-        ControlUnitRequest plain;
-        QVERIFY(controlUnitInfotext(plain).contains("Threshold A: 0.5, Threshold B: 0.5"));
         // the units of an infotext's extra keys, in their numbers' order, quoted as A1111 quotes them
         const QList<ControlUnitRequest> units
             = controlUnitsFromExtras({ { "ControlNet 1", "\"" + text + "\"" }, { "Hires upscale", "2" },
@@ -81,51 +68,56 @@ private slots:
         QCOMPARE(pixelPerfectResolution(QSize(300, 200), 768, 512, ControlResizeMode::JustResize), 512);
     }
 
-    void mapsFitTheGenerationSize()
+    // The engine's unit: the preprocessed map, the extension's recorded defaults, img2img's picture and
+    // mask standing in, an inpaint map's mask, and errors naming the unit
+    void engineUnits()
     {
-        // 200 x 100: left half reddish, right half bluish (not black and white: the extension would
-        // threshold a two-colour map with values near 0 and 255 to black and white)
-        const QColor red(200, 40, 40), blue(40, 40, 200);
-        QImage map(200, 100, QImage::Format_RGB888);
-        QPainter p(&map);
-        p.fillRect(0, 0, 100, 100, red);
-        p.fillRect(100, 0, 100, 100, blue);
-        p.end();
-        const QImage just = fitControlMap(map, ControlResizeMode::JustResize, 64, 64);
-        QCOMPARE(just.size(), QSize(64, 64));
-        QCOMPARE(just.pixelColor(5, 32), red);
-        QCOMPARE(just.pixelColor(60, 32), blue);
-        // crop and resize: 128 x 64 scaled to cover 64 x 64, the sides cut evenly: both colours stay
-        const QImage crop = fitControlMap(map, ControlResizeMode::CropAndResize, 64, 64);
-        QCOMPARE(crop.size(), QSize(64, 64));
-        QCOMPARE(crop.pixelColor(2, 32), red);
-        QCOMPARE(crop.pixelColor(61, 32), blue);
-        // resize and fill: 64 x 32 in the middle rows, bands above and below
-        const QImage fill = fitControlMap(map, ControlResizeMode::ResizeAndFill, 64, 64);
-        QCOMPARE(fill.size(), QSize(64, 64));
-        QCOMPARE(fill.pixelColor(5, 32), red);
-        QVERIFY(fill.pixelColor(5, 2) != red || fill.pixelColor(60, 2) != blue);
-        // a black-and-white edge map stays black and white when enlarged
-        QImage edges(32, 32, QImage::Format_RGB888);
-        edges.fill(Qt::black);
-        QPainter(&edges).fillRect(10, 0, 2, 32, Qt::white);
-        const QImage big = fitControlMap(edges, ControlResizeMode::JustResize, 100, 100);
-        for (int x = 0; x < 100; ++x) {
-            const int v = big.pixelColor(x, 50).red();
-            QVERIFY2(v == 0 || v == 255, qPrintable(QString::number(v)));
-        }
-        QVERIFY(big.pixelColor(34, 50).red() == 255 || big.pixelColor(35, 50).red() == 255);
-        // an inpaint map keeps its mask
-        QImage inpaint(40, 40, QImage::Format_ARGB32);
-        inpaint.fill(QColor(0, 128, 0, 255));
-        QPainter(&inpaint).setCompositionMode(QPainter::CompositionMode_Source);
-        for (int y = 0; y < 20; ++y)
-            for (int x = 0; x < 40; ++x)
-                inpaint.setPixel(x, y, qRgba(0, 128, 0, 0));
-        const QImage fitted = fitControlMap(inpaint, ControlResizeMode::JustResize, 80, 80);
-        QVERIFY(fitted.hasAlphaChannel());
-        QCOMPARE(qAlpha(fitted.pixel(40, 10)), 0);
-        QCOMPARE(qAlpha(fitted.pixel(40, 70)), 255);
+        QImage square(128, 128, QImage::Format_RGB888);
+        square.fill(Qt::black);
+        QPainter(&square).fillRect(32, 32, 64, 64, Qt::white);
+        ControlUnitRequest u;
+        u.module = "canny";
+        u.model = "/models/ControlNet/c.safetensors";
+        u.image = square;
+        u.processorRes = 256;
+        u.guidanceEnd = 0.5;
+        ControlNetUnit e;
+        QString error;
+        QVERIFY2(toEngineControlUnit(u, 0, QImage(), QImage(), 512, 512, QString(), &e, &error),
+            qPrintable(error));
+        QCOMPARE(e.image.width, 256); // the map at the processor resolution; the engine fits it
+        QCOMPARE(e.model, std::string("/models/ControlNet/c.safetensors"));
+        QCOMPARE(e.thresholdA, 100.0); // canny's defaults recorded for -1
+        QCOMPARE(e.thresholdB, 200.0);
+        QCOMPARE(e.processorRes, 256);
+        QCOMPARE(e.guidanceEnd, 0.5);
+        QVERIFY(e.mask.empty());
+        // pixel perfect: the resolution that lands 1:1 on 768 x 768
+        u.pixelPerfect = true;
+        QVERIFY(toEngineControlUnit(u, 0, QImage(), QImage(), 768, 768, QString(), &e, &error));
+        QCOMPARE(e.processorRes, 768);
+        QCOMPARE(e.image.width, 768);
+        // no picture: img2img's init image; none at all: an error naming the unit
+        u = ControlUnitRequest();
+        u.model = "/m.safetensors";
+        QVERIFY(toEngineControlUnit(u, 1, square, QImage(), 128, 128, QString(), &e, &error));
+        QCOMPARE(e.image.width, 128);
+        QCOMPARE(e.thresholdA, 0.5); // no sliders: the extension's hidden-slider default
+        QVERIFY(!toEngineControlUnit(u, 1, QImage(), QImage(), 128, 128, QString(), &e, &error));
+        QVERIFY(error.startsWith("ControlNet unit 1"));
+        // inpaint: img2img's mask becomes the unit's (white where repainted)
+        u.module = "inpaint_only";
+        QImage mask(128, 128, QImage::Format_Grayscale8);
+        mask.fill(0);
+        QPainter(&mask).fillRect(0, 0, 64, 128, Qt::white);
+        QVERIFY2(toEngineControlUnit(u, 0, square, mask, 128, 128, QString(), &e, &error), qPrintable(error));
+        QCOMPARE(e.mask.width, 128);
+        QCOMPARE(int(e.mask.pixels[3 * (10 * 128 + 10)]), 255);
+        QCOMPARE(int(e.mask.pixels[3 * (10 * 128 + 100)]), 0);
+        // a network annotator that is not there
+        u.module = "depth_midas";
+        QVERIFY(!toEngineControlUnit(u, 2, square, QImage(), 128, 128, QString(), &e, &error));
+        QVERIFY(error.contains("ControlNet unit 2") && error.contains("depth_midas"));
     }
 
     void modelsAreFoundByNameTitleOrPath()

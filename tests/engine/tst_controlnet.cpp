@@ -310,6 +310,30 @@ private slots:
         QVERIFY(guided[0].image.pixels != plain[0].image.pixels);
         QVERIFY(QString::fromStdString(guided[0].params.extra.at("ControlNet 0"))
                     .startsWith("Module: none, Model: tiny_controlnet"));
+        // weight 0 is no ControlNet; so is guidance end 0 under diffusers' rule (the extension's rule
+        // still guides step 0 there: 0 <= 0 / N <= 0)
+        auto maxDiff = [](const qd::Image& a, const qd::Image& b) {
+            int d = 0;
+            for (size_t i = 0; i < a.pixels.size(); ++i)
+                d = std::max(d, std::abs(int(a.pixels[i]) - int(b.pixels[i])));
+            return d;
+        };
+        p.controlNets[0].weight = 0;
+        QCOMPARE(maxDiff(pipeline->generate(p, {}, none, {}, nullptr)[0].image, plain[0].image), 0);
+        p.controlNets[0].weight = 1;
+        p.controlNets[0].guidanceEnd = 0;
+        p.controlGuidanceRule = qd::ControlGuidanceRule::Diffusers;
+        QCOMPARE(maxDiff(pipeline->generate(p, {}, none, {}, nullptr)[0].image, plain[0].image), 0);
+        p.controlGuidanceRule = qd::ControlGuidanceRule::Extension;
+        QVERIFY(maxDiff(pipeline->generate(p, {}, none, {}, nullptr)[0].image, plain[0].image) > 0);
+        p.controlNets[0].guidanceEnd = 1;
+        // two units add: two halves make the whole
+        p.controlNets = { u, u };
+        p.controlNets[0].weight = p.controlNets[1].weight = 0.5;
+        const auto halves = pipeline->generate(p, {}, none, {}, nullptr);
+        QVERIFY(maxDiff(halves[0].image, guided[0].image) <= 1);
+        QVERIFY(halves[0].params.extra.count("ControlNet 1"));
+        p.controlNets = { u };
         p.enableHr = true;
         p.hrScale = 1.5;
         p.hrUpscaler = "Latent";

@@ -7,6 +7,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QPainter>
+#include <QProcess>
 
 #include "../core/TestFiles.h"
 #include "core/generation/InferenceWorker.h"
@@ -73,7 +74,13 @@ private slots:
         QVERIFY(m_dir.isValid());
         const QString models = m_dir.filePath("models/Stable-diffusion");
         QDir().mkpath(models);
-        qdtest::writeFile(m_dir.filePath("models/ControlNet/control_v11p_sd15_canny.safetensors"), "weights");
+        // a ControlNet the demo model takes (the tiny fill-rule one: context 128), under a real name
+        QProcess make;
+        make.start(QCoreApplication::applicationDirPath() + "/qdiffusion-cli",
+            { "make-checkpoint", "--arch", "controlnet-tiny", "--out",
+                m_dir.filePath("models/ControlNet/control_v11p_sd15_canny.safetensors") });
+        QVERIFY(make.waitForFinished(120000));
+        QVERIFY2(make.exitCode() == 0, make.readAllStandardError().constData());
         m_worker = std::make_unique<InferenceWorker>();
         Settings settings;
         settings.modelFolders = { models };
@@ -159,6 +166,60 @@ private slots:
             { { "controlnet_module", "canny" },
                 { "controlnet_input_images", QJsonArray { "not base64 !" } } });
         QCOMPARE(bad.status, 422);
+    }
+
+    // sd-webui-controlnet's own API example (its wiki's txt2img request): a canny unit on a picture,
+    // the model by its listed title. The image changes, the infotext records the unit as the
+    // extension writes it; weight 0 gives the plain image back.
+    void theExtensionsExampleRequestWorks()
+    {
+        const QString model
+            = call("GET", "/controlnet/model_list").json.object().value("model_list").toArray()[1].toString();
+        auto txt2img = [&](const QJsonArray& units) {
+            QJsonObject body { { "prompt", "a house on a hill" }, { "negative_prompt", "blurry" },
+                { "seed", 42 }, { "steps", 3 }, { "width", 64 }, { "height", 64 },
+                { "sampler_name", "Euler" } };
+            if (!units.isEmpty())
+                body.insert(
+                    "alwayson_scripts", QJsonObject { { "controlnet", QJsonObject { { "args", units } } } });
+            return call("POST", "/sdapi/v1/txt2img", body);
+        };
+        const QJsonObject unit { { "enabled", true }, { "image", pngBase64(square()) }, { "module", "canny" },
+            { "model", model }, { "weight", 1.0 }, { "resize_mode", "Crop and Resize" }, { "lowvram", false },
+            { "processor_res", 64 }, { "threshold_a", 100 }, { "threshold_b", 200 },
+            { "guidance_start", 0.0 }, { "guidance_end", 1.0 }, { "control_mode", 0 },
+            { "pixel_perfect", false } };
+        const Reply plain = txt2img({});
+        const Reply guided = txt2img({ unit });
+        QCOMPARE(plain.status, 200);
+        QVERIFY2(guided.status == 200, guided.json.toJson().constData());
+        const QString a = plain.json.object().value("images").toArray()[0].toString();
+        const QString b = guided.json.object().value("images").toArray()[0].toString();
+        QVERIFY(a != b);
+        const QString info = QJsonDocument::fromJson(guided.json.object().value("info").toString().toUtf8())
+                                 .object()
+                                 .value("infotexts")
+                                 .toArray()[0]
+                                 .toString();
+        QVERIFY2(info.contains("ControlNet 0: \"Module: canny, Model: " + model
+                     + ", Weight: 1, Resize Mode: Crop and Resize, "
+                       "Processor Res: 64, Threshold A: 100, Threshold B: 200, Guidance Start: 0, "
+                       "Guidance End: 1, Pixel Perfect: False, Control Mode: Balanced\""),
+            qPrintable(info));
+        QJsonObject off = unit;
+        off.insert("weight", 0.0);
+        auto pixels = [](const QString& base64) {
+            return QImage::fromData(QByteArray::fromBase64(base64.toLatin1()))
+                .convertToFormat(QImage::Format_RGB888);
+        };
+        QCOMPARE(pixels(txt2img({ off }).json.object().value("images").toArray()[0].toString()), pixels(a));
+        QVERIFY(pixels(a) != pixels(b));
+        // a unit whose model is not there: the request fails naming it
+        QJsonObject missing = unit;
+        missing.insert("model", "control_v11p_sd15_openpose [aaaaaaaa]");
+        const Reply r = txt2img({ missing });
+        QCOMPARE(r.status, 422);
+        QVERIFY(detail(r).contains("control_v11p_sd15_openpose"));
     }
 
     void unitsAreCheckedBeforeTheyRun()

@@ -256,8 +256,12 @@ ControlRun makeControlRun(const GenerationParams& params, ControlNetCache& cache
     run.rule = params.controlGuidanceRule;
     for (const ControlNetUnit& unit : params.controlNets) {
         const ControlNetCache::Entry& e = cache.get(unit.model, sd);
-        const Tensor hint
-            = fitControlImage(unit.image, unit.resizeMode, width, height).to(e.model->device(), sd.dtype());
+        Tensor hint = fitControlImage(unit.image, unit.resizeMode, width, height);
+        if (!unit.mask.empty()) // sd-webui-controlnet's inpaint hint: -1 where the mask repaints
+            hint
+                = torch::where(fitControlImage(unit.mask, unit.resizeMode, width, height).mean(1, true) > 0.5,
+                    torch::full_like(hint, -1.0), hint);
+        hint = hint.to(e.model->device(), sd.dtype());
         run.units.push_back(controlUnitRun(unit, e.model, hint, hiresPass));
         run.labels.push_back(e.label);
     }
