@@ -28,6 +28,8 @@ Command addBench(CLI::App& app);
 Command addGenerate(CLI::App& app);
 // serve [--host H] [--port N] ...: the AUTOMATIC1111 HTTP API (CmdServe.cpp)
 Command addServe(CLI::App& app);
+// upscale INPUT... [--upscaler NAME] [--scale F | --width W --height H [--crop]] ... (CmdUpscale.cpp)
+Command addUpscale(CLI::App& app);
 #endif
 // Checkpoint files (CmdMakeCheckpoint.cpp, CmdInspect.cpp, CmdBenchLoad.cpp).
 Command addMakeCheckpointCommand(CLI::App& app);
