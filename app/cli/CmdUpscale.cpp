@@ -159,8 +159,10 @@ Command addUpscale(CLI::App& app)
     sub->add_option("--upscaler2-visibility", o->visibility,
         "The second upscaler's share, 0 to 1 (default 0.5 with --upscaler2)");
     sub->add_option("--models", o->modelDirs,
-        "A model folder (repeatable): its ESRGAN and RealESRGAN subfolders hold upscaler models");
-    sub->add_option("--upscaler-dir", o->upscalerDirs, "A folder of upscaler model files (repeatable)");
+           "A model folder (repeatable): its ESRGAN and RealESRGAN subfolders hold upscaler models")
+        ->allow_extra_args(false); // one folder per flag: the images after it stay inputs
+    sub->add_option("--upscaler-dir", o->upscalerDirs, "A folder of upscaler model files (repeatable)")
+        ->allow_extra_args(false);
     sub->add_option("--outdir", o->outdir, "Output folder")->capture_default_str();
     sub->add_option("--device", o->device, "Where a model upscaler runs: cpu, cuda, cuda:N or auto")
         ->capture_default_str();

@@ -77,7 +77,8 @@ private slots:
     void scaleToWithCropAndAModelFromTheModelsFolder()
     {
         const QString out = m_dir.filePath("to");
-        const Run r = cli({ m_source, "--upscaler", "4x-tiny", "--models", m_dir.filePath("models"),
+        // the model folder before the image: one folder per --models, the image stays an input
+        const Run r = cli({ "--models", m_dir.filePath("models"), m_source, "--upscaler", "4x-tiny",
             "--width", "96", "--height", "96", "--crop", "--upscaler2", "Nearest", "--upscaler2-visibility",
             "0.25", "--outdir", out, "--json" });
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
