@@ -1121,6 +1121,14 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <source>&amp;X/Y/Z Plot…</source>
         <translation>&amp;X/Y/Z 图表…</translation>
     </message>
+    <message>
+        <source>&amp;Upscale…</source>
+        <translation>放大(&amp;U)…</translation>
+    </message>
+    <message>
+        <source>Upscaled image saved as %1</source>
+        <translation>放大后的图像已保存为 %1</translation>
+    </message>
 </context>
 <context>
     <name>qd::MaskPainter</name>
@@ -1703,6 +1711,117 @@ Stable Diffusion 原生桌面创作工具。</translation>
     <message>
         <source>Styles</source>
         <translation>风格</translation>
+    </message>
+</context>
+<context>
+    <name>qd::UpscaleDialog</name>
+    <message>
+        <source>Upscale</source>
+        <translation>放大</translation>
+    </message>
+    <message>
+        <source>No image</source>
+        <translation>没有图像</translation>
+    </message>
+    <message>
+        <source>%1 (model, x%2)</source>
+        <translation>%1（模型，x%2）</translation>
+    </message>
+    <message>
+        <source>Scale &amp;by</source>
+        <translation>按倍数(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Scale &amp;to</source>
+        <translation>缩放到(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Crop to fit</source>
+        <translation>裁剪以适应(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Cover the size and cut the middle; otherwise keep the aspect ratio</source>
+        <translation>铺满该尺寸并裁取中间部分；不勾选则保持宽高比</translation>
+    </message>
+    <message>
+        <source>How much of the second upscaler's result is blended in</source>
+        <translation>混入第二个放大器结果的比例</translation>
+    </message>
+    <message>
+        <source>Visibility:</source>
+        <translation>可见度：</translation>
+    </message>
+    <message>
+        <source>Image:</source>
+        <translation>图像：</translation>
+    </message>
+    <message>
+        <source>&amp;Upscaler:</source>
+        <translation>放大器(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>Size:</source>
+        <translation>尺寸：</translation>
+    </message>
+    <message>
+        <source>&amp;Second upscaler:</source>
+        <translation>第二放大器(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>Result:</source>
+        <translation>结果：</translation>
+    </message>
+    <message>
+        <source>The upscaled image appears here</source>
+        <translation>放大后的图像将显示在这里</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>%1 (%2 × %3)</source>
+        <translation>%1（%2 × %3）</translation>
+    </message>
+    <message>
+        <source>The preview image (%1 × %2)</source>
+        <translation>预览图像（%1 × %2）</translation>
+    </message>
+    <message>
+        <source>%1 × %2 pixels</source>
+        <translation>%1 × %2 像素</translation>
+    </message>
+    <message>
+        <source>There is no image to upscale.</source>
+        <translation>没有可放大的图像。</translation>
+    </message>
+    <message>
+        <source>Choose an upscaler: None leaves the image as it is.</source>
+        <translation>请选择放大器：None 会让图像保持原样。</translation>
+    </message>
+    <message>
+        <source>Cannot upscale: %1</source>
+        <translation>无法放大：%1</translation>
+    </message>
+    <message>
+        <source>Upscaling…</source>
+        <translation>正在放大…</translation>
+    </message>
+    <message>
+        <source>%1 × %2</source>
+        <translation>%1 × %2</translation>
+    </message>
+    <message>
+        <source>Upscaling failed: %1</source>
+        <translation>放大失败：%1</translation>
+    </message>
+    <message>
+        <source>Saved as %1</source>
+        <translation>已保存为 %1</translation>
     </message>
 </context>
 <context>

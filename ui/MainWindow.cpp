@@ -319,6 +319,8 @@ void MainWindow::connectWorker()
         if (!r.images.isEmpty()) {
             m_preview->showFinal(r.jobId, r.images.first().image);
             m_params->setLastSeed(r.images.first().params.seed);
+            if (!r.images.first().file.isEmpty())
+                m_lastImageFile = r.images.first().file;
         }
         m_preview->endJob(r.interrupted ? tr("Interrupted") : QString());
         m_queue->setRunning(0, {});

@@ -84,6 +84,7 @@ public slots:
     void showSettings();
     void importFolder();
     void showAbout();
+    void showUpscale(); // Image > Upscale…: the selected or newest image in an UpscaleDialog
 
 signals:
     void jobQueued(int jobId);
@@ -131,6 +132,7 @@ private:
     QPushButton* m_interruptButton = nullptr;
     QPushButton* m_skipButton = nullptr;
     QLabel* m_errorBanner = nullptr;
+    QString m_lastImageFile; // the newest finished image's file ("" until one is saved)
 
     QAction* m_generateAction = nullptr;
     QAction* m_interruptAction = nullptr;

@@ -3,6 +3,7 @@
 
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -10,6 +11,7 @@
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QLabel>
+#include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -29,6 +31,7 @@
 #include "ui/QueuePanel.h"
 #include "ui/SettingsDialog.h"
 #include "ui/UiState.h"
+#include "ui/UpscaleDialog.h"
 #include "ui/XyzPlotDialog.h"
 
 namespace qd
@@ -161,6 +164,11 @@ void MainWindow::buildMenus()
     // --- Image: the gallery's actions (their single-key shortcuts work in the grid) ---
     QMenu* image = menuBar()->addMenu(tr("&Image"));
     image->addActions(m_gallery->imageActions());
+    image->addSeparator();
+    QAction* upscale = image->addAction(tr("&Upscale…"), this, &MainWindow::showUpscale);
+    upscale->setObjectName("actionUpscale");
+    upscale->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_U));
+    m_gallery->view()->addAction(upscale); // in the gallery's context menu too
 
     // --- View ---
     QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -220,6 +228,31 @@ void MainWindow::rebuildPresetMenu()
         QAction* none = m_presetMenu->addAction(tr("No presets (add them in settings.yaml)"));
         none->setEnabled(false);
     }
+}
+
+void MainWindow::showUpscale()
+{
+    // The selected history image when the history is shown (or nothing is on the preview), else the
+    // newest finished image (its file, with its metadata), else what the preview shows.
+    const JobBuilder builder(m_settings, m_library);
+    auto* dialog = new UpscaleDialog(
+        m_settings, builder.upscalerDirs(), builder.deviceAndDtype().first, m_store, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    const QList<HistoryRecord> selected = m_gallery->selectedRecords();
+    const QImage shown = m_preview->canvas()->image();
+    const bool galleryFirst
+        = m_tabs->currentWidget() == m_gallery || (shown.isNull() && m_lastImageFile.isEmpty());
+    if (galleryFirst && selected.size() == 1)
+        dialog->setSourceFile(selected.first().filePath);
+    else if (!m_lastImageFile.isEmpty() && m_preview->isFollowingLive())
+        dialog->setSourceFile(m_lastImageFile);
+    else if (!shown.isNull())
+        dialog->setSourceImage(shown);
+    connect(dialog, &UpscaleDialog::upscaled, this, [this](const QString& file) {
+        statusBar()->showMessage(tr("Upscaled image saved as %1").arg(QDir::toNativeSeparators(file)), 8000);
+    });
+    dialog->show();
+    dialog->raise();
 }
 
 void MainWindow::showSettings()

@@ -30,6 +30,8 @@ Command addGenerate(CLI::App& app);
 Command addServe(CLI::App& app);
 // preprocess INPUT... --module canny ...: ControlNet preprocessors on image files (CmdPreprocess.cpp)
 Command addPreprocess(CLI::App& app);
+// upscale INPUT... [--upscaler NAME] [--scale F | --width W --height H [--crop]] ... (CmdUpscale.cpp)
+Command addUpscale(CLI::App& app);
 #endif
 // Checkpoint files (CmdMakeCheckpoint.cpp, CmdInspect.cpp, CmdBenchLoad.cpp).
 Command addMakeCheckpointCommand(CLI::App& app);

@@ -29,6 +29,7 @@ int main(int argc, char** argv)
     commands.push_back(qd::cli::addGenerate(app));
     commands.push_back(qd::cli::addServe(app));
     commands.push_back(qd::cli::addPreprocess(app));
+    commands.push_back(qd::cli::addUpscale(app));
 #endif
     commands.push_back(qd::cli::addTokenizeCommand(app));
     commands.push_back(qd::cli::addConformance(app));

@@ -64,6 +64,20 @@ QString ImageSaver::save(const QImage& image, const GenerationParams& params, co
         fail(error, QStringLiteral("no image to save (seed %1)").arg(params.seed));
         return QString();
     }
+    ImageMetadata meta;
+    meta.setInfotext(infotext);
+    return saveWithMetadata(
+        image, params, meta, QStringLiteral("-%1").arg(params.seed), outputDir, error, historyError);
+}
+
+QString ImageSaver::saveWithMetadata(const QImage& image, const GenerationParams& params,
+    const ImageMetadata& meta, const QString& nameTail, const QString& outputDir, QString* error,
+    QString* historyError) const
+{
+    if (image.isNull()) {
+        fail(error, QStringLiteral("no image to save"));
+        return QString();
+    }
     QString dir = outputDir.isEmpty() ? m_options.outputDir : outputDir;
     if (dir.isEmpty())
         dir = AppPaths::outputDir();
@@ -73,8 +87,6 @@ QString ImageSaver::save(const QImage& image, const GenerationParams& params, co
     }
     const ImageFileFormat format
         = m_options.format == ImageFileFormat::Unknown ? ImageFileFormat::Png : m_options.format;
-    ImageMetadata meta;
-    meta.setInfotext(infotext);
 
     QString path;
     {
@@ -82,11 +94,10 @@ QString ImageSaver::save(const QImage& image, const GenerationParams& params, co
         // A1111 tries up to 500 numbers from the next one for a name that does not exist yet.
         const int first = nextSequenceNumber(dir);
         for (int i = 0; i < 500 && path.isEmpty(); ++i) {
-            const QString candidate = QStringLiteral("%1/%2-%3.%4")
+            const QString candidate = QStringLiteral("%1/%2%3.%4")
                                           .arg(dir)
                                           .arg(first + i, 5, 10, QLatin1Char('0'))
-                                          .arg(params.seed)
-                                          .arg(imageFileSuffix(format));
+                                          .arg(nameTail, imageFileSuffix(format));
             if (!QFileInfo::exists(candidate))
                 path = candidate;
         }

@@ -45,6 +45,12 @@ public:
         const QString& outputDir = QString(), QString* error = nullptr,
         QString* historyError = nullptr) const;
 
+    // Writes `image` carrying every entry of `meta` (an upscaled image keeps its source's entries and
+    // adds its own) as NNNNN<nameTail>.ext, then its history row with `params`, as save() does.
+    QString saveWithMetadata(const QImage& image, const GenerationParams& params, const ImageMetadata& meta,
+        const QString& nameTail, const QString& outputDir = QString(), QString* error = nullptr,
+        QString* historyError = nullptr) const;
+
     // save() as InferenceWorker wants it (the saver keeps a copy of these options).
     InferenceWorker::ImageSaver function() const;
 

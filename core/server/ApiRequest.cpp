@@ -215,7 +215,7 @@ bool parseJsonObject(const QByteArray& body, QJsonObject* out, ApiError* error)
     return true;
 }
 
-QImage decodeBase64Image(const QString& encoded, QString* why)
+QImage decodeBase64Image(const QString& encoded, QString* why, QByteArray* data)
 {
     QString s = encoded;
     if (s.startsWith("http://") || s.startsWith("https://")) {
@@ -238,6 +238,8 @@ QImage decodeBase64Image(const QString& encoded, QString* why)
     const QImage image = reader.read(); // Qt refuses images over its allocation limit (256 MB)
     if (image.isNull())
         *why = QStringLiteral("Invalid encoded image");
+    else if (data)
+        *data = decoded.decoded;
     return image;
 }
 

@@ -60,8 +60,8 @@ bool parseJsonObject(const QByteArray& body, QJsonObject* out, ApiError* error);
 
 // A1111's decode_base64_to_image: optional "data:image/...;base64," prefix, then base64 of a PNG,
 // JPEG, WebP, ... A null image (with *why) for anything else; URLs are refused (api_enable_requests
-// is off).
-QImage decodeBase64Image(const QString& encoded, QString* why);
+// is off). *data, when given, gets the file's bytes (for its metadata).
+QImage decodeBase64Image(const QString& encoded, QString* why, QByteArray* data = nullptr);
 
 // A sampler name as A1111 takes it: its label or an alias, any case ("k_euler_a", "euler a"); "" when
 // unknown. samplerAliases gives A1111's aliases of a label (the samplers listing).

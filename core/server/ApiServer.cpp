@@ -11,6 +11,7 @@
 #include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QThreadPool>
 #include <QTimer>
 #include <QUrlQuery>
 
@@ -158,9 +159,9 @@ const QMultiHash<QString, Route>& routes()
 {
     static const QMultiHash<QString, Route> table = [] {
         QMultiHash<QString, Route> t;
-        for (const char* p :
-            { "txt2img", "img2img", "png-info", "interrupt", "skip", "options", "refresh-checkpoints",
-                "refresh-vae", "refresh-loras", "unload-checkpoint", "reload-checkpoint" })
+        for (const char* p : { "txt2img", "img2img", "extra-single-image", "extra-batch-images", "png-info",
+                 "interrupt", "skip", "options", "refresh-checkpoints", "refresh-vae", "refresh-loras",
+                 "unload-checkpoint", "reload-checkpoint" })
             t.insert(QStringLiteral("/sdapi/v1/") + QLatin1String(p), { Method::Post, true });
         for (const char* p : { "progress", "options", "cmd-flags", "samplers", "schedulers", "upscalers",
                  "latent-upscale-modes", "sd-models", "sd-vae", "hypernetworks", "face-restorers",
@@ -236,6 +237,8 @@ ApiServer::ApiServer(ApiServerConfig config, Settings settings, InferenceWorker*
 
 ApiServer::~ApiServer()
 {
+    if (m_extrasPool)
+        m_extrasPool->waitForDone(); // an upscale under way finishes; its answer is dropped
     m_pending.clear(); // unanswered requests are dropped with their sockets
     m_http.reset();
 }
@@ -375,6 +378,8 @@ void ApiServer::dispatch(const QHttpServerRequest& request, QHttpServerResponder
     if (method == Method::Post) {
         if (name == QLatin1String("txt2img") || name == QLatin1String("img2img"))
             return generate(request, std::move(responder), name == QLatin1String("img2img"));
+        if (name.startsWith(QLatin1String("extra-")))
+            return extras(request, std::move(responder), name == QLatin1String("extra-batch-images"));
         if (name == QLatin1String("interrupt")) {
             if (m_progress->jobId != 0) {
                 m_progress->interrupted = true;

@@ -34,6 +34,7 @@
 class QHttpServer;
 class QHttpServerRequest;
 class QHttpServerResponder;
+class QThreadPool;
 
 namespace qd
 {
@@ -91,6 +92,9 @@ private:
     // script_name "x/y/z plot" (ApiServerXyz.cpp): the cells queued as jobs, answered with the grid
     void generateXyz(const GenerationRequest& request, const JobRequest& base, bool demo,
         QHttpServerResponder&& responder, const QList<QPair<QByteArray, QByteArray>>& cors);
+    // POST extra-single-image / extra-batch-images (ApiServerExtras.cpp): A1111's Extras upscale on
+    // m_extrasPool, answered when it is done
+    void extras(const QHttpServerRequest& request, QHttpServerResponder&& responder, bool batch);
     void reply(QHttpServerResponder&& responder, int status, const QJsonValue& body,
         const QList<QPair<QByteArray, QByteArray>>& headers = {});
     void replyError(QHttpServerResponder&& responder, const ApiError& error);
@@ -136,6 +140,7 @@ private:
     ApiOptions m_options;
     QHash<int, std::shared_ptr<Pending>> m_pending; // by job id
     std::unique_ptr<Progress> m_progress;
+    std::unique_ptr<QThreadPool> m_extrasPool; // one thread: extras requests run one at a time
 };
 
 } // namespace api

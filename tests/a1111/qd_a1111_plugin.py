@@ -30,15 +30,8 @@ IGNORED_MODULES = {
 
 # node id (relative to the test folder's parent) -> why it is deselected.
 DESELECTED = {
-    "test/test_extras.py::test_simple_upscaling_performed": "extras: POST /sdapi/v1/extra-single-image "
-    "with the Lanczos upscaler; QDiffusion has no upscalers yet",
-    "test/test_extras.py::test_png_info_performed": "extras: despite its name it POSTs to "
-    "/sdapi/v1/extra-single-image (v1.10.1), the upscaling endpoint; png-info itself is covered by "
-    "the server's own tests",
-    "test/test_extras.py::test_interrogate_performed": "extras: despite its name it POSTs to "
-    "/sdapi/v1/extra-single-image (v1.10.1); QDiffusion has no upscalers (nor CLIP interrogation) yet",
     "test/test_img2img.py::test_img2img_sd_upscale_performed": "the \"SD upscale\" script "
-    "(script_name 'sd upscale', upscaler Lanczos); QDiffusion has no upscalers nor scripts yet",
+    "(script_name 'sd upscale', upscaler Lanczos); QDiffusion has no such script yet",
 }
 
 
