@@ -23,7 +23,8 @@ ControlNetPanel::ControlNetPanel(QWidget* parent)
         auto* scroll = new QScrollArea(m_tabs);
         scroll->setWidget(unit);
         scroll->setWidgetResizable(true);
-        scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+        // a module with long slider labels may want more than the dock gives: scroll, never clip
+        scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
         scroll->setFrameShape(QFrame::NoFrame);
         m_tabs->addTab(scroll, QString());
         m_units << unit;
@@ -35,7 +36,7 @@ ControlNetPanel::ControlNetPanel(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_tabs);
-    setMinimumWidth(m_units.first()->minimumSizeHint().width() + 24);
+    setMinimumWidth(m_units.first()->minimumSizeHint().width() + 20); // + the vertical scroll bar
 }
 
 void ControlNetPanel::updateTitle(int unit)

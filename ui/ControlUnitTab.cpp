@@ -239,12 +239,12 @@ QWidget* ControlUnitTab::buildForm()
     m_form = new QFormLayout(box);
     m_form->setContentsMargins(0, 0, 0, 0);
     m_form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    m_form->setRowWrapPolicy(QFormLayout::WrapLongRows); // a narrow dock puts long labels above
+    m_form->setRowWrapPolicy(QFormLayout::DontWrapRows); // wrapped, the model row lost its field
 
     m_module = new QComboBox(box);
     m_module->setObjectName("controlModuleCombo");
     m_module->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_module->setMinimumContentsLength(10);
+    m_module->setMinimumContentsLength(6);
     for (const ControlPreprocessor* p : controlPreprocessors())
         m_module->addItem(p->label(), p->name());
     m_form->addRow(tr("Pre&processor"), m_module);
@@ -252,15 +252,17 @@ QWidget* ControlUnitTab::buildForm()
     m_model = new QComboBox(box);
     m_model->setObjectName("controlModelCombo");
     m_model->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_model->setMinimumContentsLength(10);
+    m_model->setMinimumContentsLength(6);
     m_refresh = new QToolButton(box);
     m_refresh->setObjectName("controlRefreshModels");
     m_refresh->setText(QStringLiteral("⟳"));
     m_refresh->setToolTip(tr("Read the ControlNet folders again"));
     m_refresh->setAccessibleName(tr("Refresh the ControlNet models"));
-    auto* modelRow = new QHBoxLayout;
-    modelRow->addWidget(m_model, 1);
-    modelRow->addWidget(m_refresh);
+    auto* modelRow = new QWidget(box);
+    auto* modelLayout = new QHBoxLayout(modelRow);
+    modelLayout->setContentsMargins(0, 0, 0, 0);
+    modelLayout->addWidget(m_model, 1);
+    modelLayout->addWidget(m_refresh);
     m_form->addRow(tr("&Model"), modelRow);
     static_cast<QLabel*>(m_form->labelForField(modelRow))->setBuddy(m_model);
 
