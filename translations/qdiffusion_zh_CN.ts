@@ -13,6 +13,204 @@
     </message>
 </context>
 <context>
+    <name>qd::ControlNetPanel</name>
+    <message>
+        <source>ControlNet Unit %1 ✓</source>
+        <translation>ControlNet 单元 %1 ✓</translation>
+    </message>
+    <message>
+        <source>ControlNet Unit %1</source>
+        <translation>ControlNet 单元 %1</translation>
+    </message>
+    <message>
+        <source>This unit is on</source>
+        <translation>此单元已启用</translation>
+    </message>
+    <message>
+        <source>This unit is off</source>
+        <translation>此单元未启用</translation>
+    </message>
+</context>
+<context>
+    <name>qd::ControlUnitTab</name>
+    <message>
+        <source>Low Threshold</source>
+        <translation>低阈值</translation>
+    </message>
+    <message>
+        <source>High Threshold</source>
+        <translation>高阈值</translation>
+    </message>
+    <message>
+        <source>XDoG Threshold</source>
+        <translation>XDoG 阈值</translation>
+    </message>
+    <message>
+        <source>Binarization Threshold</source>
+        <translation>二值化阈值</translation>
+    </message>
+    <message>
+        <source>Smoothing Sigma</source>
+        <translation>平滑 Sigma</translation>
+    </message>
+    <message>
+        <source>Sigma</source>
+        <translation>Sigma</translation>
+    </message>
+    <message>
+        <source>Down Sampling Rate</source>
+        <translation>下采样率</translation>
+    </message>
+    <message>
+        <source>Gamma Correction</source>
+        <translation>伽马校正</translation>
+    </message>
+    <message>
+        <source>&amp;Enable</source>
+        <translation>启用(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Pi&amp;xel Perfect</source>
+        <translation>完美像素(&amp;X)</translation>
+    </message>
+    <message>
+        <source>Make the map at the resolution that lands 1:1 on the generated image</source>
+        <translation>按与生成图像 1:1 对应的分辨率制作控制图</translation>
+    </message>
+    <message>
+        <source>Allow pre&amp;view</source>
+        <translation>允许预览(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Show the preprocessed map beside the picture</source>
+        <translation>在图片旁显示预处理后的控制图</translation>
+    </message>
+    <message>
+        <source>Paste Picture</source>
+        <translation>粘贴图片</translation>
+    </message>
+    <message>
+        <source>ControlNet picture</source>
+        <translation>ControlNet 图片</translation>
+    </message>
+    <message>
+        <source>Preprocessed map</source>
+        <translation>预处理结果</translation>
+    </message>
+    <message>
+        <source>The preprocessed map</source>
+        <translation>预处理结果</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Pas&amp;te</source>
+        <translation>粘贴(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Use the picture on the clipboard (Ctrl+V)</source>
+        <translation>使用剪贴板中的图片 (Ctrl+V)</translation>
+    </message>
+    <message>
+        <source>&amp;Clear</source>
+        <translation>清除(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Pre&amp;processor</source>
+        <translation>预处理器(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Read the ControlNet folders again</source>
+        <translation>重新读取 ControlNet 文件夹</translation>
+    </message>
+    <message>
+        <source>Refresh the ControlNet models</source>
+        <translation>刷新 ControlNet 模型</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>The shorter side of the map the preprocessor makes</source>
+        <translation>预处理器生成的控制图的短边长度</translation>
+    </message>
+    <message>
+        <source>Processor &amp;resolution</source>
+        <translation>预处理分辨率(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Weight</source>
+        <translation>权重(&amp;W)</translation>
+    </message>
+    <message>
+        <source>The fraction of the steps where the ControlNet starts to guide</source>
+        <translation>ControlNet 开始引导时已完成的步数比例</translation>
+    </message>
+    <message>
+        <source>Guidance &amp;start</source>
+        <translation>引导开始(&amp;S)</translation>
+    </message>
+    <message>
+        <source>The fraction of the steps where the ControlNet stops guiding</source>
+        <translation>ControlNet 停止引导时已完成的步数比例</translation>
+    </message>
+    <message>
+        <source>Guidance e&amp;nd</source>
+        <translation>引导结束(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Control mode</source>
+        <translation>控制模式</translation>
+    </message>
+    <message>
+        <source>Balance&amp;d</source>
+        <translation>均衡(&amp;D)</translation>
+    </message>
+    <message>
+        <source>My prompt is more &amp;important</source>
+        <translation>提示词更重要(&amp;I)</translation>
+    </message>
+    <message>
+        <source>ControlNet is more imp&amp;ortant</source>
+        <translation>ControlNet 更重要(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Resize mode</source>
+        <translation>缩放模式</translation>
+    </message>
+    <message>
+        <source>&amp;Just Resize</source>
+        <translation>仅调整大小(&amp;J)</translation>
+    </message>
+    <message>
+        <source>Crop and Resi&amp;ze</source>
+        <translation>裁剪后缩放(&amp;Z)</translation>
+    </message>
+    <message>
+        <source>Resize and &amp;Fill</source>
+        <translation>缩放后填充(&amp;F)</translation>
+    </message>
+    <message>
+        <source>%1 cannot run here: %2</source>
+        <translation>%1 无法在此运行：%2</translation>
+    </message>
+    <message>
+        <source>Choose a ControlNet picture</source>
+        <translation>选择 ControlNet 图片</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp)</source>
+        <translation>图像 (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
+    </message>
+</context>
+<context>
     <name>qd::ExportDialog</name>
     <message numerus="yes">
         <source>Export %n Image(s)</source>
@@ -509,6 +707,10 @@ or click to browse</source>
     <message>
         <source>Cannot read this image</source>
         <translation>无法读取此图像</translation>
+    </message>
+    <message>
+        <source>%1 × %2</source>
+        <translation>%1 × %2</translation>
     </message>
 </context>
 <context>
@@ -1128,6 +1330,10 @@ Stable Diffusion 原生桌面创作工具。</translation>
     <message>
         <source>Upscaled image saved as %1</source>
         <translation>放大后的图像已保存为 %1</translation>
+    </message>
+    <message>
+        <source>ControlNet</source>
+        <translation>ControlNet</translation>
     </message>
 </context>
 <context>

@@ -31,7 +31,7 @@ bool InitImageView::isImageFile(const QString& path)
 
 void InitImageView::setPath(const QString& path)
 {
-    if (path == m_path)
+    if (path == m_path && !(path.isEmpty() && m_imageSize.isValid())) // an in-memory picture clears too
         return;
     m_path = path;
     m_thumb = QImage();
@@ -56,6 +56,21 @@ void InitImageView::setPath(const QString& path)
                                     .arg(m_imageSize.height()));
     update();
     emit pathChanged(path);
+}
+
+void InitImageView::setImage(const QImage& image)
+{
+    m_path.clear();
+    m_imageSize = image.size();
+    const qreal dpr = devicePixelRatioF();
+    const QSize box = QSize(480, 360) * dpr;
+    m_thumb = image.width() > box.width() || image.height() > box.height()
+        ? image.scaled(box, Qt::KeepAspectRatio, Qt::SmoothTransformation)
+        : image;
+    m_thumb.setDevicePixelRatio(dpr);
+    setToolTip(image.isNull() ? tr("Drop an image here or click to choose one")
+                              : tr("%1 × %2").arg(image.width()).arg(image.height()));
+    update();
 }
 
 void InitImageView::paintEvent(QPaintEvent* event)

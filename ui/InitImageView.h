@@ -1,5 +1,6 @@
 #pragma once
-// The img2img init image: shows it scaled to fit, takes a dropped image file or a click to browse.
+// The img2img init image (and a ControlNet unit's picture): shows it scaled to fit, takes a dropped
+// image file or a click to browse.
 #include <QFrame>
 #include <QImage>
 
@@ -14,6 +15,9 @@ public:
 
     QString path() const { return m_path; }
     void setPath(const QString& path); // empty clears
+    // Shows a picture held in memory (pasted, restored) instead of a file: path() is then empty and
+    // pathChanged is not emitted; setPath(QString()) or Delete clears it (emitting pathChanged("")).
+    void setImage(const QImage& image);
     QSize imageSize() const { return m_imageSize; }
     QSize sizeHint() const override { return { 220, 160 }; }
 

@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QMimeData>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollArea>
 #include <QSplitter>
 #include <QStatusBar>
@@ -20,12 +21,14 @@
 
 #include "core/AppPaths.h"
 #include "core/Engine.h"
+#include "core/generation/ControlUnits.h"
 #include "core/generation/ImageSaver.h"
 #include "core/generation/Upscalers.h"
 #include "core/library/ModelLibrary.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
 #include "core/server/ApiServer.h"
+#include "ui/ControlNetPanel.h"
 #include "ui/ExtraNetworksPanel.h"
 #include "ui/HiresPanel.h"
 #include "ui/HistoryGallery.h"
@@ -233,7 +236,20 @@ void MainWindow::buildDocks()
     networksDock->setWidget(m_networks);
     addDockWidget(Qt::RightDockWidgetArea, networksDock);
     tabifyDockWidget(queueDock, networksDock);
+    // ControlNet units: their pictures and settings, pixel perfect following the form's size
+    m_controlNet = new ControlNetPanel(this);
+    auto* controlNetDock = new QDockWidget(tr("ControlNet"), this);
+    controlNetDock->setObjectName("controlNetDock");
+    controlNetDock->setWidget(m_controlNet);
+    addDockWidget(Qt::RightDockWidgetArea, controlNetDock);
+    tabifyDockWidget(networksDock, controlNetDock);
     queueDock->raise();
+    const auto followSize = [this] {
+        const GenerationParams p = m_params->params();
+        m_controlNet->setGenerationSize(p.width, p.height);
+    };
+    connect(m_params, &ParameterPanel::paramsChanged, this, followSize);
+    followSize();
     connect(m_networks, &ExtraNetworksPanel::insertRequested, m_prompt, &PromptEditor::insertPromptText);
     connect(m_networks, &ExtraNetworksPanel::loaded, this, [this] {
         QStringList loras, embeddings;
@@ -395,6 +411,10 @@ void MainWindow::setSettings(const Settings& settings)
     refreshModelPicker();
     const JobBuilder folders(m_settings, m_library);
     m_networks->setFolders(folders.loraFolders(), folders.embeddingFolders());
+    // the first annotators folder that exists, else where the weights would go (named when missing)
+    const QStringList annotators = folders.annotatorFolders();
+    m_controlNet->setFolders(folders.controlNetFolders(),
+        annotators.isEmpty() ? folders.annotatorFolders(false).value(0) : annotators.first());
     installImageSaver();
     const auto [device, dtype] = JobBuilder(m_settings, m_library).deviceAndDtype();
     m_deviceLabel->setText(tr("Device: %1 · %2").arg(qs(device).toUpper(), qs(dtype)));
@@ -477,7 +497,21 @@ void MainWindow::restoreParams(const GenerationParams& params)
         m_styles->setSelectedStyles(styles);
     m_prompt->setText(styles.isEmpty() ? qs(params.prompt) : prompt);
     m_negative->setText(styles.isEmpty() ? qs(params.negativePrompt) : negative);
-    m_params->setParams(params);
+    // sd-webui-controlnet's "ControlNet 0: Module: canny, ..." keys go into the units (pictures kept);
+    // they leave the pass-through extras: a job's infotext names the units it runs, not these
+    QList<QPair<QString, QString>> extras;
+    for (const auto& [key, value] : params.extra)
+        extras.append({ qs(key), qs(value) });
+    const QList<ControlUnitRequest> units = controlUnitsFromExtras(extras);
+    GenerationParams rest = params;
+    if (!units.isEmpty()) {
+        m_controlNet->setUnits(units);
+        static const QRegularExpression unitKey(QStringLiteral("^ControlNet \\d+$"));
+        for (const auto& [key, value] : extras)
+            if (unitKey.match(key).hasMatch())
+                rest.extra.erase(key.toStdString());
+    }
+    m_params->setParams(rest);
     // The library also knows full SHA-256s, A1111's old 8-hex hashes and "sub_dir_name" model names.
     if (m_library) {
         std::optional<ModelEntry> e = m_library->findByHash(qs(params.modelHash));

@@ -27,6 +27,7 @@ namespace api
 {
 class ApiServer;
 }
+class ControlNetPanel;
 class ExtraNetworksPanel;
 class HistoryGallery;
 class LivePreview;
@@ -51,6 +52,7 @@ public:
     ParameterPanel* parameterPanel() const { return m_params; }
     LivePreview* livePreview() const { return m_preview; }
     QueuePanel* queuePanel() const { return m_queue; }
+    ControlNetPanel* controlNetPanel() const { return m_controlNet; }
     StylePicker* stylePicker() const { return m_styles; }
     HistoryGallery* historyGallery() const { return m_gallery; }
     ModelLibrary* modelLibrary() const { return m_library; }
@@ -127,6 +129,7 @@ private:
     LivePreview* m_preview = nullptr;
     QueuePanel* m_queue = nullptr;
     ExtraNetworksPanel* m_networks = nullptr;
+    ControlNetPanel* m_controlNet = nullptr;
     HistoryGallery* m_gallery = nullptr;
     QPushButton* m_generateButton = nullptr;
     QPushButton* m_interruptButton = nullptr;

@@ -82,7 +82,7 @@ Command addMakeCheckpointCommand(CLI::App& app)
            "sd15, sd21, sdxl, controlnet-sd15 (an SD 1.5 ControlNet) or controlnet-tiny (one for the demo "
            "model)")
         ->required()
-        ->check(CLI::IsMember({ "sd15", "sd21", "sdxl" }));
+        ->check(CLI::IsMember({ "sd15", "sd21", "sdxl", "controlnet-sd15", "controlnet-tiny" }));
     sub->add_option("--dtype", o->dtype, "fp16, fp32 or bf16")
         ->check(CLI::IsMember({ "fp16", "fp32", "bf16" }));
     sub->add_option("--out", o->out, "Output file")->required();

@@ -1,5 +1,6 @@
 #include "core/generation/ControlUnits.h"
 
+#include "core/engine/ControlNetNames.h"
 #include "core/generation/ControlPreprocessors.h"
 #include "core/generation/EngineImage.h"
 #include "core/library/ModelHash.h"
@@ -22,19 +23,16 @@ namespace qd
 namespace
 {
 
-const char* const kResizeNames[] = { "Just Resize", "Crop and Resize", "Resize and Fill" };
-const char* const kModeNames[]
-    = { "Balanced", "My prompt is more important", "ControlNet is more important" };
-
-template <typename E, size_t N> std::optional<E> parseEnum(const QString& text, const char* const (&names)[N])
+// One of the three values of E (the extension's 0 / 1 / 2), by number or by the engine's name.
+template <typename E> std::optional<E> parseEnum(const QString& text, const char* (*name)(E))
 {
     const QString t = text.trimmed();
     bool isInt = false;
     const int i = t.toInt(&isInt);
     if (isInt)
-        return i >= 0 && i < int(N) ? std::optional<E>(E(i)) : std::nullopt;
-    for (size_t k = 0; k < N; ++k)
-        if (t.compare(QLatin1String(names[k]), Qt::CaseInsensitive) == 0)
+        return i >= 0 && i < 3 ? std::optional<E>(E(i)) : std::nullopt;
+    for (int k = 0; k < 3; ++k)
+        if (t.compare(QLatin1String(name(E(k))), Qt::CaseInsensitive) == 0)
             return E(k);
     return std::nullopt;
 }
@@ -53,11 +51,6 @@ double sliderValue(double v, const ControlPreprocessor* p, int i)
 
 } // namespace
 
-QString controlResizeModeName(ControlResizeMode mode)
-{
-    return QLatin1String(kResizeNames[int(mode)]);
-}
-
 std::optional<ControlResizeMode> parseControlResizeMode(const QString& text)
 {
     static const QList<QPair<QString, QString>> aliases = { { "Inner Fit (Scale to Fit)", "Crop and Resize" },
@@ -67,17 +60,12 @@ std::optional<ControlResizeMode> parseControlResizeMode(const QString& text)
     for (const auto& [alias, name] : aliases)
         if (t == alias)
             t = name;
-    return parseEnum<ControlResizeMode>(t, kResizeNames);
-}
-
-QString controlModeName(ControlMode mode)
-{
-    return QLatin1String(kModeNames[int(mode)]);
+    return parseEnum<ControlResizeMode>(t, controlResizeModeName);
 }
 
 std::optional<ControlMode> parseControlMode(const QString& text)
 {
-    return parseEnum<ControlMode>(text, kModeNames);
+    return parseEnum<ControlMode>(text, controlModeName);
 }
 
 std::optional<ControlUnitRequest> parseControlUnitInfotext(const QString& value, QString* error)

@@ -22,10 +22,8 @@ namespace qd
 
 // "Just Resize", "Crop and Resize", "Resize and Fill"; the parser also takes 0 / 1 / 2 and the
 // extension's old names ("Inner Fit (Scale to Fit)", "Envelope (Outer Fit)", ...).
-QString controlResizeModeName(ControlResizeMode mode);
 std::optional<ControlResizeMode> parseControlResizeMode(const QString& text);
 // "Balanced", "My prompt is more important", "ControlNet is more important" (or 0 / 1 / 2).
-QString controlModeName(ControlMode mode);
 std::optional<ControlMode> parseControlMode(const QString& text);
 
 struct ControlUnitRequest {

@@ -5,10 +5,12 @@
 // Runs on any platform plugin (offscreen, xcb under Xvfb). Uses QDIFFUSION_HOME like the app.
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialog>
 #include <QDir>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QLibraryInfo>
 #include <QLineEdit>
@@ -21,6 +23,8 @@
 
 #include "../core/TestFiles.h"
 #include "core/AppPaths.h"
+#include "ui/ControlNetPanel.h"
+#include "ui/ControlUnitTab.h"
 #include "ui/ExportDialog.h"
 #include "ui/ExtraNetworksPanel.h"
 #include "ui/HiresPanel.h"
@@ -183,6 +187,46 @@ int main(int argc, char* argv[])
                 hires.resize(380, hires.sizeHint().height());
                 hires.show();
                 grab(&hires, "hires");
+            }
+            {
+                // the ControlNet panel on its own: unit 0 on, a drawn picture beside its canny map
+                qd::ControlNetPanel controlNet;
+                QImage picture(384, 256, QImage::Format_RGB888);
+                QPainter painter(&picture);
+                QLinearGradient sky(0, 0, 0, 256);
+                sky.setColorAt(0, QColor(90, 150, 220));
+                sky.setColorAt(1, QColor(250, 220, 170));
+                painter.fillRect(picture.rect(), sky);
+                painter.setPen(Qt::NoPen);
+                painter.setBrush(QColor(250, 210, 80));
+                painter.drawEllipse(QPoint(310, 60), 28, 28);
+                painter.setBrush(QColor(60, 110, 60));
+                painter.drawRect(0, 200, 384, 56);
+                painter.setBrush(QColor(200, 80, 60));
+                painter.drawPolygon(QPolygon({ QPoint(80, 120), QPoint(160, 60), QPoint(240, 120) }));
+                painter.setBrush(QColor(235, 225, 200));
+                painter.drawRect(95, 120, 130, 90);
+                painter.setBrush(QColor(70, 50, 40));
+                painter.drawRect(145, 155, 30, 55);
+                painter.setBrush(QColor(120, 170, 220));
+                painter.drawRect(110, 135, 25, 25);
+                painter.drawRect(185, 135, 25, 25);
+                painter.end();
+                qd::ControlUnitRequest unit;
+                unit.image = picture;
+                unit.module = "canny";
+                unit.model = "control_v11p_sd15_canny [d14c016b]";
+                unit.pixelPerfect = true;
+                controlNet.setGenerationSize(768, 512);
+                controlNet.setUnits({ unit });
+                controlNet.unitTab(0)->findChild<QCheckBox*>("controlAllowPreview")->setChecked(true);
+                controlNet.resize(440, 790);
+                controlNet.show();
+                QElapsedTimer waited; // the map is made on the pool
+                waited.start();
+                while (controlNet.previewMap(0).isNull() && waited.elapsed() < 10000)
+                    QApplication::processEvents(QEventLoop::AllEvents, 50);
+                grab(&controlNet, "controlnet");
             }
             // the extra networks browser, raised in its dock
             if (auto* networks = w.findChild<qd::ExtraNetworksPanel*>()) {

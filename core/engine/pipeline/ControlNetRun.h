@@ -9,6 +9,7 @@
 
 #include <torch/types.h>
 
+#include "ControlNetNames.h"
 #include "GenerationParams.h"
 #include "controlnet/ControlNet.h"
 #include "sampling/Denoiser.h"
@@ -86,8 +87,5 @@ private:
 // models from `cache`, control images fitted and moved to the model's device.
 ControlRun makeControlRun(const GenerationParams& params, ControlNetCache& cache, const SdModel& sd,
     int width, int height, bool hiresPass);
-
-const char* controlModeName(ControlMode mode); // "Balanced", "My prompt is more important", ...
-const char* controlResizeModeName(ControlResizeMode mode); // "Just Resize", "Crop and Resize", ...
 
 } // namespace qd
