@@ -480,6 +480,7 @@ JobRequest MainWindow::currentRequest() const
     request.vae = m_params->vaeChoice();
     request.styles = m_styles->selectedStyles();
     request.maskImage = m_params->maskImage(); // the painted inpainting mask, if any
+    request.controlUnits = m_controlNet->units(); // JobBuilder keeps the enabled ones
     return request;
 }
 
@@ -537,6 +538,20 @@ bool MainWindow::restoreFromImageFile(const QString& path)
         return false;
     }
     restoreParams(parsed.params);
+    // The ControlNet maps the image was made with, kept beside it by the saver: each unit gets its map
+    // back as its picture, used as it is (preprocessor "none")
+    QList<ControlUnitRequest> units = m_controlNet->units();
+    bool maps = false;
+    for (int n = 0; n < units.size(); ++n) {
+        const QImage map(controlMapPath(path, n));
+        if (units[n].enabled && !map.isNull()) {
+            units[n].image = map;
+            units[n].module = QStringLiteral("none");
+            maps = true;
+        }
+    }
+    if (maps)
+        m_controlNet->setUnits(units);
     QString msg = tr("Parameters restored from %1").arg(QFileInfo(path).fileName());
     if (!parsed.warnings.isEmpty())
         msg += QStringLiteral(" (") + parsed.warnings.join(QStringLiteral("; ")) + u')';

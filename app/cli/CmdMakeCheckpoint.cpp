@@ -1,6 +1,7 @@
 // qdiffusion-cli make-checkpoint: a full-size SD 1.5 / 2.1 / XL checkpoint whose every weight follows
 // the conformance fill rule, for load benchmarks and memory tests without downloading weights.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -31,6 +32,10 @@ torch::ScalarType parseDtype(const std::string& s)
 int makeCheckpoint(const std::string& arch, const std::string& dtypeName, const std::string& out)
 {
     const auto start = std::chrono::steady_clock::now();
+    if (const auto dir = std::filesystem::path(out).parent_path(); !dir.empty()) {
+        std::error_code ec; // a models/ControlNet folder that is not there yet
+        std::filesystem::create_directories(dir, ec);
+    }
     std::ifstream in(resourcePath("full_size_ldm_shapes.json"));
     const nlohmann::json all = nlohmann::json::parse(in);
     if (!all.contains(arch))

@@ -13,6 +13,7 @@
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMimeData>
+#include <QPainter>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
@@ -21,8 +22,10 @@
 #include <QTranslator>
 #include <QtTest/QtTest>
 
+#include "core/generation/ControlUnits.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/metadata/Infotext.h"
+#include "ui/ControlNetPanel.h"
 #include "ui/ExportDialog.h"
 #include "ui/HistoryGallery.h"
 #include "ui/HistoryModel.h"
@@ -435,6 +438,57 @@ private slots:
         const qd::GenerationParams back = qd::parseInfotext(meta.infotext());
         QVERIFY2(back.extra.count("Lora hashes"), qPrintable(meta.infotext()));
         QCOMPARE(back.extra.at("Lora hashes"), std::string("tiny-sd1-lora: 41df0a42fc63"));
+    }
+
+    // A ControlNet unit in the panel guides the job: the image records the unit as sd-webui-controlnet
+    // writes it, its map is kept beside it, and restoring the image brings the unit back with that map.
+    void controlNetUnitGuidesTheJobAndComesBack()
+    {
+        QTemporaryDir folder;
+        QProcess make; // a ControlNet for the demo model (the tiny fill-rule one)
+        make.start(QCoreApplication::applicationDirPath() + "/qdiffusion-cli",
+            { "make-checkpoint", "--arch", "controlnet-tiny", "--out",
+                folder.filePath("ControlNet/control_tiny.safetensors") });
+        QVERIFY(make.waitForFinished(120000) && make.exitCode() == 0);
+        qd::MainWindow w;
+        qd::Settings s = w.settings();
+        s.modelFolders << folder.path();
+        w.setSettings(s);
+        setSmallJob(w, 2);
+        w.promptEditor()->setText("a house");
+        QImage square(64, 64, QImage::Format_RGB888);
+        square.fill(Qt::black);
+        QPainter(&square).fillRect(16, 16, 32, 32, Qt::white);
+        qd::ControlUnitRequest unit;
+        unit.image = square;
+        unit.module = "canny";
+        unit.model = "control_tiny";
+        unit.processorRes = 64;
+        w.controlNetPanel()->setUnits({ unit });
+        QSignalSpy finished(w.worker(), &qd::InferenceWorker::finished);
+        QSignalSpy failed(w.worker(), &qd::InferenceWorker::failed);
+        w.generate();
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() + failed.count() == 1, 60000);
+        QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(1).toString()));
+        const auto images = finished.at(0).first().value<qd::GenerationResult>().images;
+        QVERIFY(!images.isEmpty() && !images[0].file.isEmpty());
+        const QString out = images[0].file;
+        qd::ImageMetadata meta;
+        QVERIFY(qd::ImageMetadata::read(out, &meta));
+        QVERIFY2(meta.infotext().contains("ControlNet 0: \"Module: canny, Model: control_tiny ["),
+            qPrintable(meta.infotext()));
+        const QImage map(qd::controlMapPath(out, 0));
+        QCOMPARE(map.size(), QSize(64, 64));
+
+        qd::MainWindow again;
+        again.setSettings(s);
+        QVERIFY(again.restoreFromImageFile(out));
+        const QList<qd::ControlUnitRequest> back = again.controlNetPanel()->units();
+        QVERIFY(!back.isEmpty() && back[0].enabled);
+        QCOMPARE(back[0].module, QString("none")); // the kept map, used as it is
+        QCOMPARE(
+            back[0].image.convertToFormat(QImage::Format_RGB888), map.convertToFormat(QImage::Format_RGB888));
+        QVERIFY(back[0].model.startsWith("control_tiny"));
     }
 
     // An A1111 image with a variation seed, seed resize, ENSD and the NV source: restoring it fills
