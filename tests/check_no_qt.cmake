@@ -1,4 +1,5 @@
-# cmake -DDIR=<core/engine> -P check_no_qt.cmake : fails when an engine file includes a Qt header.
+# cmake -DDIR=<core/engine> -P check_no_qt.cmake : fails when a file under DIR (the engine, the demo
+# data set) includes a Qt header.
 file(GLOB_RECURSE files "${DIR}/*.h" "${DIR}/*.cpp" "${DIR}/*.hpp")
 set(bad "")
 foreach(f IN LISTS files)
@@ -8,7 +9,7 @@ foreach(f IN LISTS files)
   endif()
 endforeach()
 if(bad)
-  message(FATAL_ERROR "core/engine must not include Qt headers:\n${bad}")
+  message(FATAL_ERROR "${DIR} must not include Qt headers:\n${bad}")
 endif()
 list(LENGTH files n)
-message(STATUS "checked ${n} engine files: no Qt includes")
+message(STATUS "checked ${n} files under ${DIR}: no Qt includes")
