@@ -28,7 +28,7 @@ constexpr double MinColourShare = 0.55;
 // Components smaller than this (times the side squared) are specks; a small star is about 0.02.
 constexpr double MinArea = 0.003;
 // A convexity defect deeper than this (times the square root of the hull's area) is a notch
-// between arms: about 0.23 for the star, 0.28 for the cross, near 0 for convex shapes.
+// between arms: about 0.21 for the star, 0.28 for the cross, near 0 for convex shapes.
 constexpr double DeepDefect = 0.1;
 
 cv::Vec3b median(std::vector<cv::Vec3b> pixels)
