@@ -82,7 +82,7 @@ private slots:
     // The issue allows 64 x 64 for a first training stage: the judge must read those too.
     void judgeReadsSmallScenes() { judgeScenes(64, 300, 0.95); }
     // A model's pictures are never clean: soft edges, grain. The reading must survive both.
-    void judgeReadsNoisyScenes() { judgeScenes(128, 300, 0.95, 12); }
+    void judgeReadsNoisyScenes() { judgeScenes(128, 300, 0.95, 30); }
 
     void heldOutPairsAreNeverSampled()
     {
