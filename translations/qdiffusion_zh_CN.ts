@@ -308,7 +308,7 @@
         <translation>训练了 %1 步</translation>
     </message>
     <message>
-        <source>Can't be used: %1</source>
+        <source>Can&apos;t be used: %1</source>
         <translation>无法使用：%1</translation>
     </message>
     <message>
@@ -454,8 +454,8 @@
         <translation>图像</translation>
     </message>
     <message>
-        <source>Search prompts…  ("a phrase", -exclude)</source>
-        <translation>搜索提示词…（"短语"，-排除）</translation>
+        <source>Search prompts…  (&quot;a phrase&quot;, -exclude)</source>
+        <translation>搜索提示词…（&quot;短语&quot;，-排除）</translation>
     </message>
     <message>
         <source>Search prompts</source>
@@ -924,7 +924,7 @@ Each step appears here as it is made.</source>
         <translation>此窗口提供的 AUTOMATIC1111 API（设置）</translation>
     </message>
     <message>
-        <source>"%1" is not an IP address</source>
+        <source>&quot;%1&quot; is not an IP address</source>
         <translation>“%1”不是 IP 地址</translation>
     </message>
     <message>
@@ -1402,7 +1402,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>随机种子 (-1)</translation>
     </message>
     <message>
-        <source>Reuse the last image's seed</source>
+        <source>Reuse the last image&apos;s seed</source>
         <translation>复用上一张图像的种子</translation>
     </message>
     <message>
@@ -1426,7 +1426,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>宽高比</translation>
     </message>
     <message>
-        <source>Aspect ratio presets at the model's native size</source>
+        <source>Aspect ratio presets at the model&apos;s native size</source>
         <translation>按模型原生尺寸的宽高比预设</translation>
     </message>
     <message>
@@ -1450,7 +1450,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>一次运行中同时生成的图像数（需要更多内存）</translation>
     </message>
     <message>
-        <source>1 uses the text encoder's last layer, 2 the one before it, ...</source>
+        <source>1 uses the text encoder&apos;s last layer, 2 the one before it, ...</source>
         <translation>1 使用文本编码器的最后一层，2 使用倒数第二层，以此类推</translation>
     </message>
     <message>
@@ -1498,7 +1498,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>图像 (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
     </message>
     <message>
-        <source>Reuse the last image's seed (%1)</source>
+        <source>Reuse the last image&apos;s seed (%1)</source>
         <translation>复用上一张图像的种子（%1）</translation>
     </message>
     <message>
@@ -1538,7 +1538,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>变异种子</translation>
     </message>
     <message>
-        <source>0 keeps the seed's image; 1 is the variation seed's</source>
+        <source>0 keeps the seed&apos;s image; 1 is the variation seed&apos;s</source>
         <translation>0 保持原种子的图像；1 为变异种子的图像</translation>
     </message>
     <message>
@@ -1950,7 +1950,7 @@ Stable Diffusion 原生桌面创作工具。</translation>
         <translation>铺满该尺寸并裁取中间部分；不勾选则保持宽高比</translation>
     </message>
     <message>
-        <source>How much of the second upscaler's result is blended in</source>
+        <source>How much of the second upscaler&apos;s result is blended in</source>
         <translation>混入第二个放大器结果的比例</translation>
     </message>
     <message>
