@@ -1,6 +1,8 @@
 #include "core/generation/ControlPreprocessors.h"
 
+#include "core/engine/Annotators.h"
 #include "core/generation/CvImage.h"
+#include "core/generation/EngineImage.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -404,6 +406,29 @@ private:
 
 // ---- the network annotators: listed, run only where QDiffusion has the network -------------------
 
+// softedge_hed: annotator/hed's network (ControlNetHED.pth) on the sized, padded picture.
+class SoftEdgeHed : public ControlPreprocessor
+{
+public:
+    static QString weights() { return QStringLiteral("hed/ControlNetHED.pth"); }
+    QString name() const override { return QStringLiteral("softedge_hed"); }
+    QString unavailableReason(const QString& annotatorsDir) const override
+    {
+        if (annotatorsDir.isEmpty() || !QFileInfo::exists(QDir(annotatorsDir).filePath(weights())))
+            return QStringLiteral("needs the annotator weights %1 in the annotators folder").arg(weights());
+        return {};
+    }
+    QImage run(const QImage& rgb, const PreprocessOptions& o) const override
+    {
+        const QString file = QDir(o.annotatorsDir).filePath(weights());
+        return withPad(rgb, resolutionOf(o), [&](const cv::Mat& img) {
+            const Image map
+                = runHedAnnotator(file.toStdString(), fromQImage(fromMat(img, QImage::Format_RGB888)));
+            return matOf(toQImage(map));
+        });
+    }
+};
+
 class Network : public ControlPreprocessor
 {
 public:
@@ -446,6 +471,7 @@ std::vector<std::unique_ptr<ControlPreprocessor>> makeAll()
     all.push_back(std::make_unique<Recolor>("recolor_intensity", cv::COLOR_BGR2HSV, 2));
     all.push_back(std::make_unique<Inpaint>("inpaint", "inpaint_global_harmonious"));
     all.push_back(std::make_unique<Inpaint>("inpaint_only", "inpaint_only"));
+    all.push_back(std::make_unique<SoftEdgeHed>());
     // where the extension's downloads put each network's weights (annotator/downloads/...)
     const std::pair<const char*, const char*> networks[] = {
         { "depth_midas", "midas/dpt_hybrid-midas-501f0c75.pt" },
@@ -455,7 +481,6 @@ std::vector<std::unique_ptr<ControlPreprocessor>> makeAll()
         { "openpose", "openpose/body_pose_model.pth" },
         { "openpose_full", "openpose/body_pose_model.pth" },
         { "dw_openpose_full", "dw_openpose/dw-ll_ucoco_384.onnx" },
-        { "softedge_hed", "hed/ControlNetHED.pth" },
         { "softedge_pidinet", "pidinet/table5_pidinet.pth" },
         { "scribble_hed", "hed/ControlNetHED.pth" },
         { "lineart_realistic", "lineart/sk_model.pth" },
@@ -520,7 +545,14 @@ QImage preprocessControlImage(const QString& name, const QImage& image, const Pr
     if (options.resolution > 8192)
         return fail(
             QStringLiteral("ControlNet preprocessor resolution %1 is above 8192").arg(options.resolution));
-    return p->run(rgb888(image), options);
+    PreprocessOptions o = options;
+    o.annotatorsDir = annotatorsDir;
+    try {
+        return p->run(rgb888(image), o);
+    } catch (const std::exception& e) { // a network annotator's file that is not the network
+        return fail(
+            QStringLiteral("ControlNet preprocessor '%1': %2").arg(p->name(), QString::fromUtf8(e.what())));
+    }
 }
 
 QImage resizeForPreprocessor(const QImage& rgb, int resolution)

@@ -2,8 +2,9 @@
 // ControlNet preprocessors ("annotators"): turn a picture into the map a ControlNet was trained on
 // (edges, scribbles, a colour grid, ...). Names, sliders and image rules follow sd-webui-controlnet
 // (scripts/preprocessor/*.py, annotator/*; docs/reference.md §12), so its module names work in the
-// API, the CLI and infotexts. The classical ones run on OpenCV; those that need a network (depth,
-// pose, HED, ...) are listed, and report what they need, so front ends can show them greyed.
+// API, the CLI and infotexts. The classical ones run on OpenCV; softedge_hed runs its network
+// (core/engine/Annotators.h) when its weights are in the annotators folder; the other network ones
+// (depth, pose, ...) are listed, and report what they need, so front ends can show them greyed.
 // Each preprocessor is one small class behind ControlPreprocessor.
 #include <QImage>
 #include <QList>
@@ -27,6 +28,7 @@ struct PreprocessOptions {
     double b = std::numeric_limits<double>::quiet_NaN();
     QImage mask; // white = masked (inpaint)
     uint64_t seed = 0; // shuffle's random flow field
+    QString annotatorsDir; // where network annotators' weights are (set by preprocessControlImage)
 };
 
 class ControlPreprocessor

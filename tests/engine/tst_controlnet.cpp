@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "TestUtil.h"
+#include "core/engine/Annotators.h"
 #include "core/engine/Pipeline.h"
 #include "core/engine/conformance/Conformance.h"
 #include "core/engine/conformance/ConformanceControlNet.h"
@@ -347,6 +348,56 @@ private slots:
         QCOMPARE(i2i[0].image.width, 64);
         p.controlNets[0].weight = -1;
         QVERIFY(qdtest::errorOf([&] { pipeline->generate(p, {}, none, {}, nullptr); }).contains("weight"));
+    }
+
+    // softedge_hed's network: a ControlNetHED.pth state dict loads by its own names; the map is the
+    // sigmoid of the mean of the five side outputs (zero weights, side biases 1: sigmoid(1) * 255 =
+    // 186 everywhere), grey, at the picture's size; random weights give a map that varies; a file of
+    // another network is refused naming it.
+    void hedAnnotator()
+    {
+        const int blocks[][3]
+            = { { 3, 64, 2 }, { 64, 128, 2 }, { 128, 256, 3 }, { 256, 512, 3 }, { 512, 512, 3 } };
+        auto stateDict = [&](bool random) {
+            qd::StateDict sd;
+            sd["norm"] = torch::zeros({ 1, 3, 1, 1 });
+            for (int b = 0; b < 5; ++b) {
+                const std::string block = "block" + std::to_string(b + 1);
+                for (int i = 0; i < blocks[b][2]; ++i) {
+                    const int in = i == 0 ? blocks[b][0] : blocks[b][1];
+                    const std::string conv = block + ".convs." + std::to_string(i);
+                    sd[conv + ".weight"] = random ? torch::randn({ blocks[b][1], in, 3, 3 }) * 0.01
+                                                  : torch::zeros({ blocks[b][1], in, 3, 3 });
+                    sd[conv + ".bias"] = torch::zeros({ blocks[b][1] });
+                }
+                sd[block + ".projection.weight"] = random ? torch::randn({ 1, blocks[b][1], 1, 1 }) * 0.1
+                                                          : torch::zeros({ 1, blocks[b][1], 1, 1 });
+                sd[block + ".projection.bias"] = torch::ones({ 1 });
+            }
+            return sd;
+        };
+        QTemporaryDir dir;
+        const std::string file = dir.filePath("ControlNetHED.pth").toStdString();
+        qd::saveTorchCheckpoint(file, stateDict(false));
+        qd::Image square { 40, 24, std::vector<uint8_t>(40 * 24 * 3, 0) };
+        for (int y = 6; y < 18; ++y)
+            for (int x = 10; x < 30; ++x)
+                std::fill_n(&square.pixels[3 * (y * 40 + x)], 3, uint8_t(255));
+        const qd::Image flat = qd::runHedAnnotator(file, square);
+        QCOMPARE(flat.width, 40);
+        QCOMPARE(flat.height, 24);
+        for (uint8_t v : flat.pixels)
+            QCOMPARE(int(v), 186);
+        torch::manual_seed(3);
+        const std::string randomFile = dir.filePath("random.pth").toStdString();
+        qd::saveTorchCheckpoint(randomFile, stateDict(true));
+        const qd::Image varied = qd::runHedAnnotator(randomFile, square);
+        QCOMPARE(varied.pixels[0], varied.pixels[2]); // grey
+        QVERIFY(*std::max_element(varied.pixels.begin(), varied.pixels.end())
+            > *std::min_element(varied.pixels.begin(), varied.pixels.end()));
+        QCOMPARE(qd::runHedAnnotator(randomFile, square).pixels, varied.pixels);
+        const QString error = qdtest::errorOf([&] { qd::runHedAnnotator(m_file, square); });
+        QVERIFY2(error.contains(QString::fromStdString(m_file)), qPrintable(error));
     }
 };
 
