@@ -121,20 +121,26 @@ std::optional<ControlUnitRequest> parseControlUnitInfotext(const QString& value,
 
 QList<ControlUnitRequest> controlUnitsFromExtras(const QList<QPair<QString, QString>>& extras)
 {
+    // sd-webui-controlnet numbers a unit by its place among all units, disabled ones included: unit N
+    // goes to place N, the places between stay disabled. Numbers past kMaxUnits are not units a
+    // person set up (and must not make a huge list).
+    constexpr int kMaxUnits = 16;
     static const QRegularExpression key(QStringLiteral("^ControlNet (\\d+)$"));
-    QList<QPair<int, ControlUnitRequest>> found;
+    QList<ControlUnitRequest> out;
     for (const auto& [k, v] : extras) {
         const QRegularExpressionMatch m = key.match(k);
-        if (!m.hasMatch())
+        const int n = m.hasMatch() ? m.captured(1).toInt() : -1;
+        if (n < 0 || n >= kMaxUnits)
             continue;
-        if (auto u = parseControlUnitInfotext(unquoteInfotextValue(v)))
-            found.append({ m.captured(1).toInt(), *u });
+        if (auto u = parseControlUnitInfotext(unquoteInfotextValue(v))) {
+            while (out.size() <= n) {
+                ControlUnitRequest off;
+                off.enabled = false;
+                out << off;
+            }
+            out[n] = *u;
+        }
     }
-    std::stable_sort(
-        found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    QList<ControlUnitRequest> out;
-    for (const auto& f : found)
-        out << f.second;
     return out;
 }
 

@@ -45,7 +45,8 @@ struct ControlUnitRequest {
 // ..." as the extension (and the engine, pipeline/ControlNetRun.cpp) writes it (the image is not in it);
 // nullopt with *error for text that is not one.
 std::optional<ControlUnitRequest> parseControlUnitInfotext(const QString& value, QString* error = nullptr);
-// The units of an infotext's extra keys "ControlNet 0", "ControlNet 1", ... in order.
+// The units of an infotext's extra keys "ControlNet 0", "ControlNet 1", ...: unit N at place N, the
+// places no key names disabled (the extension numbers units among all of them, disabled included).
 QList<ControlUnitRequest> controlUnitsFromExtras(const QList<QPair<QString, QString>>& extras);
 
 // pixel_perfect_resolution: the map resolution that lands 1:1 on a width x height generation.

@@ -58,6 +58,12 @@ private slots:
         QCOMPARE(units.size(), 2);
         QCOMPARE(units[0].module, QString("none"));
         QCOMPARE(units[1].module, QString("canny"));
+        // the extension's numbering: only unit 2 enabled -> places 0 and 1 stay off; absurd numbers ignored
+        const QList<ControlUnitRequest> third = controlUnitsFromExtras(
+            { { "ControlNet 2", "\"" + text + "\"" }, { "ControlNet 99999", "\"" + text + "\"" } });
+        QCOMPARE(third.size(), 3);
+        QVERIFY(!third[0].enabled && !third[1].enabled && third[2].enabled);
+        QCOMPARE(third[2].module, QString("canny"));
     }
 
     void pixelPerfectResolution_()
