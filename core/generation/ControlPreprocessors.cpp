@@ -555,9 +555,4 @@ QImage preprocessControlImage(const QString& name, const QImage& image, const Pr
     }
 }
 
-QImage resizeForPreprocessor(const QImage& rgb, int resolution)
-{
-    return withPad(rgb888(rgb), resolution > 0 ? resolution : 512, [](const cv::Mat& m) { return m; });
-}
-
 } // namespace qd

@@ -62,8 +62,4 @@ const ControlPreprocessor* findControlPreprocessor(const QString& name);
 QImage preprocessControlImage(const QString& name, const QImage& image, const PreprocessOptions& options,
     const QString& annotatorsDir, QString* error);
 
-// resize_image_with_pad + remove_pad: the image scaled so its shorter side is `resolution` (cubic
-// up, area down; sizes rounded half to even as numpy does), as the extension sizes maps.
-QImage resizeForPreprocessor(const QImage& rgb, int resolution);
-
 } // namespace qd

@@ -216,7 +216,12 @@ QString controlMapPath(const QString& imagePath, int unit)
     return f.dir().filePath(QStringLiteral("controlnet/%1-%2.png").arg(f.completeBaseName()).arg(unit));
 }
 
-QList<ControlNetModelEntry> listControlNetModels(const QStringList& dirs)
+namespace
+{
+
+// The ControlNet files and folders of `dirs`, by name; `hashes`: with their old 8-hex hash (a 64 KiB
+// read each, only for listings: a lookup by name hashes just the file it finds).
+QList<ControlNetModelEntry> scanControlNetModels(const QStringList& dirs, bool hashes)
 {
     static const QStringList suffixes = { QStringLiteral("safetensors"), QStringLiteral("pth"),
         QStringLiteral("pt"), QStringLiteral("ckpt"), QStringLiteral("bin") };
@@ -250,7 +255,7 @@ QList<ControlNetModelEntry> listControlNetModels(const QStringList& dirs)
             // a diffusers folder's own weights are the folder's, not a file of their own
             if (QFileInfo::exists(f.path() + QStringLiteral("/config.json")))
                 continue;
-            out.append({ f.completeBaseName(), path, legacyModelHash(path) });
+            out.append({ f.completeBaseName(), path, hashes ? legacyModelHash(path) : QString() });
             seen << path;
         }
     }
@@ -258,6 +263,13 @@ QList<ControlNetModelEntry> listControlNetModels(const QStringList& dirs)
         return a.name.compare(b.name, Qt::CaseInsensitive) < 0;
     });
     return out;
+}
+
+} // namespace
+
+QList<ControlNetModelEntry> listControlNetModels(const QStringList& dirs)
+{
+    return scanControlNetModels(dirs, true);
 }
 
 std::optional<ControlNetModelEntry> findControlNetModel(const QString& nameOrPath, const QStringList& dirs)
@@ -273,10 +285,12 @@ std::optional<ControlNetModelEntry> findControlNetModel(const QString& nameOrPat
     static const QRegularExpression titled(QStringLiteral("^(.*?)\\s*\\[[0-9a-fA-F]+\\]$"));
     const QRegularExpressionMatch m = titled.match(wanted);
     const QString name = m.hasMatch() ? m.captured(1) : wanted;
-    for (const ControlNetModelEntry& e : listControlNetModels(dirs))
-        if (e.title().compare(wanted, Qt::CaseInsensitive) == 0
-            || e.name.compare(name, Qt::CaseInsensitive) == 0)
+    for (ControlNetModelEntry e : scanControlNetModels(dirs, false))
+        if (e.name.compare(name, Qt::CaseInsensitive) == 0) {
+            if (QFileInfo(e.path).isFile())
+                e.hash = legacyModelHash(e.path);
             return e;
+        }
     return std::nullopt;
 }
 

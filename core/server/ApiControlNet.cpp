@@ -81,22 +81,27 @@ bool parseControlNetArgs(const QJsonValue& script, QList<ControlUnitRequest>* ou
         u.weight = a.value("weight").toDouble(1.0);
         if (!(u.weight >= 0.0 && u.weight <= 2.0))
             return fail(QStringLiteral("weight %1 is outside 0..2").arg(u.weight));
+        // resize_mode / control_mode: a name or the extension's 0 / 1 / 2
+        auto enumText = [&](const char* field) {
+            const QJsonValue v = a.value(QLatin1String(field));
+            return v.isDouble() ? QString::number(v.toInt()) : v.toString();
+        };
+        auto badEnum = [&](const char* field) {
+            return fail(QStringLiteral("unknown %1 %2")
+                            .arg(QLatin1String(field),
+                                QString::fromUtf8(QJsonDocument(QJsonArray { a.value(QLatin1String(field)) })
+                                                      .toJson(QJsonDocument::Compact))));
+        };
         if (a.contains("resize_mode")) {
-            const QJsonValue r = a.value("resize_mode");
-            const auto m = parseControlResizeMode(r.isDouble() ? QString::number(r.toInt()) : r.toString());
+            const auto m = parseControlResizeMode(enumText("resize_mode"));
             if (!m)
-                return fail(QStringLiteral("unknown resize_mode %1")
-                                .arg(QString::fromUtf8(
-                                    QJsonDocument(QJsonArray { r }).toJson(QJsonDocument::Compact))));
+                return badEnum("resize_mode");
             u.resizeMode = *m;
         }
         if (a.contains("control_mode")) {
-            const QJsonValue c = a.value("control_mode");
-            const auto m = parseControlMode(c.isDouble() ? QString::number(c.toInt()) : c.toString());
+            const auto m = parseControlMode(enumText("control_mode"));
             if (!m)
-                return fail(QStringLiteral("unknown control_mode %1")
-                                .arg(QString::fromUtf8(
-                                    QJsonDocument(QJsonArray { c }).toJson(QJsonDocument::Compact))));
+                return badEnum("control_mode");
             u.controlMode = *m;
         }
         u.processorRes = a.value("processor_res").toInt(-1);

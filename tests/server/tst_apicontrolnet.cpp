@@ -10,6 +10,7 @@
 #include <QProcess>
 
 #include "../core/TestFiles.h"
+#include "ApiTestClient.h"
 #include "core/generation/InferenceWorker.h"
 #include "core/server/ApiServer.h"
 
@@ -26,27 +27,12 @@ class TestApiControlNet : public QObject
     std::unique_ptr<api::ApiServer> m_server;
     QNetworkAccessManager m_net;
 
-    struct Reply {
-        int status = 0;
-        QJsonDocument json;
-    };
+    using Reply = qdtest::ApiReply;
 
     Reply call(const QByteArray& method, const QString& path, const QJsonObject& body = QJsonObject())
     {
-        QNetworkRequest req(QUrl(m_server->baseUrl() + path));
-        req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-        QNetworkReply* r = m_net.sendCustomRequest(
-            req, method, body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson(QJsonDocument::Compact));
-        QEventLoop loop;
-        QTimer::singleShot(120000, &loop, &QEventLoop::quit);
-        connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-        if (!r->isFinished())
-            loop.exec();
-        Reply out;
-        out.status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        out.json = QJsonDocument::fromJson(r->readAll());
-        r->deleteLater();
-        return out;
+        return qdtest::sendJson(m_net, QUrl(m_server->baseUrl() + path), method,
+            body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson(QJsonDocument::Compact), 120000);
     }
 
     static QString pngBase64(const QImage& image)

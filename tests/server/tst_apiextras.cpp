@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include "../core/TinyUpscaler.h"
+#include "ApiTestClient.h"
 #include "core/generation/InferenceWorker.h"
 #include "core/metadata/ImageMetadata.h"
 #include "core/server/ApiServer.h"
@@ -40,20 +41,9 @@ class TestApiExtras : public QObject
 
     Reply post(const QString& path, const QJsonObject& body)
     {
-        QNetworkRequest req(QUrl(m_server->baseUrl() + "/sdapi/v1/" + path));
-        req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-        QNetworkReply* r = m_net.post(req, QJsonDocument(body).toJson(QJsonDocument::Compact));
-        QEventLoop loop;
-        QTimer::singleShot(120000, &loop, &QEventLoop::quit);
-        connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-        if (!r->isFinished())
-            loop.exec();
-        Reply out;
-        out.status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        out.body = r->readAll();
-        out.json = QJsonDocument::fromJson(out.body).object();
-        r->deleteLater();
-        return out;
+        const qdtest::ApiReply r = qdtest::sendJson(m_net, QUrl(m_server->baseUrl() + "/sdapi/v1/" + path),
+            "POST", QJsonDocument(body).toJson(QJsonDocument::Compact), 120000);
+        return { r.status, r.body, r.json.object() };
     }
 
     static QImage decode(const QJsonValue& base64, ImageMetadata* meta)

@@ -7,6 +7,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 
+#include "ApiTestClient.h"
 #include "core/AppPaths.h"
 #include "core/generation/InferenceWorker.h"
 #include "core/metadata/ImageMetadata.h"
@@ -27,29 +28,12 @@ class TestApiXyz : public QObject
     std::unique_ptr<api::ApiServer> m_server;
     QNetworkAccessManager m_net;
 
-    struct Reply {
-        int status = 0;
-        QByteArray body;
-        QJsonDocument json;
-    };
+    using Reply = qdtest::ApiReply;
 
     Reply call(const QByteArray& method, const QString& path, const QJsonObject& body = QJsonObject())
     {
-        QNetworkRequest req(QUrl(m_server->baseUrl() + path));
-        req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-        QNetworkReply* r = m_net.sendCustomRequest(
-            req, method, body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson(QJsonDocument::Compact));
-        QEventLoop loop;
-        QTimer::singleShot(300000, &loop, &QEventLoop::quit);
-        connect(r, &QNetworkReply::finished, &loop, &QEventLoop::quit);
-        if (!r->isFinished())
-            loop.exec();
-        Reply out;
-        out.status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        out.body = r->readAll();
-        out.json = QJsonDocument::fromJson(out.body);
-        r->deleteLater();
-        return out;
+        return qdtest::sendJson(m_net, QUrl(m_server->baseUrl() + path), method,
+            body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson(QJsonDocument::Compact));
     }
 
     static QImage decode(const QJsonValue& base64, QString* infotext)
