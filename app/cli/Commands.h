@@ -37,5 +37,9 @@ Command addUpscale(CLI::App& app);
 Command addMakeCheckpointCommand(CLI::App& app);
 Command addInspectCommand(CLI::App& app);
 Command addBenchLoadCommand(CLI::App& app);
+#ifdef QD_WITH_DEMO_TRAIN
+// train-demo OUT [--vae-steps N] [--unet-steps N] ...: trains the demo model (CmdTrainDemo.cpp)
+Command addTrainDemoCommand(CLI::App& app);
+#endif
 
 } // namespace qd::cli

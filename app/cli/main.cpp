@@ -38,6 +38,9 @@ int main(int argc, char** argv)
     commands.push_back(qd::cli::addMakeCheckpointCommand(app));
     commands.push_back(qd::cli::addInspectCommand(app));
     commands.push_back(qd::cli::addBenchLoadCommand(app));
+#ifdef QD_WITH_DEMO_TRAIN
+    commands.push_back(qd::cli::addTrainDemoCommand(app));
+#endif
 
     try {
         app.parse(argc, argv);

@@ -200,7 +200,7 @@ ClipTextConfig ClipTextConfig::detectFromWeights(
     c.vocab = int(token[0]);
     c.width = int(token[1]);
     c.positions = int(require(positionKey, 2)[0]);
-    c.heads = c.width / 64; // 64 channels per head in every SD text encoder
+    c.heads = std::max(1, c.width / 64); // 64 channels per head in every SD text encoder (one below 64)
     c.layers = 0;
     while (sd.count(layerKey + std::to_string(c.layers) + fcKey))
         ++c.layers;
