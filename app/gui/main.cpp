@@ -1,5 +1,6 @@
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QIcon>
 #include <QLibraryInfo>
 #include <QLocale>
 #include <QTranslator>
@@ -18,6 +19,7 @@ int main(int argc, char* argv[])
     QApplication::setOrganizationName("QDiffusion");
     QApplication::setApplicationVersion(QD_VERSION);
     QApplication::setDesktopFileName("qdiffusion");
+    QApplication::setWindowIcon(QIcon::fromTheme("qdiffusion")); // the installed hicolor icon
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -27,6 +29,8 @@ int main(int argc, char* argv[])
     QCommandLineOption langOption(
         "lang", QApplication::translate("main", "User interface language, e.g. zh_CN or en."), "locale");
     parser.addOption(langOption);
+    parser.addPositionalArgument("image",
+        QApplication::translate("main", "An image whose generation parameters to restore."), "[image...]");
     parser.process(app);
 
     // Language: --lang, else the settings file's `language`, else the system's.
@@ -45,5 +49,10 @@ int main(int argc, char* argv[])
 
     qd::MainWindow window;
     window.show();
+    // "Open with QDiffusion" (installer/qdiffusion.desktop: Exec=qdiffusion %F): the first image's
+    // parameters, restored as File > Open Image Parameters does; the status bar says when it has none.
+    const QStringList images = parser.positionalArguments();
+    if (!images.isEmpty())
+        window.restoreFromImageFile(images.first());
     return app.exec();
 }
