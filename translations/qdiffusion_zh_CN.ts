@@ -11,6 +11,10 @@
         <source>User interface language, e.g. zh_CN or en.</source>
         <translation>界面语言，例如 zh_CN 或 en。</translation>
     </message>
+    <message>
+        <source>An image whose generation parameters to restore.</source>
+        <translation>要恢复其生成参数的图像。</translation>
+    </message>
 </context>
 <context>
     <name>qd::ControlNetPanel</name>
@@ -1552,6 +1556,10 @@ Stable Diffusion 原生桌面创作工具。</translation>
     <message>
         <source>Resize seed from</source>
         <translation>从尺寸调整种子</translation>
+    </message>
+    <message>
+        <source>QDiffusion&apos;s own small model, trained to draw coloured shapes (circle, square, triangle, star, ring, cross) on a plain background at 128 × 128, e.g. &quot;a red star on a blue background&quot;. Put checkpoints in the models folder to use real ones.</source>
+        <translation>QDiffusion 自己训练的小模型：在纯色背景上画彩色形状（圆形、正方形、三角形、星形、圆环、十字），128 × 128，例如“a red star on a blue background”。把检查点放进模型文件夹即可使用真正的模型。</translation>
     </message>
 </context>
 <context>

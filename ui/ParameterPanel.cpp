@@ -486,17 +486,21 @@ void ParameterPanel::setModels(const QList<ModelEntry>& models)
 {
     m_models = models;
     if (m_models.isEmpty()) {
-        ModelEntry demo; // no path: the demo model (a tiny SD 1.x)
+        ModelEntry demo; // no path: the demo model (a small SD 1.x, core/engine/Pipeline.h demoModel())
         demo.name = tr("Demo model (built in)");
         demo.modelName = QStringLiteral("demo");
         demo.family = ModelFamily::SD1;
         m_models.append(demo);
     }
     auto tooltip = [this](const ModelEntry& m) {
-        return m.path.isEmpty()
+        if (!m.path.isEmpty())
+            return QDir::toNativeSeparators(m.path);
+        return demoModel() == DemoModel::FillRule
             ? tr("A tiny model whose weights follow a fixed rule: it draws abstract images. "
                  "Put checkpoints in the models folder to use real ones.")
-            : QDir::toNativeSeparators(m.path);
+            : tr("QDiffusion's own small model, trained to draw coloured shapes (circle, square, "
+                 "triangle, star, ring, cross) on a plain background at 128 × 128, e.g. \"a red star on a "
+                 "blue background\". Put checkpoints in the models folder to use real ones.");
     };
     // The same checkpoints (their hashes arrived): new titles in place, so the selection and an
     // open popup stay as they are.
@@ -705,7 +709,7 @@ void ParameterPanel::swapSize()
 void ParameterPanel::adoptModelSize()
 {
     // A size still at the previous model's native square follows the new model's (SD 1.5 512,
-    // SDXL 1024, the demo model 256); a size the user chose stays.
+    // SDXL 1024, the demo model 128); a size the user chose stays.
     const int native = currentNativeSize();
     if (m_width->value() == m_sizeDefault && m_height->value() == m_sizeDefault) {
         m_width->setValue(native);

@@ -273,7 +273,8 @@ int run(const GenerateOptions& o)
     const ModelInfo info = pipeline->info();
     if (info.demo)
         std::cerr
-            << "Using the built-in demo model (a tiny fill-rule model: it draws abstract images).\n"
+            << "Using the built-in demo model (" << demoModelDescription()
+            << ").\n"
                "Pass --ckpt FILE (.safetensors, .ckpt or a diffusers folder) to use your own checkpoint.\n";
     else
         std::cerr << "Model: " << info.name << " (" << familyName(info.family) << ", " << info.prediction

@@ -23,9 +23,19 @@ const char* familyName(ModelFamily family); // "SD1", "SD2", "SDXL", "Unknown"
 // The names familyName() writes and inspectCheckpoint()'s listing names ("sd1", "sdxl-refiner",
 // "sd1-inpaint"), any case; Unknown for anything else.
 ModelFamily familyFromName(const std::string& name);
+// The built-in demo model, used when no checkpoint is given (docs/demo-model.md): the shapes model
+// QDiffusion trained itself (resources/demo/qd-shapes.safetensors, 128 px), or, when the
+// environment says QDIFFUSION_DEMO_MODEL=fill-rule, the conformance data's tiny SD1 model from the
+// fill rule (256 px; the test suite's LoRA, embedding and ControlNet files are made for it).
+enum class DemoModel { Shapes, FillRule };
+DemoModel demoModel();
+// "demo (shapes model)" / "demo (tiny fill-rule model)": the name the studio, the CLI and the API show.
+std::string demoModelName();
+// What it draws, for the line that says the demo model is in use.
+std::string demoModelDescription();
 // The square size a family was trained at: SD1 512, SD2 512 (the 768 px v-models are told apart
-// only when loaded: ModelInfo::defaultSize), SDXL 1024; the demo model 256 (its attention is slow
-// at 512 px on a CPU); Unknown 512.
+// only when loaded: ModelInfo::defaultSize), SDXL 1024; the demo model its own (128 or 256);
+// Unknown 512.
 int nativeSize(ModelFamily family, bool demo = false);
 // The family of `checkpoint` (.safetensors, .ckpt, diffusers folder) from its YAML config (`config`,
 // else NAME.yaml beside it), a diffusers folder's configs or its key names and shapes; no tensor

@@ -21,9 +21,6 @@ class ModelLibrary;
 namespace qd::api
 {
 
-// The demo model's title in sd-models, options and infotexts.
-inline constexpr char kDemoTitle[] = "demo (tiny fill-rule model)";
-
 QJsonArray samplersListing();
 QJsonArray schedulersListing();
 // sd-models: the library's checkpoints as A1111 lists them, then the built-in demo model.

@@ -19,6 +19,7 @@
 
 #include "core/engine/EngineError.h"
 #include "core/engine/EngineInfo.h"
+#include "core/engine/Pipeline.h"
 #include "core/generation/ImageSaver.h"
 #include "core/generation/JobBuilder.h"
 #include "core/library/ModelLibrary.h"
@@ -447,8 +448,8 @@ bool ApiServer::resolveModel(
 {
     *out = ResolvedModel();
     const QString c = checkpoint.trimmed();
-    if (c.isEmpty() || c == QLatin1String(kDemoTitle) || c == QLatin1String("demo")) {
-        out->title = QLatin1String(kDemoTitle);
+    if (c.isEmpty() || c == QString::fromStdString(qd::demoModelName()) || c == QLatin1String("demo")) {
+        out->title = QString::fromStdString(qd::demoModelName());
         return true; // the built-in demo model keeps its own VAE
     }
     // names, titles and hashes only: a path is not looked up, so nothing outside the folders opens
@@ -505,7 +506,8 @@ void ApiServer::generate(const QHttpServerRequest& request, QHttpServerResponder
     jr.params = g.params;
     // The infotext writes "Denoising strength" for an init image named by a file; one handed over in
     // memory carries it this way
-    // The demo model draws at its native 256 px unless asked otherwise (512 px is slow on a CPU)
+    // The demo model draws at its native size (nativeSize: 128 px for the shapes model) unless asked
+    // otherwise
     if (model.checkpoint.isEmpty()) {
         if (!g.widthGiven)
             jr.params.width = 0;

@@ -1,5 +1,6 @@
 // ApiServer::listing: the GET lists (sd-models, samplers, loras, cmd-flags, ...), each from what the
 // server has; core/server/ApiListings.h builds the bodies.
+#include "core/engine/Pipeline.h"
 #include "core/generation/JobBuilder.h"
 #include "core/generation/Styles.h"
 #include "core/generation/Upscalers.h"
@@ -19,7 +20,7 @@ QJsonValue ApiServer::listing(const QString& name) const
     if (name == QLatin1String("schedulers"))
         return schedulersListing();
     if (name == QLatin1String("sd-models"))
-        return sdModelsListing(m_library, QLatin1String(kDemoTitle));
+        return sdModelsListing(m_library, QString::fromStdString(qd::demoModelName()));
     if (name == QLatin1String("sd-vae"))
         return sdVaeListing(m_library);
     if (name == QLatin1String("loras"))

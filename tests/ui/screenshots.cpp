@@ -23,6 +23,7 @@
 
 #include "../core/TestFiles.h"
 #include "core/AppPaths.h"
+#include "core/engine/Pipeline.h"
 #include "ui/ControlNetPanel.h"
 #include "ui/ControlUnitTab.h"
 #include "ui/ExportDialog.h"
@@ -51,7 +52,16 @@ const char* kPrompts[] = {
     "still life with lemons and a blue jug, (chiaroscuro:1.2)",
     "a tiny robot reading a book in a library, warm light",
 };
-}
+// What the trained demo model (docs/demo-model.md) draws: the default when QDIFFUSION_DEMO_MODEL is unset.
+const char* kShapePrompts[] = {
+    "a red circle on a blue background",
+    "a large yellow star on the left, black background",
+    "two green triangles at the top, white background",
+    "a pink ring on a grey background",
+    "a small blue square on an orange background",
+    "a white cross in the centre, purple background",
+};
+} // namespace
 
 int main(int argc, char* argv[])
 {
@@ -114,16 +124,18 @@ int main(int argc, char* argv[])
         widget->grab().save(file);
         qInfo("%s", qPrintable(file));
     };
+    const bool shapes = qd::demoModel() == qd::DemoModel::Shapes;
     auto setForm = [&](int i) {
-        w.promptEditor()->setText(kPrompts[i % 6]);
-        w.negativePromptEditor()->setText("lowres, (text:1.3), watermark");
+        w.promptEditor()->setText(shapes ? kShapePrompts[i % 6] : kPrompts[i % 6]);
+        w.negativePromptEditor()->setText(shapes ? "" : "lowres, (text:1.3), watermark");
         qd::GenerationParams p = w.parameterPanel()->params();
         p.sampler = i % 2 ? "Euler a" : "DPM++ 2M";
         p.scheduler = i % 2 ? "Automatic" : "Karras";
-        // the demo model: small sizes keep a screenshot run under a minute on 2 cores
-        p.steps = 16;
-        p.width = 256;
-        p.height = i % 3 == 1 ? 384 : 256;
+        // the demo model: small sizes keep a screenshot run under a minute on 2 cores (the shapes
+        // model at the 128 px it was trained for)
+        p.steps = shapes ? 20 : 16;
+        p.width = shapes ? 128 : 256;
+        p.height = shapes ? 128 : i % 3 == 1 ? 384 : 256;
         p.seed = 1234 + i * 1111;
         w.parameterPanel()->setParams(p);
     };

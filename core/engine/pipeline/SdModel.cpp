@@ -131,6 +131,9 @@ std::unique_ptr<SdModel> SdModel::fromFile(
 
 std::unique_ptr<SdModel> SdModel::demo(const SdLoadOptions& options)
 {
+    if (demoModel() == DemoModel::Shapes)
+        return fromFile(
+            resourcePath("demo/qd-shapes.safetensors"), resourcePath("demo/qd-shapes.yaml"), options);
     const StateDict sd = tinyStateDict("sd1", resourcePath("tiny_layouts.json"));
     return fromStateDict(
         sd, ModelConfig::fromYaml(resourcePath("configs/demo-sd1-tiny.yaml")), "demo model", options);

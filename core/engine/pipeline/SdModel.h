@@ -38,7 +38,8 @@ public:
     static std::unique_ptr<SdModel> fromFile(
         const std::string& path, const std::string& configPath, const SdLoadOptions& options = {});
 
-    // The built-in demo model: the conformance tiny SD1 model from the fill rule.
+    // The built-in demo model (demoModel(), Pipeline.h): the trained shapes model, or the conformance
+    // tiny SD1 model from the fill rule.
     static std::unique_ptr<SdModel> demo(const SdLoadOptions& options = {});
 
     const ModelConfig& config() const { return m_config; }
