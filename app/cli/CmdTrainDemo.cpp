@@ -31,6 +31,16 @@ Command addTrainDemoCommand(CLI::App& app)
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     sub->add_option("--vae-lr", o->vaeLr, "VAE learning rate")->capture_default_str();
+    sub->add_option("--vae-full-steps", o->vaeFullSteps, "VAE steps on whole images after the crops")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--vae-full-batch", o->vaeFullBatch, "Batch size of those steps")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    sub->add_option("--vae-full-lr", o->vaeFullLr, "Learning rate of those steps")->capture_default_str();
+    sub->add_option("--vae-shape-weight", o->vaeShapeWeight,
+           "Weight of the shape pixels (those unlike the background) in the VAE's loss")
+        ->capture_default_str();
     sub->add_option("--latent-scenes", o->latentScenes, "Scenes encoded once for the UNet to learn from")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
@@ -62,6 +72,8 @@ Command addTrainDemoCommand(CLI::App& app)
            "Write pictures of 8 fixed prompts every N UNet steps (0: never)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    sub->add_flag(
+        "--vae-only", o->vaeOnly, "Stop when the VAE stage is done (state saved for the UNet stage)");
     sub->add_option(
            "--stop-after", o->stopAfter, "Stop after N steps of this run, state saved (0: run to the end)")
         ->capture_default_str()
@@ -71,8 +83,9 @@ Command addTrainDemoCommand(CLI::App& app)
                     o->threads = configureThreads();
                 try {
                     const auto r = demo::trainDemoModel(*o, std::cout);
-                    std::cout << "model: " << r.modelPath << "\nconfig: " << r.yamlPath
-                              << "\nscale factor: " << r.scaleFactor << "\n";
+                    if (!r.modelPath.empty())
+                        std::cout << "model: " << r.modelPath << "\nconfig: " << r.yamlPath
+                                  << "\nscale factor: " << r.scaleFactor << "\n";
                     return 0;
                 } catch (const std::exception& e) {
                     std::cerr << "train-demo: " << e.what() << "\n";

@@ -47,6 +47,10 @@ qd::demo::DemoTrainOptions tinyRun(const std::string& dir)
     o.vaeSteps = 3;
     o.vaeBatch = 2;
     o.vaeCrop = 32;
+    o.vaeFullSteps = 1;
+    o.vaeFullBatch = 1;
+    o.vaeShapeWeight = 5;
+    o.sampleEvery = 0;
     o.latentScenes = 8;
     o.unetSteps = 4;
     o.unetBatch = 3;
@@ -162,6 +166,24 @@ private slots:
         const torch::Tensor out = model->decodeLatent(torch::zeros({ 1, 4, 8, 8 }));
         QCOMPARE(out.size(2), int64_t(64));
         QVERIFY(torch::isfinite(out).all().item<bool>());
+    }
+
+    void aFinishedVaeStageCanBeLengthened()
+    {
+        QTemporaryDir dir;
+        std::ostringstream log;
+        auto o = tinyRun(dir.path().toStdString());
+        o.vaeOnly = true;
+        QVERIFY(qd::demo::trainDemoModel(o, log).modelPath.empty());
+        QVERIFY2(QString::fromStdString(log.str()).contains("VAE stage done (4 steps)"), log.str().c_str());
+        o.vaeOnly = false;
+        o.vaeFullSteps = 3; // two more, on whole images, before the UNet stage
+        std::ostringstream more;
+        const auto r = qd::demo::trainDemoModel(o, more);
+        QVERIFY2(QString::fromStdString(more.str()).contains("continuing the VAE from step 4 to 6"),
+            more.str().c_str());
+        QVERIFY(!r.modelPath.empty());
+        QCOMPARE(qd::safetensorsMetadata(r.modelPath).at("vae_steps"), std::string("6"));
     }
 
     void aStateFromOtherSizesIsRefused()

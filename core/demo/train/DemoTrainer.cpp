@@ -114,19 +114,18 @@ std::string formatDuration(double seconds)
 class Progress
 {
 public:
-    Progress(
-        std::ostream& log, std::string what, int64_t total, int64_t first, int every, int64_t itemsPerStep)
+    Progress(std::ostream& log, std::string what, int64_t total, int64_t first, int every)
         : m_log(log)
         , m_what(std::move(what))
         , m_total(total)
         , m_first(first)
         , m_every(every)
-        , m_items(itemsPerStep)
         , m_start(std::chrono::steady_clock::now())
     {
     }
-    void add(int64_t step, double loss)
+    void add(int64_t step, double loss, int64_t items)
     {
+        m_itemsDone += items;
         m_sum += loss;
         ++m_count;
         if ((step + 1) % m_every != 0 && step + 1 != m_total)
@@ -136,9 +135,9 @@ public:
         const double perStep = elapsed / double(step + 1 - m_first);
         m_last = m_sum / m_count;
         m_log << m_what << " step " << step + 1 << '/' << m_total << "  loss " << std::setprecision(5)
-              << m_last << "  " << std::setprecision(3) << double(m_items) / perStep << " samples/s  elapsed "
-              << formatDuration(elapsed) << "  ETA " << formatDuration(perStep * double(m_total - step - 1))
-              << std::endl;
+              << m_last << "  " << std::setprecision(3) << double(m_itemsDone) / elapsed
+              << " samples/s  elapsed " << formatDuration(elapsed) << "  ETA "
+              << formatDuration(perStep * double(m_total - step - 1)) << std::endl;
         m_sum = 0;
         m_count = 0;
     }
@@ -149,11 +148,21 @@ private:
     std::string m_what;
     int64_t m_total, m_first;
     int m_every;
-    int64_t m_items;
+    int64_t m_itemsDone = 0;
     std::chrono::steady_clock::time_point m_start;
     double m_sum = 0, m_last = 0;
     int m_count = 0;
 };
+
+// A double as text that reads back to the same double (std::to_string keeps six decimals: a resumed
+// run would scale its latents differently).
+std::string exactText(double v)
+{
+    std::ostringstream s;
+    s.precision(17);
+    s << v;
+    return s.str();
+}
 
 std::string netSignature(const DemoNetConfig& c)
 {
@@ -215,6 +224,8 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
     int stage = StageVae;
     int64_t step = 0;
     double scaleFactor = 0;
+    const int64_t vaeTotal = int64_t(o.vaeSteps) + o.vaeFullSteps;
+    int64_t vaeDone = 0; // VAE steps the state's weights have had
 
     std::vector<Tensor> vaeParams = vae->parameters(), denoiseParams = unet->parameters();
     for (auto& p : text->parameters())
@@ -244,8 +255,9 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
             sd["ema." + std::to_string(i)] = ema[i].cpu();
         saveSafetensors(statePath.string(), sd,
             { { "stage", std::to_string(stage) }, { "step", std::to_string(step) },
-                { "adam_steps", std::to_string(adam.steps) }, { "scale_factor", std::to_string(scaleFactor) },
-                { "seed", std::to_string(o.seed) }, { "net", netSignature(o.net) } });
+                { "adam_steps", std::to_string(adam.steps) }, { "scale_factor", exactText(scaleFactor) },
+                { "seed", std::to_string(o.seed) }, { "net", netSignature(o.net) },
+                { "vae_done", std::to_string(vaeDone) } });
     };
 
     if (fs::exists(statePath)) {
@@ -277,7 +289,19 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
         }
         for (size_t i = 0; sd.count("ema." + std::to_string(i)); ++i)
             ema.push_back(sd.at("ema." + std::to_string(i)).to(device));
+        const auto done = meta.find("vae_done");
+        // (states written before the whole-image steps existed had only the crop steps)
+        vaeDone = done != meta.end() ? std::stoll(done->second)
+                                     : (stage == StageVae ? step : int64_t(o.vaeSteps));
         log << "resuming " << statePath.string() << ": stage " << stage << ", step " << step << std::endl;
+        if (stage == StageUnet && step == 0 && vaeDone < vaeTotal) {
+            // The VAE stage ended with fewer steps than now asked and the UNet has not started: go on
+            // with the VAE (fresh Adam moments); its latents and scale factor are made anew.
+            stage = StageVae;
+            step = vaeDone;
+            scaleFactor = 0;
+            log << "continuing the VAE from step " << step << " to " << vaeTotal << std::endl;
+        }
     }
 
     int64_t params = 0;
@@ -308,13 +332,18 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
     // ---- stage 1: the VAE ---------------------------------------------------------------------
     if (stage == StageVae) {
         vae->train();
-        Progress progress(log, "vae", o.vaeSteps, step, o.logEvery, o.vaeBatch);
-        for (; step < o.vaeSteps; ++step) {
+        Progress progress(log, "vae", vaeTotal, step, o.logEvery);
+        for (; step < vaeTotal; ++step) {
             std::mt19937_64 rng(stepSeed(o.seed, StageVae, step));
-            std::vector<Tensor> images;
-            for (int i = 0; i < o.vaeBatch; ++i) {
-                Tensor img = imageTensor(drawScene(sampleScene(rng, o.holdOut), o.imageSize));
-                if (o.vaeCrop > 0 && o.vaeCrop < o.imageSize) {
+            std::vector<Tensor> images, backgrounds;
+            const bool whole = step >= o.vaeSteps;
+            for (int i = 0; i < (whole ? o.vaeFullBatch : o.vaeBatch); ++i) {
+                const Scene scene = sampleScene(rng, o.holdOut);
+                Tensor img = imageTensor(drawScene(scene, o.imageSize));
+                const cv::Vec3b bg = namedColours()[size_t(scene.background)].rgb;
+                backgrounds.push_back(
+                    torch::tensor({ float(bg[0]), float(bg[1]), float(bg[2]) }) / 127.5 - 1.0);
+                if (!whole && o.vaeCrop > 0 && o.vaeCrop < o.imageSize) {
                     const int x = randomInt(rng, o.imageSize - o.vaeCrop + 1) & ~7;
                     const int y = randomInt(rng, o.imageSize - o.vaeCrop + 1) & ~7;
                     img = img.slice(1, y, y + o.vaeCrop).slice(2, x, x + o.vaeCrop);
@@ -329,13 +358,22 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
             const Tensor rec = vae->decode(z);
             // LDM's loss with its ratio: summed L1 over pixels + 1e-6 x summed KL, here per pixel.
             const Tensor kl = 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar).sum() / double(x.size(0));
-            const Tensor loss = (rec - x).abs().mean() + o.klWeight * kl / double(x[0].numel());
+            Tensor l1 = (rec - x).abs();
+            if (o.vaeShapeWeight != 1.0) {
+                const Tensor bg = torch::stack(backgrounds).view({ -1, 3, 1, 1 }).to(device);
+                const Tensor shape = ((x - bg).abs().amax(1, true) > 0.05).to(torch::kFloat32);
+                l1 = l1 * (1.0 + (o.vaeShapeWeight - 1.0) * shape);
+            }
+            const Tensor loss = l1.mean() + o.klWeight * kl / double(x[0].numel());
             vaeAdam.zeroGrad();
             loss.backward();
             clipGradNorm(vaeParams, 1.0);
             const double warm = std::min(1.0, double(step + 1) / double(std::max(1, o.warmupSteps)));
-            vaeAdam.step(o.vaeLr * warm * 0.5 * (1 + std::cos(M_PI * double(step) / double(o.vaeSteps))));
-            progress.add(step, loss.item<double>());
+            vaeAdam.step(whole
+                    ? o.vaeFullLr
+                    : o.vaeLr * warm * 0.5 * (1 + std::cos(M_PI * double(step) / double(o.vaeSteps))));
+            vaeDone = step + 1;
+            progress.add(step, loss.item<double>(), x.size(0));
             if (stopHere())
                 return result;
             if ((step + 1) % o.saveEvery == 0)
@@ -356,6 +394,11 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
         stage = StageUnet;
         step = 0;
         saveState();
+        if (o.vaeOnly) {
+            log << "VAE stage done (" << vaeDone << " steps); state saved in " << statePath.string()
+                << std::endl;
+            return result;
+        }
     }
 
     // ---- the latent cache ----------------------------------------------------------------------
@@ -367,9 +410,13 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
     }
     Tensor latMean, latStd;
     if (fs::exists(latentPath)) {
-        const StateDict sd = loadSafetensors(latentPath.string());
-        latMean = sd.at("mean").to(torch::kFloat32);
-        latStd = sd.at("std").to(torch::kFloat32);
+        const auto meta = safetensorsMetadata(latentPath.string());
+        const auto it = meta.find("vae_done");
+        if (it != meta.end() && it->second == std::to_string(vaeDone)) { // encoded by these VAE weights
+            const StateDict sd = loadSafetensors(latentPath.string());
+            latMean = sd.at("mean").to(torch::kFloat32);
+            latStd = sd.at("std").to(torch::kFloat32);
+        }
     }
     if (!latMean.defined() || latMean.size(0) != o.latentScenes) {
         vae->eval();
@@ -386,7 +433,8 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
         }
         latMean = torch::cat(means);
         latStd = torch::cat(stds);
-        saveSafetensors(latentPath.string(), { { "mean", latMean }, { "std", latStd } });
+        saveSafetensors(latentPath.string(), { { "mean", latMean }, { "std", latStd } },
+            { { "vae_done", std::to_string(vaeDone) } });
         log << "encoded " << o.latentScenes << " scenes in "
             << formatDuration(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
             << std::endl;
@@ -454,7 +502,7 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
     if (stage == StageUnet) {
         unet->train();
         text->train();
-        Progress progress(log, "unet", o.unetSteps, step, o.logEvery, o.unetBatch);
+        Progress progress(log, "unet", o.unetSteps, step, o.logEvery);
         const int64_t B = o.unetBatch;
         for (; step < o.unetSteps; ++step) {
             std::mt19937_64 rng(stepSeed(o.seed, StageUnet, step));
@@ -496,7 +544,7 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
                 for (size_t i = 0; i < ema.size(); ++i)
                     ema[i].mul_(decay).add_(denoiseParams[i].detach(), 1 - decay);
             }
-            progress.add(step, loss.item<double>());
+            progress.add(step, loss.item<double>(), B);
             if (stopHere())
                 return result;
             if ((step + 1) % o.saveEvery == 0)
@@ -524,7 +572,7 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
     const fs::path yaml = fs::path(o.outDir) / (o.modelName + ".yaml");
     saveSafetensors(model.string(), sd,
         { { "qdiffusion.demo", "trained by qdiffusion-cli train-demo" }, { "seed", std::to_string(o.seed) },
-            { "vae_steps", std::to_string(o.vaeSteps) }, { "unet_steps", std::to_string(o.unetSteps) } });
+            { "vae_steps", std::to_string(vaeDone) }, { "unet_steps", std::to_string(o.unetSteps) } });
     {
         std::ofstream f(yaml);
         f << ldmYaml(o.net, scaleFactor);

@@ -30,6 +30,16 @@ struct DemoTrainOptions {
     int vaeCrop = 64; // trained on random crops of this size (0: whole images)
     double vaeLr = 2e-3;
     double klWeight = 1e-6;
+    // Then this many steps on whole images (batch vaeFullBatch, a tenth of the learning rate): what
+    // the VAE learned on crops does not carry over to whole pictures as it is (GroupNorm statistics,
+    // the mid-block attention's span), so the stage ends at the size the model is used at.
+    int vaeFullSteps = 600;
+    int vaeFullBatch = 4;
+    double vaeFullLr = 2e-4;
+    // Weight of the pixels that differ from the scene's background in the L1 loss (1: plain L1). The
+    // shapes cover a few per cent of a picture: without more weight the VAE learns the backgrounds
+    // first and blurs small shapes.
+    double vaeShapeWeight = 1.0;
     // The latent cache the UNet trains on: this many scenes, encoded once.
     int latentScenes = 8192;
     // Stage 2: UNet + text encoder.
@@ -54,6 +64,10 @@ struct DemoTrainOptions {
     // Stop (state saved, nothing exported) after this many steps of this run; 0 = run to the end.
     // A long training can so be done in slices; the result is the same as one uninterrupted run.
     int64_t stopAfter = 0;
+    // Stop once the VAE stage is done (state saved, ready for the UNet stage): look at
+    // vae-reconstruction.png before spending the UNet's time. A later run with more VAE steps
+    // continues the VAE (fresh Adam moments) as long as the UNet stage has not begun.
+    bool vaeOnly = false;
 };
 
 struct DemoTrainResult {
