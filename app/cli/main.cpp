@@ -4,9 +4,19 @@
 #include "Commands.h"
 #include "core/engine/EngineInfo.h"
 
+#ifdef QD_WITH_QT
+#include <QCoreApplication>
+#endif
+
 int main(int argc, char** argv)
 {
     qd::ensurePassiveOpenMpWait(argv);
+#ifdef QD_WITH_QT
+    // The studio's per-user folders (core/AppPaths.cpp: QStandardPaths under these names), so that
+    // `serve` and `generate` see the same library, history, styles and settings as the GUI.
+    QCoreApplication::setOrganizationName("QDiffusion");
+    QCoreApplication::setApplicationName("QDiffusion");
+#endif
     CLI::App app { "qdiffusion-cli: Stable Diffusion from the command line (QDiffusion " + qd::engineVersion()
             + ")",
         "qdiffusion-cli" };
