@@ -26,6 +26,8 @@ packages=(
   xvfb xauth fonts-noto-cjk qt6-translations-l10n
   # the API server's randomized request test (tests/load/fuzz-api.py, standard library only)
   python3
+  # the package test (tests/package/test-deb.sh): lintian, and the desktop entry / AppStream validators
+  lintian desktop-file-utils appstream
 )
 
 missing=()
