@@ -186,6 +186,21 @@ private slots:
         QCOMPARE(qd::safetensorsMetadata(r.modelPath).at("vae_steps"), std::string("6"));
     }
 
+    void anExportedRunCanTrainOn()
+    {
+        QTemporaryDir dir;
+        std::ostringstream log, more;
+        auto o = tinyRun(dir.path().toStdString());
+        o.unetSteps = 2;
+        qd::demo::trainDemoModel(o, log);
+        const std::string first = readFile(fs::path(dir.path().toStdString()) / "qd-shapes.safetensors");
+        o.unetSteps = 3;
+        const auto r = qd::demo::trainDemoModel(o, more);
+        QVERIFY2(QString::fromStdString(more.str()).contains("continuing the UNet from step 2 to 3"),
+            more.str().c_str());
+        QVERIFY(readFile(r.modelPath) != first); // one more step changed the weights
+    }
+
     void aStateFromOtherSizesIsRefused()
     {
         QTemporaryDir dir;

@@ -294,6 +294,10 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
         vaeDone = done != meta.end() ? std::stoll(done->second)
                                      : (stage == StageVae ? step : int64_t(o.vaeSteps));
         log << "resuming " << statePath.string() << ": stage " << stage << ", step " << step << std::endl;
+        if (stage == StageDone && step < o.unetSteps) { // exported before, now asked for more UNet steps
+            stage = StageUnet;
+            log << "continuing the UNet from step " << step << " to " << o.unetSteps << std::endl;
+        }
         if (stage == StageUnet && step == 0 && vaeDone < vaeTotal) {
             // The VAE stage ended with fewer steps than now asked and the UNet has not started: go on
             // with the VAE (fresh Adam moments); its latents and scale factor are made anew.
