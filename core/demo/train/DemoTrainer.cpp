@@ -134,10 +134,12 @@ public:
             = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
         const double perStep = elapsed / double(step + 1 - m_first);
         m_last = m_sum / m_count;
+        const auto precision = m_log.precision(); // the figures below change it; give it back
         m_log << m_what << " step " << step + 1 << '/' << m_total << "  loss " << std::setprecision(5)
               << m_last << "  " << std::setprecision(3) << double(m_itemsDone) / elapsed
               << " samples/s  elapsed " << formatDuration(elapsed) << "  ETA "
               << formatDuration(perStep * double(m_total - step - 1)) << std::endl;
+        m_log.precision(precision);
         m_sum = 0;
         m_count = 0;
     }
