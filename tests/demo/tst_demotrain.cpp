@@ -82,13 +82,7 @@ private slots:
         QTemporaryDir dir;
         const std::string model = dir.filePath("m.safetensors").toStdString();
         const std::string yaml = dir.filePath("m.yaml").toStdString();
-        qd::StateDict sd;
-        for (const auto& part : std::initializer_list<std::pair<const torch::nn::Module*, const char*>> {
-                 { unet.get(), qd::demo::kUNetPrefix }, { vae.get(), qd::demo::kVaePrefix },
-                 { text.get(), qd::demo::kTextPrefix } })
-            for (auto& [k, t] : qd::demo::namedWeights(*part.first, part.second))
-                sd[k] = t;
-        qd::saveSafetensors(model, sd);
+        qd::saveSafetensors(model, qd::demo::checkpointWeights(*unet, *vae, *text));
         std::ofstream(yaml) << qd::demo::ldmYaml(c, 0.5);
         auto engine = qd::SdModel::fromFile(model, yaml);
         QCOMPARE(engine->config().scaleFactor, 0.5);

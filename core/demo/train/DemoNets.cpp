@@ -514,11 +514,13 @@ Tensor DemoTextEncoderImpl::forward(const Tensor& ids)
 
 // ---- export -------------------------------------------------------------------------------------
 
-std::vector<std::pair<std::string, Tensor>> namedWeights(const nn::Module& module, const std::string& prefix)
+StateDict checkpointWeights(const DemoUNetImpl& unet, const DemoVaeImpl& vae, const DemoTextEncoderImpl& text)
 {
-    std::vector<std::pair<std::string, Tensor>> out;
-    for (const auto& p : module.named_parameters(true))
-        out.emplace_back(prefix + p.key(), p.value().detach());
+    StateDict out;
+    for (const auto& [module, prefix] : std::initializer_list<std::pair<const nn::Module*, const char*>> {
+             { &unet, kUNetPrefix }, { &vae, kVaePrefix }, { &text, kTextPrefix } })
+        for (const auto& p : module->named_parameters(true))
+            out[prefix + p.key()] = p.value().detach();
     return out;
 }
 

@@ -11,6 +11,8 @@
 
 #include <torch/torch.h>
 
+#include "core/engine/io/StateDict.h"
+
 namespace qd::demo
 {
 
@@ -86,9 +88,10 @@ inline const char* kUNetPrefix = "model.diffusion_model.";
 inline const char* kVaePrefix = "first_stage_model.";
 inline const char* kTextPrefix = "cond_stage_model.transformer.";
 
-// Every parameter of `module` under `prefix`, detached views (name -> tensor).
-std::vector<std::pair<std::string, torch::Tensor>> namedWeights(
-    const torch::nn::Module& module, const std::string& prefix);
+// Every parameter of the three networks under its single-file checkpoint key: detached views that
+// share the parameters' storage (copy_ into them loads weights).
+StateDict checkpointWeights(
+    const DemoUNetImpl& unet, const DemoVaeImpl& vae, const DemoTextEncoderImpl& text);
 
 // The LDM YAML that describes these networks to the engine (CompVis v1 layout), with `scaleFactor`.
 std::string ldmYaml(const DemoNetConfig& config, double scaleFactor);

@@ -235,19 +235,11 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
     Adam vaeAdam(vaeParams), unetAdam(denoiseParams);
     std::vector<Tensor> ema;
 
-    auto named = [&](std::vector<std::pair<std::string, Tensor>>& out) {
-        for (const auto& part : std::initializer_list<std::pair<const torch::nn::Module*, const char*>> {
-                 { vae.get(), kVaePrefix }, { unet.get(), kUNetPrefix }, { text.get(), kTextPrefix } }) {
-            auto w = namedWeights(*part.first, part.second);
-            out.insert(out.end(), w.begin(), w.end());
-        }
-    };
+    auto weights = [&] { return checkpointWeights(*unet, *vae, *text); };
     auto saveState = [&]() {
-        StateDict sd;
-        std::vector<std::pair<std::string, Tensor>> weights;
-        named(weights);
-        for (auto& [k, t] : weights)
-            sd[k] = t.cpu();
+        StateDict sd = weights();
+        for (auto& [k, t] : sd)
+            t = t.cpu();
         Adam& adam = stage == StageVae ? vaeAdam : unetAdam;
         for (size_t i = 0; i < adam.params.size(); ++i) {
             sd["adam.m." + std::to_string(i)] = adam.m[i].cpu();
@@ -276,9 +268,7 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
                   "folder");
         const StateDict sd = loadSafetensors(statePath.string());
         torch::NoGradGuard g;
-        std::vector<std::pair<std::string, Tensor>> weights;
-        named(weights);
-        for (auto& [k, t] : weights)
+        for (auto& [k, t] : weights())
             t.copy_(sd.at(k));
         stage = std::stoi(get("stage"));
         step = std::stoll(get("step"));
@@ -569,11 +559,9 @@ DemoTrainResult trainDemoModel(const DemoTrainOptions& o, std::ostream& log)
         for (size_t i = 0; i < ema.size(); ++i)
             denoiseParams[i].copy_(ema[i]);
     }
-    StateDict sd;
-    std::vector<std::pair<std::string, Tensor>> weights;
-    named(weights);
-    for (auto& [k, t] : weights)
-        sd[k] = o.fp16Export ? t.cpu().to(torch::kFloat16) : t.cpu();
+    StateDict sd = weights();
+    for (auto& [k, t] : sd)
+        t = o.fp16Export ? t.cpu().to(torch::kFloat16) : t.cpu();
     const fs::path model = fs::path(o.outDir) / (o.modelName + ".safetensors");
     const fs::path yaml = fs::path(o.outDir) / (o.modelName + ".yaml");
     saveSafetensors(model.string(), sd,
