@@ -17,6 +17,7 @@
 #include "pipeline/ControlNetRun.h"
 #include "pipeline/Generation.h"
 #include "pipeline/Hires.h"
+#include "pipeline/MemoryBudget.h"
 #include "pipeline/SdModel.h"
 #include "sampling/Noise.h"
 #include "sampling/SamplingPlan.h"
@@ -88,6 +89,25 @@ torch::Tensor maskToTensor(const Image& mask)
         = (rgb.select(2, 0) * 19595 + rgb.select(2, 1) * 38470 + rgb.select(2, 2) * 7471 + 32768) / 65536;
     return (l.to(torch::kFloat32) / 255.0).unsqueeze(0).unsqueeze(0);
 }
+
+// Sets a VAE tiling for one generation and puts the previous one back.
+class VaeTilingScope
+{
+public:
+    VaeTilingScope(AutoencoderKL& vae, const VaeTiling& tiling)
+        : m_vae(vae)
+        , m_saved(vae.tiling())
+    {
+        vae.setTiling(tiling);
+    }
+    ~VaeTilingScope() { m_vae.setTiling(m_saved); }
+    VaeTilingScope(const VaeTilingScope&) = delete;
+    VaeTilingScope& operator=(const VaeTilingScope&) = delete;
+
+private:
+    AutoencoderKL& m_vae;
+    VaeTiling m_saved;
+};
 
 class SdPipeline final : public Pipeline
 {
@@ -236,6 +256,20 @@ public:
         if (hires)
             hrControl = makeControlRun(
                 params, m_controlNets, m, hrTarget.finalWidth(), hrTarget.finalHeight(), true);
+
+        // Memory: refuse what cannot fit before allocating it, and decode in tiles when the whole
+        // image would not fit (pipeline/MemoryBudget.h).
+        MemoryRequest need;
+        need.width = hires ? hrTarget.finalWidth() : params.width;
+        need.height = hires ? hrTarget.finalHeight() : params.height;
+        need.batch = params.batchSize;
+        need.cfg = params.cfgScale != 1.0;
+        need.computeBytes = int64_t(c10::elementSize(m.dtype()));
+        need.vaeBytes = int64_t(c10::elementSize(m.vae().parameters().front().scalar_type()));
+        need.controlNets = int(params.controlNets.size());
+        const VaeTilingScope tilingScope(m.vae(),
+            planMemory(
+                m.unetConfig(), m.vae().config(), m.vae().tiling(), need, availableMemory(m.device())));
 
         std::vector<GeneratedImage> results;
         const int B = params.batchSize;
