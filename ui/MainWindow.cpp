@@ -354,6 +354,15 @@ void MainWindow::connectWorker()
         m_queue->setRunning(0, {});
         showError(message);
     });
+    // The worker pauses itself when it cannot save an image (the job waits at the head of the queue).
+    connect(m_worker, &InferenceWorker::pausedChanged, this, [this](bool paused) {
+        {
+            const QSignalBlocker block(m_pauseAction);
+            m_pauseAction->setChecked(paused);
+        }
+        m_queue->setPaused(paused);
+        refreshQueue();
+    });
     connect(m_worker, &InferenceWorker::skipped, this, [this](int) {
         m_preview->endJob(tr("Skipped"));
         m_queue->setRunning(0, {});

@@ -1,6 +1,9 @@
 #include "core/generation/InferenceWorker.h"
 
 #include <QElapsedTimer>
+#include <QHash>
+
+#include <optional>
 
 #include <utility>
 
@@ -34,6 +37,9 @@ public:
     CancelToken cancel;
     ModelInfo modelInfo;
     InferenceWorker::ImageSaver saver;
+    // Images made but not saved (the disk was full, the folder went away), by job id: the job went
+    // back to the head of the queue, paused; when it runs again these are saved, not made again.
+    QHash<int, GenerationResult> unsaved;
 
 protected:
     void run() override
@@ -79,8 +85,16 @@ protected:
             }
             emit m_owner->queueChanged();
             emit m_owner->started(job.id, job);
+            std::optional<GenerationResult> kept; // made before, not saved yet: save, don't load
+            {
+                QMutexLocker lock(&mutex);
+                if (unsaved.contains(job.id))
+                    kept = unsaved.take(job.id);
+            }
             try {
-                if (!pipeline || loadedSpec != job.model) {
+                if (kept) {
+                    saveAndFinish(job, std::move(*kept));
+                } else if (!pipeline || loadedSpec != job.model) {
                     if (pipeline) { // release the previous model before loading the next
                         pipeline.reset();
                         releaseFreedMemory();
@@ -97,7 +111,8 @@ protected:
                     emit m_owner->modelLoaded(QString::fromStdString(modelInfo.name),
                         QString::fromLatin1(familyName(modelInfo.family)));
                 }
-                runJob(*pipeline, job);
+                if (!kept)
+                    runJob(*pipeline, job);
             } catch (const std::exception& e) {
                 if (!pipeline) // a load that failed half-way freed what it had read
                     releaseFreedMemory();
@@ -152,13 +167,37 @@ private:
             for (const std::string& w : g.warnings)
                 if (!result.warnings.contains(QString::fromStdString(w)))
                     result.warnings << QString::fromStdString(w);
-            if (saver) {
-                QString error;
-                r.file = saver(r.image, r.params, r.infotext, job.outputDir, &error);
-                if (r.file.isEmpty())
-                    emit m_owner->failed(job.id, error);
-            }
             result.images.push_back(std::move(r));
+        }
+        saveAndFinish(job, std::move(result));
+    }
+
+    // Saves the images not saved yet, in order. When one cannot be saved the job keeps them: it goes
+    // back to the head of the queue with them, the queue pauses, and `failed` says which folder and
+    // why; resuming (after freeing space) saves them without making them again.
+    void saveAndFinish(const GenerationJob& job, GenerationResult result)
+    {
+        for (ResultImage& r : result.images) {
+            if (!saver || !r.file.isEmpty())
+                continue;
+            QString error;
+            r.file = saver(r.image, r.params, r.infotext, job.outputDir, &error);
+            if (r.file.isEmpty()) {
+                {
+                    QMutexLocker lock(&mutex);
+                    unsaved.insert(job.id, result);
+                    queue.prepend(job);
+                    paused = true;
+                }
+                emit m_owner->pausedChanged(true);
+                emit m_owner->queueChanged();
+                emit m_owner->failed(job.id,
+                    error + QLatin1Char('\n')
+                        + QStringLiteral("The job stays at the head of the queue with its images, "
+                                         "and the queue is paused: free some space (or choose "
+                                         "another output folder) and resume to save them."));
+                return;
+            }
         }
         emit m_owner->finished(result);
     }
@@ -219,6 +258,7 @@ bool InferenceWorker::remove(int jobId)
         for (int i = 0; i < m_thread->queue.size(); ++i)
             if (m_thread->queue[i].id == jobId) {
                 m_thread->queue.removeAt(i);
+                m_thread->unsaved.remove(jobId); // its images not saved go with it
                 found = true;
                 break;
             }
@@ -248,17 +288,24 @@ bool InferenceWorker::move(int jobId, int newIndex)
 
 void InferenceWorker::pause()
 {
-    QMutexLocker lock(&m_thread->mutex);
-    m_thread->paused = true;
+    {
+        QMutexLocker lock(&m_thread->mutex);
+        if (std::exchange(m_thread->paused, true))
+            return;
+    }
+    emit pausedChanged(true);
 }
 
 void InferenceWorker::resume()
 {
+    bool was;
     {
         QMutexLocker lock(&m_thread->mutex);
-        m_thread->paused = false;
+        was = std::exchange(m_thread->paused, false);
     }
     m_thread->wake.wakeAll();
+    if (was)
+        emit pausedChanged(false);
 }
 
 bool InferenceWorker::isPaused() const

@@ -80,7 +80,10 @@ signals:
     void progress(int jobId, int step, int total, double itPerSec, double etaSeconds);
     void preview(int jobId, int step, QImage image);
     void finished(qd::GenerationResult result);
+    // A job that failed; or one whose images could not be saved, which goes back to the head of the
+    // queue with them (the queue pauses: pausedChanged(true)) until resume() saves them.
     void failed(int jobId, QString message);
+    void pausedChanged(bool paused); // also when the worker pauses itself (an image it cannot save)
     void skipped(int jobId);
     void idle();
 

@@ -382,6 +382,58 @@ private slots:
         QCOMPARE(QDir(out).entryList(QDir::Files), QStringList { "00000-3.png" });
     }
 
+    // An image that cannot be saved (here a file stands where its folder should be; a full disk
+    // fails the same way) is not lost: the job goes back to the head of the queue with its images,
+    // the queue pauses and the message names the folder. Resumed once the folder can be made, the
+    // worker saves those images without making them again, and the next job follows.
+    void unsavedImagesKeepTheirJobQueued()
+    {
+        const QString base = m_home.filePath("unsaved");
+        QVERIFY(QDir().mkpath(base));
+        QFile blocker(base + "/blocked");
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+        const QString out = base + "/blocked/images";
+        InferenceWorker worker;
+        worker.setImageSaver(ImageSaver().function());
+        Recorder rec(worker);
+        QList<bool> pausedSignals;
+        connect(&worker, &InferenceWorker::pausedChanged, this, [&](bool p) { pausedSignals << p; });
+        GenerationParams p = params("kept for later", 21, 3);
+        p.batchCount = 2;
+        const int id = worker.enqueue(job(p, out));
+        const int next = worker.enqueue(job(params("after it", 22, 3), base + "/free"));
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has("failed", id), kTimeout);
+        const QString message = rec.events("failed", id).value(0).message;
+        QVERIFY2(message.contains(out), qPrintable(message));
+        QVERIFY2(message.contains("queue"), qPrintable(message));
+        QTRY_VERIFY(worker.isPaused());
+        QTRY_COMPARE(pausedSignals, QList<bool> { true });
+        QTRY_COMPARE(worker.runningJobId(), 0);
+        const QList<GenerationJob> queued = worker.queuedJobs();
+        QCOMPARE(queued.size(), 2);
+        QCOMPARE(queued[0].id, id); // at the head, the next job still behind it
+        QCOMPARE(queued[1].id, next);
+        QVERIFY(!rec.has("finished", id));
+        QVERIFY(!rec.has("started", next));
+        const int stepsBefore = rec.events("progress", id).size();
+        QCOMPARE(stepsBefore, 2 * 3);
+
+        QVERIFY(QFile::remove(base + "/blocked")); // the user frees the place
+        worker.resume();
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has("finished", next) || rec.has("failed", next), kTimeout);
+        QCOMPARE(rec.events("failed").size(), 1);
+        QCOMPARE(rec.events("progress", id).size(), stepsBefore); // saved, not made again
+        const GenerationResult r = rec.events("finished", id).value(0).result;
+        QCOMPARE(files(r),
+            (QStringList { QFileInfo(out + "/00000-21.png").absoluteFilePath(),
+                QFileInfo(out + "/00001-22.png").absoluteFilePath() }));
+        for (const ResultImage& img : r.images)
+            QCOMPARE(QImage(img.file).convertToFormat(img.image.format()), img.image);
+        QCOMPARE(readBack(r.images[1].file).seed, int64_t(22));
+        QCOMPARE(pausedSignals, (QList<bool> { true, false }));
+    }
+
     // A prompt naming a LoRA that isn't there: the image is made and saved without it, and the
     // result carries a warning naming it (AUTOMATIC1111 goes on the same way).
     void missingLoraWarnsAndStillSaves()
