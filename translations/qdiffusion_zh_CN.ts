@@ -15,6 +15,14 @@
         <source>An image whose generation parameters to restore.</source>
         <translation>要恢复其生成参数的图像。</translation>
     </message>
+    <message>
+        <source>Queue a generation of the form as soon as the window opens.</source>
+        <translation>窗口打开后立即按表单内容排队生成。</translation>
+    </message>
+    <message>
+        <source>Batch count of the form (images made one after another).</source>
+        <translation>表单的批次数（依次生成的图像数量）。</translation>
+    </message>
 </context>
 <context>
     <name>qd::ControlNetPanel</name>

@@ -3,7 +3,10 @@
 #include <QIcon>
 #include <QLibraryInfo>
 #include <QLocale>
+#include <QTimer>
 #include <QTranslator>
+
+#include <cstdio>
 
 #include "core/Engine.h"
 #include "core/Settings.h"
@@ -29,6 +32,12 @@ int main(int argc, char* argv[])
     QCommandLineOption langOption(
         "lang", QApplication::translate("main", "User interface language, e.g. zh_CN or en."), "locale");
     parser.addOption(langOption);
+    QCommandLineOption generateOption("generate",
+        QApplication::translate("main", "Queue a generation of the form as soon as the window opens."));
+    parser.addOption(generateOption);
+    QCommandLineOption batchCountOption("batch-count",
+        QApplication::translate("main", "Batch count of the form (images made one after another)."), "n");
+    parser.addOption(batchCountOption);
     parser.addPositionalArgument("image",
         QApplication::translate("main", "An image whose generation parameters to restore."), "[image...]");
     parser.process(app);
@@ -54,5 +63,20 @@ int main(int argc, char* argv[])
     const QStringList images = parser.positionalArguments();
     if (!images.isEmpty())
         window.restoreFromImageFile(images.first());
+    if (parser.isSet(batchCountOption)) {
+        bool ok = false;
+        const int count = parser.value(batchCountOption).toInt(&ok);
+        if (!ok || count < 1 || count > 10000) {
+            fprintf(stderr, "qdiffusion: --batch-count '%s' is not a number from 1 to 10000\n",
+                qPrintable(parser.value(batchCountOption)));
+            return 2;
+        }
+        qd::GenerationParams params = window.currentParams();
+        params.batchCount = count;
+        window.restoreParams(params);
+    }
+    // Scripts and launchers: `qdiffusion IMAGE --generate` makes that image's parameters again.
+    if (parser.isSet(generateOption))
+        QTimer::singleShot(0, &window, &qd::MainWindow::generate);
     return app.exec();
 }
