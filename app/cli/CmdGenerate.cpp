@@ -19,6 +19,7 @@
 #include "Commands.h"
 #include "ControlNetFlags.h"
 #include "InpaintFlags.h"
+#include "core/AtomicFile.h"
 #include "core/Settings.h"
 #include "core/engine/Pipeline.h"
 #include "core/generation/EngineImage.h"
@@ -287,6 +288,8 @@ int run(const GenerateOptions& o)
         std::cerr << "error: cannot create the output folder '" << samplesDir.toStdString() << "'\n";
         return 1;
     }
+    removeStalePartialFiles(samplesDir); // hidden leftovers of a run that was killed
+    removeStalePartialFiles(outdir);
     int baseCount = countEntries(samplesDir);
     int gridCount = std::max(0, countEntries(outdir) - 1);
 

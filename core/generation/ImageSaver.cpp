@@ -1,5 +1,7 @@
 #include "core/generation/ImageSaver.h"
 
+#include "core/AtomicFile.h"
+
 #include "core/generation/ControlUnits.h"
 #include "core/generation/EngineImage.h"
 
@@ -91,6 +93,7 @@ QString ImageSaver::saveWithMetadata(const QImage& image, const GenerationParams
     QString path;
     {
         QMutexLocker lock(&namingMutex());
+        removeStalePartialFiles(dir); // what a killed run may have left, hidden, in this folder
         // A1111 tries up to 500 numbers from the next one for a name that does not exist yet.
         const int first = nextSequenceNumber(dir);
         for (int i = 0; i < 500 && path.isEmpty(); ++i) {

@@ -494,6 +494,43 @@ private slots:
         }
     }
 
+    // A save the process did not live to finish leaves no file under a visible name: the bytes go to
+    // a hidden ".NAME.part-XXXXXX" first. Old leftovers of killed runs are swept by the next save into
+    // that folder; a young one (a write in progress elsewhere) stays. Saved files get the usual
+    // permissions.
+    void partialWritesStayHidden()
+    {
+        const QString dir = m_home.filePath("partial");
+        QVERIFY(QDir().mkpath(dir));
+        const QString stale = dir + "/.00000-1.png.part-a1b2c3", young = dir + "/.00001-2.png.part-d4e5f6";
+        for (const QString& f : { stale, young }) {
+            QFile file(f);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("half an image");
+        }
+        QFile old(stale);
+        QVERIFY(old.open(QIODevice::ReadWrite));
+        QVERIFY(old.setFileTime(QDateTime::currentDateTime().addSecs(-3600), QFileDevice::FileModificationTime));
+        old.close();
+        QCOMPARE(ImageSaver::nextSequenceNumber(dir), 0); // hidden files are no numbers
+
+        QImage img(16, 16, QImage::Format_RGB888);
+        img.fill(Qt::blue);
+        const GenerationParams p = params("saved whole", 9, 20);
+        ImageSaver::Options o;
+        o.addToHistory = false;
+        QString error;
+        const QString file = ImageSaver(o).save(img, p, toInfotext(p), dir, &error);
+        QVERIFY2(!file.isEmpty(), qPrintable(error));
+        QCOMPARE(QFileInfo(file).fileName(), QString("00000-9.png"));
+        QVERIFY(!QFileInfo::exists(stale));
+        QVERIFY(QFileInfo::exists(young));
+        QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden),
+            (QStringList { ".00001-2.png.part-d4e5f6", "00000-9.png" }));
+        const QFileDevice::Permissions perms = QFileInfo(file).permissions();
+        QVERIFY(perms.testFlag(QFileDevice::ReadOther) && perms.testFlag(QFileDevice::WriteOwner));
+    }
+
     // The saver on its own: A1111's numbering, the formats, and errors that name the folder.
     void saverNamesFilesAsA1111()
     {
