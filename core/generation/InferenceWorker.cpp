@@ -37,9 +37,15 @@ public:
     CancelToken cancel;
     ModelInfo modelInfo;
     InferenceWorker::ImageSaver saver;
-    // Images made but not saved (the disk was full, the folder went away), by job id: the job went
-    // back to the head of the queue, paused; when it runs again these are saved, not made again.
-    QHash<int, GenerationResult> unsaved;
+    // A job part-done: its images so far (saved or not) and the next batch to make.
+    struct Progress {
+        GenerationResult result;
+        int nextBatch = 0;
+    };
+    // Jobs whose images could not all be saved (the disk was full, the folder went away), by id: the
+    // job went back to the head of the queue, paused; when it runs again the images are saved, not
+    // made again, and the batches not made yet follow.
+    QHash<int, Progress> unsaved;
 
 protected:
     void run() override
@@ -85,16 +91,15 @@ protected:
             }
             emit m_owner->queueChanged();
             emit m_owner->started(job.id, job);
-            std::optional<GenerationResult> kept; // made before, not saved yet: save, don't load
+            std::optional<Progress> kept; // made before, not all saved yet
             {
                 QMutexLocker lock(&mutex);
                 if (unsaved.contains(job.id))
                     kept = unsaved.take(job.id);
             }
+            const bool needModel = !kept || kept->nextBatch < job.params.batchCount;
             try {
-                if (kept) {
-                    saveAndFinish(job, std::move(*kept));
-                } else if (!pipeline || loadedSpec != job.model) {
+                if (needModel && (!pipeline || loadedSpec != job.model)) {
                     if (pipeline) { // release the previous model before loading the next
                         pipeline.reset();
                         releaseFreedMemory();
@@ -111,8 +116,7 @@ protected:
                     emit m_owner->modelLoaded(QString::fromStdString(modelInfo.name),
                         QString::fromLatin1(familyName(modelInfo.family)));
                 }
-                if (!kept)
-                    runJob(*pipeline, job);
+                runJob(needModel ? pipeline.get() : nullptr, job, kept ? std::move(*kept) : Progress {});
             } catch (const std::exception& e) {
                 if (!pipeline) // a load that failed half-way freed what it had read
                     releaseFreedMemory();
@@ -132,52 +136,79 @@ protected:
     }
 
 private:
-    void runJob(Pipeline& pipeline, GenerationJob job)
+    // Makes the job one batch at a time and saves each batch's images as soon as it is decoded, so
+    // a crash or a full disk costs at most the batch in hand. `done`: what a previous run of this job
+    // made (and the batch to go on from); `pipeline` may be null when nothing is left to make.
+    void runJob(Pipeline* pipeline, GenerationJob job, Progress done)
     {
-        // The seed, the size left open and the init image / mask, settled once (JobBuilder.h).
-        const GenerationInputs inputs = prepareInputs(job, pipeline.info().defaultSize);
-        const GenerationParams& params = job.params;
+        done.result.jobId = job.id;
+        if (!saveNew(job, done)) // what could not be saved last time, first
+            return;
+        const int batches = std::max(1, job.params.batchCount);
+        bool skipped = false;
         QElapsedTimer clock;
         clock.start();
-        int stepsDone = 0;
-        const int totalSteps = std::max(1, params.steps) * std::max(1, params.batchCount);
-        auto onStep = [&](const StepUpdate& u) {
-            ++stepsDone;
-            const double secs = clock.elapsed() / 1000.0;
-            const double itPerSec = secs > 0 ? stepsDone / secs : 0.0;
-            const double eta = itPerSec > 0 ? (totalSteps - stepsDone) / itPerSec : 0.0;
-            emit m_owner->progress(job.id, u.step, u.totalSteps, itPerSec, eta);
-            if (!u.previews.empty() && !u.previews.front().empty())
-                emit m_owner->preview(job.id, u.step, toQImage(u.previews.front()));
-        };
-        std::vector<GeneratedImage> images = pipeline.generate(params, inputs, job.preview, onStep, &cancel);
-        if (images.empty() && cancel.state() == CancelToken::Skip) {
+        if (pipeline && done.nextBatch < batches) {
+            // The seed, the size left open and the init image / mask, settled once (JobBuilder.h).
+            const GenerationInputs inputs = prepareInputs(job, pipeline->info().defaultSize);
+            const GenerationParams& params = job.params;
+            int stepsDone = 0;
+            const int totalSteps = std::max(1, params.steps) * (batches - done.nextBatch);
+            auto onStep = [&](const StepUpdate& u) {
+                ++stepsDone;
+                const double secs = clock.elapsed() / 1000.0;
+                const double itPerSec = secs > 0 ? stepsDone / secs : 0.0;
+                const double eta = itPerSec > 0 ? (totalSteps - stepsDone) / itPerSec : 0.0;
+                emit m_owner->progress(job.id, u.step, u.totalSteps, itPerSec, eta);
+                if (!u.previews.empty() && !u.previews.front().empty())
+                    emit m_owner->preview(job.id, u.step, toQImage(u.previews.front()));
+            };
+            while (done.nextBatch < batches && !done.result.interrupted) {
+                // Batch k alone is the job's batch k: seeds (or, with a variation strength, variation
+                // seeds) from k x batch size on (Pipeline.cpp, step 3).
+                GenerationParams one = params;
+                one.batchCount = 1;
+                const int64_t first = int64_t(done.nextBatch) * params.batchSize;
+                if (params.subseedStrength != 0)
+                    one.subseed = params.subseed + first;
+                else
+                    one.seed = params.seed + first;
+                const std::vector<GeneratedImage> images
+                    = pipeline->generate(one, inputs, job.preview, onStep, &cancel);
+                if (images.empty()) { // skipped (or cancelled): the batches made so far stand
+                    skipped = cancel.state() == CancelToken::Skip;
+                    break;
+                }
+                for (const GeneratedImage& g : images) {
+                    ResultImage r;
+                    r.image = applyInpaintOverlay(job.inpaintOverlay.get(), toQImage(g.image));
+                    r.params = g.params;
+                    r.infotext = toInfotext(g.params, QStringLiteral("QDiffusion " QD_VERSION));
+                    done.result.interrupted = done.result.interrupted || g.interrupted;
+                    for (const std::string& w : g.warnings)
+                        if (!done.result.warnings.contains(QString::fromStdString(w)))
+                            done.result.warnings << QString::fromStdString(w);
+                    done.result.images.push_back(std::move(r));
+                }
+                ++done.nextBatch;
+                if (!saveNew(job, done))
+                    return;
+            }
+        }
+        done.result.seconds += clock.elapsed() / 1000.0;
+        if (done.result.images.isEmpty() && skipped)
             emit m_owner->skipped(job.id);
-            return;
-        }
-        GenerationResult result;
-        result.jobId = job.id;
-        result.seconds = clock.elapsed() / 1000.0;
-        for (const GeneratedImage& g : images) {
-            ResultImage r;
-            r.image = applyInpaintOverlay(job.inpaintOverlay.get(), toQImage(g.image));
-            r.params = g.params;
-            r.infotext = toInfotext(g.params, QStringLiteral("QDiffusion " QD_VERSION));
-            result.interrupted = result.interrupted || g.interrupted;
-            for (const std::string& w : g.warnings)
-                if (!result.warnings.contains(QString::fromStdString(w)))
-                    result.warnings << QString::fromStdString(w);
-            result.images.push_back(std::move(r));
-        }
-        saveAndFinish(job, std::move(result));
+        else
+            emit m_owner->finished(done.result);
     }
 
-    // Saves the images not saved yet, in order. When one cannot be saved the job keeps them: it goes
-    // back to the head of the queue with them, the queue pauses, and `failed` says which folder and
-    // why; resuming (after freeing space) saves them without making them again.
-    void saveAndFinish(const GenerationJob& job, GenerationResult result)
+    // Saves the images of `done` not saved yet, in order. When one cannot be saved the job keeps
+    // them: it goes back to the head of the queue, the queue pauses, and `failed` says which folder
+    // and why; resuming (after freeing space) saves them without making them again. Returns false
+    // then.
+    bool saveNew(const GenerationJob& job, Progress& done)
     {
-        for (ResultImage& r : result.images) {
+        for (ResultImage& r : done.result.images) {
             if (!saver || !r.file.isEmpty())
                 continue;
             QString error;
@@ -185,7 +216,7 @@ private:
             if (r.file.isEmpty()) {
                 {
                     QMutexLocker lock(&mutex);
-                    unsaved.insert(job.id, result);
+                    unsaved.insert(job.id, done);
                     queue.prepend(job);
                     paused = true;
                 }
@@ -193,13 +224,14 @@ private:
                 emit m_owner->queueChanged();
                 emit m_owner->failed(job.id,
                     error + QLatin1Char('\n')
-                        + QStringLiteral("The job stays at the head of the queue with its images, "
-                                         "and the queue is paused: free some space (or choose "
-                                         "another output folder) and resume to save them."));
-                return;
+                        + QStringLiteral(
+                            "The job stays at the head of the queue with its images, and the queue "
+                            "is paused: free some space (or choose another output folder) and "
+                            "resume to save them."));
+                return false;
             }
         }
-        emit m_owner->finished(result);
+        return true;
     }
 
     InferenceWorker* m_owner;

@@ -383,9 +383,10 @@ private slots:
     }
 
     // An image that cannot be saved (here a file stands where its folder should be; a full disk
-    // fails the same way) is not lost: the job goes back to the head of the queue with its images,
-    // the queue pauses and the message names the folder. Resumed once the folder can be made, the
-    // worker saves those images without making them again, and the next job follows.
+    // fails the same way) is not lost: the job stops after that batch and goes back to the head of
+    // the queue with its images, the queue pauses and the message names the folder. Resumed once the
+    // folder can be made, the worker saves those images without making them again, makes the
+    // batches still to come, and the next job follows.
     void unsavedImagesKeepTheirJobQueued()
     {
         const QString base = m_home.filePath("unsaved");
@@ -416,14 +417,13 @@ private slots:
         QCOMPARE(queued[1].id, next);
         QVERIFY(!rec.has("finished", id));
         QVERIFY(!rec.has("started", next));
-        const int stepsBefore = rec.events("progress", id).size();
-        QCOMPARE(stepsBefore, 2 * 3);
+        QCOMPARE(rec.events("progress", id).size(), 3); // the first batch, then it stopped
 
         QVERIFY(QFile::remove(base + "/blocked")); // the user frees the place
         worker.resume();
         QTRY_VERIFY_WITH_TIMEOUT(rec.has("finished", next) || rec.has("failed", next), kTimeout);
         QCOMPARE(rec.events("failed").size(), 1);
-        QCOMPARE(rec.events("progress", id).size(), stepsBefore); // saved, not made again
+        QCOMPARE(rec.events("progress", id).size(), 2 * 3); // the first saved, not made again
         const GenerationResult r = rec.events("finished", id).value(0).result;
         QCOMPARE(files(r),
             (QStringList { QFileInfo(out + "/00000-21.png").absoluteFilePath(),
@@ -494,6 +494,36 @@ private slots:
         }
     }
 
+    // Batch count 3: each batch is on disk, with its history row, before the next one starts, so a
+    // crash costs at most the batch in hand; the seeds are those of the whole job.
+    void eachBatchIsSavedAsItIsMade()
+    {
+        const QString out = m_home.filePath("per-batch");
+        InferenceWorker worker;
+        worker.setImageSaver(ImageSaver().function());
+        Recorder rec(worker);
+        QStringList seenAtStep4; // the files there when the second batch takes its first step
+        int steps = 0;
+        connect(
+            &worker, &InferenceWorker::progress, this,
+            [&](int, int, int, double, double) {
+                if (++steps == 4)
+                    seenAtStep4 = QDir(out).entryList(QDir::Files);
+            },
+            Qt::DirectConnection);
+        GenerationParams p = params("one at a time", 30, 3);
+        p.batchCount = 3;
+        const int id = worker.enqueue(job(p, out));
+        QTRY_VERIFY_WITH_TIMEOUT(rec.has("finished", id) || rec.has("failed", id), kTimeout);
+        QVERIFY2(!rec.has("failed", id), qPrintable(rec.events("failed", id).value(0).message));
+        QCOMPARE(seenAtStep4, QStringList { "00000-30.png" });
+        const GenerationResult r = rec.events("finished", id).value(0).result;
+        QCOMPARE(files(r),
+            (QStringList { QFileInfo(out + "/00000-30.png").absoluteFilePath(),
+                QFileInfo(out + "/00001-31.png").absoluteFilePath(),
+                QFileInfo(out + "/00002-32.png").absoluteFilePath() }));
+    }
+
     // A save the process did not live to finish leaves no file under a visible name: the bytes go to
     // a hidden ".NAME.part-XXXXXX" first. Old leftovers of killed runs are swept by the next save into
     // that folder; a young one (a write in progress elsewhere) stays. Saved files get the usual
@@ -510,7 +540,8 @@ private slots:
         }
         QFile old(stale);
         QVERIFY(old.open(QIODevice::ReadWrite));
-        QVERIFY(old.setFileTime(QDateTime::currentDateTime().addSecs(-3600), QFileDevice::FileModificationTime));
+        QVERIFY(
+            old.setFileTime(QDateTime::currentDateTime().addSecs(-3600), QFileDevice::FileModificationTime));
         old.close();
         QCOMPARE(ImageSaver::nextSequenceNumber(dir), 0); // hidden files are no numbers
 
