@@ -19,6 +19,8 @@ export QT_QPA_PLATFORM=offscreen
 # (the libraries' inline statics are seen twice).
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:detect_container_overflow=0:detect_odr_violation=0:strict_string_checks=1:check_initialization_order=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Generation runs several times slower instrumented: tests that wait for an answer wait longer.
+export QD_TEST_TIMEOUT_SCALE=5
 export LSAN_OPTIONS=suppressions=$root/tests/sanitize/lsan.supp:print_suppressions=0
 # The package test builds a .deb of these instrumented binaries; it runs in the normal build.
 start=$(date +%s)

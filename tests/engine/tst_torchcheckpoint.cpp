@@ -330,8 +330,9 @@ private slots:
     {
         QTest::addColumn<QByteArray>("pickle");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("truncated string")
-            << QByteArray("\x80\x02X\xff\x00\x00\x00ab", 9) << "runs past the end";
+        QTest::newRow("truncated string") << QByteArray("\x80\x02X\xff\x00\x00\x00"
+                                                        "ab",
+            9) << "runs past the end";
         QTest::newRow("no STOP") << QByteArray("\x80\x02}", 3) << "truncated";
         QTest::newRow("stack underflow") << QByteArray("\x80\x02s.", 4) << "stack underflow";
         QTest::newRow("unknown opcode") << QByteArray("\x80\x02\xff.", 4) << "unknown opcode 0xff";

@@ -365,7 +365,8 @@ def main():
     ap.add_argument("--auth", default="fuzz:fuzz-secret-1", help="user:pass (given to the server it starts); '' for none")
     ap.add_argument("--count", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=None, help="random seed (printed; default: from the clock)")
-    ap.add_argument("--timeout", type=float, default=60.0, help="per request")
+    scale = max(1.0, float(os.environ.get("QD_TEST_TIMEOUT_SCALE") or 1))  # scripts/sanitize.sh sets it
+    ap.add_argument("--timeout", type=float, default=60.0 * scale, help="per request")
     ap.add_argument("--max-seconds", type=float, default=900.0, help="whole run bound")
     ap.add_argument("--serve-arg", action="append", default=[], help="passed to serve (repeatable)")
     ap.add_argument("--caps", default="--max-width 512 --max-height 512 --max-steps 20 --max-batch-size 2 --max-n-iter 2",

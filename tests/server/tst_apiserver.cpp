@@ -50,8 +50,10 @@ Reply collect(QNetworkReply* r)
     return out;
 }
 
+// One minute, times QD_TEST_TIMEOUT_SCALE (scripts/sanitize.sh: instrumented builds run slower).
 bool waitFor(QNetworkReply* r, int ms = 60000)
 {
+    ms = int(ms * std::max(1.0, qEnvironmentVariable("QD_TEST_TIMEOUT_SCALE").toDouble()));
     if (r->isFinished())
         return true;
     QEventLoop loop;
